@@ -1,0 +1,259 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const created = () => ts("created_at").notNull().defaultNow();
+const updated = () => ts("updated_at").notNull().defaultNow();
+
+/** One team system (e.g. "crm"): its group chat, timezone and windows. */
+export const systems = pgTable("systems", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  groupChatId: bigint("group_chat_id", { mode: "number" }).notNull(),
+  timezone: text("timezone").notNull(),
+  t1Time: text("t1_time").notNull(),
+  t2Time: text("t2_time").notNull(),
+  createdAt: created(),
+});
+
+export const environments = pgTable(
+  "environments",
+  {
+    systemId: text("system_id")
+      .notNull()
+      .references(() => systems.id),
+    env: text("env", { enum: ["uat", "prod"] }).notNull(),
+    currentVersion: text("current_version"),
+    previousVersion: text("previous_version"),
+    updatedAt: updated(),
+  },
+  (t) => [primaryKey({ columns: [t.systemId, t.env] })],
+);
+
+export const bugs = pgTable(
+  "bugs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    systemId: text("system_id")
+      .notNull()
+      .references(() => systems.id),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    reporterId: bigint("reporter_id", { mode: "number" }).notNull(),
+    reporterName: text("reporter_name").notNull(),
+    severity: text("severity", { enum: ["low", "medium", "high", "critical"] }),
+    foundInEnv: text("found_in_env", { enum: ["uat", "prod"] }),
+    fixFlow: text("fix_flow", { enum: ["flow1", "flow2", "hotfix"] }),
+    status: text("status", {
+      enum: [
+        "submitted",
+        "confirmed",
+        "analyzing",
+        "planned",
+        "deployed_uat",
+        "pending_prod",
+        "deployed_prod",
+        "pending_uat_merge",
+        "uat_merged",
+        "closed",
+        "rejected",
+      ],
+    })
+      .notNull()
+      .default("submitted"),
+    module: text("module"),
+    services: text("services").array().notNull().default(sql`'{}'::text[]`),
+    aiRootCause: text("ai_root_cause"),
+    aiFixPlan: text("ai_fix_plan"),
+    aiFixDiff: text("ai_fix_diff"),
+    analysisFailed: boolean("analysis_failed").notNull().default(false),
+    uatAhead: boolean("uat_ahead"),
+    held: boolean("held").notNull().default(false),
+    rowVersion: integer("row_version").notNull().default(1),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [index("bugs_system_status_idx").on(t.systemId, t.status)],
+);
+
+/** Append-only audit trail: one row per transition (and per notable non-transition). */
+export const bugEvents = pgTable(
+  "bug_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    bugId: bigint("bug_id", { mode: "number" })
+      .notNull()
+      .references(() => bugs.id),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    event: text("event").notNull(),
+    actorId: bigint("actor_id", { mode: "number" }),
+    actorName: text("actor_name").notNull(),
+    note: text("note"),
+    releaseId: bigint("release_id", { mode: "number" }),
+    at: ts("at").notNull(),
+  },
+  (t) => [index("bug_events_bug_idx").on(t.bugId)],
+);
+
+/** A release is one deployment attempt of a set of bugs to one environment. */
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    systemId: text("system_id")
+      .notNull()
+      .references(() => systems.id),
+    env: text("env", { enum: ["uat", "prod"] }).notNull(),
+    kind: text("kind", { enum: ["pipeline", "hotfix", "rollback", "uat_merge"] }).notNull(),
+    status: text("status", {
+      enum: ["running", "succeeded", "failed", "timed_out", "interrupted", "rolled_back"],
+    }).notNull(),
+    version: text("version").notNull(),
+    previousVersion: text("previous_version"),
+    services: text("services").array().notNull().default(sql`'{}'::text[]`),
+    bugIds: bigint("bug_ids", { mode: "number" }).array().notNull().default(sql`'{}'::bigint[]`),
+    /** For a rollback: the deployment it undoes. */
+    rollsBackId: bigint("rolls_back_id", { mode: "number" }),
+    windowRunId: bigint("window_run_id", { mode: "number" }),
+    actorName: text("actor_name").notNull(),
+    reason: text("reason"),
+    output: text("output").notNull().default(""),
+    startedAt: ts("started_at").notNull(),
+    finishedAt: ts("finished_at"),
+  },
+  (t) => [
+    index("deployments_system_env_idx").on(t.systemId, t.env, t.startedAt),
+    index("deployments_status_idx").on(t.status),
+  ],
+);
+
+/** One row per window that a replica claimed (or that was recorded as missed/skipped). */
+export const windowRuns = pgTable(
+  "window_runs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    systemId: text("system_id")
+      .notNull()
+      .references(() => systems.id),
+    slot: text("slot", { enum: ["t1", "t2"] }).notNull(),
+    scheduledFor: ts("scheduled_for").notNull(),
+    /** claimed → running → done | skipped | failed | missed */
+    status: text("status").notNull(),
+    trigger: text("trigger").notNull().default("schedule"),
+    summary: text("summary"),
+    progressMessageId: bigint("progress_message_id", { mode: "number" }),
+    startedAt: ts("started_at").notNull(),
+    finishedAt: ts("finished_at"),
+  },
+  (t) => [uniqueIndex("window_runs_claim_uq").on(t.systemId, t.slot, t.scheduledFor)],
+);
+
+export const freezes = pgTable("freezes", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  systemId: text("system_id").references(() => systems.id),
+  /** all: every system; system: systemId; module: systemId + module */
+  scope: text("scope", { enum: ["all", "system", "module"] }).notNull(),
+  module: text("module"),
+  reason: text("reason").notNull().default(""),
+  until: ts("until"),
+  createdBy: text("created_by").notNull(),
+  createdAt: created(),
+  liftedAt: ts("lifted_at"),
+  liftedBy: text("lifted_by"),
+});
+
+export const admins = pgTable("admins", {
+  userId: bigint("user_id", { mode: "number" }).primaryKey(),
+  name: text("name").notNull().default(""),
+  addedBy: text("added_by").notNull().default(""),
+  createdAt: created(),
+});
+
+/** Known Telegram users (for private chats and names). */
+export const users = pgTable("users", {
+  userId: bigint("user_id", { mode: "number" }).primaryKey(),
+  name: text("name").notNull(),
+  username: text("username"),
+  updatedAt: updated(),
+});
+
+export const oncall = pgTable(
+  "oncall",
+  {
+    systemId: text("system_id")
+      .notNull()
+      .references(() => systems.id),
+    /** Local date (YYYY-MM-DD, system timezone) the on-call holds for. */
+    day: text("day").notNull(),
+    userId: bigint("user_id", { mode: "number" }).notNull(),
+    name: text("name").notNull(),
+    setBy: text("set_by").notNull(),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.systemId, t.day] })],
+);
+
+/** Messages to send, written in the same transaction as the change they report. */
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    chatId: bigint("chat_id", { mode: "number" }).notNull(),
+    /** sendMessage | editMessageText | editMessageReplyMarkup */
+    method: text("method").notNull().default("sendMessage"),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    dedupeKey: text("dedupe_key"),
+    /** Another outbox row whose sent message this one edits. */
+    editsOutboxId: bigint("edits_outbox_id", { mode: "number" }),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    sentAt: ts("sent_at"),
+    sentMessageId: bigint("sent_message_id", { mode: "number" }),
+    lastError: text("last_error"),
+    createdAt: created(),
+  },
+  (t) => [uniqueIndex("outbox_dedupe_uq").on(t.dedupeKey), index("outbox_pending_idx").on(t.sentAt, t.nextAttemptAt)],
+);
+
+/** Key/value storage (conversation state, misc). */
+export const kv = pgTable("kv", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").notNull(),
+  updatedAt: updated(),
+});
+
+export const processedUpdates = pgTable("processed_updates", {
+  updateId: bigint("update_id", { mode: "number" }).primaryKey(),
+  processedAt: created(),
+});
+
+/** Two-person approval for an emergency hotfix during a freeze. */
+export const hotfixRequests = pgTable("hotfix_requests", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  bugId: bigint("bug_id", { mode: "number" })
+    .notNull()
+    .references(() => bugs.id),
+  requestedById: bigint("requested_by_id", { mode: "number" }).notNull(),
+  requestedByName: text("requested_by_name").notNull(),
+  mode: text("mode", { enum: ["run", "manual"] }).notNull(),
+  diff: text("diff").notNull().default(""),
+  severity: text("severity", { enum: ["low", "medium", "high", "critical"] }).notNull(),
+  status: text("status", { enum: ["pending", "approved", "expired", "done", "failed"] }).notNull(),
+  approvedById: bigint("approved_by_id", { mode: "number" }),
+  approvedByName: text("approved_by_name"),
+  expiresAt: ts("expires_at").notNull(),
+  createdAt: created(),
+});

@@ -1,0 +1,52 @@
+import { outbox } from "../../drizzle/schema.js";
+import type { Queryable } from "../adapters/db/database.js";
+
+/** A message to deliver, written in the same transaction as the change it reports. */
+export interface OutboxDraft {
+  chatId: number;
+  method?: "sendMessage" | "editMessageText" | "editMessageReplyMarkup";
+  /** Bot API parameters without chat_id (and without message_id when editsOutboxId is set). */
+  payload: Record<string, unknown>;
+  /** Rows with the same key are written once. */
+  dedupeKey?: string;
+  /** Edit the message another outbox row sent (its message_id is filled in at send time). */
+  editsOutboxId?: number;
+  /** Earliest send time (reminders). */
+  notBefore?: Date;
+}
+
+export async function enqueue(q: Queryable, drafts: readonly OutboxDraft[]): Promise<number[]> {
+  if (drafts.length === 0) return [];
+  const rows = await q
+    .insert(outbox)
+    .values(
+      drafts.map((d) => ({
+        chatId: d.chatId,
+        method: d.method ?? "sendMessage",
+        payload: d.payload,
+        dedupeKey: d.dedupeKey ?? null,
+        editsOutboxId: d.editsOutboxId ?? null,
+        ...(d.notBefore ? { nextAttemptAt: d.notBefore } : {}),
+      })),
+    )
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning({ id: outbox.id });
+  return rows.map((r) => r.id);
+}
+
+/** An HTML message for the outbox. */
+export const htmlMessage = (
+  chatId: number,
+  text: string,
+  extra: { replyMarkup?: unknown; dedupeKey?: string; notBefore?: Date } = {},
+): OutboxDraft => ({
+  chatId,
+  payload: {
+    text,
+    parse_mode: "HTML",
+    link_preview_options: { is_disabled: true },
+    ...(extra.replyMarkup ? { reply_markup: extra.replyMarkup } : {}),
+  },
+  ...(extra.dedupeKey ? { dedupeKey: extra.dedupeKey } : {}),
+  ...(extra.notBefore ? { notBefore: extra.notBefore } : {}),
+});

@@ -1,0 +1,152 @@
+// Is a system (or one of its modules) frozen at an instant, and why. Calendar facts come from an adapter.
+import { addDays, formatDateTime, localParts } from "./windows.js";
+
+export interface FreezeReason {
+  source: "env" | "stored" | "calendar";
+  reason: string;
+  /** a local date (YYYY-MM-DD, lifts at 00:00 of it) or an ISO instant; null = until lifted */
+  until: string | null;
+  /** the stored freeze's id */
+  id?: number;
+}
+
+export interface StoredFreeze {
+  id: number;
+  scope: "all" | "system" | "module";
+  systemId: string | null;
+  module: string | null;
+  reason: string;
+  until: Date | null;
+  createdBy: string;
+}
+
+export interface EnvFreeze {
+  /** DEPLOY_FREEZE=true */
+  hard: boolean;
+  /** DEPLOY_FREEZE_MODULES */
+  modules: string[];
+  /** DEPLOY_FREEZE_UNTIL, YYYY-MM-DD: auto-lift at 00:00 local of that date */
+  until: string | null;
+}
+
+export interface CalendarRules {
+  /** country code for public holidays, e.g. "TW" */
+  holidays: string | null;
+  lunarNewYear: boolean;
+  monthEnd: { days: number; modules: string[] } | null;
+}
+
+/** Facts for one local date, computed by an adapter (date-holidays). */
+export interface CalendarFacts {
+  holidayName: string | null;
+  lunarNewYear: boolean;
+}
+
+export interface FreezeInputs {
+  at: Date;
+  tz: string;
+  systemId: string;
+  env: EnvFreeze;
+  /** active (not lifted) stored freezes; expired ones are filtered here by `until` */
+  stored: StoredFreeze[];
+  rules: CalendarRules;
+  facts: CalendarFacts;
+}
+
+export interface FreezeVerdict {
+  full: FreezeReason[];
+  /** keyed by module name, trimmed and lower-cased */
+  modules: Record<string, FreezeReason[]>;
+}
+
+const moduleKey = (module: string): string => module.trim().toLowerCase();
+
+export function isMonthEnd(localDate: string, days: number): boolean {
+  if (days <= 0) return false;
+  const next = addDays(localDate, days);
+  return next.slice(0, 7) !== localDate.slice(0, 7);
+}
+
+export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
+  const full: FreezeReason[] = [];
+  const modules: Record<string, FreezeReason[]> = {};
+  const addModule = (module: string, reason: FreezeReason) => {
+    const key = moduleKey(module);
+    if (!key) return;
+    const list = modules[key] ?? [];
+    list.push(reason);
+    modules[key] = list;
+  };
+  const today = localParts(i.at, i.tz).date;
+
+  const { env } = i;
+  const envActive = env.until === null || today < env.until;
+  const envModules = env.modules.map(moduleKey).filter(Boolean);
+  if (envActive) {
+    if (env.hard) full.push({ source: "env", reason: "DEPLOY_FREEZE=true", until: env.until });
+    for (const m of envModules) addModule(m, { source: "env", reason: `DEPLOY_FREEZE_MODULES=${m}`, until: env.until });
+    if (!env.hard && envModules.length === 0 && env.until !== null) {
+      full.push({ source: "env", reason: `DEPLOY_FREEZE_UNTIL=${env.until}`, until: env.until });
+    }
+  }
+
+  for (const s of i.stored) {
+    if (s.until !== null && i.at >= s.until) continue;
+    const reason: FreezeReason = {
+      source: "stored",
+      reason: s.reason,
+      until: s.until?.toISOString() ?? null,
+      id: s.id,
+    };
+    if (s.scope === "all") full.push(reason);
+    else if (s.scope === "system" && s.systemId === i.systemId) full.push(reason);
+    // A module freeze without a system applies to that module in every system.
+    else if (s.scope === "module" && s.module && (s.systemId === null || s.systemId === i.systemId)) {
+      addModule(s.module, reason);
+    }
+  }
+
+  const { rules, facts } = i;
+  if (rules.holidays && facts.holidayName) {
+    full.push({ source: "calendar", reason: `國定假日:${facts.holidayName}`, until: addDays(today, 1) });
+  }
+  if (rules.lunarNewYear && facts.lunarNewYear) {
+    full.push({ source: "calendar", reason: "農曆新年封版", until: addDays(today, 1) });
+  }
+  if (rules.monthEnd && isMonthEnd(today, rules.monthEnd.days)) {
+    const until = `${addDays(`${today.slice(0, 7)}-28`, 7).slice(0, 7)}-01`;
+    for (const m of rules.monthEnd.modules) addModule(m, { source: "calendar", reason: "月底結帳封版", until });
+  }
+  return { full, modules };
+}
+
+/** The first full-freeze reason, else the first reason freezing `module`, else null. */
+export function freezeFor(v: FreezeVerdict, module: string | null): FreezeReason | null {
+  return v.full[0] ?? (module ? v.modules[moduleKey(module)]?.[0] : undefined) ?? null;
+}
+
+export const isFullyFrozen = (v: FreezeVerdict): boolean => v.full.length > 0;
+
+export const isFrozenAnywhere = (v: FreezeVerdict): boolean =>
+  v.full.length > 0 || Object.values(v.modules).some((r) => r.length > 0);
+
+const SOURCE_LABEL: Record<FreezeReason["source"], string> = { env: "環境變數", stored: "/freeze", calendar: "行事曆" };
+
+function untilText(until: string | null, tz: string | undefined): string {
+  if (until === null) return "至解除為止";
+  if (/^\d{4}-\d{2}-\d{2}$/.test(until)) return `至 ${until} 00:00 解除`;
+  return `至 ${tz ? formatDateTime(new Date(until), tz) : until}`;
+}
+
+const line = (r: FreezeReason, tz: string | undefined): string =>
+  `${r.reason}(${SOURCE_LABEL[r.source]}${r.id === undefined ? "" : ` #${r.id}`},${untilText(r.until, tz)})`;
+
+/** Raw (unescaped) zh-TW lines for chat; `tz` renders stored ISO instants as local time. */
+export function describeFreeze(v: FreezeVerdict, tz?: string): string[] {
+  if (!isFrozenAnywhere(v)) return ["目前沒有封版。"];
+  const lines = v.full.map((r) => `🧊 全面封版:${line(r, tz)}`);
+  for (const [module, reasons] of Object.entries(v.modules)) {
+    for (const r of reasons) lines.push(`🧊 模組 ${module} 封版:${line(r, tz)}`);
+  }
+  return lines;
+}

@@ -1,0 +1,453 @@
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { type Config, ConfigError, formatConfigError, loadConfig, missingBotTokenHelp } from "../src/config.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const fixtures = join(root, "test/fixtures/config");
+const example = join(root, "examples/pipeline.example.json");
+const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+const base = { BOT_TOKEN: TOKEN, GROUP_CHAT_ID: "-1001234567890" };
+const cwd = "/srv/nightshift";
+
+const load = (env: Record<string, string | undefined>, io: { readFile?: (p: string) => string } = {}) =>
+  loadConfig(env, { cwd, ...io });
+
+function fail(env: Record<string, string | undefined>, io: { readFile?: (p: string) => string } = {}): ConfigError {
+  try {
+    load(env, io);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected loadConfig to throw a ConfigError");
+}
+
+const fixture = (name: string, env: Record<string, string> = {}) => ({
+  ...env,
+  BOT_TOKEN: TOKEN,
+  PIPELINE_CONFIG: join(fixtures, name),
+});
+
+describe("loadConfig from env", () => {
+  it("fills every default from a minimal env", () => {
+    const watch = { minutes: 10, intervalSeconds: 60, onFailure: "auto" as const, smoke: null, prometheus: null };
+    const emptyEnv = { url: null, deploy: null, rollback: null, health: null, watch };
+    expect(load(base)).toEqual<Config>({
+      botToken: TOKEN,
+      database: { kind: "pglite", dir: "/srv/nightshift/data/pglite" },
+      adminIds: [],
+      telegramApiRoot: null,
+      webhook: null,
+      logLevel: "info",
+      port: 8080,
+      freeze: { hard: false, modules: [], until: null },
+      analyzer: { kind: "none" },
+      hotfixApprovalMinutes: 30,
+      autoRollbackLimit: 1,
+      outboxPollMs: 500,
+      configDir: cwd,
+      systems: [
+        {
+          id: "default",
+          name: "Default",
+          groupChatId: -1001234567890,
+          timezone: "Asia/Taipei",
+          windows: { t1: "20:00", t2: "22:00", graceMinutes: 30 },
+          services: [],
+          environments: { uat: emptyEnv, prod: emptyEnv },
+          checklist: { backup: null, monitoring: null },
+          freeze: { holidays: null, lunarNewYear: false, monthEnd: null },
+        },
+      ],
+    });
+  });
+
+  it("parses every basic variable", () => {
+    const config = load({
+      ...base,
+      ADMIN_IDS: " 111, 222 ,333,",
+      TIMEZONE: "UTC",
+      T1_TIME: "9:30",
+      T2_TIME: "23:15",
+      WINDOW_GRACE_MINUTES: "0",
+      DEPLOY_FREEZE: "YES",
+      DEPLOY_FREEZE_MODULES: "financial, billing",
+      DEPLOY_FREEZE_UNTIL: "2028-02-29",
+      TELEGRAM_API_ROOT: "http://localhost:8081/",
+      WEBHOOK_URL: "https://bot.example.com/telegram",
+      WEBHOOK_SECRET: "s3cr3t_-X",
+      LOG_LEVEL: "DEBUG",
+      PORT: "3000",
+      ANALYZER: "openai",
+      ANALYZER_URL: "https://api.openai.com/v1",
+      ANALYZER_API_KEY: "sk-test",
+      ANALYZER_MODEL: "gpt-4o-mini",
+      HOTFIX_APPROVAL_MINUTES: "15",
+      AUTO_ROLLBACK_LIMIT: "0",
+      OUTBOX_POLL_MS: "250",
+    });
+    expect(config).toMatchObject({
+      adminIds: [111, 222, 333],
+      freeze: { hard: true, modules: ["financial", "billing"], until: "2028-02-29" },
+      telegramApiRoot: "http://localhost:8081",
+      webhook: { url: "https://bot.example.com/telegram", secret: "s3cr3t_-X" },
+      logLevel: "debug",
+      port: 3000,
+      analyzer: { kind: "openai", url: "https://api.openai.com/v1", apiKey: "sk-test", model: "gpt-4o-mini" },
+      hotfixApprovalMinutes: 15,
+      autoRollbackLimit: 0,
+      outboxPollMs: 250,
+    });
+    expect(config.analyzer).toMatchObject({ timeoutSeconds: 60 });
+    expect(config.systems[0]).toMatchObject({
+      timezone: "UTC",
+      windows: { t1: "09:30", t2: "23:15", graceMinutes: 0 },
+    });
+  });
+
+  it.each([
+    ["BOT_TOKEN", "not-a-token", "@BotFather"],
+    ["BOT_TOKEN", `${TOKEN} extra`, "bot token"],
+    ["DATABASE_URL", "mysql://root@db/app", "postgres://"],
+    ["ADMIN_IDS", "123, bob", "user ids"],
+    ["ADMIN_IDS", "-5", "user ids"],
+    ["GROUP_CHAT_ID", "group", "chat id"],
+    ["GROUP_CHAT_ID", "0", "chat id"],
+    ["TIMEZONE", "Asia/Taipie", "IANA"],
+    ["T1_TIME", "8pm", "HH:MM"],
+    ["T2_TIME", "24:00", "HH:MM"],
+    ["T2_TIME", "19:00", "later than T1_TIME"],
+    ["WINDOW_GRACE_MINUTES", "-1", "whole number"],
+    ["DEPLOY_FREEZE", "maybe", "true, false"],
+    ["DEPLOY_FREEZE_UNTIL", "2026-02-30", "YYYY-MM-DD"],
+    ["DEPLOY_FREEZE_UNTIL", "05/02/2026", "YYYY-MM-DD"],
+    ["TELEGRAM_API_ROOT", "localhost:8081", "URL"],
+    ["WEBHOOK_URL", "http://bot.example.com", "https://"],
+    ["LOG_LEVEL", "verbose", "info"],
+    ["PORT", "80a", "whole number"],
+    ["PORT", "70000", "1 to 65535"],
+    ["ANALYZER", "claude", "none, openai"],
+    ["ANALYZER_TIMEOUT_SECONDS", "0", "whole number"],
+    ["HOTFIX_APPROVAL_MINUTES", "1.5", "whole number"],
+    ["AUTO_ROLLBACK_LIMIT", "lots", "whole number"],
+    ["PROMETHEUS_URL", "prometheus:9090", "URL"],
+    ["OUTBOX_POLL_MS", "1", "whole number"],
+    ["UAT_URL", "uat.example.com", "URL"],
+    ["PROD_HEALTH_URL", "ftp://example.com", "URL"],
+    ["PROD_DEPLOY_COMMAND", "./deploy.sh prod", "no arguments"],
+  ])("%s=%j gives one problem naming it", (name, value, hint) => {
+    const e = fail({ ...base, WEBHOOK_SECRET: "ok", [name]: value });
+    expect(e.problems).toHaveLength(1);
+    expect(e.problems[0]).toMatch(new RegExp(`^${name}: `));
+    if (hint) expect(e.problems[0]).toContain(hint);
+    expect(e.missingBotToken).toBe(false);
+  });
+
+  it("treats a blank value as unset", () => {
+    expect(load({ ...base, PGLITE_DIR: "   " }).database).toEqual({
+      kind: "pglite",
+      dir: "/srv/nightshift/data/pglite",
+    });
+  });
+
+  it("collects every problem at once and never prints the token", () => {
+    const secretToken = "987654:this-is-a-secret-value_that-must-stay-hidden";
+    const e = fail({
+      BOT_TOKEN: secretToken,
+      PORT: secretToken,
+      ADMIN_IDS: secretToken,
+      TIMEZONE: "Nowhere/City",
+      WEBHOOK_URL: "https://bot.example.com/hook",
+      ANALYZER: "openai",
+    });
+    expect(e.problems.map((p) => p.split(":")[0])).toEqual([
+      "ADMIN_IDS",
+      "TIMEZONE",
+      "WEBHOOK_SECRET",
+      "PORT",
+      "ANALYZER_URL",
+      "ANALYZER_API_KEY",
+      "ANALYZER_MODEL",
+      "GROUP_CHAT_ID",
+    ]);
+    const bad = fail({ BOT_TOKEN: `${secretToken}!`, GROUP_CHAT_ID: "-1" });
+    for (const text of [...bad.problems, bad.message, formatConfigError(bad)]) expect(text).not.toContain(secretToken);
+    expect(bad.problems).toEqual([expect.stringMatching(/^BOT_TOKEN: does not look like a Telegram bot token/)]);
+  });
+
+  it("never prints secret values", () => {
+    const e = fail({
+      ...base,
+      DATABASE_URL: "mysql://admin:hunter2@db/app",
+      WEBHOOK_URL: "https://bot.example.com/hook",
+      WEBHOOK_SECRET: "has spaces hunter2",
+    });
+    expect(e.problems.map((p) => p.split(":")[0])).toEqual(["DATABASE_URL", "WEBHOOK_SECRET"]);
+    expect(e.message).not.toContain("hunter2");
+  });
+
+  it("explains how to get a token when BOT_TOKEN is missing", () => {
+    const e = fail({ GROUP_CHAT_ID: "-100", BOT_TOKEN: " " });
+    expect(e.missingBotToken).toBe(true);
+    expect(e.problems).toEqual([missingBotTokenHelp]);
+    expect(formatConfigError(e)).toBe(missingBotTokenHelp);
+    expect(missingBotTokenHelp).toContain("@BotFather");
+    expect(missingBotTokenHelp).toContain("/newbot");
+    expect(missingBotTokenHelp).toContain("BOT_TOKEN=123456:ABC... npm start");
+    expect(missingBotTokenHelp).toMatch(/權杖/);
+    const more = fail({});
+    expect(more.missingBotToken).toBe(true);
+    expect(more.problems).toHaveLength(2);
+    expect(formatConfigError(more)).toContain("GROUP_CHAT_ID");
+  });
+
+  it.each([
+    [{}, { kind: "pglite", dir: "/srv/nightshift/data/pglite" }],
+    [{ PGLITE_DIR: "/var/lib/nightshift" }, { kind: "pglite", dir: "/var/lib/nightshift" }],
+    [{ PGLITE_DIR: "state/db" }, { kind: "pglite", dir: "/srv/nightshift/state/db" }],
+    [{ DATABASE_URL: "memory://" }, { kind: "pglite", dir: null }],
+    [{ DATABASE_URL: "postgres://u:p@db:5432/ns" }, { kind: "postgres", url: "postgres://u:p@db:5432/ns" }],
+    [
+      { DATABASE_URL: "postgresql://db/ns?sslmode=require" },
+      { kind: "postgres", url: "postgresql://db/ns?sslmode=require" },
+    ],
+  ])("DATABASE_URL kinds: %j", (env, database) => {
+    expect(load({ ...base, ...env }).database).toEqual(database);
+  });
+
+  it("builds the default system from env", () => {
+    const config = load({
+      ...base,
+      TIMEZONE: "Asia/Tokyo",
+      T1_TIME: "19:00",
+      WINDOW_GRACE_MINUTES: "45",
+      UAT_URL: "https://uat.example.com",
+      UAT_DEPLOY_COMMAND: "./bin/deploy-uat.sh",
+      UAT_ROLLBACK_COMMAND: "/opt/deploy/rollback-uat",
+      UAT_HEALTH_URL: "https://uat.example.com/healthz",
+      PROD_URL: "https://example.com",
+      PROD_DEPLOY_COMMAND: "deploy-prod",
+      PROD_HEALTH_URL: "https://example.com/healthz",
+      PROMETHEUS_URL: "http://prometheus:9090",
+    });
+    const [system] = config.systems;
+    expect(config.systems).toHaveLength(1);
+    expect(system).toMatchObject({
+      id: "default",
+      name: "Default",
+      groupChatId: -1001234567890,
+      timezone: "Asia/Tokyo",
+      windows: { t1: "19:00", t2: "22:00", graceMinutes: 45 },
+      services: [],
+    });
+    expect(system?.environments.uat).toEqual({
+      url: "https://uat.example.com",
+      deploy: { type: "command", command: ["/srv/nightshift/bin/deploy-uat.sh"], timeoutSeconds: 900 },
+      rollback: { type: "command", command: ["/opt/deploy/rollback-uat"], timeoutSeconds: 900 },
+      health: { type: "http", url: "https://uat.example.com/healthz", expectStatus: 200, timeoutSeconds: 30 },
+      watch: {
+        minutes: 10,
+        intervalSeconds: 60,
+        onFailure: "auto",
+        smoke: null,
+        prometheus: { url: "http://prometheus:9090" },
+      },
+    });
+    expect(system?.environments.prod).toMatchObject({
+      url: "https://example.com",
+      deploy: { type: "command", command: ["deploy-prod"] },
+      rollback: null,
+    });
+  });
+
+  it("requires GROUP_CHAT_ID only without PIPELINE_CONFIG", () => {
+    expect(fail({ BOT_TOKEN: TOKEN }).problems).toEqual([expect.stringMatching(/^GROUP_CHAT_ID: is required when/)]);
+    expect(() => load(fixture("minimal.json"))).not.toThrow();
+  });
+});
+
+describe("PIPELINE_CONFIG", () => {
+  it("loads the example, resolving commands against its folder", () => {
+    const config = load({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: example, PROD_HOOK_SECRET: "hook-secret" });
+    const examples = join(root, "examples");
+    expect(config.configDir).toBe(examples);
+    const [crm] = config.systems;
+    expect(crm).toMatchObject({
+      id: "crm",
+      name: "Barber CRM",
+      groupChatId: -1001234567890,
+      timezone: "Asia/Taipei",
+      windows: { t1: "20:00", t2: "22:00", graceMinutes: 30 },
+      services: [
+        { name: "db-migration", dependsOn: [] },
+        { name: "backend", dependsOn: ["db-migration"] },
+        { name: "frontend", dependsOn: ["backend"] },
+      ],
+      checklist: {
+        backup: { type: "command", command: [join(examples, "deploy/backup.sh")], timeoutSeconds: 30 },
+        monitoring: { type: "http", url: "http://prometheus:9090/-/ready", expectStatus: 200 },
+      },
+      freeze: { holidays: "TW", lunarNewYear: true, monthEnd: { days: 2, modules: ["financial"] } },
+    });
+    expect(crm?.environments.uat).toMatchObject({
+      url: "https://uat.example.com",
+      deploy: { type: "command", command: [join(examples, "deploy/deploy.sh"), "uat"], timeoutSeconds: 900 },
+      rollback: { type: "command", command: [join(examples, "deploy/rollback.sh"), "uat"], timeoutSeconds: 900 },
+      watch: { minutes: 10, smoke: { command: [join(examples, "deploy/smoke.sh"), "uat"] }, prometheus: null },
+    });
+    expect(crm?.environments.prod).toMatchObject({
+      deploy: {
+        type: "webhook",
+        url: "https://deploy.example.com/hooks/prod",
+        secret: "hook-secret",
+        secretEnv: "PROD_HOOK_SECRET",
+        timeoutSeconds: 900,
+      },
+      health: { type: "http", url: "https://example.com/healthz", expectStatus: 200, timeoutSeconds: 30 },
+      watch: { minutes: 30, onFailure: "auto", prometheus: { url: "http://prometheus:9090" } },
+    });
+    expect(crm?.environments.prod.watch.prometheus).toHaveProperty("loginSuccess");
+  });
+
+  it("resolves a relative PIPELINE_CONFIG against cwd and commands against the file's folder", () => {
+    const read: string[] = [];
+    const text = JSON.stringify({
+      systems: [
+        {
+          id: "shop",
+          name: "Shop",
+          groupChatId: -1,
+          environments: { uat: { deploy: { command: ["./deploy.sh"] } }, prod: {} },
+        },
+      ],
+    });
+    const config = load(
+      { BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "conf/pipeline.json" },
+      {
+        readFile: (p) => {
+          read.push(p);
+          return text;
+        },
+      },
+    );
+    expect(read).toEqual(["/srv/nightshift/conf/pipeline.json"]);
+    expect(config.configDir).toBe("/srv/nightshift/conf");
+    expect(config.systems[0]?.environments.uat.deploy).toEqual({
+      type: "command",
+      command: ["/srv/nightshift/conf/deploy.sh"],
+      timeoutSeconds: 900,
+    });
+  });
+
+  it("leaves bare and absolute commands alone and falls back to env defaults", () => {
+    const config = load(
+      fixture("relative-paths.json", { PROMETHEUS_URL: "http://prom:9090", TIMEZONE: "UTC", T2_TIME: "23:00" }),
+    );
+    const [shop] = config.systems;
+    expect(shop).toMatchObject({ timezone: "UTC", windows: { t1: "20:00", t2: "23:00", graceMinutes: 30 } });
+    expect(shop?.environments.uat.deploy).toMatchObject({ command: [join(fixtures, "deploy/deploy.sh"), "uat"] });
+    expect(shop?.environments.uat.rollback).toMatchObject({
+      command: [resolve(fixtures, "../shared/rollback.sh"), "./not-a-path-arg"],
+    });
+    expect(shop?.environments.uat.health).toEqual({
+      type: "command",
+      command: ["bash", "-c", "exit 0"],
+      timeoutSeconds: 30,
+    });
+    expect(shop?.environments.prod.deploy).toEqual({
+      type: "command",
+      command: ["/usr/local/bin/deploy-prod"],
+      timeoutSeconds: 60,
+    });
+    expect(shop?.environments.prod.watch.prometheus).toEqual({
+      url: "http://prom:9090",
+      errorRate: "sum(rate(errors[5m]))",
+    });
+    expect(shop?.environments.uat.watch.prometheus).toEqual({ url: "http://prom:9090" });
+  });
+
+  it("reports an unknown key with its path", () => {
+    expect(fail(fixture("unknown-key.json")).problems).toEqual([
+      "PIPELINE_CONFIG systems[0].environments.uat.deplyo: unknown key — allowed keys here: url, deploy, rollback, health, watch",
+    ]);
+  });
+
+  it("names the JSON path and the env variable of a missing webhook secret", () => {
+    const e = fail({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: example });
+    expect(e.problems).toEqual([
+      "PIPELINE_CONFIG systems[0].environments.prod.deploy.secretEnv: env PROD_HOOK_SECRET is not set — export it or change secretEnv",
+      "PIPELINE_CONFIG systems[0].environments.prod.rollback.secretEnv: env PROD_HOOK_SECRET is not set — export it or change secretEnv",
+    ]);
+  });
+
+  it("reports a dependency cycle", () => {
+    expect(fail(fixture("cycle.json")).problems).toEqual([
+      "PIPELINE_CONFIG systems[0].services: dependency cycle db-migration → frontend → backend → db-migration — remove one of these dependsOn entries",
+    ]);
+  });
+
+  it("reports an unknown dependsOn", () => {
+    expect(fail(fixture("unknown-dependency.json")).problems).toEqual([
+      'PIPELINE_CONFIG systems[0].services[1].dependsOn[1]: unknown service "api" — known services: backend, frontend',
+    ]);
+  });
+
+  it("reports duplicate system ids and group chats", () => {
+    expect(fail(fixture("duplicates.json")).problems).toEqual([
+      'PIPELINE_CONFIG systems[1].id: "crm" is already used by systems[0] — system ids must be unique',
+      "PIPELINE_CONFIG systems[1].groupChatId: -100111 is already used by systems[0] — each system needs its own group chat",
+    ]);
+  });
+
+  it("collects every problem in the file", () => {
+    const problems = fail(fixture("many-problems.json")).problems;
+    expect(problems.map((p) => p.slice(0, p.indexOf(": ")))).toEqual([
+      "PIPELINE_CONFIG systems[0].id",
+      "PIPELINE_CONFIG systems[0].timezone",
+      "PIPELINE_CONFIG systems[0].windows.t2",
+      "PIPELINE_CONFIG systems[0].environments.uat.deploy.secretEnv",
+      "PIPELINE_CONFIG systems[0].environments.prod.health",
+      "PIPELINE_CONFIG systems[0].freeze.holidays",
+      "PIPELINE_CONFIG systems[0].freeze.monthEnd.modules",
+      "PIPELINE_CONFIG systems[0].services",
+    ]);
+    expect(problems[2]).toContain("must be later than t1 (23:00)");
+    expect(problems[7]).toContain("dependency cycle backend → frontend → backend");
+  });
+
+  it("reports missing and mistyped fields", () => {
+    const e = fail(fixture("minimal.json"), {
+      readFile: () => JSON.stringify({ systems: [{ id: "crm", groupChatId: "-100", environments: { uat: [] } }] }),
+    });
+    expect(e.problems).toEqual([
+      "PIPELINE_CONFIG systems[0].name: is required — expected string",
+      "PIPELINE_CONFIG systems[0].groupChatId: expected a Telegram chat id: a non-zero whole number (groups are negative, e.g. -1001234567890)",
+      "PIPELINE_CONFIG systems[0].environments.uat: expected object, got array",
+      "PIPELINE_CONFIG systems[0].environments.prod: is required — expected object",
+    ]);
+  });
+
+  it("reports an unreadable file as one problem", () => {
+    const e = fail({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "missing.json" }, { readFile: () => fail404() });
+    expect(e.problems).toEqual([
+      "PIPELINE_CONFIG: cannot read /srv/nightshift/missing.json (no such file) — relative paths resolve against the working directory",
+    ]);
+  });
+
+  it("reports invalid JSON as one problem, with its position when known", () => {
+    const json = (text: string) =>
+      fail({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "/etc/ns.json" }, { readFile: () => text });
+    expect(json('{\n  "systems": [\n    { "id": "crm", }\n  ]\n}').problems).toEqual([
+      expect.stringMatching(/^PIPELINE_CONFIG: \/etc\/ns\.json is not valid JSON at line 3, column 20 — /),
+    ]);
+    const [problem, ...rest] = json('{\n  "systems": [,]\n}').problems;
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(/^PIPELINE_CONFIG: \/etc\/ns\.json is not valid JSON — /);
+    expect(problem).not.toContain("\n");
+  });
+});
+
+function fail404(): never {
+  throw Object.assign(new Error("ENOENT: no such file or directory, open 'missing.json'"), { code: "ENOENT" });
+}

@@ -1,0 +1,71 @@
+// Test databases: one per test file, reset between tests. PGlite always; real Postgres too
+// when TEST_DATABASE_URL is set (CI sets it).
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { inject } from "vitest";
+import { ALL_TABLES, type Database, openDatabase } from "../../src/adapters/db/database.js";
+import { withDatabase } from "./global-setup.js";
+
+export interface TestDatabase extends Database {
+  /** Empties every table and restarts ids. */
+  reset(): Promise<void>;
+  /** Postgres only: the URL of this file's database (for child processes). */
+  url: string | null;
+}
+
+export interface TestBackend {
+  name: "pglite" | "postgres";
+  open(): Promise<TestDatabase>;
+}
+
+let counter = 0;
+
+async function openPglite(): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), "nightshift-pglite-"));
+  cpSync(inject("pgliteTemplateDir"), dir, { recursive: true });
+  const database = await openDatabase({ kind: "pglite", dir }, { migrate: false });
+  return withReset(database, null, async () => rmSync(dir, { recursive: true, force: true }));
+}
+
+async function openPostgres(): Promise<TestDatabase> {
+  const info = inject("postgresTemplate");
+  if (!info) throw new Error("TEST_DATABASE_URL is not set");
+  const name = `nightshift_t_${process.pid}_${Date.now()}_${counter++}`;
+  const admin = postgres(info.serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name} template ${info.template}`);
+  const url = withDatabase(info.serverUrl, name);
+  const database = await openDatabase({ kind: "postgres", url }, { migrate: false, poolSize: 20 });
+  return withReset(database, url, async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  });
+}
+
+function withReset(database: Database, url: string | null, cleanup: () => Promise<void>): TestDatabase {
+  return {
+    ...database,
+    url,
+    reset: async () => {
+      await database.db.execute(sql.raw(`truncate ${ALL_TABLES.join(", ")} restart identity cascade`));
+    },
+    close: async () => {
+      await database.close();
+      await cleanup();
+    },
+  };
+}
+
+/** The backends this run tests against: `describe.each(testBackends())("… on $name", …)`. */
+export function testBackends(): TestBackend[] {
+  const backends: TestBackend[] = [{ name: "pglite", open: openPglite }];
+  if (inject("postgresTemplate")) backends.push({ name: "postgres", open: openPostgres });
+  return backends;
+}
+
+/** Real Postgres only (concurrency and locking tests); empty when TEST_DATABASE_URL is unset. */
+export function postgresBackends(): TestBackend[] {
+  return testBackends().filter((b) => b.name === "postgres");
+}
