@@ -322,7 +322,7 @@ export function loadConfig(
 
   const pipelinePath = read("PIPELINE_CONFIG", z.string(), null);
   const logLevel = read("LOG_LEVEL", oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info");
-  const port = read("PORT", intIn(1, 65535), 8080);
+  const port = read("PORT", intIn(0, 65535), 8080);
 
   const analyzerKind = read("ANALYZER", oneOf(["none", "openai"]), "none");
   const openai = analyzerKind === "openai" && "when ANALYZER=openai";

@@ -1,11 +1,20 @@
 // Composition root: loadConfig → db → migrate → bot → scheduler → http; graceful stop.
 import { sql } from "drizzle-orm";
-import { webhookCallback } from "grammy";
+import { Api, webhookCallback } from "grammy";
 import pino from "pino";
+import { createAnalyzer } from "./adapters/analyze/analyzer.js";
 import { openDatabase } from "./adapters/db/database.js";
 import { startHttpServer } from "./adapters/http/server.js";
-import { createBot } from "./adapters/telegram/bot.js";
+import { botApiSender, createDispatcher } from "./adapters/notify/dispatcher.js";
+import { startScheduler } from "./adapters/scheduler/scheduler.js";
+import { createBot, registerCommands } from "./adapters/telegram/bot.js";
+import { settleIncidentTasks } from "./adapters/telegram/features/incident-common.js";
+import { settleManualRuns } from "./adapters/telegram/features/run-window.js";
+import { startIncidentTimers } from "./app/freeze-admin.js";
+import { recoverInterrupted } from "./app/recovery.js";
 import { syncSystems } from "./app/systems.js";
+import { watchAfterDeploy } from "./app/watch.js";
+import type { WindowDeps } from "./app/windows.js";
 import { ConfigError, formatConfigError, loadConfig } from "./config.js";
 
 async function main(): Promise<void> {
@@ -16,7 +25,7 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) {
       process.stderr.write(`${formatConfigError(error)}\n`);
       // A first run without a token is not a crash: say how to get one and stop.
-      process.exit(error.missingBotToken && error.problems.length === 1 ? 0 : 1);
+      process.exit(error.missingBotToken ? 0 : 1);
     }
     throw error;
   }
@@ -26,8 +35,21 @@ async function main(): Promise<void> {
   const database = await openDatabase(config.database);
   await syncSystems(database.db, config.systems);
   const clock = () => new Date();
-  const deps = { db: database.db, config, clock, logger };
+  const deps: WindowDeps = { db: database.db, config, clock, logger, analyzer: createAnalyzer(config.analyzer) };
+  deps.afterDeploy = watchAfterDeploy(deps);
   const bot = createBot(deps);
+  // Deployments left `running` by a process that died become `interrupted` (alerted, never re-run).
+  const interrupted = await recoverInterrupted(deps);
+  if (interrupted.length) logger.warn({ ids: interrupted.map((d) => d.id) }, "deployments interrupted by a restart");
+  // Its own Api without auto-retry: the dispatcher honours retry_after itself, without blocking.
+  const outboxApi = new Api(config.botToken, config.telegramApiRoot ? { apiRoot: config.telegramApiRoot } : undefined);
+  const dispatcher = createDispatcher({
+    db: database.db,
+    send: botApiSender(outboxApi),
+    clock,
+    logger,
+    pollMs: config.outboxPollMs,
+  });
 
   const webhookPath = "/telegram/webhook";
   const http = await startHttpServer({
@@ -44,12 +66,25 @@ async function main(): Promise<void> {
       : {}),
   });
 
+  dispatcher.start();
+  const scheduler = startScheduler(deps);
+  void scheduler.catchUp();
+  // Expires hotfix requests nobody approved and lifts stored freezes at their `until`.
+  const stopIncidentTimers = startIncidentTimers(deps);
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping");
     await bot.stop().catch(() => undefined);
+    await scheduler.stop();
+    stopIncidentTimers();
+    await Promise.race([
+      Promise.all([settleManualRuns(), settleIncidentTasks()]),
+      new Promise((resolve) => setTimeout(resolve, 25_000)),
+    ]);
+    await dispatcher.stop();
     await http.close();
     await database.close();
     logger.info("stopped");
@@ -59,6 +94,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stop("SIGTERM"));
 
   await bot.init();
+  void registerCommands(bot.api, database.db, config, logger); // logs its failures, never throws
   if (config.webhook) {
     await bot.api.setWebhook(new URL(webhookPath, config.webhook.url).toString(), {
       secret_token: config.webhook.secret,

@@ -126,7 +126,7 @@ describe("loadConfig from env", () => {
     ["WEBHOOK_URL", "http://bot.example.com", "https://"],
     ["LOG_LEVEL", "verbose", "info"],
     ["PORT", "80a", "whole number"],
-    ["PORT", "70000", "1 to 65535"],
+    ["PORT", "70000", "0 to 65535"],
     ["ANALYZER", "claude", "none, openai"],
     ["ANALYZER_TIMEOUT_SECONDS", "0", "whole number"],
     ["HOTFIX_APPROVAL_MINUTES", "1.5", "whole number"],

@@ -124,7 +124,9 @@ export function transition(
   const windowEvent = WINDOW_EVENTS.includes(event.type);
   if (windowEvent && bug.held) return refuse("held", "the bug is held after a rollback until an admin re-queues it");
   if (windowEvent && ctx.freeze) return refuse("frozen", `frozen: ${ctx.freeze.reason}`);
-  if (windowEvent && bug.severity && !isPipelineEligible(bug.severity)) {
+  // A hotfix made while UAT was ahead is cherry-picked back to UAT at T2, whatever its severity.
+  const hotfixMerge = event.type === "uat_merge_ok" && bug.fixFlow === "hotfix";
+  if (windowEvent && bug.severity && !isPipelineEligible(bug.severity) && !hotfixMerge) {
     return refuse("severity_not_eligible", `${bug.severity} bugs never enter the windows`);
   }
 

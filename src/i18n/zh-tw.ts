@@ -1,11 +1,193 @@
 // Every chat string the bot says, in one place (a second locale would be another file of this shape).
+// Functions return HTML: every string argument is escaped here, so callers pass raw values.
+import { escapeHtml as e } from "../core/html.js";
+import type { RefusalReason } from "../core/machine.js";
+import type { Env, FixFlow, Severity, Status } from "../core/model.js";
+
+const STATUS: Record<Status, string> = {
+  submitted: "🆕 待確認",
+  confirmed: "🔵 已確認",
+  analyzing: "🟣 分析中",
+  planned: "📝 已規劃",
+  deployed_uat: "🧪 已部署 UAT",
+  pending_prod: "⏳ 待部署 PROD",
+  deployed_prod: "🚀 已部署 PROD",
+  pending_uat_merge: "⏳ 待 Merge UAT",
+  uat_merged: "✅ 已 Merge UAT",
+  closed: "✔️ 已關閉",
+  rejected: "🚫 已拒絕",
+};
+const SEVERITY: Record<Severity, string> = {
+  low: "🟢 low",
+  medium: "🟡 medium",
+  high: "🟠 high",
+  critical: "🔴 critical",
+};
+const FLOW: Record<FixFlow, string> = { flow1: "Flow 1(先 UAT)", flow2: "Flow 2(先 PROD)", hotfix: "緊急 Hotfix" };
+const ENV: Record<Env, string> = { uat: "UAT", prod: "PROD" };
+
 export const zhTW = {
+  labels: { status: STATUS, severity: SEVERITY, flow: FLOW, env: ENV },
   errors: {
     generic: "⚠️ 發生錯誤,請稍後再試。",
     unavailable: "⚠️ 系統暫時無法使用,請稍後再試。",
     adminOnly: "只有管理員可以操作",
     outdated: "此按鈕已過期",
     unknownButton: "無法辨識的按鈕",
+    notFound: (id: number) => `找不到 #${id}。`,
+    busy: "你有進行中的對話,請先完成或傳送 /cancel。",
+    usage: (usage: string) => `用法:<code>${e(usage)}</code>`,
+    refused: (id: number, why: string) => `⚠️ #${id} 無法執行:${e(why)}`,
+    alreadyHandled: "已由其他人處理",
+  },
+  /** Plain text (toasts): why the state machine refused. */
+  refusals: {
+    wrong_status: "目前的狀態不能這樣做",
+    not_admin: "只有管理員可以操作",
+    not_system: "只能由排程執行",
+    severity_not_eligible: "high/critical 不進排程,請走 /hotfix",
+    wrong_flow: "此 bug 的流程不適用",
+    frozen: "封版中",
+    held: "回滾後暫停中,需先重新排入",
+    not_held: "此 bug 沒有被暫停",
+    needs_second_admin: "封版期間需要第二位管理員批准",
+    invalid: "無效的操作",
+  } satisfies Record<RefusalReason, string>,
+  card: {
+    title: (id: number, title: string) => `🐞 <b>#${id} ${e(title)}</b>`,
+    status: (status: Status) => `狀態:${STATUS[status]}`,
+    system: (name: string) => `系統:${e(name)}`,
+    severity: (s: Severity | null) => `嚴重度:${s ? SEVERITY[s] : "未定"}`,
+    env: (env: Env | null) => `發現環境:${env ? ENV[env] : "未填"}`,
+    flow: (flow: FixFlow | null) => `流程:${flow ? FLOW[flow] : "未定"}`,
+    services: (list: string[]) => `服務:${list.length ? e(list.join(", ")) : "—"}`,
+    module: (module: string | null) => `模組:${module ? e(module) : "—"}`,
+    reporter: (name: string, at: string) => `回報:${e(name)} · ${e(at)}`,
+    held: "⏸ 回滾後暫停,等待管理員重新排入",
+    description: (text: string) => `<blockquote>${e(text)}</blockquote>`,
+    truncated: "…(內容過長,已截斷)",
+  },
+  buttons: {
+    confirm: "✅ 確認",
+    reject: "🚫 拒絕",
+    skip: "略過 ▶",
+    approveProd: (id: number) => `批准推 PROD #${id}`,
+    approveUatMerge: (id: number) => `批准 Merge UAT #${id}`,
+    prev: "◀ 上一頁",
+    next: "下一頁 ▶",
+    back: "↩ 返回",
+    reselect: "↩ 重選嚴重度",
+    submitConfirm: "✔️ 確認分類",
+    hotfix: "🚨 改走 /hotfix",
+    submit: "📨 送出",
+    cancel: "取消",
+    done: "完成 ✓",
+    uncertain: "不確定",
+    selected: (label: string) => `✅ ${label}`,
+  },
+  triage: {
+    chooseSeverity: "請選擇嚴重度:",
+    suggestion: (flow: FixFlow, detail: string) =>
+      `建議流程:<b>${FLOW[flow]}</b> — ${e(detail)}\n可切換流程後按「確認分類」。`,
+    mustHotfix: (id: number, severity: Severity) =>
+      `⚠️ 嚴重度 ${SEVERITY[severity]} 不進排程,必須走緊急 Hotfix:<code>/hotfix ${id}</code>`,
+    useHotfix: (id: number) => `請傳送 <code>/hotfix ${id}</code> 處理此 bug。`,
+    confirmed: (who: string, severity: Severity, flow: FixFlow, at: string) =>
+      `✅ ${e(who)} 已確認 · ${SEVERITY[severity]} · ${FLOW[flow]} · ${e(at)}`,
+    rejected: (who: string, reason: string, at: string) => `🚫 ${e(who)} 已拒絕 · 原因:${e(reason)} · ${e(at)}`,
+    closed: (who: string, reason: string, at: string) => `✔️ ${e(who)} 已關閉 · 原因:${e(reason)} · ${e(at)}`,
+    askRejectReason: (id: number) => `請輸入拒絕 #${id} 的原因(或 /cancel):`,
+    queueEmpty: "🎉 沒有待確認的 bug。",
+    privateOnly: "請在與我的私訊中使用 /triage。",
+    queueHeader: (left: number) => `📥 待確認:${left} 筆`,
+  },
+  approvals: {
+    approved: (kind: "prod" | "uat_merge", ids: number[], when: string) =>
+      kind === "prod"
+        ? `✅ 已批准推 PROD:${ids.map((id) => `#${id}`).join(" ")}\n⏳ 將於 ${e(when)} 部署至 PROD。`
+        : `✅ 已批准 Merge UAT:${ids.map((id) => `#${id}`).join(" ")}\n⏳ 將於 ${e(when)} Merge 至 UAT。`,
+    frozen: (kind: "prod" | "uat_merge", ids: number[]) =>
+      `✅ 已批准${kind === "prod" ? "推 PROD" : " Merge UAT"}:${ids.map((id) => `#${id}`).join(" ")}\n🧊 封版中,解除後的第一個 T2 執行。`,
+    skipped: (days: { date: string; reason: string }[]) =>
+      `(跳過封版日:${days.map((d) => `${e(d.date)} ${e(d.reason)}`).join("、")})`,
+    stamp: (kind: "prod" | "uat_merge", ids: number[], who: string, at: string) =>
+      `✅ ${ids.map((id) => `#${id}`).join(" ")} 已由 ${e(who)} ${kind === "prod" ? "批准推 PROD" : "批准 Merge UAT"} · ${e(at)}`,
+    notApproved: (id: number, status: Status) => `#${id} 目前為 ${STATUS[status]},無法批准。`,
+    none: (kind: "prod" | "uat_merge") =>
+      kind === "prod" ? "沒有等待批准推 PROD 的 bug(已部署 UAT)。" : "沒有等待批准 Merge UAT 的 bug。",
+    toast: (n: number) => `已批准 ${n} 筆`,
+  },
+  report: {
+    chooseSystem: "要回報哪個系統?",
+    askTitle: "🐞 回報 bug:請輸入<b>標題</b>(/cancel 取消)",
+    askDescription: "請描述問題:怎麼重現、看到什麼、預期什麼(傳送 - 略過)",
+    askEnv: "在哪個環境發現?",
+    askSeverity: "嚴重度?",
+    askServices: "影響哪些服務?(可複選,選好按「完成」)",
+    askModule: "模組名稱?(傳送 - 略過)",
+    summaryTitle: (title: string) => `🐞 <b>${e(title)}</b>`,
+    tooLong: (max: number) => `太長了,請在 ${max} 字以內。`,
+    useButtons: "請按上方的按鈕選擇。",
+    summary: (lines: string[]) => `📋 <b>確認送出?</b>\n${lines.join("\n")}`,
+    chosen: (question: string, answer: string) => `${question} ${e(answer)}`,
+    created: (id: number) => `✅ 已建立 #${id},已通知群組等待管理員確認。`,
+    cancelled: "已取消回報。",
+  },
+  cancel: { done: "已取消目前的對話。", nothing: "目前沒有進行中的對話。" },
+  list: {
+    header: (filter: string | null, page: number, pages: number, total: number) =>
+      `📋 <b>Bug 列表</b>${filter ? `(${e(filter)})` : ""} · 第 ${page}/${pages} 頁 · 共 ${total} 筆`,
+    line: (id: number, severity: Severity | null, title: string, status: Status) =>
+      `#${id} ${severity ? `[${severity}] ` : ""}${e(title)} — ${STATUS[status]}`,
+    empty: "沒有符合的 bug。",
+    badStatus: (given: string, valid: readonly string[]) =>
+      `不認得狀態「${e(given)}」。可用:${valid.map((s) => `<code>${s}</code>`).join(" ")}`,
+  },
+  history: {
+    header: (id: number, title: string) => `🕘 <b>#${id} ${e(title)}</b> 歷程`,
+    line: (at: string, from: Status | null, to: Status, event: string, who: string, note: string | null) =>
+      `${e(at)} · ${from ? `${STATUS[from]} → ` : ""}${STATUS[to]} · ${e(event)} · ${e(who)}${note ? ` · ${e(note)}` : ""}`,
+  },
+  status: {
+    header: (name: string, id: string) => `📊 <b>${e(name)}</b>(${e(id)})`,
+    versions: (uat: string | null, prod: string | null) => `UAT:${e(uat ?? "?")} · PROD:${e(prod ?? "?")}`,
+    counts: (parts: [Status, number][]) =>
+      parts.length ? parts.map(([s, n]) => `${STATUS[s]} ${n}`).join(" · ") : "目前沒有 bug",
+    next: (slot: "T1" | "T2", when: string) => `下次 ${slot}:${e(when)}`,
+    noNext: (slot: "T1" | "T2") => `下次 ${slot}:封版中,解除後才會排定`,
+    skipped: (days: { date: string; reason: string }[]) =>
+      `  ↳ 跳過:${days.map((d) => `${e(d.date)} ${e(d.reason)}`).join("、")}`,
+    freeze: (line: string) => e(line),
+    lastWindow: (slot: string, at: string, status: string, summary: string | null) =>
+      `上次視窗:${e(slot.toUpperCase())} ${e(at)} · ${e(status)}${summary ? ` · ${e(summary)}` : ""}`,
+    noWindow: "上次視窗:尚無紀錄",
+  },
+  help: {
+    intro:
+      "🌙 <b>Nightshift</b> 管理 bug 修復的部署流程:回報 → 管理員確認 → T1 部署 UAT/排隊 PROD → 驗收批准 → T2 部署 PROD / Merge UAT。",
+    member: "你可以使用的指令:",
+    admin: "管理員指令:",
+    line: (command: string, description: string) => `/${command} — ${e(description)}`,
+  },
+  commands: {
+    start: "開始使用與說明",
+    help: "指令說明",
+    report: "回報 bug",
+    bugs: "bug 列表(可加狀態)",
+    bug: "查看 bug:/bug <id>",
+    history: "bug 歷程:/history <id>",
+    status: "系統狀態、版本與下次部署時間",
+    cancel: "取消目前的對話",
+    triage: "逐筆確認待處理的 bug",
+    approve_prod: "批准推 PROD:/approve_prod <id|all>",
+    approve_uat: "批准 Merge UAT:/approve_uat <id|all>",
+    close: "關閉 bug:/close <id> <原因>",
+    reject: "拒絕 bug:/reject <id> <原因>",
+    hotfix: "緊急 Hotfix",
+    rollback: "回滾:/rollback <uat|prod> [版本]",
+    freeze: "封版狀態與設定",
+    run: "立即執行視窗:/run t1|t2",
+    oncall: "設定今晚值班:/oncall @user|me",
   },
 } as const;
 

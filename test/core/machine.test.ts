@@ -217,6 +217,16 @@ describe("refusals and guards", () => {
     }
   });
 
+  it("a high/critical hotfix queued for the UAT merge is merged at T2 (the one window event it takes part in)", () => {
+    const ev: BugEvent = { type: "uat_merge_ok", releaseId: 1 };
+    expect(transition(bug("pending_uat_merge", { fixFlow: "hotfix", severity: "critical" }), ev, system)).toMatchObject(
+      {
+        ok: true,
+        to: "uat_merged",
+      },
+    );
+  });
+
   it("admin actions are not blocked by a freeze", () => {
     expect(transition(bug("deployed_uat"), { type: "approve_prod" }, admin, { freeze: { reason: "x" } })).toMatchObject(
       { ok: true, to: "pending_prod" },

@@ -1,0 +1,112 @@
+import { autoRetry } from "@grammyjs/auto-retry";
+import { conversations, createConversation } from "@grammyjs/conversations";
+import {
+  Bot,
+  type BotConfig,
+  type BotError,
+  type Composer,
+  type Context,
+  GrammyError,
+  HttpError,
+  type MiddlewareFn,
+} from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import { t } from "../../i18n/zh-tw.js";
+import type { BotContext, BotDeps } from "./context.js";
+import { rejectConversation } from "./conversations/reject.js";
+import { reportConversation } from "./conversations/report.js";
+import { approvalsFeature } from "./features/approvals.js";
+import { bugsFeature } from "./features/bugs.js";
+import { freezeFeature } from "./features/freeze.js";
+import { hotfixFeature } from "./features/hotfix.js";
+import { oncallFeature } from "./features/oncall.js";
+import { cancelFeature, reportFeature } from "./features/report.js";
+import { rollbackFeature } from "./features/rollback.js";
+import { runWindowFeature } from "./features/run-window.js";
+import { startFeature } from "./features/start.js";
+import { statusFeature } from "./features/status.js";
+import { triageFeature } from "./features/triage.js";
+import { unknownButton } from "./guards.js";
+import { answerCallbacksOnce, attachDeps, dedupeUpdates, onlyKnownChats } from "./middleware.js";
+import { kvConversationStorage } from "./storage.js";
+
+export { registerCommands } from "./commands.js";
+export type { BotContext, BotDeps } from "./context.js";
+
+export interface CreateBotOptions {
+  botInfo?: UserFromGetMe;
+  client?: BotConfig<BotContext>["client"];
+}
+
+/** Feature composers, in the order they see updates. */
+const features: Composer<BotContext>[] = [
+  hotfixFeature, // incidents first: their conversations, and /history [uat|prod] before /history <id>
+  rollbackFeature,
+  freezeFeature,
+  oncallFeature,
+  startFeature,
+  reportFeature,
+  triageFeature,
+  approvalsFeature,
+  bugsFeature,
+  statusFeature,
+  runWindowFeature,
+];
+
+const RETRY = { maxRetryAttempts: 3, maxDelaySeconds: 60 };
+
+/** Conversations build their own Api objects: bot-level transformers must be installed inside again. */
+const retryInsideConversations: MiddlewareFn<Context> = (ctx, next) => {
+  ctx.api.config.use(autoRetry(RETRY));
+  return next();
+};
+
+/** Builds the bot; starts nothing (main.ts does). */
+export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<BotContext> {
+  const bot = new Bot<BotContext>(deps.config.botToken, {
+    ...(options.botInfo ? { botInfo: options.botInfo } : {}),
+    client: {
+      ...(deps.config.telegramApiRoot ? { apiRoot: deps.config.telegramApiRoot } : {}),
+      ...options.client,
+    },
+  });
+  bot.api.config.use(autoRetry(RETRY));
+
+  bot.use(attachDeps(deps));
+  const guarded = bot.errorBoundary(handleError);
+  guarded.use(answerCallbacksOnce);
+  guarded.use(dedupeUpdates);
+  guarded.use(onlyKnownChats);
+  guarded.use(
+    conversations<BotContext, Context>({ storage: kvConversationStorage(), plugins: [retryInsideConversations] }),
+  );
+  guarded.use(cancelFeature); // before the conversations, so /cancel always leaves them
+  guarded.use(createConversation(reportConversation, "report"));
+  guarded.use(createConversation(rejectConversation, "reject"));
+  for (const feature of features) guarded.use(feature);
+  guarded.on("callback_query:data", unknownButton);
+
+  bot.catch((err) => deps.logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
+  return bot;
+}
+
+export function isDatabaseDown(error: unknown): boolean {
+  const text = String((error as { code?: string })?.code ?? "") + String((error as Error)?.message ?? error);
+  return /ECONNREFUSED|ECONNRESET|57P01|57P03|08006|08001|CONNECTION_CLOSED|CONNECTION_ENDED|connect_timeout|terminating connection/i.test(
+    text,
+  );
+}
+
+async function handleError(err: BotError<BotContext>): Promise<void> {
+  const { ctx, error } = err;
+  const log = ctx.log ?? ctx.deps?.logger;
+  log?.error({ err: error }, "update failed");
+  if (error instanceof GrammyError || error instanceof HttpError) return;
+  const text = isDatabaseDown(error) ? t.errors.unavailable : t.errors.generic;
+  try {
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
+    else if (ctx.chat) await ctx.reply(text);
+  } catch (replyError) {
+    log?.warn({ err: replyError }, "could not tell the user about the error");
+  }
+}

@@ -1,0 +1,142 @@
+// Input for incidents: the hotfix's title/severity/fix details/mode and a rollback's reason.
+// Decisions run in `external` (hotfix) or behind a single confirm button (rollback).
+import type { Context } from "grammy";
+import { reportBug } from "../../../app/bugs.js";
+import { requestHotfix } from "../../../app/hotfix.js";
+import { describePlan, planRollback, prepareRollback } from "../../../app/rollback.js";
+import { CALLBACK_ACTIONS, type CallbackAction, encodeCallback } from "../../../core/callback-data.js";
+import type { Env, Severity } from "../../../core/model.js";
+import { incidents } from "../../../i18n/incidents.js";
+import { t } from "../../../i18n/zh-tw.js";
+import { hotfixText, inBackground } from "../features/incident-common.js";
+import { displayName } from "../middleware.js";
+import { HTML } from "../respond.js";
+import { ask, type Convo, waitButton, waitText } from "./common.js";
+
+const LIMITS = { title: 200, diff: 3500, reason: 300 } as const;
+const H = incidents.hotfix;
+const R = incidents.rollback;
+
+const keyboard = (rows: [string, string][]) => ({
+  inline_keyboard: rows.map(([text, callback_data]) => [{ text, callback_data }]),
+});
+
+/** Asks with `hfx:<step>:<value>` buttons; the question is edited to show the choice. */
+async function choose<V extends string>(
+  conversation: Convo,
+  ctx: Context,
+  step: string,
+  question: string,
+  options: [label: string, value: V][],
+): Promise<{ value: V; ctx: Context }> {
+  await ask(ctx, question, keyboard(options.map(([label, value]) => [label, `hfx:${step}:${value}`])));
+  const c = await waitButton(
+    conversation,
+    new RegExp(`^hfx:${step}:(${options.map(([, v]) => v).join("|")})$`),
+    t.report.useButtons,
+  );
+  const value = c.match[1] as V;
+  await c.editMessageText(`${question} ${options.find(([, v]) => v === value)![0]}`, HTML);
+  return { value, ctx: c };
+}
+
+export interface HotfixArgs {
+  systemId: string;
+  /** null: a new bug, titled in the conversation */
+  bugId: number | null;
+  /** the existing bug's severity when already high/critical */
+  severity: Severity | null;
+}
+
+export async function hotfixConversation(conversation: Convo, ctx: Context, args: HotfixArgs): Promise<void> {
+  let last = ctx;
+  let title: string | null = null;
+  if (args.bugId === null) {
+    await ask(last, H.askTitle);
+    const answer = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title));
+    title = answer.text;
+    last = answer.ctx;
+  }
+  let severity = args.severity;
+  if (severity === null) {
+    const chosen = await choose(conversation, last, "s", H.askSeverity, [
+      ["high", "high"],
+      ["critical", "critical"],
+    ]);
+    severity = chosen.value;
+    last = chosen.ctx;
+  }
+  await ask(last, H.askDiff);
+  const diff = await waitText(conversation, LIMITS.diff, t.report.tooLong(LIMITS.diff));
+  const mode = await choose(conversation, diff.ctx, "m", H.askMode, [
+    [H.modeRun, "run"],
+    [H.modeManual, "manual"],
+    [H.cancel, "cancel"],
+  ]);
+  if (mode.value === "cancel") return void (await mode.ctx.reply(H.cancelled));
+  const chosenMode = mode.value;
+  const chosenSeverity = severity;
+
+  const reply = await conversation.external(async (octx) => {
+    const actor = await octx.actor();
+    if (actor.kind !== "user" || !actor.isAdmin) return t.errors.adminOnly;
+    const { deps } = octx;
+    const system = deps.config.systems.find((s) => s.id === args.systemId)!;
+    let bugId = args.bugId;
+    if (bugId === null) {
+      const bug = await reportBug(
+        deps.db,
+        {
+          systemId: system.id,
+          title: title!,
+          description: "",
+          reporter: { id: actor.id, name: octx.from ? displayName(octx.from) : actor.name },
+          foundInEnv: "prod",
+          severity: chosenSeverity,
+          services: [],
+          module: null,
+        },
+        deps.clock(),
+      );
+      bugId = bug.id;
+    }
+    const input = { bugId, severity: chosenSeverity, diff: diff.text, mode: chosenMode, actor };
+    inBackground(octx, octx.log, octx.chat!.id, async () =>
+      hotfixText(await requestHotfix(deps, input), system.timezone),
+    );
+    return H.running(bugId);
+  });
+  await mode.ctx.reply(reply, HTML);
+}
+
+export interface RollbackArgs {
+  systemId: string;
+  env: Env;
+  version: string | null;
+}
+
+export async function rollbackConversation(conversation: Convo, ctx: Context, args: RollbackArgs): Promise<void> {
+  const preview = await conversation.external(async (octx) => {
+    const system = octx.deps.config.systems.find((s) => s.id === args.systemId)!;
+    const planned = await planRollback(octx.deps.db, system, args.env, args.version ? { version: args.version } : {});
+    if (!planned.ok) return { ok: false as const, error: planned.message };
+    return { ok: true as const, plan: planned.plan, html: await describePlan(octx.deps.db, system, planned.plan) };
+  });
+  if (!preview.ok) return void (await ctx.reply(preview.error, HTML));
+  await ask(ctx, `${preview.html}\n\n${R.askReason}`);
+  const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason));
+  const planId = await conversation.external(async (octx) => {
+    const actor = await octx.actor();
+    if (actor.kind !== "user" || !actor.isAdmin) return null;
+    return prepareRollback(octx.deps, { plan: preview.plan, actor, reason: reason.text });
+  });
+  if (planId === null) return void (await reason.ctx.reply(t.errors.adminOnly));
+  const data = (action: CallbackAction) => encodeCallback({ action, id: planId, version: 0 });
+  await reason.ctx.reply(R.confirmPrompt(reason.text), {
+    ...HTML,
+    reply_markup: keyboard([
+      [R.confirm, data(CALLBACK_ACTIONS.rollbackConfirm)],
+      [R.cancel, data(CALLBACK_ACTIONS.rollbackCancel)],
+    ]),
+  });
+}

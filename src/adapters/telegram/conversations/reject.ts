@@ -1,0 +1,49 @@
+// 拒絕 on a card: ask the admin for a reason, then reject (the decision itself runs in `external`).
+import type { Context } from "grammy";
+import { t } from "../../../i18n/zh-tw.js";
+import { decide } from "../cards.js";
+import { HTML, NO_BUTTONS } from "../respond.js";
+import { ask, type Convo, waitText } from "./common.js";
+
+export interface RejectArgs {
+  bugId: number;
+  rowVersion: number;
+  chatId: number;
+  messageId: number;
+  queue: boolean;
+}
+
+const REASON_LIMIT = 500;
+
+export async function rejectConversation(conversation: Convo, ctx: Context, args: RejectArgs): Promise<void> {
+  await ask(ctx, t.triage.askRejectReason(args.bugId));
+  const { text: reason, ctx: answer } = await waitText(conversation, REASON_LIMIT, t.report.tooLong(REASON_LIMIT));
+  const decision = await conversation.external(async (octx) => {
+    const actor = await octx.actor();
+    if (actor.kind !== "user" || !actor.isAdmin) return null;
+    return decide(octx.deps, {
+      bugId: args.bugId,
+      rowVersion: args.rowVersion,
+      event: { type: "reject", reason },
+      actor,
+      pressed: { chatId: args.chatId, messageId: args.messageId },
+      queue: args.queue,
+    });
+  });
+  if (!decision) return void (await answer.reply(t.errors.adminOnly));
+  if (decision.kind === "refused") return void (await answer.reply(decision.reason ?? t.errors.generic));
+  const shown = decision.kind === "applied" ? { html: decision.html, markup: NO_BUTTONS } : decision.current;
+  if (decision.kind === "already_handled") {
+    await answer.reply(decision.current ? t.errors.outdated : t.errors.alreadyHandled);
+  }
+  if (shown) {
+    await answer.api
+      .editMessageText(args.chatId, args.messageId, shown.html, { ...HTML, reply_markup: shown.markup ?? NO_BUTTONS })
+      .catch(() => undefined); // the card may be gone or unchanged; the decision stands
+  }
+  if (decision.next)
+    await answer.reply(decision.next.html, {
+      ...HTML,
+      ...(decision.next.markup ? { reply_markup: decision.next.markup } : {}),
+    });
+}

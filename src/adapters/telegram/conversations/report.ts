@@ -1,0 +1,152 @@
+// /report: title → description → environment → severity → services → module → summary (送出/取消).
+// Only collects input; the bug is created in `external` when 送出 is pressed.
+import { type Context, InlineKeyboard } from "grammy";
+import { reportBug } from "../../../app/bugs.js";
+import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
+import { t } from "../../../i18n/zh-tw.js";
+import { groupCardDraft } from "../cards.js";
+import { displayName } from "../middleware.js";
+import { ask, type Convo, waitButton, waitText } from "./common.js";
+
+const LIMITS = { title: 200, description: 3000, module: 64 } as const;
+
+interface SystemChoice {
+  id: string;
+  name: string;
+  services: string[];
+}
+
+export interface ReportDraft {
+  systemId: string;
+  title: string;
+  description: string;
+  foundInEnv: Env;
+  severity: Severity | null;
+  services: string[];
+  module: string | null;
+}
+
+const buttons = (rows: [string, string][][]) => {
+  const kb = new InlineKeyboard();
+  for (const row of rows) {
+    for (const [label, data] of row) kb.text(label, data);
+    kb.row();
+  }
+  return { inline_keyboard: kb.inline_keyboard.filter((r) => r.length > 0) };
+};
+
+/** Asks with buttons `rp:<step>:<value>` and returns the chosen value; the question is edited to show it. */
+async function choose(conversation: Convo, ctx: Context, step: string, question: string, options: [string, string][]) {
+  await ask(ctx, question, buttons(options.map(([label, value]) => [[label, `rp:${step}:${value}`]])));
+  const values = options.map(([, v]) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const c = await waitButton(conversation, new RegExp(`^rp:${step}:(${values})$`), t.report.useButtons);
+  const value = c.match[1]!;
+  const label = options.find(([, v]) => v === value)![0];
+  await c.editMessageText(t.report.chosen(question, label), { parse_mode: "HTML" });
+  return { value, ctx: c as Context };
+}
+
+export async function reportConversation(conversation: Convo, ctx: Context): Promise<void> {
+  const setup = await conversation.external((octx) => ({
+    chatSystem: octx.deps.config.systems.find((s) => s.groupChatId === octx.chat?.id)?.id ?? null,
+    systems: octx.deps.config.systems.map(
+      (s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) }),
+    ),
+  }));
+  let last: Context = ctx;
+  let system =
+    setup.systems.find((s) => s.id === setup.chatSystem) ?? (setup.systems.length === 1 ? setup.systems[0] : undefined);
+  if (!system) {
+    const pick = await choose(
+      conversation,
+      last,
+      "sys",
+      t.report.chooseSystem,
+      setup.systems.map((s, i) => [s.name, String(i)]),
+    );
+    system = setup.systems[Number(pick.value)]!;
+  }
+
+  await ask(last, t.report.askTitle);
+  const title = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title));
+  await ask(title.ctx, t.report.askDescription);
+  const description = await waitText(conversation, LIMITS.description, t.report.tooLong(LIMITS.description));
+  last = description.ctx;
+
+  const env = await choose(
+    conversation,
+    last,
+    "env",
+    t.report.askEnv,
+    ENVS.map((e) => [t.labels.env[e], e]),
+  );
+  const severity = await choose(conversation, env.ctx, "sev", t.report.askSeverity, [
+    ...SEVERITIES.map((s): [string, string] => [t.labels.severity[s], s]),
+    [t.buttons.uncertain, "none"],
+  ]);
+  last = severity.ctx;
+
+  const services = new Set<string>();
+  if (system.services.length > 0) {
+    const keyboard = () =>
+      buttons([
+        ...system.services.map((name, i): [string, string][] => [
+          [services.has(name) ? t.buttons.selected(name) : name, `rp:svc:${i}`],
+        ]),
+        [[t.buttons.done, "rp:svc:done"]],
+      ]);
+    await last.reply(t.report.askServices, { reply_markup: keyboard() });
+    for (;;) {
+      const c = await waitButton(conversation, /^rp:svc:(\d+|done)$/, t.report.useButtons);
+      last = c;
+      if (c.match[1] === "done") {
+        await c.editMessageText(t.report.chosen(t.report.askServices, [...services].join(", ") || "—"), {
+          parse_mode: "HTML",
+        });
+        break;
+      }
+      const name = system.services[Number(c.match[1])];
+      if (name === undefined) continue;
+      if (services.has(name)) services.delete(name);
+      else services.add(name);
+      await c.editMessageReplyMarkup({ reply_markup: keyboard() });
+    }
+  }
+
+  await ask(last, t.report.askModule);
+  const moduleAnswer = await waitText(conversation, LIMITS.module, t.report.tooLong(LIMITS.module));
+  const module = moduleAnswer.text === "-" ? null : moduleAnswer.text;
+
+  const draft: ReportDraft = {
+    systemId: system.id,
+    title: title.text,
+    description: description.text === "-" ? "" : description.text,
+    foundInEnv: env.value as Env,
+    severity: severity.value === "none" ? null : (severity.value as Severity),
+    services: [...services],
+    module,
+  };
+  const summary = t.report.summary([
+    t.report.summaryTitle(draft.title),
+    `${t.card.env(draft.foundInEnv)} · ${t.card.severity(draft.severity)}`,
+    `${t.card.services(draft.services)} · ${t.card.module(draft.module)}`,
+    ...(draft.description ? [t.card.description(draft.description)] : []),
+  ]);
+  const submit = await choose(conversation, moduleAnswer.ctx, "ok", summary, [
+    [t.buttons.submit, "yes"],
+    [t.buttons.cancel, "no"],
+  ]);
+  if (submit.value === "no") return void (await submit.ctx.reply(t.report.cancelled));
+
+  const bugId = await conversation.external(async (octx) => {
+    const from = octx.from!;
+    const bug = await reportBug(
+      octx.deps.db,
+      { ...draft, reporter: { id: from.id, name: displayName(from) } },
+      octx.deps.clock(),
+      (created) => groupCardDraft(octx.deps, created),
+    );
+    return bug.id;
+  });
+  await submit.ctx.reply(t.report.created(bugId), { parse_mode: "HTML" });
+}

@@ -1,0 +1,32 @@
+// /freeze: active freezes with their source and the next window each blocks; /freeze on … and
+// /freeze off [id] (admin) for stored freezes. Env freezes cannot be lifted from chat.
+import { Composer } from "grammy";
+import { addFreeze, freezeOverview, liftFreezes, parseFreezeCommand } from "../../../app/freeze-admin.js";
+import { incidents } from "../../../i18n/incidents.js";
+import type { BotContext } from "../context.js";
+import { requireAdmin } from "../guards.js";
+import { replyHtml } from "../respond.js";
+import { chatSystem } from "./incident-common.js";
+
+const composer = new Composer<BotContext>();
+
+composer.command("freeze", async (ctx) => {
+  const system = chatSystem(ctx);
+  if (!system) return replyHtml(ctx, incidents.noSystem);
+  const command = parseFreezeCommand(ctx.match);
+  if (command.action === "show") return replyHtml(ctx, await freezeOverview(ctx.deps, system));
+  if (command.action === "invalid") return replyHtml(ctx, incidents.usage.freeze);
+  const admin = await requireAdmin(ctx);
+  if (!admin) return;
+  if (command.action === "on") {
+    const added = await addFreeze(ctx.deps, system, command, admin);
+    return replyHtml(ctx, added.ok ? await freezeOverview(ctx.deps, system) : added.message);
+  }
+  const lifted = await liftFreezes(ctx.deps, system, command.id, admin);
+  if (!lifted.ok) return replyHtml(ctx, lifted.message);
+  const overview = await freezeOverview(ctx.deps, system);
+  const envNote = lifted.envReasons.length ? `\n\n${incidents.freeze.envCannotLift(lifted.envReasons)}` : "";
+  await replyHtml(ctx, `${overview}${envNote}`);
+});
+
+export { composer as freezeFeature };

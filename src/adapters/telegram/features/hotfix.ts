@@ -1,0 +1,52 @@
+// /hotfix [id] (admin): the conversation collects the fix; the second admin's 核准 during a freeze
+// is a single callback whose claim in the database makes the deploy run once.
+import { createConversation } from "@grammyjs/conversations";
+import { Composer } from "grammy";
+import { getBug } from "../../../app/bugs.js";
+import { claimHotfixApproval, runApprovedHotfix } from "../../../app/hotfix.js";
+import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
+import { isPipelineEligible } from "../../../core/model.js";
+import { incidents } from "../../../i18n/incidents.js";
+import type { BotContext } from "../context.js";
+import { hotfixConversation } from "../conversations/incidents.js";
+import { onAction, requireAdmin } from "../guards.js";
+import { idAndText, replyHtml } from "../respond.js";
+import { chatSystem, hotfixText, inBackground } from "./incident-common.js";
+
+const H = incidents.hotfix;
+const composer = new Composer<BotContext>();
+composer.use(createConversation(hotfixConversation, "hotfix"));
+
+composer.command("hotfix", async (ctx) => {
+  const admin = await requireAdmin(ctx);
+  if (!admin) return;
+  const system = chatSystem(ctx);
+  if (!system) return replyHtml(ctx, incidents.noSystem);
+  if (!ctx.match.trim()) return ctx.conversation.enter("hotfix", { systemId: system.id, bugId: null, severity: null });
+  const args = idAndText(ctx);
+  if (!args) return replyHtml(ctx, incidents.usage.hotfix);
+  const bug = await getBug(ctx.deps.db, args.id);
+  if (!bug || bug.systemId !== system.id) return replyHtml(ctx, H.notFound(args.id));
+  if (bug.status !== "submitted") return replyHtml(ctx, H.wrongStatus(bug.id, bug.status));
+  if (bug.severity && isPipelineEligible(bug.severity)) return replyHtml(ctx, H.lowSeverity(bug.id, bug.severity));
+  await ctx.conversation.enter("hotfix", { systemId: system.id, bugId: bug.id, severity: bug.severity });
+});
+
+onAction(composer, [CALLBACK_ACTIONS.hotfixApprove], async (ctx, payload) => {
+  const admin = await requireAdmin(ctx);
+  if (!admin) return;
+  const claim = await claimHotfixApproval(ctx.deps, payload.id, admin);
+  if (claim.kind !== "claimed") {
+    const text = { own_request: H.ownRequest, expired: H.expired, already_handled: H.alreadyHandled }[claim.kind];
+    return ctx.answerCallbackQuery({ text, show_alert: claim.kind === "own_request" });
+  }
+  await ctx.answerCallbackQuery({ text: H.running(claim.request.bugId) });
+  const tz = chatSystem(ctx)?.timezone ?? "UTC";
+  const deps = ctx.deps;
+  inBackground(ctx, ctx.log, ctx.chat!.id, async () => {
+    const outcome = await runApprovedHotfix(deps, claim.request, admin);
+    return outcome.kind === "deployed" ? null : hotfixText(outcome, tz);
+  });
+});
+
+export { composer as hotfixFeature };

@@ -1,0 +1,112 @@
+// /rollback <uat|prod> [version] (admin): preview → reason (conversation) → 確認回滾 (one callback,
+// claimed in the database). Also 立即回滾 under a failed watch, 重新排入 for held bugs, and
+// /history [uat|prod] for the deployments (rollbacks included); /history <id> stays the bug trail.
+import { createConversation } from "@grammyjs/conversations";
+import { Composer } from "grammy";
+import type { InlineKeyboardMarkup } from "grammy/types";
+import { claimKey } from "../../../app/incident-support.js";
+import {
+  cancelRollback,
+  claimRollbackPlan,
+  deploymentHistory,
+  historyLines,
+  requeueBug,
+  rollbackDeployment,
+  runRollbackPlan,
+} from "../../../app/rollback.js";
+import { CALLBACK_ACTIONS, encodeCallback } from "../../../core/callback-data.js";
+import { ENVS, type Env } from "../../../core/model.js";
+import { formatDateTime } from "../../../core/windows.js";
+import { incidents } from "../../../i18n/incidents.js";
+import type { BotContext } from "../context.js";
+import { rollbackConversation } from "../conversations/incidents.js";
+import { onAction, requireAdmin } from "../guards.js";
+import { editHtml, editMarkup, messageHtml, replyHtml } from "../respond.js";
+import { chatSystem, inBackground, rollbackText } from "./incident-common.js";
+
+const R = incidents.rollback;
+const A = CALLBACK_ACTIONS;
+const composer = new Composer<BotContext>();
+composer.use(createConversation(rollbackConversation, "rollback"));
+
+const isEnv = (s: string | undefined): s is Env => ENVS.includes(s as Env);
+
+composer.command("rollback", async (ctx) => {
+  const admin = await requireAdmin(ctx);
+  if (!admin) return;
+  const system = chatSystem(ctx);
+  if (!system) return replyHtml(ctx, incidents.noSystem);
+  const [env, version, ...rest] = ctx.match.trim().split(/\s+/);
+  const lower = env?.toLowerCase();
+  if (!isEnv(lower) || rest.length) return replyHtml(ctx, incidents.usage.rollback);
+  await ctx.conversation.enter("rollback", { systemId: system.id, env: lower, version: version ?? null });
+});
+
+composer.command("history", async (ctx, next) => {
+  const arg = ctx.match.trim().toLowerCase();
+  if (arg && !isEnv(arg)) return next();
+  const system = chatSystem(ctx);
+  if (!system) return replyHtml(ctx, incidents.noSystem);
+  const rows = (await deploymentHistory(ctx.deps.db, system.id, 30)).filter((d) => !arg || d.env === arg).slice(0, 15);
+  await replyHtml(ctx, rows.length ? [R.history, ...historyLines(rows, system.timezone)].join("\n") : R.historyEmpty);
+});
+
+/** The pressed message, with a line appended and its buttons removed. */
+const pressedHtml = (ctx: BotContext, line: string) => {
+  const message = ctx.callbackQuery?.message;
+  const text = message && "text" in message ? messageHtml(message.text ?? "", message.entities) : "";
+  return `${text}\n\n${line}`;
+};
+
+/** Runs a rollback in the background; only refusals are answered in the chat (the group gets the rest). */
+function rollInBackground(ctx: BotContext, work: () => ReturnType<typeof rollbackDeployment>) {
+  inBackground(ctx, ctx.log, ctx.chat!.id, async () => rollbackText(await work()));
+}
+
+onAction(composer, [A.rollbackConfirm, A.rollbackCancel], async (ctx, payload) => {
+  const admin = await requireAdmin(ctx);
+  if (!admin) return;
+  const at = formatDateTime(ctx.deps.clock(), chatSystem(ctx)?.timezone ?? "UTC");
+  if (payload.action === A.rollbackCancel) {
+    const cancelled = await cancelRollback(ctx.deps, payload.id);
+    await ctx.answerCallbackQuery({ text: cancelled ? R.cancelled(admin.name) : R.alreadyHandled });
+    if (cancelled) await editHtml(ctx, pressedHtml(ctx, R.cancelled(admin.name)));
+    return;
+  }
+  const stored = await claimRollbackPlan(ctx.deps, payload.id);
+  if (typeof stored === "string")
+    return ctx.answerCallbackQuery({ text: stored === "outdated" ? R.outdated : R.alreadyHandled });
+  await ctx.answerCallbackQuery({ text: R.started(admin.name) });
+  await editHtml(ctx, pressedHtml(ctx, `${R.started(admin.name)}(${at})`));
+  const deps = ctx.deps;
+  rollInBackground(ctx, () => runRollbackPlan(deps, stored, admin));
+});
+
+onAction(composer, [A.rollbackNow], async (ctx, payload) => {
+  const admin = await requireAdmin(ctx);
+  if (!admin) return;
+  // One press wins (the rollback itself is claimed again per release inside).
+  if (!(await claimKey(ctx.deps.db, `rollback-now:${payload.id}`, { by: admin.name }, ctx.deps.clock())))
+    return ctx.answerCallbackQuery({ text: R.alreadyHandled });
+  await ctx.answerCallbackQuery({ text: R.started(admin.name) });
+  await editMarkup(ctx);
+  const deps = ctx.deps;
+  rollInBackground(ctx, () => rollbackDeployment(deps, payload.id, admin, R.fromWatch(admin.name)));
+});
+
+onAction(composer, [A.requeue], async (ctx, payload) => {
+  const admin = await requireAdmin(ctx);
+  if (!admin) return;
+  const result = await requeueBug(ctx.deps, { bugId: payload.id, rowVersion: payload.version, actor: admin });
+  if (result.kind !== "applied") return ctx.answerCallbackQuery({ text: incidents.rollback.alreadyHandled });
+  await ctx.answerCallbackQuery({ text: R.requeued(payload.id, admin.name) });
+  const mine = encodeCallback(payload);
+  const markup = ctx.callbackQuery?.message?.reply_markup as InlineKeyboardMarkup | undefined;
+  const rest = (markup?.inline_keyboard ?? []).filter(
+    (row) => !row.some((b) => "callback_data" in b && b.callback_data === mine),
+  );
+  await editMarkup(ctx, { inline_keyboard: rest });
+  await replyHtml(ctx, R.requeued(payload.id, admin.name));
+});
+
+export { composer as rollbackFeature };

@@ -1,0 +1,53 @@
+// /status: per system, versions, counts per status, next T1/T2 (frozen days skipped), freezes, last window.
+import { Composer } from "grammy";
+import { countByStatus } from "../../../app/bugs.js";
+import { freezeVerdict } from "../../../app/freeze-state.js";
+import { lastWindowRun, nextOpenWindow } from "../../../app/schedule.js";
+import { environmentVersions } from "../../../app/systems.js";
+import type { SystemConfig } from "../../../config.js";
+import { describeFreeze } from "../../../core/freeze.js";
+import { STATUSES, type Status } from "../../../core/model.js";
+import { formatWindowTime } from "../../../core/windows.js";
+import { t } from "../../../i18n/zh-tw.js";
+import type { BotContext } from "../context.js";
+import { chatSystemId } from "../guards.js";
+import { at } from "../render.js";
+import { replyHtml } from "../respond.js";
+
+async function systemStatus(ctx: BotContext, system: SystemConfig): Promise<string> {
+  const { db, config } = ctx.deps;
+  const now = ctx.deps.clock();
+  const tz = system.timezone;
+  const versions = await environmentVersions(db, system.id);
+  const counts = await countByStatus(db, system.id);
+  const nonZero = STATUSES.filter((s) => (counts[s] ?? 0) > 0).map((s): [Status, number] => [s, counts[s]!]);
+  const lines = [
+    t.status.header(system.name, system.id),
+    t.status.versions(versions.uat, versions.prod),
+    t.status.counts(nonZero),
+  ];
+  for (const slot of ["t1", "t2"] as const) {
+    const next = await nextOpenWindow(db, config, system.id, slot, now);
+    const name = slot === "t1" ? "T1" : "T2";
+    lines.push(next ? t.status.next(name, formatWindowTime(next.at, now, tz)) : t.status.noNext(name));
+    if (next?.skipped.length) lines.push(t.status.skipped(next.skipped));
+  }
+  lines.push(...describeFreeze(await freezeVerdict({ db, config }, system, now), tz).map(t.status.freeze));
+  const last = await lastWindowRun(db, system.id);
+  lines.push(
+    last ? t.status.lastWindow(last.slot, at(last.scheduledFor, tz), last.status, last.summary) : t.status.noWindow,
+  );
+  return lines.join("\n");
+}
+
+const composer = new Composer<BotContext>();
+
+composer.command("status", async (ctx) => {
+  const own = ctx.chat.type === "private" ? null : chatSystemId(ctx);
+  const rows = ctx.deps.config.systems.filter((s) => !own || s.id === own);
+  const blocks: string[] = [];
+  for (const system of rows) blocks.push(await systemStatus(ctx, system));
+  await replyHtml(ctx, blocks.join("\n\n") || t.status.noWindow);
+});
+
+export { composer as statusFeature };

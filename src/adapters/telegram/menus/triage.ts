@@ -1,0 +1,167 @@
+// 確認 on a bug card opens this in-place menu: severity → flow (pre-selected from the versions) → confirmed.
+// Buttons carry the state they were rendered in (the menu re-renders it to check a click); handlers
+// compute the next state and re-render through ctx.match.
+import { Menu } from "@grammyjs/menu";
+import { type BugRow, getBug } from "../../../app/bugs.js";
+import { suggestFlow } from "../../../app/triage.js";
+import {
+  isPipelineEligible,
+  PIPELINE_FLOWS,
+  type PipelineFlow,
+  SEVERITIES,
+  type Severity,
+} from "../../../core/model.js";
+import { t } from "../../../i18n/zh-tw.js";
+import { cardMessage, decide, outdated } from "../cards.js";
+import type { BotContext } from "../context.js";
+import type { HotfixArgs } from "../conversations/incidents.js";
+import { requireAdmin } from "../guards.js";
+import { editHtml, replyHtml } from "../respond.js";
+
+export interface TriageState {
+  id: number;
+  rv: number;
+  sev: Severity | null;
+  flow: PipelineFlow | null;
+  /** opened from the /triage queue: show the next bug afterwards */
+  queue: boolean;
+}
+
+const SEV_CODE = { low: "l", medium: "m", high: "h", critical: "c" } as const;
+const FLOW_CODE = { flow1: "1", flow2: "2" } as const;
+const STATE = /^(\d{1,15})\.(\d{1,10})\.([lmhc-])\.([12-])\.([01])$/;
+
+export const encodeTriage = (s: TriageState): string =>
+  `${s.id}.${s.rv}.${s.sev ? SEV_CODE[s.sev] : "-"}.${s.flow ? FLOW_CODE[s.flow] : "-"}.${s.queue ? 1 : 0}`;
+
+export function decodeTriage(payload: string | undefined): TriageState | null {
+  const m = payload ? STATE.exec(payload) : null;
+  if (!m) return null;
+  return {
+    id: Number(m[1]),
+    rv: Number(m[2]),
+    sev: SEVERITIES.find((s) => SEV_CODE[s] === m[3]) ?? null,
+    flow: PIPELINE_FLOWS.find((f) => FLOW_CODE[f] === m[4]) ?? null,
+    queue: m[5] === "1",
+  };
+}
+
+export const triageMenu = new Menu<BotContext>("tr", {
+  autoAnswer: false,
+  onMenuOutdated: (ctx) => ctx.answerCallbackQuery({ text: t.errors.outdated }),
+});
+
+triageMenu.dynamic((ctx, range) => {
+  const s = decodeTriage(ctx.match);
+  if (!s) return;
+  const payload = encodeTriage(s);
+  const button = (text: string, handler: (ctx: BotContext) => Promise<unknown>) =>
+    range.text({ text, payload }, handler);
+  if (!s.sev) {
+    SEVERITIES.forEach((sev, i) => {
+      button(t.labels.severity[sev], (c) => step(c, s, { sev, flow: null }));
+      if (i % 2 === 1) range.row();
+    });
+    button(t.buttons.back, (c) => backToCard(c, s));
+  } else if (isPipelineEligible(s.sev)) {
+    for (const flow of PIPELINE_FLOWS) {
+      const label = t.labels.flow[flow];
+      button(flow === s.flow ? t.buttons.selected(label) : label, (c) => step(c, s, { flow }));
+    }
+    range.row();
+    button(t.buttons.submitConfirm, (c) => finish(c, s));
+    range.row();
+    button(t.buttons.reselect, (c) => step(c, s, { sev: null, flow: null }));
+  } else {
+    button(t.buttons.hotfix, (c) => startHotfix(c, s));
+    range.row();
+    button(t.buttons.reselect, (c) => step(c, s, { sev: null, flow: null }));
+  }
+});
+
+/** Shows the triage step for `s` on the pressed message. */
+export async function showTriage(ctx: BotContext, bug: BugRow, s: TriageState): Promise<void> {
+  let prompt: string = t.triage.chooseSeverity;
+  if (s.sev && isPipelineEligible(s.sev)) {
+    const choice = await suggestFlow(ctx.deps.db, bug.systemId, s.sev);
+    const suggested = choice.kind === "flow2" ? "flow2" : "flow1";
+    s = { ...s, flow: s.flow ?? suggested };
+    prompt = t.triage.suggestion(suggested, choice.detail);
+  } else if (s.sev) {
+    prompt = t.triage.mustHotfix(bug.id, s.sev);
+  }
+  ctx.match = encodeTriage(s);
+  await editHtml(ctx, `${cardMessage(ctx.deps, bug).html}\n\n${prompt}`, triageMenu);
+}
+
+/** The bug if the menu is still current for it; otherwise "outdated" and the card refreshed. */
+async function current(ctx: BotContext, s: TriageState): Promise<BugRow | null> {
+  const bug = await getBug(ctx.deps.db, s.id);
+  if (bug && bug.rowVersion === s.rv && bug.status === "submitted") return bug;
+  await outdated(ctx, bug);
+  return null;
+}
+
+async function step(ctx: BotContext, s: TriageState, change: Partial<TriageState>): Promise<void> {
+  if (!(await requireAdmin(ctx))) return;
+  const bug = await current(ctx, s);
+  if (bug) await showTriage(ctx, bug, { ...s, ...change });
+}
+
+async function backToCard(ctx: BotContext, s: TriageState): Promise<void> {
+  if (!(await requireAdmin(ctx))) return;
+  const bug = await current(ctx, s);
+  if (!bug) return;
+  const card = cardMessage(ctx.deps, bug, s.queue);
+  await editHtml(ctx, card.html, card.markup);
+}
+
+/** Hands the bug to the incidents' /hotfix conversation (the card stays as it is until the hotfix is done). */
+async function startHotfix(ctx: BotContext, s: TriageState): Promise<void> {
+  if (!(await requireAdmin(ctx))) return;
+  const bug = await current(ctx, s);
+  if (!bug || !s.sev) return;
+  if (Object.keys(ctx.conversation.active()).length > 0)
+    return void (await ctx.answerCallbackQuery({ text: t.errors.busy }));
+  await ctx.answerCallbackQuery();
+  const card = cardMessage(ctx.deps, bug, s.queue);
+  await editHtml(ctx, card.html, card.markup);
+  const args: HotfixArgs = { systemId: bug.systemId, bugId: bug.id, severity: s.sev };
+  try {
+    await ctx.conversation.enter("hotfix", args);
+  } catch (error) {
+    ctx.log.warn({ err: error }, "could not enter the hotfix conversation");
+    await replyHtml(ctx, t.triage.useHotfix(s.id));
+  }
+}
+
+async function finish(ctx: BotContext, s: TriageState): Promise<void> {
+  const actor = await requireAdmin(ctx);
+  if (!actor || !s.sev || !s.flow) return;
+  const message = ctx.callbackQuery?.message;
+  const decision = await decide(ctx.deps, {
+    bugId: s.id,
+    rowVersion: s.rv,
+    event: { type: "confirm", severity: s.sev, flow: s.flow },
+    actor,
+    ...(message ? { pressed: { chatId: message.chat.id, messageId: message.message_id } } : {}),
+    queue: s.queue,
+  });
+  await showDecision(ctx, decision);
+}
+
+/** What a decision leaves on the pressed message (and the next /triage card). */
+export async function showDecision(ctx: BotContext, decision: Awaited<ReturnType<typeof decide>>): Promise<void> {
+  if (decision.kind === "refused") {
+    await ctx.answerCallbackQuery({ text: decision.reason ?? t.errors.generic });
+    return;
+  }
+  if (decision.kind === "already_handled") {
+    await ctx.answerCallbackQuery({ text: decision.current ? t.errors.outdated : t.errors.alreadyHandled });
+    if (decision.current) await editHtml(ctx, decision.current.html, decision.current.markup);
+    return;
+  }
+  await ctx.answerCallbackQuery();
+  await editHtml(ctx, decision.html);
+  if (decision.next) await replyHtml(ctx, decision.next.html, decision.next.markup);
+}

@@ -1,0 +1,102 @@
+import type { MiddlewareFn } from "grammy";
+import { processedUpdates, users } from "../../../drizzle/schema.js";
+import { isAdmin } from "../../app/systems.js";
+import type { Actor } from "../../core/model.js";
+import type { BotContext, BotDeps } from "./context.js";
+
+export const displayName = (from: { first_name: string; last_name?: string; username?: string }): string =>
+  [from.first_name, from.last_name].filter(Boolean).join(" ") || from.username || "?";
+
+/** Binds deps, a per-update child logger and the actor lookup to the context. */
+export function attachDeps(deps: BotDeps): MiddlewareFn<BotContext> {
+  return (ctx, next) => {
+    ctx.deps = deps;
+    ctx.log = deps.logger.child({ update_id: ctx.update.update_id });
+    let cached: Promise<Actor> | null = null;
+    ctx.actor = () => {
+      cached ??= (async (): Promise<Actor> => {
+        const from = ctx.from;
+        if (!from) return { kind: "user", id: 0, name: "?", isAdmin: false };
+        return {
+          kind: "user",
+          id: from.id,
+          name: displayName(from),
+          isAdmin: await isAdmin(deps.db, from.id, deps.config.adminIds),
+        };
+      })();
+      return cached;
+    };
+    return next();
+  };
+}
+
+/**
+ * Every callback query is answered exactly once: a second answer is dropped, and one the
+ * handlers left unanswered is answered empty at the end.
+ */
+export const answerCallbacksOnce: MiddlewareFn<BotContext> = async (ctx, next) => {
+  if (!ctx.callbackQuery) return next();
+  let answered = false;
+  const answer = ctx.answerCallbackQuery.bind(ctx);
+  ctx.answerCallbackQuery = async (...args) => {
+    if (answered) return true;
+    answered = true;
+    return answer(...args);
+  };
+  await next(); // on a throw, the error boundary answers through the same guarded method
+  if (!answered) await ctx.answerCallbackQuery();
+};
+
+/** A redelivered update (same update_id) is handled once. */
+export const dedupeUpdates: MiddlewareFn<BotContext> = async (ctx, next) => {
+  const claimed = await ctx.deps.db
+    .insert(processedUpdates)
+    .values({ updateId: ctx.update.update_id })
+    .onConflictDoNothing()
+    .returning({ id: processedUpdates.updateId });
+  if (claimed.length === 0) {
+    ctx.log.info("duplicate update ignored");
+    return;
+  }
+  await next();
+};
+
+/**
+ * Only the configured group chats, and private chats of people the bot knows (admins and
+ * anyone seen in a configured group), reach the features. Group members are remembered.
+ */
+export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
+  const chat = ctx.chat;
+  const from = ctx.from;
+  if (!chat) return next();
+  const groups = ctx.deps.config.systems.map((s) => s.groupChatId);
+  if (groups.includes(chat.id)) {
+    if (from && !from.is_bot) {
+      const row = {
+        userId: from.id,
+        name: displayName(from),
+        username: from.username ?? null,
+        updatedAt: ctx.deps.clock(),
+      };
+      await ctx.deps.db
+        .insert(users)
+        .values(row)
+        .onConflictDoUpdate({
+          target: users.userId,
+          set: { name: row.name, username: row.username, updatedAt: row.updatedAt },
+        });
+    }
+    return next();
+  }
+  if (chat.type === "private" && from) {
+    const actor = await ctx.actor();
+    if (actor.kind === "user" && actor.isAdmin) return next();
+    const known = await ctx.deps.db.query.users.findFirst({ where: (u, { eq }) => eq(u.userId, from.id) });
+    if (known) return next();
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery();
+    ctx.log.info({ chat: chat.id }, "private chat of an unknown user ignored");
+    return;
+  }
+  ctx.log.info({ chat: chat.id }, "update from an unconfigured chat ignored");
+  if (ctx.callbackQuery) await ctx.answerCallbackQuery();
+};

@@ -1,0 +1,87 @@
+// Human approvals of the pipeline: 批准推 PROD (deployed_uat → pending_prod) and 批准 Merge UAT
+// (deployed_prod → pending_uat_merge). Shared by the buttons, /approve_prod, /approve_uat and the engine.
+import { and, eq } from "drizzle-orm";
+import { bugs, deployments } from "../../drizzle/schema.js";
+import type { Queryable } from "../adapters/db/database.js";
+import type { Actor, BugEvent, Status } from "../core/model.js";
+import type { WindowResult } from "../core/windows.js";
+import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
+import { type FreezeConfig, nextOpenWindow } from "./schedule.js";
+
+export type ApprovalKind = "prod" | "uat_merge";
+
+export const APPROVAL: Record<ApprovalKind, { event: BugEvent; from: Status; to: Status }> = {
+  prod: { event: { type: "approve_prod" }, from: "deployed_uat", to: "pending_prod" },
+  uat_merge: { event: { type: "approve_uat_merge" }, from: "deployed_prod", to: "pending_uat_merge" },
+};
+
+export interface ApproveInput {
+  kind: ApprovalKind;
+  bugIds: readonly number[];
+  actor: Actor;
+  now: Date;
+  /** Per bug: the row version its button carried; a different current version → already handled. */
+  expectedRowVersions?: Readonly<Record<number, number>>;
+  /** Env and calendar freezes to skip frozen T2s (stored freezes are always read). */
+  config?: FreezeConfig;
+  notify?: ApplyInput["notify"];
+}
+
+export interface ApprovalResult {
+  bugId: number;
+  result: ApplyResult;
+  /** For an applied approval: the T2 it will run at, in the system's timezone. */
+  runsAt?: WindowResult & { tz: string };
+}
+
+/** Approves each bug in its own transaction (one bug losing a race does not undo the others). */
+export async function approve(db: Queryable, input: ApproveInput): Promise<ApprovalResult[]> {
+  const { event } = APPROVAL[input.kind];
+  const out: ApprovalResult[] = [];
+  for (const bugId of input.bugIds) {
+    const expected = input.expectedRowVersions?.[bugId];
+    const result = await applyEvent(db, {
+      bugId,
+      event,
+      actor: input.actor,
+      now: input.now,
+      ...(expected === undefined ? {} : { expectedRowVersion: expected }),
+      ...(input.notify ? { notify: input.notify } : {}),
+    });
+    const entry: ApprovalResult = { bugId, result };
+    if (result.kind === "applied") {
+      const at = await nextOpenWindow(db, input.config, result.bug.systemId, "t2", input.now, result.bug.module);
+      if (at) entry.runsAt = at;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Bugs waiting for this approval, oldest first (for `/approve_* all`). */
+export async function awaitingApproval(q: Queryable, kind: ApprovalKind, systemId?: string): Promise<number[]> {
+  const rows = await q
+    .select({ id: bugs.id, fixFlow: bugs.fixFlow, uatAhead: bugs.uatAhead })
+    .from(bugs)
+    .where(
+      and(
+        eq(bugs.status, APPROVAL[kind].from),
+        systemId ? eq(bugs.systemId, systemId) : undefined,
+        eq(bugs.held, false),
+      ),
+    )
+    .orderBy(bugs.id);
+  // A flow1 bug at deployed_prod is done: only flow2 (or a hotfix while UAT was ahead) merges back.
+  return rows
+    .filter((r) => kind === "prod" || r.fixFlow === "flow2" || (r.fixFlow === "hotfix" && r.uatAhead === true))
+    .map((r) => r.id);
+}
+
+/** The bugs of a deployment (a batch 「全部批准」 button carries the deployment id). */
+export async function deploymentBugIds(q: Queryable, deploymentId: number): Promise<number[] | null> {
+  const [row] = await q
+    .select({ bugIds: deployments.bugIds })
+    .from(deployments)
+    .where(eq(deployments.id, deploymentId));
+  return row ? row.bugIds : null;
+}

@@ -1,0 +1,340 @@
+// Emergency hotfix: a high/critical bug goes straight to PROD outside the windows. During a freeze
+// it needs a second, different admin; the request row is the claim that makes it run once.
+import { and, eq, gt, inArray, lte, ne } from "drizzle-orm";
+import { bugEvents, bugs, deployments, hotfixRequests, outbox } from "../../drizzle/schema.js";
+import type { Queryable, Tx } from "../adapters/db/database.js";
+import type { SystemConfig } from "../config.js";
+import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
+import { freezeFor } from "../core/freeze.js";
+import { isPipelineEligible, type Severity } from "../core/model.js";
+import { affectedServices, isAhead } from "../core/release.js";
+import { formatDateTime } from "../core/windows.js";
+import { incidents } from "../i18n/incidents.js";
+import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
+import { applyEventIn, type BugRow } from "./bugs.js";
+import { executeRelease } from "./deploy-release.js";
+import { freezeVerdict } from "./freeze-state.js";
+import {
+  allocateVersion,
+  type DeploymentRow,
+  type IncidentDeps,
+  systemById,
+  type UserActor,
+} from "./incident-support.js";
+import { messages } from "./messages.js";
+import { enqueue, htmlMessage } from "./outbox.js";
+import { environmentVersions, setEnvironmentVersion } from "./systems.js";
+
+export type HotfixRequestRow = typeof hotfixRequests.$inferSelect;
+export type HotfixMode = "run" | "manual";
+
+export interface HotfixInput {
+  bugId: number;
+  severity: Severity;
+  diff: string;
+  mode: HotfixMode;
+  actor: UserActor;
+}
+
+export type HotfixOutcome =
+  | { kind: "deployed"; bug: BugRow; deployment: DeploymentRow; mode: HotfixMode }
+  | { kind: "failed"; deployment: DeploymentRow }
+  | { kind: "awaiting_approval"; request: HotfixRequestRow; freeze: string }
+  | { kind: "refused"; message: string };
+
+const T = incidents.hotfix;
+const refused = (message: string) => ({ kind: "refused" as const, message });
+const approvalKey = (requestId: number) => `hotfix-approval:${requestId}`;
+
+/** Checks the bug, then either runs the hotfix now or (during a freeze) asks the group for a second admin. */
+export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Promise<HotfixOutcome> {
+  const now = deps.clock();
+  if (isPipelineEligible(input.severity)) return refused(T.lowSeverity(input.bugId, input.severity));
+  const created = await deps.db.transaction(async (tx) => {
+    // The bug row lock serialises two admins starting a hotfix for the same bug.
+    const [bug] = await tx.select().from(bugs).where(eq(bugs.id, input.bugId)).for("update");
+    if (!bug) return refused(T.notFound(input.bugId));
+    if (bug.status !== "submitted") return refused(T.wrongStatus(bug.id, bug.status));
+    const [busy] = await tx
+      .select({ id: hotfixRequests.id })
+      .from(hotfixRequests)
+      .where(
+        and(
+          eq(hotfixRequests.bugId, bug.id),
+          inArray(hotfixRequests.status, ["pending", "approved"]),
+          gt(hotfixRequests.expiresAt, now),
+        ),
+      );
+    if (busy) return refused(T.busy(bug.id));
+    const system = systemById(deps.config, bug.systemId);
+    const freeze = freezeFor(await freezeVerdict({ db: tx, config: deps.config }, system, now), bug.module);
+    const expiresAt = new Date(now.getTime() + deps.config.hotfixApprovalMinutes * 60_000);
+    const [request] = await tx
+      .insert(hotfixRequests)
+      .values({
+        bugId: bug.id,
+        requestedById: input.actor.id,
+        requestedByName: input.actor.name,
+        mode: input.mode,
+        diff: input.diff,
+        severity: input.severity,
+        status: freeze ? "pending" : "approved",
+        expiresAt,
+        createdAt: now,
+      })
+      .returning();
+    if (!request) throw new Error("hotfix request not saved");
+    await tx.insert(bugEvents).values({
+      bugId: bug.id,
+      fromStatus: bug.status,
+      toStatus: bug.status,
+      event: "hotfix_requested",
+      actorId: input.actor.id,
+      actorName: input.actor.name,
+      note: `request #${request.id} mode=${input.mode}${freeze ? `; frozen (${freeze.reason}): needs a second admin` : ""}`,
+      at: now,
+    });
+    if (freeze) {
+      const until = formatDateTime(expiresAt, system.timezone);
+      const text = T.approvalRequest({
+        requestId: request.id,
+        bug: { ...bug, severity: input.severity },
+        freeze: freeze.reason,
+        requester: input.actor.name,
+        mode: input.mode,
+        until,
+      });
+      const button = {
+        text: T.approveButton,
+        callback_data: encodeCallback({ action: CALLBACK_ACTIONS.hotfixApprove, id: request.id, version: 0 }),
+      };
+      await enqueue(tx, [
+        htmlMessage(system.groupChatId, text, {
+          replyMarkup: { inline_keyboard: [[button]] },
+          dedupeKey: approvalKey(request.id),
+        }),
+      ]);
+    }
+    return { kind: "created" as const, request, freeze };
+  });
+  if (created.kind === "refused") return created;
+  if (created.freeze) return { kind: "awaiting_approval", request: created.request, freeze: created.freeze.reason };
+  return executeHotfix(deps, created.request, null);
+}
+
+export type ClaimResult =
+  | { kind: "claimed"; request: HotfixRequestRow }
+  | { kind: "own_request" }
+  | { kind: "expired" }
+  | { kind: "already_handled" };
+
+/** A second admin's approval, claimed in the database so that a double press deploys once. */
+export async function claimHotfixApproval(
+  deps: IncidentDeps,
+  requestId: number,
+  approver: UserActor,
+): Promise<ClaimResult> {
+  const now = deps.clock();
+  const [claimed] = await deps.db
+    .update(hotfixRequests)
+    .set({ status: "approved", approvedById: approver.id, approvedByName: approver.name })
+    .where(
+      and(
+        eq(hotfixRequests.id, requestId),
+        eq(hotfixRequests.status, "pending"),
+        gt(hotfixRequests.expiresAt, now),
+        ne(hotfixRequests.requestedById, approver.id),
+      ),
+    )
+    .returning();
+  if (claimed) return { kind: "claimed", request: claimed };
+  const [request] = await deps.db.select().from(hotfixRequests).where(eq(hotfixRequests.id, requestId));
+  if (!request || !["pending", "expired"].includes(request.status)) return { kind: "already_handled" };
+  if (request.status === "pending" && request.expiresAt > now) return { kind: "own_request" };
+  await expireHotfixRequests(deps);
+  return { kind: "expired" };
+}
+
+/** Runs a hotfix whose second approval was claimed. */
+export const runApprovedHotfix = (deps: IncidentDeps, request: HotfixRequestRow, approver: UserActor) =>
+  executeHotfix(deps, request, approver);
+
+/** Pending requests past their deadline: expired, nothing deployed, the group told (once). */
+export async function expireHotfixRequests(deps: IncidentDeps): Promise<HotfixRequestRow[]> {
+  const now = deps.clock();
+  return deps.db.transaction(async (tx) => {
+    const expired = await tx
+      .update(hotfixRequests)
+      .set({ status: "expired" })
+      .where(and(eq(hotfixRequests.status, "pending"), lte(hotfixRequests.expiresAt, now)))
+      .returning();
+    for (const request of expired) {
+      const [bug] = await tx.select().from(bugs).where(eq(bugs.id, request.bugId));
+      if (!bug) continue;
+      const system = systemById(deps.config, bug.systemId);
+      await tx.insert(bugEvents).values({
+        bugId: bug.id,
+        fromStatus: bug.status,
+        toStatus: bug.status,
+        event: "hotfix_expired",
+        actorName: "system:hotfix",
+        note: `request #${request.id} by ${request.requestedByName} expired without a second admin`,
+        at: now,
+      });
+      await enqueue(tx, [
+        ...(await editApproval(tx, system, request.id, T.expiredLine)),
+        htmlMessage(system.groupChatId, T.expiredGroup(request.id, bug.id), {
+          dedupeKey: `hotfix-expired:${request.id}`,
+        }),
+      ]);
+    }
+    return expired;
+  });
+}
+
+async function executeHotfix(
+  deps: IncidentDeps,
+  request: HotfixRequestRow,
+  approver: UserActor | null,
+): Promise<HotfixOutcome> {
+  const [bug] = await deps.db.select().from(bugs).where(eq(bugs.id, request.bugId));
+  if (!bug) return { kind: "refused", message: T.notFound(request.bugId) };
+  const system = systemById(deps.config, bug.systemId);
+  const before = await environmentVersions(deps.db, system.id);
+  const uatAhead = before.uat !== null && before.prod !== null && isAhead(before.uat, before.prod);
+  let moved = null as BugRow | null; // set by onOutcome (a cast: TS does not see closure writes)
+
+  // Runs in the transaction that records the deployment's outcome.
+  const onOutcome = async (tx: Tx, deployment: DeploymentRow) => {
+    const now = deps.clock();
+    if (deployment.status !== "succeeded") {
+      await tx.update(hotfixRequests).set({ status: "failed" }).where(eq(hotfixRequests.id, request.id));
+      const text = T.failedGroup(
+        { ...bug, severity: request.severity },
+        deployment.status,
+        deployment.output.slice(-1500),
+      );
+      await enqueue(tx, messages(system.groupChatId, text));
+      return;
+    }
+    const applied = await applyEventIn(tx, {
+      bugId: bug.id,
+      event: { type: "hotfix", severity: request.severity, diff: request.diff },
+      actor: { kind: "user", id: request.requestedById, name: request.requestedByName, isAdmin: true },
+      now,
+      releaseId: deployment.id,
+      // A second approver is only recorded for a request made during a freeze.
+      context: {
+        freeze: request.approvedById !== null ? { reason: "frozen when requested" } : null,
+        secondApproverId: request.approvedById,
+      },
+      note: `request #${request.id} mode=${request.mode} by ${request.requestedByName}${request.approvedByName ? `, approved by ${request.approvedByName}` : ""}`,
+      notify: (updated) => {
+        const text = emergencyHotfix({
+          env: "prod",
+          bug: updated,
+          at: formatDateTime(now, system.timezone),
+          admin: request.requestedByName,
+          followUp: uatAhead ? T.followUpAhead : T.followUpSame,
+        });
+        // Row version after this event: uatAhead is written below without a bump.
+        const merge = encodeCallback({
+          action: CALLBACK_ACTIONS.approveUatMerge,
+          id: updated.id,
+          version: updated.rowVersion,
+        });
+        return messages(
+          system.groupChatId,
+          text,
+          uatAhead
+            ? { replyMarkup: { inline_keyboard: [[{ text: APPROVE_LABELS.uatMerge, callback_data: merge }]] } }
+            : {},
+        );
+      },
+    });
+    if (applied.kind !== "applied") {
+      deps.logger.error({ bugId: bug.id, applied }, "hotfix deployed but the bug could not be moved");
+      await tx.update(hotfixRequests).set({ status: "failed" }).where(eq(hotfixRequests.id, request.id));
+      return;
+    }
+    await tx.update(bugs).set({ uatAhead }).where(eq(bugs.id, bug.id));
+    await tx.update(hotfixRequests).set({ status: "done" }).where(eq(hotfixRequests.id, request.id));
+    if (approver)
+      await enqueue(
+        tx,
+        await editApproval(tx, system, request.id, T.approvedLine(approver.name, formatDateTime(now, system.timezone))),
+      );
+    moved = { ...applied.bug, uatAhead };
+  };
+
+  const services = affectedServices(system.services, [bug.services]);
+  const deployment =
+    request.mode === "run"
+      ? await executeRelease(deps, {
+          system,
+          env: "prod",
+          kind: "hotfix",
+          bugIds: [bug.id],
+          services,
+          version: await allocateVersion(deps.db, system, deps.clock()),
+          actorName: request.requestedByName,
+          reason: `hotfix #${bug.id}`,
+          onOutcome,
+        })
+      : await recordManualDeploy(deps, system, { bug, services, actorName: request.requestedByName }, onOutcome);
+  if (deployment.status !== "succeeded") return { kind: "failed", deployment };
+  return moved ? { kind: "deployed", bug: moved, deployment, mode: request.mode } : refused(T.alreadyHandled);
+}
+
+/** A deploy an admin made by hand: recorded as a succeeded hotfix release. */
+async function recordManualDeploy(
+  deps: IncidentDeps,
+  system: SystemConfig,
+  input: { bug: BugRow; services: string[]; actorName: string },
+  onOutcome: (tx: Tx, deployment: DeploymentRow) => Promise<void>,
+): Promise<DeploymentRow> {
+  const now = deps.clock();
+  return deps.db.transaction(async (tx) => {
+    const versions = await environmentVersions(tx, system.id);
+    const version = await allocateVersion(tx, system, now);
+    const [row] = await tx
+      .insert(deployments)
+      .values({
+        systemId: system.id,
+        env: "prod",
+        kind: "hotfix",
+        status: "succeeded",
+        version,
+        previousVersion: versions.prod,
+        services: input.services,
+        bugIds: [input.bug.id],
+        actorName: input.actorName,
+        reason: `hotfix #${input.bug.id}(手動部署)`,
+        output: "手動部署,由機器人記錄",
+        startedAt: now,
+        finishedAt: now,
+      })
+      .returning();
+    await setEnvironmentVersion(tx, system.id, "prod", version, now);
+    await onOutcome(tx, row!);
+    return row!;
+  });
+}
+
+/** An edit of the approval message (removing its button), if it was sent through the outbox. */
+async function editApproval(tx: Queryable, system: SystemConfig, requestId: number, line: string) {
+  const [sent] = await tx
+    .select()
+    .from(outbox)
+    .where(eq(outbox.dedupeKey, approvalKey(requestId)));
+  if (!sent) return [];
+  const text = `${String(sent.payload.text)}\n\n${line}`;
+  return [
+    {
+      chatId: system.groupChatId,
+      method: "editMessageText" as const,
+      payload: { text, parse_mode: "HTML", reply_markup: { inline_keyboard: [] } },
+      editsOutboxId: sent.id,
+    },
+  ];
+}

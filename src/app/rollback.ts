@@ -1,0 +1,376 @@
+// Rollback of an environment to an earlier release: plan → (reason, confirm) → run the rollback
+// target → mark the undone releases, send their bugs back where they were and hold them → template
+// → post-rollback check. Claims live in the database so one confirm (or one failing watch) rolls back once.
+import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { bugEvents, bugs, deployments, environments, kv } from "../../drizzle/schema.js";
+import type { Queryable, Tx } from "../adapters/db/database.js";
+import type { SystemConfig } from "../config.js";
+import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
+import type { Actor, Env, Status } from "../core/model.js";
+import { dependencyOrder } from "../core/release.js";
+import { formatDateTime, localParts } from "../core/windows.js";
+import { incidents } from "../i18n/incidents.js";
+import { rollbackExecuted } from "../i18n/templates.js";
+import { applyEventIn, type BugRow } from "./bugs.js";
+import { executeRelease } from "./deploy-release.js";
+import {
+  actorName,
+  claimKey,
+  type DeploymentRow,
+  type IncidentDeps,
+  readKey,
+  releaseKey,
+  runEnvChecks,
+  systemById,
+} from "./incident-support.js";
+import { messages } from "./messages.js";
+import { getOncall } from "./oncall.js";
+import { enqueue } from "./outbox.js";
+
+const T = incidents.rollback;
+export const AUTO_ROLLBACK_ACTOR = "system:auto-rollback";
+
+export interface RollbackPlan {
+  systemId: string;
+  env: Env;
+  fromVersion: string;
+  targetVersion: string;
+  /** The releases being undone, newest first. */
+  undoIds: number[];
+  bugIds: number[];
+  /** Reverse dependency order. */
+  services: string[];
+}
+
+export type PlanResult = { ok: true; plan: RollbackPlan } | { ok: false; message: string };
+
+/**
+ * What a rollback would do. Default target: the version before the newest release in the
+ * environment; `undoId` picks that release (a watch); `version` an explicit earlier version.
+ */
+export async function planRollback(
+  q: Queryable,
+  system: SystemConfig,
+  env: Env,
+  options: { version?: string; undoId?: number } = {},
+): Promise<PlanResult> {
+  if (!system.environments[env].rollback) return { ok: false, message: T.noRollbackTarget(env) };
+  const [envRow] = await q
+    .select()
+    .from(environments)
+    .where(and(eq(environments.systemId, system.id), eq(environments.env, env)));
+  const current = envRow?.currentVersion ?? null;
+  if (!current) return { ok: false, message: T.noVersion(env) };
+  const history = await q
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.systemId, system.id), eq(deployments.env, env), eq(deployments.status, "succeeded")))
+    .orderBy(desc(deployments.startedAt), desc(deployments.id))
+    .limit(200);
+  const newest = history.find((d) => d.kind !== "rollback");
+  if (options.undoId !== undefined && newest?.id !== options.undoId) return { ok: false, message: T.changed };
+  const target = options.version ?? newest?.previousVersion ?? envRow?.previousVersion ?? null;
+  if (!target) return { ok: false, message: T.noTarget(env) };
+  if (target === current) return { ok: false, message: T.sameVersion(target) };
+
+  const undone: DeploymentRow[] = [];
+  let found = false;
+  for (const d of history) {
+    if (d.version === target) {
+      found = true;
+      break;
+    }
+    if (d.kind !== "rollback") undone.push(d);
+  }
+  if (!found && target !== envRow?.previousVersion && target !== newest?.previousVersion)
+    return { ok: false, message: T.unknownVersion(env, target) };
+  if (undone.length === 0) return { ok: false, message: T.noTarget(env) };
+
+  const touched = new Set(undone.flatMap((d) => d.services));
+  const declared = dependencyOrder(system.services);
+  const services = [...declared.filter((s) => touched.has(s)), ...[...touched].filter((s) => !declared.includes(s))];
+  return {
+    ok: true,
+    plan: {
+      systemId: system.id,
+      env,
+      fromVersion: current,
+      targetVersion: target,
+      undoIds: undone.map((d) => d.id),
+      bugIds: [...new Set(undone.flatMap((d) => d.bugIds))],
+      services: services.reverse(),
+    },
+  };
+}
+
+/** The preview an admin sees before giving a reason and confirming (HTML). */
+export async function describePlan(q: Queryable, system: SystemConfig, plan: RollbackPlan): Promise<string> {
+  const [releases, affected] = await Promise.all([
+    q.select().from(deployments).where(inArray(deployments.id, plan.undoIds)).orderBy(desc(deployments.id)),
+    plan.bugIds.length ? q.select().from(bugs).where(inArray(bugs.id, plan.bugIds)).orderBy(bugs.id) : [],
+  ]);
+  return T.plan({
+    env: plan.env,
+    from: plan.fromVersion,
+    to: plan.targetVersion,
+    releases: releases.map((r) => ({ id: r.id, version: r.version, at: formatDateTime(r.startedAt, system.timezone) })),
+    bugs: affected,
+  });
+}
+
+export interface StoredPlan extends RollbackPlan {
+  status: "prepared" | "confirmed" | "cancelled";
+  actorId: number;
+  actorName: string;
+  reason: string;
+}
+const planKey = (id: number) => `rollback-plan:${id}`;
+const rollbackOfKey = (deploymentId: number) => `rollback-of:${deploymentId}`;
+
+/** Stores a plan with its reason for a confirm button; returns the plan id (the button's id). */
+export async function prepareRollback(
+  deps: IncidentDeps,
+  input: { plan: RollbackPlan; actor: Extract<Actor, { kind: "user" }>; reason: string },
+): Promise<number> {
+  const now = deps.clock();
+  const stored: StoredPlan = {
+    ...input.plan,
+    status: "prepared",
+    actorId: input.actor.id,
+    actorName: input.actor.name,
+    reason: input.reason,
+  };
+  for (let id = now.getTime(); ; id++) if (await claimKey(deps.db, planKey(id), stored, now)) return id;
+}
+
+export type RollbackOutcome =
+  | { kind: "rolled_back"; deployment: DeploymentRow; stable: boolean; bugs: BugRow[] }
+  | { kind: "failed"; deployment: DeploymentRow }
+  | { kind: "refused"; message: string }
+  | { kind: "already_handled" };
+
+/** The confirm button, step 1: claims the stored plan so a second press finds it taken. */
+export async function claimRollbackPlan(
+  deps: IncidentDeps,
+  planId: number,
+): Promise<StoredPlan | "already_handled" | "outdated"> {
+  const [claimed] = await deps.db
+    .update(kv)
+    .set({ value: sql`jsonb_set(${kv.value}, '{status}', '"confirmed"')`, updatedAt: deps.clock() })
+    .where(and(eq(kv.key, planKey(planId)), sql`${kv.value}->>'status' = 'prepared'`))
+    .returning();
+  if (claimed) return claimed.value as StoredPlan;
+  return (await readKey(deps.db, planKey(planId))) ? "already_handled" : "outdated";
+}
+
+/** Step 2: re-plans against the current state (it may have moved since the preview) and rolls back. */
+export async function runRollbackPlan(
+  deps: IncidentDeps,
+  stored: StoredPlan,
+  actor: Extract<Actor, { kind: "user" }>,
+): Promise<RollbackOutcome> {
+  const system = systemById(deps.config, stored.systemId);
+  const fresh = await planRollback(deps.db, system, stored.env, { version: stored.targetVersion });
+  if (!fresh.ok || fresh.plan.fromVersion !== stored.fromVersion || fresh.plan.undoIds[0] !== stored.undoIds[0])
+    return { kind: "refused", message: fresh.ok ? T.changed : fresh.message };
+  return executeRollback(deps, { system, plan: fresh.plan, actor, reason: stored.reason });
+}
+
+export async function cancelRollback(deps: IncidentDeps, planId: number): Promise<boolean> {
+  const rows = await deps.db
+    .update(kv)
+    .set({ value: sql`jsonb_set(${kv.value}, '{status}', '"cancelled"')`, updatedAt: deps.clock() })
+    .where(and(eq(kv.key, planKey(planId)), sql`${kv.value}->>'status' = 'prepared'`))
+    .returning({ key: kv.key });
+  return rows.length === 1;
+}
+
+/** Runs a planned rollback (chat or watch). A release is rolled back at most once at a time. */
+export async function executeRollback(
+  deps: IncidentDeps,
+  input: { system: SystemConfig; plan: RollbackPlan; actor: Actor; reason: string },
+): Promise<RollbackOutcome> {
+  const { system, plan, actor, reason } = input;
+  const name = actorName(actor);
+  const claim = rollbackOfKey(plan.undoIds[0]!);
+  if (!(await claimKey(deps.db, claim, { by: name, reason }, deps.clock()))) return { kind: "already_handled" };
+
+  let reverted: BugRow[] = [];
+  // Runs in the transaction that records the rollback's outcome.
+  const onOutcome = async (tx: Tx, deployment: DeploymentRow) => {
+    if (deployment.status !== "succeeded") {
+      await releaseKey(tx, claim);
+      const oncall = await oncallName(tx, deps, system);
+      const text = T.failedGroup(
+        plan.env,
+        plan.targetVersion,
+        deployment.status,
+        deployment.output.slice(-1500),
+        oncall,
+      );
+      await enqueue(tx, messages(system.groupChatId, text));
+      return;
+    }
+    const now = deps.clock();
+    await tx
+      .update(deployments)
+      .set({ status: "rolled_back" })
+      .where(and(inArray(deployments.id, plan.undoIds), eq(deployments.status, "succeeded")));
+    reverted = await revertBugs(tx, plan, deployment, actor, now);
+    const text = rollbackExecuted({
+      env: plan.env,
+      reason,
+      toVersion: plan.targetVersion,
+      at: formatDateTime(now, system.timezone),
+      admin: actor.kind === "user" ? actor.name : T.autoActor,
+      next: T.nextSteps(reverted.map((b) => b.id)),
+    });
+    const buttons = reverted.slice(0, 8).map((b) => [
+      {
+        text: T.requeueButton(b.id),
+        callback_data: encodeCallback({ action: CALLBACK_ACTIONS.requeue, id: b.id, version: b.rowVersion }),
+      },
+    ]);
+    await enqueue(
+      tx,
+      messages(system.groupChatId, text, buttons.length ? { replyMarkup: { inline_keyboard: buttons } } : {}),
+    );
+  };
+  let deployment: DeploymentRow;
+  try {
+    deployment = await executeRelease(deps, {
+      system,
+      env: plan.env,
+      kind: "rollback",
+      bugIds: plan.bugIds,
+      services: plan.services,
+      version: plan.targetVersion,
+      targetVersion: plan.targetVersion,
+      rollsBackId: plan.undoIds[0]!,
+      actorName: name,
+      reason,
+      onOutcome,
+    });
+  } catch (error) {
+    await releaseKey(deps.db, claim); // no outcome recorded: an admin may try again
+    throw error;
+  }
+  if (deployment.status !== "succeeded") return { kind: "failed", deployment };
+
+  const check = await runEnvChecks(deps, system, plan.env, { prometheus: false });
+  const stable = check.failures.length === 0;
+  const oncall = stable ? null : await oncallName(deps.db, deps, system);
+  const text = stable
+    ? T.stable(plan.env, plan.targetVersion)
+    : T.unstable(plan.env, plan.targetVersion, check.failures, oncall);
+  await enqueue(deps.db, messages(system.groupChatId, text));
+  return { kind: "rolled_back", deployment, stable, bugs: reverted };
+}
+
+/** Each bug of the undone releases goes back to its status before the oldest of them, held. */
+async function revertBugs(
+  tx: Queryable,
+  plan: RollbackPlan,
+  rollback: DeploymentRow,
+  actor: Actor,
+  now: Date,
+): Promise<BugRow[]> {
+  if (plan.bugIds.length === 0) return [];
+  const events = await tx
+    .select()
+    .from(bugEvents)
+    .where(
+      and(
+        inArray(bugEvents.releaseId, plan.undoIds),
+        inArray(bugEvents.bugId, plan.bugIds),
+        ne(bugEvents.event, "rollback"),
+      ),
+    )
+    .orderBy(bugEvents.id);
+  const before = new Map<number, Status>();
+  for (const ev of events) if (!before.has(ev.bugId) && ev.fromStatus) before.set(ev.bugId, ev.fromStatus as Status);
+  const moved: BugRow[] = [];
+  for (const [bugId, toStatus] of before) {
+    const result = await applyEventIn(tx, {
+      bugId,
+      event: { type: "rollback", releaseId: rollback.id, toStatus },
+      actor: actor.kind === "user" ? { ...actor, isAdmin: true } : actor,
+      now,
+      note: `rollback #${rollback.id} to ${plan.targetVersion}: ${rollback.reason ?? ""}`,
+    });
+    if (result.kind === "applied") moved.push(result.bug);
+  }
+  return moved;
+}
+
+/** Automatic rollbacks in a row in this environment, newest first, up to a release that stood. */
+export async function consecutiveAutoRollbacks(
+  q: Queryable,
+  systemId: string,
+  env: Env,
+  excludingId: number,
+): Promise<number> {
+  const rows = await q
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.systemId, systemId), eq(deployments.env, env), ne(deployments.id, excludingId)))
+    .orderBy(desc(deployments.startedAt), desc(deployments.id))
+    .limit(50);
+  let count = 0;
+  for (const d of rows) {
+    if (d.kind === "rollback" && d.status === "succeeded") {
+      if (d.actorName !== AUTO_ROLLBACK_ACTOR) break;
+      count++;
+    } else if (d.status === "succeeded") break;
+  }
+  return count;
+}
+
+/** Re-queues a held bug (a button under the rollback message). */
+export async function requeueBug(
+  deps: IncidentDeps,
+  input: { bugId: number; rowVersion: number; actor: Extract<Actor, { kind: "user" }> },
+) {
+  return deps.db.transaction((tx) =>
+    applyEventIn(tx, {
+      bugId: input.bugId,
+      event: { type: "requeue" },
+      actor: input.actor,
+      now: deps.clock(),
+      expectedRowVersion: input.rowVersion,
+    }),
+  );
+}
+
+/** Recent deployments of a system, rollbacks included, newest first. */
+export function deploymentHistory(q: Queryable, systemId: string, limit = 15): Promise<DeploymentRow[]> {
+  return q
+    .select()
+    .from(deployments)
+    .where(eq(deployments.systemId, systemId))
+    .orderBy(desc(deployments.startedAt), desc(deployments.id))
+    .limit(limit);
+}
+
+export const historyLines = (rows: DeploymentRow[], tz: string): string[] =>
+  rows.map((d) => T.historyLine({ ...d, at: formatDateTime(d.startedAt, tz), actor: d.actorName }));
+
+async function oncallName(q: Queryable, deps: IncidentDeps, system: SystemConfig): Promise<string | null> {
+  const day = localParts(deps.clock(), system.timezone).date;
+  return (await getOncall(q, system.id, day))?.name ?? null;
+}
+
+/** 立即回滾 under a failed watch: undo that very release (if it is still the newest). */
+export async function rollbackDeployment(
+  deps: IncidentDeps,
+  deploymentId: number,
+  actor: Extract<Actor, { kind: "user" }>,
+  reason: string,
+): Promise<RollbackOutcome> {
+  const [deployment] = await deps.db.select().from(deployments).where(eq(deployments.id, deploymentId));
+  if (deployment?.status !== "succeeded") return { kind: "already_handled" };
+  const system = systemById(deps.config, deployment.systemId);
+  const planned = await planRollback(deps.db, system, deployment.env, { undoId: deployment.id });
+  if (!planned.ok) return { kind: "refused", message: planned.message };
+  return executeRollback(deps, { system, plan: planned.plan, actor, reason });
+}

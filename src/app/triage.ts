@@ -1,0 +1,40 @@
+// Triage helpers: the suggested flow for a severity, the queue of submitted bugs, the group card.
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { bugs, outbox } from "../../drizzle/schema.js";
+import type { Queryable } from "../adapters/db/database.js";
+import { type FlowChoice, selectFlow } from "../core/flow.js";
+import type { Severity } from "../core/model.js";
+import type { BugRow } from "./bugs.js";
+import { environmentVersions } from "./systems.js";
+
+/** Flow for a bug of this severity from the environments' current versions (freezes do not change it). */
+export async function suggestFlow(q: Queryable, systemId: string, severity: Severity): Promise<FlowChoice> {
+  return selectFlow(await environmentVersions(q, systemId), severity, null);
+}
+
+/** The oldest submitted bug after `afterId` (0 = from the start), and how many are submitted in all. */
+export async function nextSubmitted(q: Queryable, afterId = 0): Promise<{ bug: BugRow | null; left: number }> {
+  const [bug] = await q
+    .select()
+    .from(bugs)
+    .where(and(eq(bugs.status, "submitted"), gt(bugs.id, afterId)))
+    .orderBy(asc(bugs.id))
+    .limit(1);
+  const [count] = await q.select({ n: sql<number>`count(*)::int` }).from(bugs).where(eq(bugs.status, "submitted"));
+  return { bug: bug ?? null, left: count?.n ?? 0 };
+}
+
+/** The dedupe key of the card posted to the group when a bug is reported. */
+export const cardKey = (bugId: number): string => `card:${bugId}`;
+
+/** The outbox row that posted the bug's card to the group (its sent message can be edited later). */
+export async function cardOutboxRow(
+  q: Queryable,
+  bugId: number,
+): Promise<{ id: number; chatId: number; sentMessageId: number | null } | null> {
+  const [row] = await q
+    .select({ id: outbox.id, chatId: outbox.chatId, sentMessageId: outbox.sentMessageId })
+    .from(outbox)
+    .where(eq(outbox.dedupeKey, cardKey(bugId)));
+  return row ?? null;
+}

@@ -1,0 +1,286 @@
+// A strict stand-in for the Telegram Bot API: keeps the chats' messages, queues updates for
+// getUpdates, and refuses what Telegram would refuse (bad HTML, callback_data over 64 bytes,
+// text over 4096, an edit that changes nothing, a callback answered twice). Used in-process by
+// the sandbox and the tests (as grammY's client.fetch) and over HTTP by the chaos drills.
+import { createServer, type Server } from "node:http";
+import type { Update, UserFromGetMe } from "grammy/types";
+
+export const fakeBotInfo: UserFromGetMe = {
+  id: 42,
+  is_bot: true,
+  first_name: "Nightshift",
+  username: "nightshift_bot",
+  can_join_groups: true,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+  has_topics_enabled: false,
+  allows_users_to_create_topics: false,
+} as UserFromGetMe;
+
+export interface ApiCall {
+  method: string;
+  payload: Record<string, any>;
+  /** When it was served (the fake's clock, ms). */
+  at: number;
+  result?: any;
+  error?: { error_code: number; description: string; parameters?: { retry_after?: number } };
+}
+
+export type ApiFailure = { error_code: number; description: string; parameters?: { retry_after?: number } };
+
+export interface StoredMessage {
+  chatId: number;
+  messageId: number;
+  text: string;
+  replyMarkup: any;
+}
+
+const ALLOWED_TAGS = new Set([
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "span",
+  "tg-spoiler",
+  "a",
+  "code",
+  "pre",
+  "blockquote",
+  "tg-emoji",
+]);
+
+/** What Telegram would reject in this HTML, or null. */
+export function htmlProblem(html: string): string | null {
+  const stack: string[] = [];
+  const re = /<(\/?)([a-z-]+)((?:\s+[a-z-]+="[^"<>]*")*)\s*>|&(#\d+|#x[0-9a-f]+|[a-z]+);|[<>&]/gi;
+  for (const m of html.matchAll(re)) {
+    if (m[0] === "<" || m[0] === ">" || m[0] === "&") return `unescaped ${m[0]} at ${m.index}`;
+    if (m[4] !== undefined) {
+      if (!m[4].startsWith("#") && !["lt", "gt", "amp", "quot"].includes(m[4])) return `unknown entity &${m[4]};`;
+      continue;
+    }
+    const [, close, tag] = m;
+    if (!tag || !ALLOWED_TAGS.has(tag.toLowerCase())) return `unsupported tag <${tag}>`;
+    if (close) {
+      if (stack.pop() !== tag) return `unbalanced </${tag}>`;
+    } else stack.push(tag);
+  }
+  return stack.length ? `unclosed <${stack.at(-1)}>` : null;
+}
+
+export const visibleText = (html: string) =>
+  html
+    .replace(/<[^>]*>/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_, n) => String.fromCodePoint(Number(n)))
+    .replace(/&amp;/g, "&");
+
+export function createFakeBotApi(options: { now?: () => number; botInfo?: UserFromGetMe } = {}) {
+  const now = options.now ?? Date.now;
+  const calls: ApiCall[] = [];
+  const failures: { method: string; failure: ApiFailure }[] = [];
+  const messages = new Map<string, StoredMessage>();
+  const answered = new Set<string>();
+  const pending: Update[] = [];
+  const waiters: (() => void)[] = [];
+  const listeners: ((call: ApiCall) => void)[] = [];
+  let messageId = 1000;
+  let updateId = 1;
+
+  const problemOf = (method: string, p: Record<string, any>): string | null => {
+    if ("text" in p) {
+      if (typeof p.text !== "string" || p.text.trim().length === 0) return "message text is empty";
+      if (p.parse_mode === "HTML") {
+        const problem = htmlProblem(p.text);
+        if (problem) return `can't parse entities: ${problem}`;
+      }
+      const length = p.parse_mode === "HTML" ? visibleText(p.text).length : p.text.length;
+      if (length > 4096) return "message is too long";
+    }
+    for (const button of (p.reply_markup?.inline_keyboard as any[][] | undefined)?.flat() ?? []) {
+      const data = button.callback_data as string | undefined;
+      if (data !== undefined && (Buffer.byteLength(data) < 1 || Buffer.byteLength(data) > 64)) {
+        return "BUTTON_DATA_INVALID";
+      }
+    }
+    if (method === "answerCallbackQuery") {
+      if (answered.has(p.callback_query_id))
+        return "query is too old and response timeout expired or query ID is invalid";
+    }
+    if (method === "editMessageText" || method === "editMessageReplyMarkup") {
+      const old = messages.get(`${p.chat_id}:${p.message_id}`);
+      // A message this fake never saw was sent before it started: accept the edit.
+      if (!old) return null;
+      const text = method === "editMessageText" ? p.text : old.text;
+      if (old.text === text && JSON.stringify(old.replyMarkup ?? null) === JSON.stringify(p.reply_markup ?? null)) {
+        return "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+      }
+    }
+    return null;
+  };
+
+  const resultOf = (method: string, p: Record<string, any>): any => {
+    const date = Math.floor(now() / 1000);
+    switch (method) {
+      case "getMe":
+        return options.botInfo ?? fakeBotInfo;
+      case "sendMessage": {
+        const message: StoredMessage = {
+          chatId: p.chat_id,
+          messageId: ++messageId,
+          text: p.text,
+          replyMarkup: p.reply_markup ?? null,
+        };
+        messages.set(`${p.chat_id}:${message.messageId}`, message);
+        return {
+          message_id: message.messageId,
+          date,
+          chat: { id: p.chat_id, type: p.chat_id < 0 ? "supergroup" : "private" },
+          text: visibleText(p.text),
+          ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
+        };
+      }
+      case "editMessageText":
+      case "editMessageReplyMarkup": {
+        const key = `${p.chat_id}:${p.message_id}`;
+        const message = messages.get(key) ?? {
+          chatId: p.chat_id,
+          messageId: p.message_id,
+          text: "",
+          replyMarkup: null,
+        };
+        messages.set(key, message);
+        if (method === "editMessageText") message.text = p.text;
+        message.replyMarkup = p.reply_markup ?? null;
+        return {
+          message_id: p.message_id,
+          date,
+          chat: { id: p.chat_id, type: "supergroup" },
+          text: visibleText(message.text),
+        };
+      }
+      case "answerCallbackQuery":
+        answered.add(p.callback_query_id);
+        return true;
+      default:
+        return true;
+    }
+  };
+
+  /** Serves one Bot API call. */
+  const handle = (method: string, payload: Record<string, any>): { status: number; body: any; call: ApiCall } => {
+    const call: ApiCall = { method, payload, at: now() };
+    calls.push(call);
+    const i = failures.findIndex((f) => f.method === method || f.method === "*");
+    if (i >= 0 && method !== "getUpdates") {
+      const { failure } = failures.splice(i, 1)[0]!;
+      call.error = failure;
+    } else {
+      const problem = problemOf(method, payload);
+      if (problem) call.error = { error_code: 400, description: `Bad Request: ${problem}` };
+      else call.result = resultOf(method, payload);
+    }
+    for (const listener of listeners) listener(call);
+    return call.error
+      ? { status: call.error.error_code, body: { ok: false, ...call.error }, call }
+      : { status: 200, body: { ok: true, result: call.result }, call };
+  };
+
+  const takeUpdates = async (p: Record<string, any>): Promise<Update[]> => {
+    const offset = Number(p.offset ?? 0);
+    while (pending.length && pending[0]!.update_id < offset) pending.shift();
+    if (pending.length === 0 && Number(p.timeout ?? 0) > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(Number(p.timeout), 2) * 1000);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    while (pending.length && pending[0]!.update_id < offset) pending.shift();
+    return pending.slice(0, Number(p.limit ?? 100));
+  };
+
+  const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
+    const method = String(url).split("/").pop()!;
+    const payload = init?.body ? JSON.parse(String(init.body)) : {};
+    if (method === "getUpdates") {
+      const result = await takeUpdates(payload);
+      return new Response(JSON.stringify({ ok: true, result }));
+    }
+    const { status, body } = handle(method, payload);
+    return new Response(JSON.stringify(body), { status });
+  }) as typeof globalThis.fetch;
+
+  return {
+    fetch,
+    handle,
+    calls,
+    messages,
+    /** Successful calls of one method (all attempts with `all`). */
+    of: (method: string, all = false) => calls.filter((c) => c.method === method && (all || !c.error)),
+    /** The next `times` calls to `method` ("*" = any) fail with this error. */
+    failNext: (method: string, failure: ApiFailure, times = 1) => {
+      for (let n = 0; n < times; n++) failures.push({ method, failure });
+    },
+    /** Messages successfully sent to a chat, in order. */
+    sentTo: (chatId: number) =>
+      calls.filter((c) => c.method === "sendMessage" && !c.error && c.payload.chat_id === chatId),
+    /** Calls Telegram would have refused as bad requests. */
+    errors: () => calls.filter((c) => c.error && c.error.error_code === 400),
+    clear: () => {
+      calls.length = 0;
+    },
+    onCall: (listener: (call: ApiCall) => void) => listeners.push(listener),
+    /** Queues an update for getUpdates (its update_id is assigned here when missing). */
+    pushUpdate: (update: Omit<Update, "update_id"> & { update_id?: number }): Update => {
+      const full = { ...update, update_id: update.update_id ?? updateId++ } as Update;
+      updateId = Math.max(updateId, full.update_id + 1);
+      pending.push(full);
+      for (const wake of waiters.splice(0)) wake();
+      return full;
+    },
+  };
+}
+export type FakeBotApi = ReturnType<typeof createFakeBotApi>;
+
+/** Serves a fake over HTTP at `http://127.0.0.1:<port>` (use as TELEGRAM_API_ROOT). */
+export function serveFakeBotApi(
+  api: FakeBotApi,
+  port = 0,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString("utf8");
+    const url = `http://x${req.url}`;
+    const response = await api.fetch(url, { method: "POST", body: body || undefined });
+    res.writeHead(response.status, { "content-type": "application/json" });
+    res.end(await response.text());
+  });
+  return new Promise((resolve) => {
+    server.listen(port, "127.0.0.1", () => {
+      const address = server.address();
+      const actual = typeof address === "object" && address ? address.port : port;
+      resolve({
+        server,
+        url: `http://127.0.0.1:${actual}`,
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

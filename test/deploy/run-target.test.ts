@@ -1,0 +1,144 @@
+// The deploy adapters against real scripts and a local HTTP server.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportedVersion, runTarget } from "../../src/adapters/deploy/run-target.js";
+import { command, FIXTURES, recorder, script } from "../windows/support.js";
+
+/** Running (a killed orphan may linger as a zombie until its new parent reaps it). */
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+};
+
+describe("command target", () => {
+  it("passes data only through env and stdin, without a shell", async () => {
+    const rec = recorder();
+    const stdin = JSON.stringify({ title: "$(touch /tmp/pwned-run-target); rm -rf ~" });
+    const result = await runTarget({
+      target: rec.target(),
+      env: { NIGHTSHIFT_ENV: "uat", NIGHTSHIFT_VERSION: "2026.11.24-1", NIGHTSHIFT_BUG_IDS: "1,2" },
+      stdin,
+      cwd: FIXTURES,
+    });
+    expect(result).toMatchObject({ status: "succeeded", version: "2026.11.24-1" });
+    expect(result.output).toContain("deploying everything to uat");
+    const [call] = rec.calls();
+    expect(call).toMatchObject({ env: "uat", bugIds: "1,2", service: undefined, stdin });
+    expect(existsSync("/tmp/pwned-run-target")).toBe(false);
+  });
+
+  it("does not hand the bot's secrets to the script", async () => {
+    process.env.BOT_TOKEN = "123:secret";
+    try {
+      const result = await runTarget({
+        target: command(["/usr/bin/env"]),
+        env: { NIGHTSHIFT_ENV: "uat" },
+        stdin: "",
+        cwd: FIXTURES,
+      });
+      expect(result.output).toContain("NIGHTSHIFT_ENV=uat");
+      expect(result.output).not.toContain("123:secret");
+    } finally {
+      delete process.env.BOT_TOKEN;
+    }
+  });
+
+  it("kills a hanging script and its children at the timeout", async () => {
+    const rec = recorder();
+    const started = Date.now();
+    const result = await runTarget({
+      target: command([script("hang-deploy.sh"), rec.dir], 1),
+      env: {},
+      stdin: "",
+      cwd: FIXTURES,
+    });
+    expect(result.status).toBe("timed_out");
+    expect(result.output).toContain("killed after the 1s timeout");
+    expect(Date.now() - started).toBeLessThan(8000);
+    const pid = Number(readFileSync(`${rec.dir}/pid`, "utf8"));
+    const child = Number(readFileSync(`${rec.dir}/child-pid`, "utf8"));
+    expect(alive(pid)).toBe(false);
+    expect(alive(child)).toBe(false);
+  });
+
+  it("a failing script fails with its output; a missing one fails too", async () => {
+    const failed = await runTarget({ target: command([script("fail-deploy.sh")]), env: {}, stdin: "", cwd: FIXTURES });
+    expect(failed.status).toBe("failed");
+    expect(failed.output).toContain("error: image not found");
+    expect(failed.output).toContain("exit 3");
+    expect(failed.version).toBeNull();
+    const missing = await runTarget({ target: command(["/nonexistent/deploy"]), env: {}, stdin: "", cwd: FIXTURES });
+    expect(missing.status).toBe("failed");
+    expect(missing.output).toContain("cannot run /nonexistent/deploy");
+  });
+
+  it("reads version=<v> only from the last stdout line", () => {
+    expect(reportedVersion("a\nversion=1.2.3\n")).toBe("1.2.3");
+    expect(reportedVersion("version=1.2.3\ndone\n")).toBeNull();
+  });
+});
+
+describe("webhook target", () => {
+  const SECRET = "hook-secret";
+  let server: Server;
+  let url: string;
+  const requests: { headers: IncomingMessage["headers"]; body: string }[] = [];
+  let answer = { status: 200, body: '{"version":"2026.11.24-7"}', delayMs: 0 };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        requests.push({ headers: req.headers, body });
+        setTimeout(() => {
+          res.writeHead(answer.status, { "content-type": "application/json" });
+          res.end(answer.body);
+        }, answer.delayMs);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address() as { port: number };
+    url = `http://127.0.0.1:${address.port}/hooks/prod`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const target = (timeoutSeconds = 5) =>
+    ({ type: "webhook", url, secret: SECRET, secretEnv: "PROD_HOOK_SECRET", timeoutSeconds }) as const;
+  const env = { NIGHTSHIFT_RELEASE_ID: "42", NIGHTSHIFT_SERVICE: "backend" };
+
+  it("POSTs the release JSON, HMAC-signed, with an Idempotency-Key; 2xx succeeds", async () => {
+    answer = { status: 200, body: '{"version":"2026.11.24-7"}', delayMs: 0 };
+    const stdin = JSON.stringify({ releaseId: 42, title: "ünïcode & <stuff>" });
+    const result = await runTarget({ target: target(), env, stdin, cwd: "/" });
+    expect(result).toMatchObject({ status: "succeeded", version: "2026.11.24-7" });
+    const req = requests.at(-1)!;
+    expect(req.body).toBe(stdin);
+    expect(req.headers["content-type"]).toBe("application/json");
+    expect(req.headers["idempotency-key"]).toBe("42:backend");
+    const expected = Buffer.from(`sha256=${createHmac("sha256", SECRET).update(req.body).digest("hex")}`);
+    const got = Buffer.from(String(req.headers["x-nightshift-signature"]));
+    expect(got.length === expected.length && timingSafeEqual(got, expected)).toBe(true);
+  });
+
+  it("a 500 is a failed deployment with the answer in the output", async () => {
+    answer = { status: 500, body: "deployer exploded", delayMs: 0 };
+    const result = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    expect(result).toMatchObject({ status: "failed", version: null });
+    expect(result.output).toContain("HTTP 500");
+    expect(result.output).toContain("deployer exploded");
+  });
+
+  it("no answer within the timeout → timed_out", async () => {
+    answer = { status: 200, body: "{}", delayMs: 2500 };
+    const result = await runTarget({ target: target(1), env, stdin: "{}", cwd: "/" });
+    expect(result.status).toBe("timed_out");
+  });
+});

@@ -1,0 +1,167 @@
+// /rollback from chat, end to end: a real T1/T2 release, the preview and reason, one rollback for two
+// presses of 確認回滾 (reverse dependency order through a real script), bugs back and held, /history.
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { bugs, deployments } from "../../drizzle/schema.js";
+import { type TestDatabase, testBackends } from "../support/db.js";
+import { GROUP } from "../support/fixtures.js";
+import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
+import { last, pressOn, toasts } from "../telegram/helpers.js";
+import { confirmedBug, onCall, SERVICES } from "../windows/support.js";
+import { at, incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
+
+describe.each(testBackends())("/rollback on $name", (backend) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await backend.open();
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.reset());
+
+  /** Two Flow 2 bugs released to PROD by tonight's T1 and T2 (the watch passes). */
+  async function releasedToProd(services = SERVICES) {
+    const setup = incidentSetup();
+    setup.smoke.pass();
+    const tb = await incidentBot(t.db, incidentConfig(setup, { services }));
+    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await onCall(t.db);
+    const one = await confirmedBug(t.db, { flow: "flow2", title: "Receipt total wrong" });
+    const two = await confirmedBug(t.db, { flow: "flow2", title: "Stylist list empty" });
+    await tb.window("t1");
+    await tb.window("t2");
+    const [release] = await t.db.select().from(deployments).where(eq(deployments.env, "prod"));
+    expect(release).toMatchObject({ status: "succeeded", version: "2026.11.24-1", previousVersion: "2026.11.20-1" });
+    return { setup, tb, bugIds: [one.id, two.id], release: release! };
+  }
+
+  it("previews, asks a reason, rolls back once for two confirms, reverts and holds the bugs, /history lists it", async () => {
+    const { setup, tb, bugIds, release } = await releasedToProd();
+    tb.clock.set(at("22:30"));
+
+    await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+    const preview = last(tb, "sendMessage", GROUP).payload.text as string;
+    expect(preview.split("\n").slice(0, 3)).toEqual([
+      "⚠️ 回滾預覽 — PROD",
+      "目前版本:2026.11.24-1 → 回滾至:2026.11.20-1",
+      "將撤回的發佈:2026.11.24-1(2026-11-24 22:00)",
+    ]);
+    expect(preview).toContain(`• #${bugIds[0]} [medium] Receipt total wrong — deployed_prod`);
+    expect(preview).toContain("請輸入回滾原因");
+    await tb.send(messageUpdate("結帳頁 500 <script>", alice, GROUP));
+    const prompt = last(tb, "sendMessage", GROUP);
+    expect(prompt.payload.text).toBe("原因:結帳頁 500 &lt;script&gt;\n確認要執行回滾嗎?");
+
+    // Pressed twice, at the same moment, by two admins.
+    await Promise.all([tb.send(pressOn(prompt, "⚠️ 確認回滾", alice)), tb.send(pressOn(prompt, "⚠️ 確認回滾", bob))]);
+    await tb.settle();
+
+    const calls = setup.rollback.calls();
+    expect(calls.map((c) => c.service)).toEqual(["frontend", "backend", "db-migration"]);
+    expect(calls.every((c) => c.targetVersion === "2026.11.20-1" && c.env === "prod")).toBe(true);
+    expect(toasts(tb)).toContain("此回滾已處理");
+
+    const rows = await t.db.select().from(deployments).orderBy(deployments.id);
+    expect(rows.map((d) => [d.kind, d.env, d.status])).toEqual([
+      ["pipeline", "prod", "rolled_back"],
+      ["rollback", "prod", "succeeded"],
+    ]);
+    expect(rows[1]).toMatchObject({ rollsBackId: release.id, version: "2026.11.20-1", reason: "結帳頁 500 <script>" });
+    const winner = rows[1]!.actorName; // whichever press claimed the plan first
+    expect(["Alice", "Bob"]).toContain(winner);
+    for (const id of bugIds) {
+      const [bug] = await t.db.select().from(bugs).where(eq(bugs.id, id));
+      expect(bug).toMatchObject({ status: "pending_prod", held: true });
+    }
+
+    const texts = await tb.groupTexts();
+    const template = texts.find((x) => x.startsWith("⚠️ Rollback 執行"))!;
+    expect(template.split("\n")).toEqual([
+      "⚠️ Rollback 執行 — PROD",
+      "原因:結帳頁 500 &lt;script&gt;",
+      "回滾至:2026.11.20-1",
+      "時間:2026-11-24 22:30",
+      `執行人:${winner}`,
+      "狀態:已回滾,正在監控",
+      `下一步:調查原因並修正;#${bugIds[0]}、#${bugIds[1]} 已退回並暫停,修正後請按「重新排入」`,
+    ]);
+    expect(texts.at(-1)).toBe("✅ 回滾後檢查 — PROD 2026.11.20-1:穩定");
+
+    await tb.send(messageUpdate("/history", carol, GROUP));
+    const history = last(tb, "sendMessage", GROUP).payload.text as string;
+    expect(history.split("\n")[1]).toBe(
+      `⚠️ #${rows[1]!.id} 2026-11-24 22:30 PROD rollback → 2026.11.20-1(撤回 #${release.id}) · succeeded · ${winner} · 結帳頁 500 &lt;script&gt;`,
+    );
+    expect(history).toContain(`↩️ #${release.id} 2026-11-24 22:00 PROD pipeline 2026.11.24-1 · rolled_back`);
+
+    // The bug's own trail shows the rollback too.
+    await tb.send(messageUpdate(`/history ${bugIds[0]}`, carol, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("rollback");
+
+    // 重新排入 under the template releases a held bug.
+    const sentTemplate = tb.api.sentTo(GROUP).find((c) => String(c.payload.text).startsWith("⚠️ Rollback 執行"))!;
+    await tb.send(pressOn(sentTemplate, `重新排入 #${bugIds[0]}`, bob));
+    const [requeued] = await t.db.select().from(bugs).where(eq(bugs.id, bugIds[0]!));
+    expect(requeued).toMatchObject({ status: "pending_prod", held: false });
+    expect(tb.api.errors()).toEqual([]);
+  });
+
+  it("cancel leaves everything as it was; a non-admin cannot start one", async () => {
+    const { setup, tb, bugIds } = await releasedToProd([]);
+    await tb.send(messageUpdate("/rollback prod", carol, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("只有管理員可以操作");
+    await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+    await tb.send(messageUpdate("只是測試", alice, GROUP));
+    const prompt = last(tb, "sendMessage", GROUP);
+    await tb.send(pressOn(prompt, "取消", alice));
+    await tb.send(pressOn(prompt, "⚠️ 確認回滾", alice));
+    await tb.settle();
+    expect(setup.rollback.calls()).toEqual([]);
+    expect(toasts(tb).at(-1)).toBe("此回滾已處理");
+    const [bug] = await t.db.select().from(bugs).where(eq(bugs.id, bugIds[0]!));
+    expect(bug).toMatchObject({ status: "deployed_prod", held: false });
+  });
+
+  it("/rollback prod <version> undoes every release after that version; unknown or current versions are refused", async () => {
+    const tb = await incidentBot(t.db, incidentConfig(incidentSetup()));
+    await setVersions(t.db, { prod: "2026.11.20-1" });
+    const release = (version: string, previousVersion: string, day: string, kind: "pipeline" | "hotfix" = "pipeline") =>
+      ({
+        systemId: "crm",
+        env: "prod",
+        kind,
+        status: "succeeded",
+        version,
+        previousVersion,
+        actorName: "system:T2",
+        startedAt: at("22:00", day),
+      }) as const;
+    await t.db
+      .insert(deployments)
+      .values([
+        release("2026.11.21-1", "2026.11.20-1", "2026-11-21"),
+        release("2026.11.22-1", "2026.11.21-1", "2026-11-22"),
+        release("2026.11.23-1", "2026.11.22-1", "2026-11-23", "hotfix"),
+      ]);
+    await setVersions(t.db, { prod: "2026.11.23-1" });
+
+    await tb.send(messageUpdate("/rollback prod 2026.11.21-1", alice, GROUP));
+    const preview = String(last(tb, "sendMessage", GROUP).payload.text).split("\n");
+    expect(preview.slice(1, 3)).toEqual([
+      "目前版本:2026.11.23-1 → 回滾至:2026.11.21-1",
+      "將撤回的發佈:2026.11.23-1(2026-11-23 22:00)、2026.11.22-1(2026-11-22 22:00)",
+    ]);
+    await tb.send(messageUpdate("/cancel", alice, GROUP));
+    await tb.send(messageUpdate("/rollback prod 1999.01.01-1", alice, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("PROD 的部署紀錄中找不到版本 1999.01.01-1。");
+    await tb.send(messageUpdate("/rollback prod 2026.11.23-1", alice, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("目前已經是 2026.11.23-1。");
+  });
+
+  it("explains when there is nothing to roll back to", async () => {
+    const tb = await incidentBot(t.db, incidentConfig(incidentSetup()));
+    await tb.send(messageUpdate("/rollback uat", alice, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("UAT 目前沒有已知版本,無法回滾。");
+    await tb.send(messageUpdate("/rollback staging", alice, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("用法:/rollback &lt;uat|prod&gt; [版本]");
+  });
+});

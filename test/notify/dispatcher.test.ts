@@ -1,0 +1,139 @@
+// The outbox dispatcher against the strict fake Bot API, on a fake clock.
+import { Api } from "grammy";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { outbox } from "../../drizzle/schema.js";
+import { openDatabase } from "../../src/adapters/db/database.js";
+import { botApiSender, createDispatcher, type SendPort } from "../../src/adapters/notify/dispatcher.js";
+import { editMessage, messages } from "../../src/app/messages.js";
+import { enqueue } from "../../src/app/outbox.js";
+import { fakeClock, TEST_TOKEN } from "../support/app.js";
+import { postgresBackends, type TestDatabase, testBackends } from "../support/db.js";
+import { GROUP } from "../support/fixtures.js";
+import { fakeTelegram } from "../support/telegram.js";
+import { quietLogger } from "../windows/support.js";
+
+const PRIVATE = 1001;
+
+function setup(db: TestDatabase["db"]) {
+  const clock = fakeClock("2026-11-24T12:00:00Z");
+  const api = fakeTelegram({ now: () => clock().getTime() });
+  const sent: { at: number; chatId: number; text: string; method: string; ok: boolean }[] = [];
+  const raw = botApiSender(new Api(TEST_TOKEN, { fetch: api.fetch }));
+  const send: SendPort = async (method, payload) => {
+    const entry = {
+      at: clock().getTime(),
+      chatId: payload.chat_id as number,
+      text: String(payload.text),
+      method,
+      ok: false,
+    };
+    sent.push(entry);
+    const result = await raw(method, payload);
+    entry.ok = true;
+    return result;
+  };
+  const dispatcher = createDispatcher({
+    db,
+    send,
+    clock,
+    logger: quietLogger,
+    pollMs: 250,
+    sleep: async (ms) => clock.advance(ms),
+  });
+  return { clock, api, sent, dispatcher };
+}
+
+describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await backend.open();
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.reset());
+
+  it("rides out 429 retry_after 3 and 502s: every message once, in order per chat", async () => {
+    const { api, sent, dispatcher } = setup(t.db);
+    for (let i = 1; i <= 5; i++) {
+      await enqueue(t.db, [...messages(GROUP, `group ${i}`), ...messages(PRIVATE, `private ${i}`)]);
+    }
+    api.failNext("sendMessage", {
+      error_code: 429,
+      description: "Too Many Requests: retry after 3",
+      parameters: { retry_after: 3 },
+    });
+    api.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" }, 3);
+    await dispatcher.runUntilIdle();
+
+    const texts = (chat: number) => api.sentTo(chat).map((c) => c.payload.text);
+    expect(texts(GROUP)).toEqual(["group 1", "group 2", "group 3", "group 4", "group 5"]);
+    expect(texts(PRIVATE)).toEqual(["private 1", "private 2", "private 3", "private 4", "private 5"]);
+    // the message refused with 429 was retried no sooner than retry_after
+    const refused = sent.find((s) => !s.ok)!;
+    const retried = sent.find((s) => s.ok && s.chatId === refused.chatId && s.text === refused.text)!;
+    expect(retried.at - refused.at).toBeGreaterThanOrEqual(3000);
+    const rows = await t.db.select().from(outbox);
+    expect(rows.every((r) => r.sentAt && r.sentMessageId)).toBe(true);
+    expect(rows.some((r) => r.lastError === null && r.attempts > 1)).toBe(true);
+  });
+
+  it("keeps 100 messages to one group under 20 per minute and 1 per second", async () => {
+    const { sent, dispatcher } = setup(t.db);
+    for (let i = 0; i < 100; i++) await enqueue(t.db, messages(GROUP, `message ${i}`));
+    await dispatcher.runUntilIdle();
+    const times = sent.filter((s) => s.ok).map((s) => s.at);
+    expect(sent.filter((s) => s.ok).map((s) => s.text)).toEqual(Array.from({ length: 100 }, (_, i) => `message ${i}`));
+    for (let i = 0; i + 1 < times.length; i++) expect(times[i + 1]! - times[i]!).toBeGreaterThanOrEqual(1000);
+    for (let i = 0; i + 20 < times.length; i++) expect(times[i + 20]! - times[i]!).toBeGreaterThanOrEqual(60_000);
+    // and not much slower than the limit allows: 5 blocks of 20, one minute apart
+    expect(times.at(-1)! - times[0]!).toBeLessThan(5 * 60_000);
+  });
+
+  it("edits the message another row sent; an identical edit counts as done", async () => {
+    const { api, dispatcher } = setup(t.db);
+    const [progress] = await enqueue(t.db, messages(GROUP, "⏳ 部署中 1/2"));
+    await enqueue(t.db, [
+      editMessage(GROUP, progress!, "⏳ 部署中 2/2"),
+      editMessage(GROUP, progress!, "⏳ 部署中 2/2"),
+    ]);
+    await dispatcher.runUntilIdle();
+    const first = api.sentTo(GROUP)[0]!.result.message_id;
+    const edits = api.of("editMessageText", true);
+    expect(edits.map((e) => [e.payload.message_id, e.payload.text, e.error?.error_code])).toEqual([
+      [first, "⏳ 部署中 2/2", undefined],
+      [first, "⏳ 部署中 2/2", 400],
+    ]);
+    expect(await dispatcher.pending()).toBe(0);
+  });
+
+  it("sends a row with a notBefore only when the clock reaches it", async () => {
+    const { api, clock, dispatcher } = setup(t.db);
+    await enqueue(t.db, [{ ...messages(GROUP, "later")[0]!, notBefore: new Date(clock().getTime() + 60_000) }]);
+    expect(await dispatcher.step()).toBe(0);
+    clock.advance(60_000);
+    expect(await dispatcher.step()).toBe(1);
+    expect(api.sentTo(GROUP)).toHaveLength(1);
+  });
+});
+
+describe.each(postgresBackends())("two dispatchers on one $name database", (backend) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await backend.open();
+  });
+  afterAll(() => t.close());
+
+  it("deliver each message once", async () => {
+    const other = await openDatabase({ kind: "postgres", url: t.url! }, { migrate: false });
+    try {
+      const a = setup(t.db);
+      const b = setup(other.db);
+      b.api.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" });
+      for (let i = 0; i < 10; i++) await enqueue(t.db, [...messages(GROUP, `g${i}`), ...messages(-100999, `o${i}`)]);
+      await Promise.all([a.dispatcher.runUntilIdle(), b.dispatcher.runUntilIdle()]);
+      const delivered = [...a.sent, ...b.sent].filter((s) => s.ok).map((s) => s.text);
+      expect(delivered.sort()).toEqual([...Array.from({ length: 10 }, (_, i) => [`g${i}`, `o${i}`]).flat()].sort());
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -1,0 +1,169 @@
+// Flow 1 and Flow 2 end to end: bugs confirmed, windows ticking on a fake clock, admins pressing
+// the approval buttons the notifications carry, every group message read from the fake Bot API.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { deployments } from "../../drizzle/schema.js";
+import { getBug } from "../../src/app/bugs.js";
+import { environmentVersions, setEnvironmentVersion } from "../../src/app/systems.js";
+import { tick } from "../../src/app/windows.js";
+import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
+import { type TestDatabase, testBackends } from "../support/db.js";
+import { GROUP } from "../support/fixtures.js";
+import { alice, buttonsOf, callbackUpdate } from "../support/telegram.js";
+import {
+  at,
+  confirmedBug,
+  fakeDispatcher,
+  onCall,
+  pipelineConfig,
+  type Recorder,
+  recorder,
+  windowDeps,
+} from "./support.js";
+
+describe.each(testBackends())("pipeline flows on $name", (backend) => {
+  let t: TestDatabase;
+  let rec: Recorder;
+  let tb: TestBot;
+  let outbox: ReturnType<typeof fakeDispatcher>;
+  beforeAll(async () => {
+    t = await backend.open();
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await t.reset();
+    rec = recorder();
+    const config = pipelineConfig({ uat: rec.target(), prod: rec.target() });
+    tb = await startTestBot(t.db, { config, clock: fakeClock(at("10:00")) });
+    outbox = fakeDispatcher(t.db, tb.api, tb.clock);
+    await onCall(t.db);
+  });
+
+  /** The scheduler firing at a local time (and the outbox delivering what it wrote). */
+  const windowAt = async (local: string, day?: string) => {
+    tb.clock.set(at(local, day));
+    await tick(windowDeps(t.db, tb.deps.config, tb.clock));
+    await outbox.drain();
+  };
+  const groupMessages = () => tb.api.sentTo(GROUP);
+  const lastGroupMessage = (startsWith: string) => {
+    const found = groupMessages().filter((c) => String(c.payload.text).startsWith(startsWith));
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  const press = async (message: ReturnType<typeof lastGroupMessage>, label: string, local: string, day?: string) => {
+    tb.clock.set(at(local, day));
+    const button = buttonsOf(message.payload).find((b) => b.text === label);
+    expect(button, `button ${label}`).toBeDefined();
+    await tb.send(
+      callbackUpdate(button!.callback_data!, alice, {
+        chatId: GROUP,
+        messageId: message.result.message_id,
+        text: message.payload.text,
+      }),
+    );
+    await outbox.drain();
+  };
+
+  it("Flow 1: T1 deploys UAT, admin approves, T2 deploys PROD", async () => {
+    const a = await confirmedBug(t.db, { title: "Login button does nothing", severity: "medium" });
+    const b = await confirmedBug(t.db, { title: "Checkout <total> & tax wrong", severity: "low" });
+
+    await windowAt("20:00");
+    expect((await getBug(t.db, a.id))?.status).toBe("deployed_uat");
+    const progress = lastGroupMessage("⏳ T1 部署中");
+    expect(progress.payload.text).toBe("⏳ T1 部署中 · UAT 2026.11.24-1 · 1/1 …");
+    const edits = tb.api.of("editMessageText").filter((e) => e.payload.message_id === progress.result.message_id);
+    expect(edits.map((e) => e.payload.text)).toEqual(["✅ T1 部署完成 · UAT 2026.11.24-1 · 1/1"]);
+    const uat = lastGroupMessage("🔧 Bug Fix Pipeline — Flow 1 已部署 UAT");
+    expect(uat.payload.text.split("\n")).toEqual([
+      "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
+      `• #${a.id} [medium] Login button does nothing`,
+      `• #${b.id} [low] Checkout &lt;total&gt; &amp; tax wrong`,
+      "📦 Release: 2026.11.24-1",
+      "✅ 請驗收 UAT:https://uat.example.com",
+      "確認後請點「批准推 PROD」。",
+      "下次 T2 時間:今晚 22:00(11/24)",
+    ]);
+    expect(buttonsOf(uat.payload).map((x) => x.text)).toEqual([
+      `批准推 PROD #${a.id}`,
+      `批准推 PROD #${b.id}`,
+      "全部批准",
+    ]);
+    expect(groupMessages().indexOf(progress)).toBeLessThan(groupMessages().indexOf(uat));
+
+    await press(uat, "全部批准", "21:00");
+    expect((await getBug(t.db, a.id))?.status).toBe("pending_prod");
+    expect((await getBug(t.db, b.id))?.status).toBe("pending_prod");
+
+    await windowAt("22:00");
+    const prod = lastGroupMessage("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD");
+    expect(prod.payload.text.split("\n")).toEqual([
+      "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
+      `• #${a.id} [medium] Login button does nothing`,
+      `• #${b.id} [low] Checkout &lt;total&gt; &amp; tax wrong`,
+      "✅ Flow 1 完成。UAT 與 PROD 版本已對齊。",
+    ]);
+    expect(prod.payload.reply_markup).toBeUndefined();
+    expect((await getBug(t.db, a.id))?.status).toBe("deployed_prod");
+    expect(rec.calls().map((c) => [c.env, c.version, c.bugIds])).toEqual([
+      ["uat", "2026.11.24-1", `${a.id},${b.id}`],
+      ["prod", "2026.11.24-1", `${a.id},${b.id}`],
+    ]);
+    expect(await environmentVersions(t.db, "crm")).toEqual({ uat: "2026.11.24-1", prod: "2026.11.24-1" });
+    expect(tb.api.errors()).toEqual([]);
+  });
+
+  it("Flow 2: T1 queues for PROD, T2 deploys PROD, approval after the cutoff merges at the next T2", async () => {
+    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", at("09:00"));
+    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.22-1", at("09:00"));
+    const c = await confirmedBug(t.db, { title: "Report totals wrong in PROD", flow: "flow2" });
+
+    await windowAt("20:00");
+    expect(rec.calls()).toHaveLength(0);
+    expect((await getBug(t.db, c.id))?.status).toBe("pending_prod");
+    expect(lastGroupMessage("🔧 Bug Fix Pipeline — Flow 2 已排隊部署 PROD").payload.text.split("\n")).toEqual([
+      "🔧 Bug Fix Pipeline — Flow 2 已排隊部署 PROD",
+      `• #${c.id} [medium] Report totals wrong in PROD`,
+      "⏳ 今晚 T2(2026-11-24 22:00)自動部署至 PROD。",
+      "部署後請驗收,確認後點「批准 Merge UAT」。",
+    ]);
+
+    await windowAt("22:00");
+    expect((await getBug(t.db, c.id))?.status).toBe("deployed_prod");
+    const prod = lastGroupMessage("🚀 Bug Fix Pipeline — Flow 2 已部署 PROD");
+    expect(prod.payload.text.split("\n")).toEqual([
+      "🚀 Bug Fix Pipeline — Flow 2 已部署 PROD",
+      `• #${c.id} [medium] Report totals wrong in PROD`,
+      "⚠️ 請登入 PROD 驗收。",
+      "確認正常後點「批准 Merge UAT」。",
+      "下次 T2 時間:明晚 22:00(11/25)",
+    ]);
+    expect(buttonsOf(prod.payload).map((x) => x.text)).toEqual([`批准 Merge UAT #${c.id}`]);
+
+    // approved after tonight's T2: runs at tomorrow's
+    await press(prod, `批准 Merge UAT #${c.id}`, "22:30");
+    expect((await getBug(t.db, c.id))?.status).toBe("pending_uat_merge");
+    const reply = tb.api.sentTo(GROUP).at(-1)!.payload.text as string;
+    expect(reply).toContain("明晚 22:00(11/25)");
+
+    await windowAt("20:00", "2026-11-25");
+    expect((await getBug(t.db, c.id))?.status).toBe("pending_uat_merge");
+    await windowAt("22:00", "2026-11-25");
+    expect((await getBug(t.db, c.id))?.status).toBe("uat_merged");
+    expect(lastGroupMessage("✅ Bug Fix Pipeline — Flow 2 完成").payload.text.split("\n")).toEqual([
+      "✅ Bug Fix Pipeline — Flow 2 完成",
+      `• #${c.id} [medium] Report totals wrong in PROD`,
+      "🎉 Fix 已同步至 UAT。Flow 2 全流程完成。",
+    ]);
+    expect(rec.calls().map((x) => [x.env, x.version])).toEqual([
+      ["prod", "2026.11.24-1"],
+      ["uat", "2026.11.25-1"],
+    ]);
+    const kinds = (await t.db.select().from(deployments).orderBy(deployments.id)).map((d) => [d.env, d.kind, d.status]);
+    expect(kinds).toEqual([
+      ["prod", "pipeline", "succeeded"],
+      ["uat", "uat_merge", "succeeded"],
+    ]);
+    expect(tb.api.errors()).toEqual([]);
+  });
+});
