@@ -128,6 +128,8 @@ export const deployments = pgTable(
     /** For a rollback: the deployment it undoes. */
     rollsBackId: bigint("rolls_back_id", { mode: "number" }),
     windowRunId: bigint("window_run_id", { mode: "number" }),
+    /** The process running it (see adapters/db/liveness.ts): start-up recovery spares live owners. */
+    owner: text("owner"),
     actorName: text("actor_name").notNull(),
     reason: text("reason"),
     output: text("output").notNull().default(""),
@@ -153,6 +155,7 @@ export const windowRuns = pgTable(
     /** claimed → running → done | skipped | failed | missed */
     status: text("status").notNull(),
     trigger: text("trigger").notNull().default("schedule"),
+    owner: text("owner"),
     summary: text("summary"),
     progressMessageId: bigint("progress_message_id", { mode: "number" }),
     startedAt: ts("started_at").notNull(),

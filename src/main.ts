@@ -4,6 +4,7 @@ import { Api, webhookCallback } from "grammy";
 import pino from "pino";
 import { createAnalyzer } from "./adapters/analyze/analyzer.js";
 import { openDatabase } from "./adapters/db/database.js";
+import { holdLiveness } from "./adapters/db/liveness.js";
 import { startHttpServer } from "./adapters/http/server.js";
 import { botApiSender, createDispatcher } from "./adapters/notify/dispatcher.js";
 import { startScheduler } from "./adapters/scheduler/scheduler.js";
@@ -34,13 +35,29 @@ async function main(): Promise<void> {
   const started = Date.now();
   const database = await openDatabase(config.database);
   await syncSystems(database.db, config.systems);
+  const liveness = await holdLiveness(config.database);
   const clock = () => new Date();
-  const deps: WindowDeps = { db: database.db, config, clock, logger, analyzer: createAnalyzer(config.analyzer) };
+  const deps: WindowDeps = {
+    db: database.db,
+    config,
+    clock,
+    logger,
+    analyzer: createAnalyzer(config.analyzer),
+    liveness,
+  };
   deps.afterDeploy = watchAfterDeploy(deps);
   const bot = createBot(deps);
   // Deployments left `running` by a process that died become `interrupted` (alerted, never re-run).
-  const interrupted = await recoverInterrupted(deps);
-  if (interrupted.length) logger.warn({ ids: interrupted.map((d) => d.id) }, "deployments interrupted by a restart");
+  const recover = async () => {
+    const interrupted = await recoverInterrupted(deps);
+    if (interrupted.length) logger.warn({ ids: interrupted.map((d) => d.id) }, "deployments interrupted (owner gone)");
+  };
+  await recover();
+  // Another replica may die mid-deploy while this one lives on.
+  const recoveryTimer = setInterval(
+    () => void recover().catch((err) => logger.error({ err }, "recovery failed")),
+    60_000,
+  );
   // Its own Api without auto-retry: the dispatcher honours retry_after itself, without blocking.
   const outboxApi = new Api(config.botToken, config.telegramApiRoot ? { apiRoot: config.telegramApiRoot } : undefined);
   const dispatcher = createDispatcher({
@@ -80,12 +97,14 @@ async function main(): Promise<void> {
     await bot.stop().catch(() => undefined);
     await scheduler.stop();
     stopIncidentTimers();
+    clearInterval(recoveryTimer);
     await Promise.race([
       Promise.all([settleManualRuns(), settleIncidentTasks()]),
       new Promise((resolve) => setTimeout(resolve, 25_000)),
     ]);
     await dispatcher.stop();
     await http.close();
+    await liveness.close();
     await database.close();
     logger.info("stopped");
     process.exit(0);

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { bugs, deployments } from "../../drizzle/schema.js";
 import { type CheckResult, runCheck as defaultRunCheck } from "../adapters/checks/run-check.js";
 import type { Db, Tx } from "../adapters/db/database.js";
+import type { Liveness } from "../adapters/db/liveness.js";
 import { runTarget as defaultRunTarget, type RunTarget } from "../adapters/deploy/run-target.js";
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { DeploymentKind, Env } from "../core/model.js";
@@ -21,6 +22,8 @@ export interface DeployDeps {
   logger: Logger;
   runTarget?: RunTarget;
   runCheck?: (check: Check, options: { cwd?: string }) => Promise<CheckResult>;
+  /** Marks the rows this process runs, so recovery can tell a dead owner from a live one. */
+  liveness?: Pick<Liveness, "instanceId" | "isAlive">;
 }
 
 export interface ReleaseRequest {
@@ -85,7 +88,7 @@ export async function executeRelease(deps: DeployDeps, req: ReleaseRequest): Pro
   // Committed before anything runs: a crash from here on leaves `running` for start-up recovery.
   const [started] = await db
     .insert(deployments)
-    .values({ ...base, status: "running" })
+    .values({ ...base, status: "running", owner: deps.liveness?.instanceId ?? null })
     .returning();
   const release = started!;
   const log = logger.child({ deploymentId: release.id, env: req.env, kind: req.kind });

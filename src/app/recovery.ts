@@ -1,8 +1,10 @@
-// Start-up recovery: a deployment still `running` belongs to a process that died mid-deploy.
-// It becomes `interrupted` and the group is alerted once; nothing is re-run automatically.
-import { eq, inArray } from "drizzle-orm";
+// Recovery: a deployment still `running` whose owner process is gone died mid-deploy. It becomes
+// `interrupted` and the group is alerted once; nothing is re-run automatically. Rows owned by a
+// live replica are left alone, so any replica may run this at start-up and periodically.
+import { and, eq, inArray } from "drizzle-orm";
 import { bugs, deployments, windowRuns } from "../../drizzle/schema.js";
 import type { Db } from "../adapters/db/database.js";
+import type { Liveness } from "../adapters/db/liveness.js";
 import type { Config } from "../config.js";
 import { formatDateTime } from "../core/windows.js";
 import { deploymentInterrupted } from "../i18n/templates.js";
@@ -10,22 +12,49 @@ import type { DeploymentRow } from "./deploy-release.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
 
+async function deadOwned<T extends { id: number; owner: string | null }>(
+  rows: T[],
+  liveness: Pick<Liveness, "isAlive"> | undefined,
+): Promise<number[]> {
+  const dead: number[] = [];
+  for (const row of rows) if (!(await liveness?.isAlive(row.owner))) dead.push(row.id);
+  return dead;
+}
+
 export async function recoverInterrupted(deps: {
   db: Db;
   config: Pick<Config, "systems">;
   clock: () => Date;
+  liveness?: Pick<Liveness, "isAlive">;
 }): Promise<DeploymentRow[]> {
   const now = deps.clock();
+  const running = eq(deployments.status, "running");
+  const deadDeployments = await deadOwned(
+    await deps.db.select({ id: deployments.id, owner: deployments.owner }).from(deployments).where(running),
+    deps.liveness,
+  );
+  const deadWindows = await deadOwned(
+    await deps.db
+      .select({ id: windowRuns.id, owner: windowRuns.owner })
+      .from(windowRuns)
+      .where(eq(windowRuns.status, "running")),
+    deps.liveness,
+  );
+  if (deadDeployments.length === 0 && deadWindows.length === 0) return [];
   return deps.db.transaction(async (tx) => {
-    const stuck = await tx
-      .update(deployments)
-      .set({ status: "interrupted", finishedAt: now })
-      .where(eq(deployments.status, "running"))
-      .returning();
-    await tx
-      .update(windowRuns)
-      .set({ status: "failed", summary: "執行中斷(機器人重啟)", finishedAt: now })
-      .where(eq(windowRuns.status, "running"));
+    const stuck = deadDeployments.length
+      ? await tx
+          .update(deployments)
+          .set({ status: "interrupted", finishedAt: now })
+          .where(and(running, inArray(deployments.id, deadDeployments)))
+          .returning()
+      : [];
+    if (deadWindows.length) {
+      await tx
+        .update(windowRuns)
+        .set({ status: "failed", summary: "執行中斷(機器人重啟)", finishedAt: now })
+        .where(and(eq(windowRuns.status, "running"), inArray(windowRuns.id, deadWindows)));
+    }
     for (const d of stuck) {
       const system = deps.config.systems.find((s) => s.id === d.systemId);
       if (!system) continue;

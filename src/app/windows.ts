@@ -228,6 +228,7 @@ export async function runWindow(
       scheduledFor: opts.scheduledFor,
       status: "running",
       trigger: opts.trigger,
+      owner: deps.liveness?.instanceId ?? null,
       startedAt: deps.clock(),
     })
     .onConflictDoNothing()

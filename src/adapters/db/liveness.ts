@@ -1,0 +1,42 @@
+// Which process owns a `running` deployment or window. Each process holds a session advisory
+// lock on its own dedicated Postgres connection for its whole life; the lock vanishes with the
+// process (kill -9 included), so "can I take its lock?" tells whether the owner is alive.
+// PGlite is single-process: only this process can be alive.
+import { randomInt, randomUUID } from "node:crypto";
+import postgres from "postgres";
+import type { DatabaseTarget } from "./database.js";
+
+const LOCK_CLASS = 0x6e73; // "ns"
+
+export interface Liveness {
+  /** Written as `owner` on rows this process runs. */
+  instanceId: string;
+  isAlive(owner: string | null): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function holdLiveness(target: DatabaseTarget): Promise<Liveness> {
+  if (target.kind === "pglite") {
+    const instanceId = `local:${randomUUID()}`;
+    return { instanceId, isAlive: async (owner) => owner === instanceId, close: async () => {} };
+  }
+  const sql = postgres(target.url, { max: 1, idle_timeout: 0, onnotice: () => {} });
+  const key = randomInt(1, 2 ** 31 - 1);
+  await sql`select pg_advisory_lock(${LOCK_CLASS}, ${key})`;
+  const instanceId = `pg:${key}`;
+  return {
+    instanceId,
+    isAlive: async (owner) => {
+      if (owner === instanceId) return true;
+      const other = /^pg:(\d+)$/.exec(owner ?? "");
+      if (!other) return false;
+      const [row] = await sql<
+        { free: boolean }[]
+      >`select pg_try_advisory_lock(${LOCK_CLASS}, ${Number(other[1])}) as free`;
+      if (!row?.free) return true;
+      await sql`select pg_advisory_unlock(${LOCK_CLASS}, ${Number(other[1])})`;
+      return false;
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
