@@ -188,6 +188,12 @@ export const zhTW = {
     freeze: "封版狀態與設定",
     run: "立即執行視窗:/run t1|t2",
     oncall: "設定今晚值班:/oncall @user|me",
+    version: "Nightshift 與各環境版本",
+  },
+  version: {
+    app: (version: string) => `🌙 Nightshift ${e(version)}`,
+    system: (name: string, uat: string | null, prod: string | null) =>
+      `${e(name)}:UAT ${e(uat ?? "?")} · PROD ${e(prod ?? "?")}`,
   },
 } as const;
 

@@ -4,6 +4,7 @@ import { bugEvents, freezes, windowRuns } from "../../drizzle/schema.js";
 import { registerCommands } from "../../src/adapters/telegram/bot.js";
 import { bugHistory, getBug } from "../../src/app/bugs.js";
 import { setEnvironmentVersion } from "../../src/app/systems.js";
+import { APP_VERSION } from "../../src/version.js";
 import { startTestBot, type TestBot, testConfig } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
@@ -222,6 +223,15 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     const text = last(tb, "sendMessage", GROUP).payload.text;
     expect(text).toContain("🧊 全面封版:go-live(/freeze #1,至解除為止)");
     expect(text).toContain("下次 T1:封版中,解除後才會排定");
+  });
+
+  it("/version shows the app's version and each environment's", async () => {
+    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.19-2", new Date());
+    await tb.send(messageUpdate("/version", carol, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text.split("\n")).toEqual([
+      `🌙 Nightshift ${APP_VERSION}`,
+      "Barber CRM:UAT ? · PROD 2026.11.19-2",
+    ]);
   });
 
   it("/start and /help list the commands for the user's role; strangers are ignored", async () => {

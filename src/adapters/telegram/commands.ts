@@ -17,6 +17,7 @@ export const MEMBER_COMMANDS: readonly Command[] = [
   "bug",
   "history",
   "status",
+  "version",
   "cancel",
 ];
 export const ADMIN_COMMANDS: readonly Command[] = [

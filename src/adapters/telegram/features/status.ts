@@ -9,6 +9,7 @@ import { describeFreeze } from "../../../core/freeze.js";
 import { STATUSES, type Status } from "../../../core/model.js";
 import { formatWindowTime } from "../../../core/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
+import { APP_VERSION } from "../../../version.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId } from "../guards.js";
 import { at } from "../render.js";
@@ -48,6 +49,15 @@ composer.command("status", async (ctx) => {
   const blocks: string[] = [];
   for (const system of rows) blocks.push(await systemStatus(ctx, system));
   await replyHtml(ctx, blocks.join("\n\n") || t.status.noWindow);
+});
+
+composer.command("version", async (ctx) => {
+  const lines = [t.version.app(APP_VERSION)];
+  for (const system of ctx.deps.config.systems) {
+    const versions = await environmentVersions(ctx.deps.db, system.id);
+    lines.push(t.version.system(system.name, versions.uat, versions.prod));
+  }
+  await replyHtml(ctx, lines.join("\n"));
 });
 
 export { composer as statusFeature };
