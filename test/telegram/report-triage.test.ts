@@ -64,6 +64,8 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     expect(flows.payload.text).toContain("建議流程:<b>Flow 1(先 UAT)</b>");
     expect(flows.payload.text).toContain("版本不明");
     expect(flows.payload.reply_markup.inline_keyboard.flat().map((b: any) => b.text)).toContain("✅ Flow 1(先 UAT)");
+    await tb.send(pressOn(flows, "✅ Flow 1(先 UAT)", alice)); // already selected: no identical edit
+    expect(tb.api.errors()).toEqual([]);
     await tb.send(pressOn(flows, "✔️ 確認分類", alice));
 
     const bug = await getBug(t.db, 1);

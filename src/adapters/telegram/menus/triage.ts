@@ -104,6 +104,8 @@ async function current(ctx: BotContext, s: TriageState): Promise<BugRow | null> 
 
 async function step(ctx: BotContext, s: TriageState, change: Partial<TriageState>): Promise<void> {
   if (!(await requireAdmin(ctx))) return;
+  // Pressing the flow already selected changes nothing: an identical edit is an error at Telegram.
+  if (change.flow && change.flow === s.flow) return;
   const bug = await current(ctx, s);
   if (bug) await showTriage(ctx, bug, { ...s, ...change });
 }
