@@ -1,3 +1,4 @@
+import { desc, eq, or } from "drizzle-orm";
 import { outbox } from "../../drizzle/schema.js";
 import type { Queryable } from "../adapters/db/database.js";
 
@@ -15,7 +16,38 @@ export interface OutboxDraft {
   notBefore?: Date;
 }
 
-export async function enqueue(q: Queryable, drafts: readonly OutboxDraft[]): Promise<number[]> {
+const sameContent = (a: Record<string, unknown>, b: Record<string, unknown>, method: string): boolean =>
+  (method === "editMessageReplyMarkup" || a.text === b.text) &&
+  JSON.stringify(a.reply_markup ?? null) === JSON.stringify(b.reply_markup ?? null);
+
+/**
+ * Drops edits that would leave their message as it already is (or will be, once the rows before
+ * them are sent): Telegram refuses an edit that changes nothing.
+ */
+async function withoutNoopEdits(q: Queryable, drafts: readonly OutboxDraft[]): Promise<OutboxDraft[]> {
+  const kept: OutboxDraft[] = [];
+  for (const d of drafts) {
+    const target = d.editsOutboxId;
+    if (target === undefined) {
+      kept.push(d);
+      continue;
+    }
+    const pendingHere = kept.findLast((k) => k.editsOutboxId === target);
+    const [latest] = pendingHere
+      ? [pendingHere]
+      : await q
+          .select({ payload: outbox.payload })
+          .from(outbox)
+          .where(or(eq(outbox.id, target), eq(outbox.editsOutboxId, target)))
+          .orderBy(desc(outbox.id))
+          .limit(1);
+    if (!latest || !sameContent(latest.payload, d.payload, d.method ?? "sendMessage")) kept.push(d);
+  }
+  return kept;
+}
+
+export async function enqueue(q: Queryable, all: readonly OutboxDraft[]): Promise<number[]> {
+  const drafts = await withoutNoopEdits(q, all);
   if (drafts.length === 0) return [];
   const rows = await q
     .insert(outbox)

@@ -6,6 +6,17 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/** The text Telegram shows for an HTML message (tags removed, entities decoded). */
+export function visibleText(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&amp;/g, "&");
+}
+
 /** Visible length as Telegram counts it for HTML: tags removed, entities count as one. */
 export function visibleLength(html: string): number {
   return html.replace(/<[^>]*>/g, "").replace(/&(amp|lt|gt|quot|#\d+);/g, "x").length;

@@ -4,6 +4,7 @@
 // the sandbox and the tests (as grammY's client.fetch) and over HTTP by the chaos drills.
 import { createServer, type Server } from "node:http";
 import type { Update, UserFromGetMe } from "grammy/types";
+import { visibleText } from "../core/html.js";
 
 export const fakeBotInfo: UserFromGetMe = {
   id: 42,
@@ -75,16 +76,20 @@ export function htmlProblem(html: string): string | null {
   return stack.length ? `unclosed <${stack.at(-1)}>` : null;
 }
 
-export const visibleText = (html: string) =>
-  html
-    .replace(/<[^>]*>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#(\d+);/g, (_, n) => String.fromCodePoint(Number(n)))
-    .replace(/&amp;/g, "&");
+export { visibleText };
 
-export function createFakeBotApi(options: { now?: () => number; botInfo?: UserFromGetMe } = {}) {
+/** Telegram's flood limits, as the dispatcher is meant to keep them. */
+export const TELEGRAM_LIMITS = { perSecond: 30, perChatMs: 1000, perGroupPerMinute: 20 };
+const SENDING = new Set(["sendMessage", "editMessageText", "editMessageReplyMarkup"]);
+
+export function createFakeBotApi(
+  options: {
+    now?: () => number;
+    botInfo?: UserFromGetMe;
+    /** Refuse with 429 (and count) what goes over Telegram's limits: 30 messages/s, 1/s per chat, 20/min per group. */
+    limits?: boolean;
+  } = {},
+) {
   const now = options.now ?? Date.now;
   const calls: ApiCall[] = [];
   const failures: { method: string; failure: ApiFailure }[] = [];
@@ -95,6 +100,22 @@ export function createFakeBotApi(options: { now?: () => number; botInfo?: UserFr
   const listeners: ((call: ApiCall) => void)[] = [];
   let messageId = 1000;
   let updateId = 1;
+  const accepted: { at: number; chatId: number }[] = [];
+  let floodRefusals = 0;
+
+  /** Seconds to wait when this call would go over a limit, else null. Only accepted calls count. */
+  const floodWait = (p: Record<string, any>, at: number): number | null => {
+    while (accepted.length && at - accepted[0]!.at >= 60_000) accepted.shift();
+    const { perSecond, perChatMs, perGroupPerMinute } = TELEGRAM_LIMITS;
+    const lastSecond = accepted.filter((a) => at - a.at < 1000);
+    const chat = accepted.filter((a) => a.chatId === p.chat_id);
+    const waitUntil = Math.max(
+      lastSecond.length >= perSecond ? lastSecond[lastSecond.length - perSecond]!.at + 1000 : 0,
+      chat.length && at - chat.at(-1)!.at < perChatMs ? chat.at(-1)!.at + perChatMs : 0,
+      p.chat_id < 0 && chat.length >= perGroupPerMinute ? chat[chat.length - perGroupPerMinute]!.at + 60_000 : 0,
+    );
+    return waitUntil > at ? Math.max(1, Math.ceil((waitUntil - at) / 1000)) : null;
+  };
 
   const problemOf = (method: string, p: Record<string, any>): string | null => {
     if ("text" in p) {
@@ -186,8 +207,19 @@ export function createFakeBotApi(options: { now?: () => number; botInfo?: UserFr
       call.error = failure;
     } else {
       const problem = problemOf(method, payload);
+      const wait = options.limits && SENDING.has(method) && !problem ? floodWait(payload, call.at) : null;
       if (problem) call.error = { error_code: 400, description: `Bad Request: ${problem}` };
-      else call.result = resultOf(method, payload);
+      else if (wait !== null) {
+        floodRefusals++;
+        call.error = {
+          error_code: 429,
+          description: `Too Many Requests: retry after ${wait}`,
+          parameters: { retry_after: wait },
+        };
+      } else {
+        if (options.limits && SENDING.has(method)) accepted.push({ at: call.at, chatId: payload.chat_id });
+        call.result = resultOf(method, payload);
+      }
     }
     for (const listener of listeners) listener(call);
     return call.error
@@ -236,6 +268,8 @@ export function createFakeBotApi(options: { now?: () => number; botInfo?: UserFr
     /** Messages successfully sent to a chat, in order. */
     sentTo: (chatId: number) =>
       calls.filter((c) => c.method === "sendMessage" && !c.error && c.payload.chat_id === chatId),
+    /** Calls refused with 429 for going over Telegram's limits (with `limits`). */
+    floodRefusals: () => floodRefusals,
     /** Calls Telegram would have refused as bad requests. */
     errors: () => calls.filter((c) => c.error && c.error.error_code === 400),
     clear: () => {

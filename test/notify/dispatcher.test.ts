@@ -88,19 +88,21 @@ describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
     expect(times.at(-1)! - times[0]!).toBeLessThan(5 * 60_000);
   });
 
-  it("edits the message another row sent; an identical edit counts as done", async () => {
+  it("edits the message another row sent; an edit that changes nothing is never sent", async () => {
     const { api, dispatcher } = setup(t.db);
     const [progress] = await enqueue(t.db, messages(GROUP, "⏳ 部署中 1/2"));
     await enqueue(t.db, [
       editMessage(GROUP, progress!, "⏳ 部署中 2/2"),
       editMessage(GROUP, progress!, "⏳ 部署中 2/2"),
     ]);
+    await enqueue(t.db, [editMessage(GROUP, progress!, "⏳ 部署中 2/2")]);
+    await enqueue(t.db, [editMessage(GROUP, progress!, "✅ 完成")]);
     await dispatcher.runUntilIdle();
     const first = api.sentTo(GROUP)[0]!.result.message_id;
     const edits = api.of("editMessageText", true);
     expect(edits.map((e) => [e.payload.message_id, e.payload.text, e.error?.error_code])).toEqual([
       [first, "⏳ 部署中 2/2", undefined],
-      [first, "⏳ 部署中 2/2", 400],
+      [first, "✅ 完成", undefined],
     ]);
     expect(await dispatcher.pending()).toBe(0);
   });

@@ -1,7 +1,8 @@
 // Sending and editing HTML messages: split over the limit, tolerate "not modified".
+import { Menu } from "@grammyjs/menu";
 import { type Context, GrammyError, type InlineKeyboard } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
-import { escapeHtml, splitMessage } from "../../core/html.js";
+import { escapeHtml, splitMessage, visibleText } from "../../core/html.js";
 
 type Markup = InlineKeyboard | InlineKeyboardMarkup | { inline_keyboard: never[] } | object;
 
@@ -22,16 +23,31 @@ export async function replyHtml(ctx: Context, html: string, replyMarkup?: Markup
 const notModified = (error: unknown) =>
   error instanceof GrammyError && /message is not modified/i.test(error.description);
 
-/** Edits the message the button sits under; an identical edit is not an error. */
+const keyboardOf = (markup: unknown): string =>
+  JSON.stringify((markup as InlineKeyboardMarkup | undefined)?.inline_keyboard ?? []);
+
+/** Whether the pressed message already shows this (Telegram refuses an edit that changes nothing). */
+function unchanged(ctx: Context, html: string | null, replyMarkup: Markup): boolean {
+  if (replyMarkup instanceof Menu) return false; // rendered later by the menu plugin: cannot compare
+  const message = ctx.callbackQuery?.message;
+  if (!message || !("text" in message) || message.text === undefined) return false;
+  const sameText = html === null || visibleText(html) === message.text;
+  return sameText && keyboardOf(message.reply_markup) === keyboardOf(replyMarkup);
+}
+
+/** Edits the message the button sits under; an identical edit is skipped (or, if raced, tolerated). */
 export async function editHtml(ctx: Context, html: string, replyMarkup: Markup = NO_BUTTONS): Promise<void> {
+  const text = splitMessage(html)[0]!;
+  if (unchanged(ctx, text, replyMarkup)) return;
   try {
-    await ctx.editMessageText(splitMessage(html)[0]!, { ...HTML, reply_markup: replyMarkup as InlineKeyboardMarkup });
+    await ctx.editMessageText(text, { ...HTML, reply_markup: replyMarkup as InlineKeyboardMarkup });
   } catch (error) {
     if (!notModified(error)) throw error;
   }
 }
 
 export async function editMarkup(ctx: Context, replyMarkup: Markup = NO_BUTTONS): Promise<void> {
+  if (unchanged(ctx, null, replyMarkup)) return;
   try {
     await ctx.editMessageReplyMarkup({ reply_markup: replyMarkup as InlineKeyboardMarkup });
   } catch (error) {
