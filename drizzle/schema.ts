@@ -223,6 +223,8 @@ export const outbox = pgTable(
     editsOutboxId: bigint("edits_outbox_id", { mode: "number" }),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    /** The process that last claimed it (liveness id): a dead claimer's lease is released on recovery. */
+    claimedBy: text("claimed_by"),
     sentAt: ts("sent_at"),
     sentMessageId: bigint("sent_message_id", { mode: "number" }),
     lastError: text("last_error"),

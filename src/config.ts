@@ -59,6 +59,12 @@ export interface SystemConfig {
   checklist: { backup: Check | null; monitoring: Check | null };
   freeze: SystemFreezeConfig;
 }
+/** Simulated time: reads `start` at the real instant `anchor` (null = process start) and runs `speed`× real time. */
+export interface FakeClockConfig {
+  start: Date;
+  speed: number;
+  anchor: Date | null;
+}
 export type DatabaseConfig = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string | null };
 export type AnalyzerConfig =
   | { kind: "none" }
@@ -77,6 +83,8 @@ export interface Config {
   hotfixApprovalMinutes: number;
   autoRollbackLimit: number;
   outboxPollMs: number;
+  /** Drills and sandbox only: a simulated clock (NIGHTSHIFT_CLOCK_*); null = real time. */
+  clock: FakeClockConfig | null;
   /** Folder of PIPELINE_CONFIG (relative commands resolve against it), else cwd. */
   configDir: string;
   systems: SystemConfig[];
@@ -219,6 +227,33 @@ const DATABASE_ERROR =
 const PATH_ERROR =
   "expected a path to an executable, run with no arguments and no shell — wrap arguments in a script, or use PIPELINE_CONFIG for argv";
 
+const INSTANT_ERROR = "expected an ISO 8601 instant with a time zone, e.g. 2026-11-24T19:55:00+08:00";
+const instant = z.iso.datetime({ offset: true, error: INSTANT_ERROR }).transform((s) => new Date(s));
+const SPEED_ERROR = "expected a number from 0.001 to 100000 (simulated seconds per real second), e.g. 600";
+const speed = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, { error: SPEED_ERROR })
+  .transform(Number)
+  .refine((n) => n >= 0.001 && n <= 100_000, { error: SPEED_ERROR });
+
+/** NIGHTSHIFT_CLOCK_START/SPEED/ANCHOR: a fast simulated clock for chaos drills and the sandbox, never production. */
+function readClock(
+  env: Record<string, string | undefined>,
+  read: ReturnType<typeof envReader>,
+  problems: Problems,
+): FakeClockConfig | null {
+  const start = read("NIGHTSHIFT_CLOCK_START", instant, null);
+  const rate = read("NIGHTSHIFT_CLOCK_SPEED", speed, 1);
+  const anchor = read("NIGHTSHIFT_CLOCK_ANCHOR", instant, null);
+  if (start !== null) return { start, speed: rate, anchor };
+  for (const name of ["NIGHTSHIFT_CLOCK_SPEED", "NIGHTSHIFT_CLOCK_ANCHOR"])
+    if (env[name]?.trim() && !env.NIGHTSHIFT_CLOCK_START?.trim())
+      problems.push(
+        `${name}: needs NIGHTSHIFT_CLOCK_START (the simulated instant to start from), e.g. 2026-11-24T19:55:00+08:00`,
+      );
+  return null;
+}
+
 interface Defaults {
   timezone: string;
   windows: WindowsConfig;
@@ -344,6 +379,7 @@ export function loadConfig(
   const autoRollbackLimit = read("AUTO_ROLLBACK_LIMIT", intIn(0, 100), 1);
   const prometheusUrl = read("PROMETHEUS_URL", httpUrl("expected an http(s) URL, e.g. http://prometheus:9090"), null);
   const outboxPollMs = read("OUTBOX_POLL_MS", intIn(50, 60_000), 500);
+  const fakeClock = readClock(env, read, problems);
 
   const defaults: Defaults = { timezone, windows: { t1, t2, graceMinutes }, prometheusUrl };
   let configDir = cwd;
@@ -411,6 +447,7 @@ export function loadConfig(
     hotfixApprovalMinutes,
     autoRollbackLimit,
     outboxPollMs,
+    clock: fakeClock,
     configDir,
     systems,
   };

@@ -3,16 +3,17 @@ import { sql } from "drizzle-orm";
 import { Api, webhookCallback } from "grammy";
 import pino from "pino";
 import { createAnalyzer } from "./adapters/analyze/analyzer.js";
-import { openDatabase } from "./adapters/db/database.js";
+import { createClock } from "./adapters/clock/clock.js";
+import { isDriverWriteAfterClose, openDatabase } from "./adapters/db/database.js";
 import { holdLiveness } from "./adapters/db/liveness.js";
 import { startHttpServer } from "./adapters/http/server.js";
-import { botApiSender, createDispatcher } from "./adapters/notify/dispatcher.js";
+import { botApiSender, createDispatcher, LEASE_MS } from "./adapters/notify/dispatcher.js";
 import { startScheduler } from "./adapters/scheduler/scheduler.js";
 import { createBot, registerCommands } from "./adapters/telegram/bot.js";
 import { settleIncidentTasks } from "./adapters/telegram/features/incident-common.js";
 import { settleManualRuns } from "./adapters/telegram/features/run-window.js";
 import { startIncidentTimers } from "./app/freeze-admin.js";
-import { recoverInterrupted } from "./app/recovery.js";
+import { recoverInterrupted, releaseDeadClaims } from "./app/recovery.js";
 import { syncSystems } from "./app/systems.js";
 import { watchAfterDeploy } from "./app/watch.js";
 import type { WindowDeps } from "./app/windows.js";
@@ -33,10 +34,23 @@ async function main(): Promise<void> {
 
   const logger = pino({ level: config.logLevel, redact: ["config.botToken", "*.botToken", "token"] });
   const started = Date.now();
-  const database = await openDatabase(config.database);
+  // A known postgres.js fault thrown from a timer when Postgres drops a connection mid-transaction
+  // (see isDriverWriteAfterClose; the pool is replaced meanwhile) must not take the bot down.
+  process.on("uncaughtException", (err) => {
+    if (isDriverWriteAfterClose(err))
+      return void logger.warn({ err }, "postgres.js wrote to a lost connection (ignored)");
+    logger.fatal({ err }, "uncaught exception");
+    process.exit(1);
+  });
+  const database = await openDatabase(config.database, {
+    onPoolRenewed: () => logger.warn("database connection pool renewed after a lost connection"),
+  });
   await syncSystems(database.db, config.systems);
   const liveness = await holdLiveness(config.database);
-  const clock = () => new Date();
+  // Real time, or the drills' simulated clock (NIGHTSHIFT_CLOCK_*): every wait in app time goes through it.
+  const time = createClock(config.clock);
+  if (config.clock) logger.warn({ ...config.clock, now: time.now() }, "simulated clock (drills/sandbox only)");
+  const clock = time.now;
   const deps: WindowDeps = {
     db: database.db,
     config,
@@ -44,13 +58,17 @@ async function main(): Promise<void> {
     logger,
     analyzer: createAnalyzer(config.analyzer),
     liveness,
+    sleep: time.sleep,
   };
-  deps.afterDeploy = watchAfterDeploy(deps);
+  deps.afterDeploy = watchAfterDeploy(deps, { sleep: time.sleep });
   const bot = createBot(deps);
-  // Deployments left `running` by a process that died become `interrupted` (alerted, never re-run).
+  // Deployments left `running` by a process that died become `interrupted` (alerted, never re-run);
+  // outbox rows it had claimed are sent now rather than when their lease runs out.
   const recover = async () => {
     const interrupted = await recoverInterrupted(deps);
     if (interrupted.length) logger.warn({ ids: interrupted.map((d) => d.id) }, "deployments interrupted (owner gone)");
+    const released = await releaseDeadClaims(deps);
+    if (released) logger.warn({ released }, "outbox rows released (claimer gone)");
   };
   await recover();
   // Another replica may die mid-deploy while this one lives on.
@@ -66,6 +84,9 @@ async function main(): Promise<void> {
     clock,
     logger,
     pollMs: config.outboxPollMs,
+    owner: liveness.instanceId,
+    // A lease guards a send in flight, which takes real time.
+    leaseMs: LEASE_MS * time.speed,
   });
 
   const webhookPath = "/telegram/webhook";
@@ -84,10 +105,14 @@ async function main(): Promise<void> {
   });
 
   dispatcher.start();
-  const scheduler = startScheduler(deps);
+  // Under a simulated clock croner's real-time triggers never match: tick on a short interval instead.
+  const scheduler = startScheduler(
+    deps,
+    config.clock ? { everyMs: Math.min(200, Math.max(50, time.realMs(30_000))) } : {},
+  );
   void scheduler.catchUp();
   // Expires hotfix requests nobody approved and lifts stored freezes at their `until`.
-  const stopIncidentTimers = startIncidentTimers(deps);
+  const stopIncidentTimers = startIncidentTimers(deps, config.clock ? Math.max(200, time.realMs(30_000)) : undefined);
 
   let stopping = false;
   const stop = async (signal: string) => {

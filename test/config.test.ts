@@ -46,6 +46,7 @@ describe("loadConfig from env", () => {
       hotfixApprovalMinutes: 30,
       autoRollbackLimit: 1,
       outboxPollMs: 500,
+      clock: null,
       configDir: cwd,
       systems: [
         {
@@ -264,6 +265,25 @@ describe("loadConfig from env", () => {
   it("requires GROUP_CHAT_ID only without PIPELINE_CONFIG", () => {
     expect(fail({ BOT_TOKEN: TOKEN }).problems).toEqual([expect.stringMatching(/^GROUP_CHAT_ID: is required when/)]);
     expect(() => load(fixture("minimal.json"))).not.toThrow();
+  });
+
+  it("reads the drill clock (NIGHTSHIFT_CLOCK_*) and explains each mistake", () => {
+    expect(
+      load({ ...base, NIGHTSHIFT_CLOCK_START: "2026-11-24T19:55:00+08:00", NIGHTSHIFT_CLOCK_SPEED: "600" }).clock,
+    ).toEqual({
+      start: new Date("2026-11-24T11:55:00Z"),
+      speed: 600,
+      anchor: null,
+    });
+    expect(fail({ ...base, NIGHTSHIFT_CLOCK_START: "2026-11-24 19:55", NIGHTSHIFT_CLOCK_SPEED: "0" }).problems).toEqual(
+      [
+        expect.stringMatching(/^NIGHTSHIFT_CLOCK_START: expected an ISO 8601 instant with a time zone/),
+        expect.stringMatching(/^NIGHTSHIFT_CLOCK_SPEED: expected a number from 0.001 to 100000/),
+      ],
+    );
+    expect(fail({ ...base, NIGHTSHIFT_CLOCK_ANCHOR: "2026-11-22T00:00:00Z" }).problems).toEqual([
+      expect.stringMatching(/^NIGHTSHIFT_CLOCK_ANCHOR: needs NIGHTSHIFT_CLOCK_START/),
+    ]);
   });
 });
 

@@ -38,6 +38,8 @@ export interface ApprovalResult {
 export async function approve(db: Queryable, input: ApproveInput): Promise<ApprovalResult[]> {
   const { event } = APPROVAL[input.kind];
   const out: ApprovalResult[] = [];
+  // 全部批准 of a whole release: the next open T2 is read once per system and module, not per bug.
+  const nextT2 = new Map<string, ReturnType<typeof nextOpenWindow>>();
   for (const bugId of input.bugIds) {
     const expected = input.expectedRowVersions?.[bugId];
     const result = await applyEvent(db, {
@@ -50,7 +52,10 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
     });
     const entry: ApprovalResult = { bugId, result };
     if (result.kind === "applied") {
-      const at = await nextOpenWindow(db, input.config, result.bug.systemId, "t2", input.now, result.bug.module);
+      const { systemId, module } = result.bug;
+      const key = JSON.stringify([systemId, module]);
+      if (!nextT2.has(key)) nextT2.set(key, nextOpenWindow(db, input.config, systemId, "t2", input.now, module));
+      const at = await nextT2.get(key)!;
       if (at) entry.runsAt = at;
     }
     out.push(entry);

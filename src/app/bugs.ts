@@ -3,7 +3,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { bugEvents, bugs } from "../../drizzle/schema.js";
 import type { Queryable } from "../adapters/db/database.js";
-import { type RefusalReason, TRANSITIONS, type TransitionContext, transition } from "../core/machine.js";
+import { type BugPatch, type RefusalReason, TRANSITIONS, type TransitionContext, transition } from "../core/machine.js";
 import type { Actor, BugEvent, Env, Severity, Status } from "../core/model.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
 
@@ -41,9 +41,12 @@ function noteOf(event: BugEvent, extra: string | undefined, machineNote: string 
   return parts.filter(Boolean).join("; ") || null;
 }
 
-/** Applies one event inside the caller's transaction. Writes nothing unless it applies. */
-export async function applyEventIn(q: Queryable, input: ApplyInput): Promise<ApplyResult> {
-  const [before] = await q.select().from(bugs).where(eq(bugs.id, input.bugId));
+type Decision =
+  | { kind: "apply"; before: BugRow; to: Status; held: boolean; patch: BugPatch; note: string | null }
+  | Exclude<ApplyResult, { kind: "applied" }>;
+
+/** What `event` does to the bug as read: the transition to write, or why nothing is written. */
+function decide(before: BugRow | undefined, input: Omit<ApplyInput, "bugId">): Decision {
   if (!before) return { kind: "already_handled", bug: null };
   if (input.expectedRowVersion !== undefined && before.rowVersion !== input.expectedRowVersion) {
     return { kind: "already_handled", bug: before };
@@ -67,32 +70,120 @@ export async function applyEventIn(q: Queryable, input: ApplyInput): Promise<App
     }
     return { kind: "refused", reason: result.reason, message: result.message, bug: before };
   }
+  return { kind: "apply", before, to: result.to, held: result.held, patch: result.patch, note: result.note };
+}
 
+const eventRow = (bug: BugRow, before: BugRow, input: Omit<ApplyInput, "bugId">, machineNote: string | null) => ({
+  bugId: bug.id,
+  fromStatus: before.status,
+  toStatus: bug.status,
+  event: input.event.type,
+  ...actorColumns(input.actor),
+  note: noteOf(input.event, input.note, machineNote),
+  releaseId: input.releaseId ?? ("releaseId" in input.event ? input.event.releaseId : null),
+  at: input.now,
+});
+
+/** Applies one event inside the caller's transaction. Writes nothing unless it applies. */
+export async function applyEventIn(q: Queryable, input: ApplyInput): Promise<ApplyResult> {
+  const [before] = await q.select().from(bugs).where(eq(bugs.id, input.bugId));
+  const d = decide(before, input);
+  if (d.kind !== "apply") return d;
   const [bug] = await q
     .update(bugs)
-    .set({
-      status: result.to,
-      held: result.held,
-      ...result.patch,
-      rowVersion: sql`${bugs.rowVersion} + 1`,
-      updatedAt: input.now,
-    })
-    .where(and(eq(bugs.id, before.id), eq(bugs.status, before.status), eq(bugs.rowVersion, before.rowVersion)))
+    .set({ status: d.to, held: d.held, ...d.patch, rowVersion: sql`${bugs.rowVersion} + 1`, updatedAt: input.now })
+    .where(and(eq(bugs.id, d.before.id), eq(bugs.status, d.before.status), eq(bugs.rowVersion, d.before.rowVersion)))
     .returning();
-  if (!bug) return { kind: "already_handled", bug: before };
+  if (!bug) return { kind: "already_handled", bug: d.before };
+  await q.insert(bugEvents).values(eventRow(bug, d.before, input, d.note));
+  if (input.notify) await enqueue(q, input.notify(bug, d.before));
+  return { kind: "applied", bug, before: d.before };
+}
 
-  await q.insert(bugEvents).values({
-    bugId: bug.id,
-    fromStatus: before.status,
-    toStatus: bug.status,
-    event: input.event.type,
-    ...actorColumns(input.actor),
-    note: noteOf(input.event, input.note, result.note),
-    releaseId: input.releaseId ?? ("releaseId" in input.event ? input.event.releaseId : null),
-    at: input.now,
+export interface ApplyManyInput extends Omit<ApplyInput, "bugId" | "expectedRowVersion" | "notify"> {
+  /**
+   * The bugs as the caller read them. The event is decided on these rows and each is written only
+   * if its status and row version are still the same; one changed since is already handled.
+   */
+  bugs: readonly BugRow[];
+}
+
+/** Ids per statement: well under Postgres' 65,535 bind parameters. */
+const CHUNK = 1000;
+const chunks = <T>(xs: readonly T[]): T[][] =>
+  Array.from({ length: Math.ceil(xs.length / CHUNK) }, (_, i) => xs.slice(i * CHUNK, (i + 1) * CHUNK));
+
+/**
+ * applyEventIn with expected row versions, for one event on many bugs inside the caller's
+ * transaction, set-based: the same conditional UPDATE (id, status, row version) and audit rows,
+ * a chunk of bugs per statement instead of three statements per bug. Results in input order.
+ */
+export async function applyEventManyIn(q: Queryable, input: ApplyManyInput): Promise<ApplyResult[]> {
+  const decisions = input.bugs.map((b) => decide(b, { ...input, expectedRowVersion: b.rowVersion }));
+  // One UPDATE (and one INSERT … SELECT of the audit rows) per chunk of each distinct
+  // (from, row version, to, held, patch, note): usually a single group for a whole window.
+  const groups = new Map<string, Extract<Decision, { kind: "apply" }>[]>();
+  for (const d of decisions) {
+    if (d.kind !== "apply") continue;
+    const key = JSON.stringify([d.before.status, d.before.rowVersion, d.to, d.held, d.patch, d.note]);
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
+  }
+  const updated = new Map<number, BugRow>();
+  for (const group of groups.values()) {
+    const { before, to, held, patch, note } = group[0]!;
+    for (const part of chunks(group)) {
+      const rows = await q
+        .update(bugs)
+        .set({ status: to, held, ...patch, rowVersion: sql`${bugs.rowVersion} + 1`, updatedAt: input.now })
+        .where(
+          and(
+            inArray(
+              bugs.id,
+              part.map((d) => d.before.id),
+            ),
+            eq(bugs.status, before.status),
+            eq(bugs.rowVersion, before.rowVersion),
+          ),
+        )
+        .returning();
+      if (rows.length === 0) continue;
+      for (const row of rows) updated.set(row.id, row);
+      await insertEvents(
+        q,
+        rows.map((r) => r.id),
+        eventRow(rows[0]!, before, input, note),
+      );
+    }
+  }
+  // Lost races: reported as the rows are now.
+  const lost = decisions.flatMap((d) => (d.kind === "apply" && !updated.has(d.before.id) ? [d.before.id] : []));
+  const now = new Map<number, BugRow>();
+  for (const ids of chunks(lost)) {
+    for (const row of await q.select().from(bugs).where(inArray(bugs.id, ids))) now.set(row.id, row);
+  }
+  return decisions.map((d) => {
+    if (d.kind !== "apply") return d;
+    const bug = updated.get(d.before.id);
+    return bug
+      ? { kind: "applied", bug, before: d.before }
+      : { kind: "already_handled", bug: now.get(d.before.id) ?? null };
   });
-  if (input.notify) await enqueue(q, input.notify(bug, before));
-  return { kind: "applied", bug, before };
+}
+
+/** The same audit row for each bug of `ids`, in id order, without a parameter per column and row. */
+async function insertEvents(q: Queryable, ids: number[], row: ReturnType<typeof eventRow>): Promise<void> {
+  const e = bugEvents;
+  const columns = [e.bugId, e.fromStatus, e.toStatus, e.event, e.actorId, e.actorName, e.note, e.releaseId, e.at];
+  await q.execute(sql`
+    insert into ${e} (${sql.join(
+      columns.map((c) => sql.identifier(c.name)),
+      sql`, `,
+    )})
+    select ${bugs.id}, ${row.fromStatus}::text, ${row.toStatus}::text, ${row.event}::text, ${row.actorId}::bigint,
+           ${row.actorName}::text, ${row.note}::text, ${row.releaseId}::bigint, ${row.at.toISOString()}::timestamptz
+    from ${bugs} where ${inArray(bugs.id, ids)} order by ${bugs.id}`);
 }
 
 /** Applies one event in its own transaction. */

@@ -1,8 +1,9 @@
 // Recovery: a deployment still `running` whose owner process is gone died mid-deploy. It becomes
 // `interrupted` and the group is alerted once; nothing is re-run automatically. Rows owned by a
-// live replica are left alone, so any replica may run this at start-up and periodically.
-import { and, eq, inArray } from "drizzle-orm";
-import { bugs, deployments, windowRuns } from "../../drizzle/schema.js";
+// live replica are left alone, so any replica may run this at start-up and periodically. Outbox
+// rows a dead process had claimed (maybe mid-send) are released at once instead of after the lease.
+import { and, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
+import { bugs, deployments, outbox, windowRuns } from "../../drizzle/schema.js";
 import type { Db } from "../adapters/db/database.js";
 import type { Liveness } from "../adapters/db/liveness.js";
 import type { Config } from "../config.js";
@@ -69,4 +70,24 @@ export async function recoverInterrupted(deps: {
     }
     return stuck;
   });
+}
+
+/** Makes unsent outbox rows claimed by a dead process due now; returns how many. At most one of them was in flight. */
+export async function releaseDeadClaims(deps: {
+  db: Db;
+  clock: () => Date;
+  liveness?: Pick<Liveness, "isAlive">;
+}): Promise<number> {
+  const now = deps.clock();
+  const leased = and(isNull(outbox.sentAt), isNotNull(outbox.claimedBy), gt(outbox.nextAttemptAt, now));
+  const claimers = await deps.db.selectDistinct({ owner: outbox.claimedBy }).from(outbox).where(leased);
+  const dead: string[] = [];
+  for (const { owner } of claimers) if (owner && !(await deps.liveness?.isAlive(owner))) dead.push(owner);
+  if (dead.length === 0) return 0;
+  const released = await deps.db
+    .update(outbox)
+    .set({ nextAttemptAt: now, claimedBy: null })
+    .where(and(leased, inArray(outbox.claimedBy, dead)))
+    .returning({ id: outbox.id });
+  return released.length;
 }

@@ -5,6 +5,7 @@ import { and, desc, eq, inArray, like, lt, max, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
 import { bugs as bugsTable, deployments, windowRuns } from "../../drizzle/schema.js";
 import { type Analyzer, createAnalyzer } from "../adapters/analyze/analyzer.js";
+import type { Queryable } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
 import { freezeFor, isFullyFrozen } from "../core/freeze.js";
 import type { Actor, BugEvent, Env, Slot } from "../core/model.js";
@@ -33,7 +34,7 @@ import {
   windowMissed,
   windowSkipped,
 } from "../i18n/templates.js";
-import { applyEvent, applyEventIn, type BugRow } from "./bugs.js";
+import { applyEvent, applyEventManyIn, type BugRow } from "./bugs.js";
 import { checklistLines, runChecklist } from "./checklist.js";
 import { type DeployDeps, type DeploymentRow, executeRelease } from "./deploy-release.js";
 import { freezeVerdict, frozenDays } from "./freeze-state.js";
@@ -576,24 +577,14 @@ async function deployRelease(
   return { deployment, applied };
 }
 
-async function applyAll(
-  tx: Parameters<typeof applyEventIn>[0],
-  ctx: WindowContext,
-  bugs: BugRow[],
-  event: BugEvent,
-): Promise<BugRow[]> {
+/** Moves the bugs in the caller's transaction, set-based (a 10,000-bug window is a few statements). */
+async function applyAll(tx: Queryable, ctx: WindowContext, bugs: BugRow[], event: BugEvent): Promise<BugRow[]> {
+  const results = await applyEventManyIn(tx, { bugs, event, actor: ctx.actor, now: ctx.deps.clock() });
   const applied: BugRow[] = [];
-  for (const bug of bugs) {
-    const r = await applyEventIn(tx, {
-      bugId: bug.id,
-      event,
-      actor: ctx.actor,
-      now: ctx.deps.clock(),
-      expectedRowVersion: bug.rowVersion,
-    });
+  results.forEach((r, i) => {
     if (r.kind === "applied") applied.push(r.bug);
-    else ctx.log.warn({ bugId: bug.id, result: r.kind }, `${event.type} not applied`);
-  }
+    else ctx.log.warn({ bugId: bugs[i]!.id, result: r.kind }, `${event.type} not applied`);
+  });
   return applied;
 }
 

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, bugs, outbox } from "../../drizzle/schema.js";
-import { applyEvent, bugHistory, countByStatus, listBugs } from "../../src/app/bugs.js";
+import { applyEvent, applyEventManyIn, bugHistory, countByStatus, listBugs } from "../../src/app/bugs.js";
 import { htmlMessage } from "../../src/app/outbox.js";
 import { postgresBackends, type TestDatabase, testBackends } from "../support/db.js";
 import { ADMIN, ADMIN2, drive, GROUP, MEMBER, reportOne, seedSystem, T1 } from "../support/fixtures.js";
@@ -116,6 +116,43 @@ describe.each(testBackends())("bug use cases on $name", (backend) => {
     await t.db.update(bugs).set({ held: true }).where(eq(bugs.id, bug.id));
     const result = await applyEvent(t.db, { bugId: bug.id, event: { type: "start_analysis" }, actor: T1, now });
     expect(result).toMatchObject({ kind: "refused", reason: "held" });
+  });
+
+  it("applies one event to many bugs set-based, with the results and audit rows of one-by-one", async () => {
+    const toPlanned = (flow: "flow1" | "flow2"): Parameters<typeof drive>[2] => [
+      [{ type: "confirm", severity: "low", flow }, ADMIN],
+      [{ type: "start_analysis" }, T1],
+      [{ type: "record_analysis", rootCause: null, fixPlan: null, failed: false }, T1],
+    ];
+    const flow2 = await drive(t.db, await reportOne(t.db, { title: "flow2" }), toPlanned("flow2"), now);
+    const flow1 = await drive(t.db, await reportOne(t.db, { title: "flow1" }), toPlanned("flow1"), now);
+    const moved = await drive(t.db, await reportOne(t.db, { title: "moved" }), toPlanned("flow2"), now);
+    const stale = { ...moved }; // the window read it, then someone else moved it on
+    await drive(t.db, moved, [[{ type: "close", reason: "dup" }, ADMIN]], now);
+    const many = await t.db.transaction((tx) =>
+      applyEventManyIn(tx, {
+        bugs: [flow2, flow1, stale, { ...flow2, id: 999 }],
+        event: { type: "queue_prod" },
+        actor: T1,
+        now,
+      }),
+    );
+    expect(many.map((r) => [r.kind, r.bug?.status ?? null])).toEqual([
+      ["applied", "pending_prod"],
+      ["refused", "planned"],
+      ["already_handled", "closed"],
+      ["already_handled", null],
+    ]);
+    expect(many[0]).toMatchObject({ bug: { rowVersion: flow2.rowVersion + 1 }, before: { status: "planned" } });
+    expect((await bugHistory(t.db, flow2.id)).at(-1)).toMatchObject({
+      fromStatus: "planned",
+      toStatus: "pending_prod",
+      event: "queue_prod",
+      actorId: null,
+      actorName: "system:T1",
+      at: now,
+    });
+    expect(await bugHistory(t.db, flow1.id)).toHaveLength(4);
   });
 });
 

@@ -1,9 +1,12 @@
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deployments } from "../../drizzle/schema.js";
+import { deployments, outbox } from "../../drizzle/schema.js";
 import { holdLiveness } from "../../src/adapters/db/liveness.js";
-import { recoverInterrupted } from "../../src/app/recovery.js";
+import { createDispatcher } from "../../src/adapters/notify/dispatcher.js";
+import { messages } from "../../src/app/messages.js";
+import { enqueue } from "../../src/app/outbox.js";
+import { recoverInterrupted, releaseDeadClaims } from "../../src/app/recovery.js";
 import { testConfig } from "../support/app.js";
 import { postgresBackends, type TestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
@@ -46,6 +49,44 @@ describe.each(postgresBackends())("recovery among replicas on $name", (backend) 
     expect(await recoverInterrupted({ ...deps, liveness: other })).toEqual([]);
     await other.close();
   });
+
+  it("hands back at once the outbox rows a dead process had claimed, not a live one's", async () => {
+    await t.reset();
+    const target = { kind: "postgres" as const, url: t.url! };
+    const [dead, live, other] = await Promise.all([holdLiveness(target), holdLiveness(target), holdLiveness(target)]);
+    const clock = () => new Date();
+    const claimer = (owner: string) =>
+      createDispatcher({
+        db: t.db,
+        clock,
+        logger: pino({ level: "silent" }),
+        owner,
+        send: () => new Promise(() => {}),
+      });
+    // each claims its row and hangs in send (the row stays leased for 60 s)
+    await enqueue(t.db, messages(1, "to chat 1"));
+    void claimer(dead.instanceId).step();
+    await until(async () => (await t.db.select().from(outbox).orderBy(outbox.id))[0]?.claimedBy === dead.instanceId);
+    await enqueue(t.db, messages(2, "to chat 2"));
+    void claimer(live.instanceId).step();
+    await until(async () => (await t.db.select().from(outbox).orderBy(outbox.id))[1]?.claimedBy === live.instanceId);
+
+    await dead.close(); // as after kill -9
+    expect(await releaseDeadClaims({ db: t.db, clock, liveness: other })).toBe(1);
+    const rows = await t.db.select().from(outbox).orderBy(outbox.id);
+    expect(rows.map((r) => [r.chatId, r.claimedBy, r.nextAttemptAt <= clock()])).toEqual([
+      [1, null, true],
+      [2, live.instanceId, false],
+    ]);
+    await Promise.all([live.close(), other.close()]);
+  });
 });
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; !(await check()); i++) {
+    if (i > 100) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 if (postgresBackends().length === 0) it.skip("needs real Postgres: set TEST_DATABASE_URL (CI does)", () => {});

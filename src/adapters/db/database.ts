@@ -24,6 +24,43 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const UNREACHABLE = /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|57P03|08001|08004)$/;
+const LOST = /^(CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|ECONNRESET|EPIPE|ETIMEDOUT|57P0[12]|08\d{3})$/;
+
+/**
+ * Whether an error means the database connection failed: "unreachable" (could not connect) or
+ * "lost" (dropped mid-session: server shut down or restarted, network cut). Drizzle wraps query
+ * errors ("Failed query: …") with the driver's error as `cause`, so the cause chain is read.
+ */
+export function connectionFailure(error: unknown): "unreachable" | "lost" | null {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? "");
+    if (UNREACHABLE.test(code)) return "unreachable";
+    if (LOST.test(code)) return "lost";
+  }
+  return null;
+}
+
+/**
+ * postgres.js ≤ 3.4.9 (porsager/postgres#1154, #1208): when the server drops a connection while a
+ * transaction is mid-query, the driver writes its ROLLBACK to the dead connection. Depending on
+ * timing that either throws from a timer, where no caller can catch it (this error: harmless,
+ * main.ts logs it and goes on), or silently wedges the connection: it never finishes connecting
+ * again and every query routed to it fails with CONNECT_TIMEOUT. Only transactions do this, and
+ * the transaction fails with a lost connection either way: openDatabase then replaces the pool.
+ */
+export const isDriverWriteAfterClose = (error: unknown): boolean =>
+  error instanceof TypeError &&
+  /reading 'write'|evaluating 'socket\.write'/.test(error.message) &&
+  /postgres[\\/](cjs[\\/])?src[\\/]connection\.js/.test(error.stack ?? "");
+
+/**
+ * While Postgres is down every query waits for its connection's reconnect backoff and then fails:
+ * keep that short (postgres.js' default grows to 20 s) so users hear 「系統暫時無法使用」 at once, a
+ * button is answered before Telegram gives up on it, and service resumes as soon as it can.
+ */
+export const RECONNECT = { backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1), connect_timeout: 10 };
+
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../migrations", import.meta.url));
 
 // Serialises migrations when several replicas start at once.
@@ -31,7 +68,7 @@ const MIGRATION_LOCK_KEY = 0x6e696768; // "nigh"
 
 export async function openDatabase(
   target: DatabaseTarget,
-  options: { migrate?: boolean; poolSize?: number } = {},
+  options: { migrate?: boolean; poolSize?: number; onPoolRenewed?: () => void } = {},
 ): Promise<Database> {
   const shouldMigrate = options.migrate ?? true;
   if (target.kind === "pglite") {
@@ -43,13 +80,47 @@ export async function openDatabase(
     return { db, kind: "pglite", close: () => client.close() };
   }
   if (shouldMigrate) await migratePostgresLocked(target.url);
-  const client = postgres(target.url, {
-    max: options.poolSize ?? 10,
-    onnotice: () => {},
-    connection: { application_name: "nightshift" },
+  const open = () =>
+    postgres(target.url, {
+      max: options.poolSize ?? 10,
+      onnotice: () => {},
+      connection: { application_name: "nightshift" },
+      ...RECONNECT,
+    });
+  let pool = open();
+  let renewing = false;
+  const renewPool = () => {
+    // once per burst: several transactions die in the same instant
+    if (renewing) return;
+    renewing = true;
+    setImmediate(() => {
+      renewing = false;
+      const old = pool;
+      pool = open();
+      // the type parsers drizzle installed on the first pool
+      Object.assign(pool.options.parsers, old.options.parsers);
+      Object.assign(pool.options.serializers, old.options.serializers);
+      void old.end({ timeout: 5 }).catch(() => {});
+      options.onPoolRenewed?.();
+    });
+  };
+  // drizzle keeps the client it was given: hand it a stand-in that always reaches the current pool.
+  const client = new Proxy(pool, {
+    get: (_, key) => {
+      const current = pool;
+      if (key === "begin")
+        return (...args: Parameters<typeof current.begin>) =>
+          current.begin(...args).catch((error: unknown) => {
+            if (current === pool && connectionFailure(error) === "lost") renewPool();
+            throw error;
+          });
+      const value = Reflect.get(current, key);
+      return typeof value === "function" ? value.bind(current) : value;
+    },
+    apply: (_, self, args) => Reflect.apply(pool, self, args),
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
-  return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+  return { db, kind: "postgres", close: () => pool.end({ timeout: 5 }) };
 }
 
 async function migratePostgresLocked(url: string): Promise<void> {

@@ -2,7 +2,7 @@
 // short lease so no transaction is open while sending), keeps Telegram's limits (1 msg/s per
 // chat, 20/min per group, 30/s overall), waits retry_after on 429, backs off on 5xx and network
 // errors, and records the sent message_id so later edits work. Rows are never deleted.
-import { and, count, eq, gt, inArray, isNull, lt, lte, notExists, or, sql } from "drizzle-orm";
+import { and, count, eq, gt, inArray, isNull, lt, lte, min, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Api } from "grammy";
 import type { Logger } from "pino";
@@ -26,13 +26,17 @@ export interface DispatcherDeps {
   /** Idle wait between polls (tests pass one that advances a fake clock). */
   sleep?: (ms: number) => Promise<void>;
   pollMs?: number;
+  /** This process's liveness id, written on claimed rows so a restart can release a dead claimer's rows at once. */
+  owner?: string;
+  /** How long a claim holds, in the clock's time (default 60 s; main scales it under a simulated clock). */
+  leaseMs?: number;
 }
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
 export const LIMITS = { perChatMs: 1000, perGroupPerMinute: 20, perSecond: 30 };
-/** A claimed row is not retried by another replica before this. */
-const LEASE_MS = 60_000;
+/** A claimed row is not retried by another replica before this (unless its claimer is found dead: recovery.ts). */
+export const LEASE_MS = 60_000;
 const MAX_BACKOFF_MS = 60_000;
 /** A 400 (bad request) is retried a few times, then given up so it cannot block its chat forever. */
 const MAX_BAD_REQUEST_ATTEMPTS = 3;
@@ -46,15 +50,26 @@ interface ApiFailure {
 export function createDispatcher(deps: DispatcherDeps) {
   const { db, clock, logger } = deps;
   const pollMs = deps.pollMs ?? 500;
+  const leaseMs = deps.leaseMs ?? LEASE_MS;
+
+  /** Set by a claim that found no room under the overall limit: the idle wait ends then, not a full poll later. */
+  let slotFreesAt: number | null = null;
 
   async function claim(): Promise<OutboxRow[]> {
     return db.transaction(async (tx) => {
       const now = clock();
       const second = new Date(now.getTime() - 1000);
       const minute = new Date(now.getTime() - 60_000);
-      const [global] = await tx.select({ n: count() }).from(outbox).where(gt(outbox.sentAt, second));
+      const [global] = await tx
+        .select({ n: count(), oldest: min(outbox.sentAt) })
+        .from(outbox)
+        .where(gt(outbox.sentAt, second));
       const room = LIMITS.perSecond - (global?.n ?? 0);
-      if (room <= 0) return [];
+      if (room <= 0) {
+        // At the 30/s ceiling: the next slot frees when the oldest send of the last second ages out.
+        if (global?.oldest) slotFreesAt = global.oldest.getTime() + 1000;
+        return [];
+      }
       const older = alias(outbox, "older");
       const recent = alias(outbox, "recent");
       const perGroup = tx
@@ -97,7 +112,11 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (rows.length === 0) return [];
       await tx
         .update(outbox)
-        .set({ nextAttemptAt: new Date(now.getTime() + LEASE_MS), attempts: sql`${outbox.attempts} + 1` })
+        .set({
+          nextAttemptAt: new Date(now.getTime() + leaseMs),
+          attempts: sql`${outbox.attempts} + 1`,
+          claimedBy: deps.owner ?? null,
+        })
         .where(
           inArray(
             outbox.id,
@@ -136,7 +155,11 @@ export function createDispatcher(deps: DispatcherDeps) {
       log.warn({ code, description, retryInMs: wait }, "outbox send failed");
       await db
         .update(outbox)
-        .set({ nextAttemptAt: new Date(clock().getTime() + wait), lastError: `${code || "network"}: ${description}` })
+        .set({
+          nextAttemptAt: new Date(clock().getTime() + wait),
+          lastError: `${code || "network"}: ${description}`,
+          claimedBy: null,
+        })
         .where(eq(outbox.id, row.id));
     }
   }
@@ -179,14 +202,16 @@ export function createDispatcher(deps: DispatcherDeps) {
     loop = (async () => {
       while (!stopped) {
         let sent = 0;
+        slotFreesAt = null;
         try {
           sent = await step();
         } catch (error) {
           logger.error({ err: error }, "outbox round failed");
         }
         if (sent === 0 && !stopped) {
+          const wait = slotFreesAt === null ? pollMs : Math.min(pollMs, Math.max(0, slotFreesAt - clock().getTime()));
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, pollMs);
+            const timer = setTimeout(resolve, wait);
             wake = () => {
               clearTimeout(timer);
               resolve();

@@ -1,5 +1,7 @@
 // croner per system, in its timezone: T1, T2 and the T2 − 30 min reminder each call tick(), which
-// claims windows in the database (protect only stops overlap inside this process).
+// claims windows in the database (protect only stops overlap inside this process). Under a
+// simulated clock croner's real-time triggers would never line up, so `everyMs` replaces them with
+// a plain interval calling tick(deps, clock()) — safe because tick is idempotent.
 import { Cron } from "croner";
 import { tick, type WindowDeps } from "../../app/windows.js";
 import type { SystemConfig } from "../../config.js";
@@ -17,13 +19,22 @@ export interface Scheduler {
   stop(waitMs?: number): Promise<void>;
 }
 
-export function startScheduler(deps: WindowDeps): Scheduler {
+/** Ticks overlap (a running window must not delay the next one's claim), but never pile up. */
+const MAX_INTERVAL_TICKS = 4;
+
+export function startScheduler(deps: WindowDeps, options: { everyMs?: number } = {}): Scheduler {
   const running = new Set<Promise<void>>();
   const fire = (systems?: SystemConfig[]): Promise<void> => {
     const p = tick(deps, deps.clock(), systems).finally(() => running.delete(p));
     running.add(p);
     return p;
   };
+  if (options.everyMs !== undefined) {
+    const timer = setInterval(() => {
+      if (running.size < MAX_INTERVAL_TICKS) void fire();
+    }, options.everyMs);
+    return { jobs: [], catchUp: () => fire(), stop: (waitMs) => settle(running, waitMs, () => clearInterval(timer)) };
+  }
   const jobs = deps.config.systems.flatMap((system) =>
     [cronAt(system.windows.t1), cronAt(system.windows.t2), cronAt(system.windows.t2, 30)].map(
       (pattern) =>
@@ -41,14 +52,19 @@ export function startScheduler(deps: WindowDeps): Scheduler {
   return {
     jobs,
     catchUp: () => fire(),
-    stop: async (waitMs = 25_000) => {
-      for (const job of jobs) job.stop();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, waitMs);
-      });
-      await Promise.race([Promise.allSettled([...running]), timeout]);
-      clearTimeout(timer);
-    },
+    stop: (waitMs) =>
+      settle(running, waitMs, () => {
+        for (const job of jobs) job.stop();
+      }),
   };
+}
+
+async function settle(running: Set<Promise<void>>, waitMs = 25_000, stopTimers: () => void): Promise<void> {
+  stopTimers();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+  });
+  await Promise.race([Promise.allSettled([...running]), timeout]);
+  clearTimeout(timer);
 }

@@ -12,6 +12,7 @@ import {
 } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { t } from "../../i18n/zh-tw.js";
+import { connectionFailure } from "../db/database.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { rejectConversation } from "./conversations/reject.js";
 import { reportConversation } from "./conversations/report.js";
@@ -90,12 +91,8 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   return bot;
 }
 
-export function isDatabaseDown(error: unknown): boolean {
-  const text = String((error as { code?: string })?.code ?? "") + String((error as Error)?.message ?? error);
-  return /ECONNREFUSED|ECONNRESET|57P01|57P03|08006|08001|CONNECTION_CLOSED|CONNECTION_ENDED|connect_timeout|terminating connection/i.test(
-    text,
-  );
-}
+/** The database is unreachable or dropped the connection: users hear 「系統暫時無法使用」. */
+export const isDatabaseDown = (error: unknown): boolean => connectionFailure(error) !== null;
 
 async function handleError(err: BotError<BotContext>): Promise<void> {
   const { ctx, error } = err;

@@ -61,6 +61,31 @@ export const dedupeUpdates: MiddlewareFn<BotContext> = async (ctx, next) => {
   await next();
 };
 
+/** Per bot: the name each user was last written with (bounded; a restart writes each user once more). */
+const written = new WeakMap<BotDeps, Map<number, string>>();
+const WRITTEN_MAX = 10_000;
+
+/** Upserts a group member, only when new or renamed: no write (and no commit to flush) per message. */
+async function rememberUser(
+  deps: BotDeps,
+  from: { id: number; first_name: string; last_name?: string; username?: string },
+) {
+  const row = { userId: from.id, name: displayName(from), username: from.username ?? null, updatedAt: deps.clock() };
+  const seen = written.get(deps) ?? new Map<number, string>();
+  written.set(deps, seen);
+  const key = `${row.name}\n${row.username ?? ""}`;
+  if (seen.get(from.id) === key) return;
+  await deps.db
+    .insert(users)
+    .values(row)
+    .onConflictDoUpdate({
+      target: users.userId,
+      set: { name: row.name, username: row.username, updatedAt: row.updatedAt },
+    });
+  if (seen.size >= WRITTEN_MAX) seen.clear();
+  seen.set(from.id, key);
+}
+
 /**
  * Only the configured group chats, and private chats of people the bot knows (admins and
  * anyone seen in a configured group), reach the features. Group members are remembered.
@@ -71,21 +96,7 @@ export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
   if (!chat) return next();
   const groups = ctx.deps.config.systems.map((s) => s.groupChatId);
   if (groups.includes(chat.id)) {
-    if (from && !from.is_bot) {
-      const row = {
-        userId: from.id,
-        name: displayName(from),
-        username: from.username ?? null,
-        updatedAt: ctx.deps.clock(),
-      };
-      await ctx.deps.db
-        .insert(users)
-        .values(row)
-        .onConflictDoUpdate({
-          target: users.userId,
-          set: { name: row.name, username: row.username, updatedAt: row.updatedAt },
-        });
-    }
+    if (from && !from.is_bot) await rememberUser(ctx.deps, from);
     return next();
   }
   if (chat.type === "private" && from) {

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// The chaos drills (docs/chaos.md): real bot processes, real Postgres, one file at a time.
+export default defineConfig({
+  test: {
+    include: ["test/chaos/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    fileParallelism: false,
+  },
+});
