@@ -209,6 +209,8 @@ interface WindowContext {
   log: Logger;
   /** Next T2 after an instant, skipping fully frozen days (stored freezes read at window start). */
   nextT2: (after: Date) => Date;
+  /** Successful deployments to watch once the window itself is done. */
+  deployed: DeploymentRow[];
 }
 
 /**
@@ -238,6 +240,7 @@ export async function runWindow(
   const log = deps.logger.child({ system: system.id, slot, windowRunId: run.id });
   log.info({ trigger: opts.trigger, scheduledFor: opts.scheduledFor }, "window claimed");
   let outcome: Outcome;
+  const deployed: DeploymentRow[] = [];
   try {
     const skipDay = await frozenDays(deps, system, system.windows.t2, deps.clock());
     const nextT2 = (after: Date) => nextT2ForApproval(after, system.windows.t2, system.timezone, skipDay).at;
@@ -250,6 +253,7 @@ export async function runWindow(
       actor: SLOT_ACTOR[slot],
       log,
       nextT2,
+      deployed,
     };
     outcome = await windowBody(ctx);
   } catch (error) {
@@ -262,6 +266,14 @@ export async function runWindow(
     .where(eq(windowRuns.id, run.id))
     .returning();
   log.info(outcome, "window finished");
+  // The post-deploy watch (up to 30 min) runs after the window is recorded done, so the next
+  // window of the system (or a /run) waits for deploys, not for watches.
+  if (deps.afterDeploy) {
+    const watch = deps.afterDeploy;
+    await Promise.all(
+      deployed.map((d) => watch(d).catch((err: unknown) => log.error({ err }, "post-deploy hook failed"))),
+    );
+  }
   return done ?? run;
 }
 
@@ -571,9 +583,7 @@ async function deployRelease(
     },
   });
 
-  if (deployment.status === "succeeded" && deps.afterDeploy) {
-    await deps.afterDeploy(deployment).catch((err: unknown) => ctx.log.error({ err }, "post-deploy hook failed"));
-  }
+  if (deployment.status === "succeeded") ctx.deployed.push(deployment);
   return { deployment, applied };
 }
 

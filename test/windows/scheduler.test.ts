@@ -185,6 +185,42 @@ describe.each(testBackends())("windows on $name", (backend) => {
     expect(target.calls.map((c) => c.env.NIGHTSHIFT_ENV)).toEqual(["uat", "prod"]);
   });
 
+  it("the post-deploy watch runs after the window is done: T2 does not wait for T1's watch", async () => {
+    const target = fakeTarget();
+    const config = pipelineConfig({ uat: command(["/bin/true"]), prod: command(["/bin/true"]) });
+    await confirmedBug(t.db);
+    await pendingProdBug();
+    const clock = fakeClock(at("20:00"));
+    let releaseWatch!: () => void;
+    const watching = new Promise<void>((resolve) => {
+      releaseWatch = resolve;
+    });
+    const watched: string[] = [];
+    const deps = windowDeps(t.db, config, clock, {
+      runTarget: target.run,
+      sleep: () => new Promise((resolve) => setTimeout(resolve, 5)),
+      afterDeploy: async (d) => {
+        watched.push(d.env);
+        if (d.env === "uat") await watching;
+      },
+    });
+    const system = config.systems[0]!;
+    const t1 = runWindow(deps, system, "t1", { scheduledFor: at("20:00"), trigger: "schedule" });
+    for (let i = 0; i < 200 && watched.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(watched).toEqual(["uat"]);
+    const [t1Row] = await t.db.select().from(windowRuns).where(eq(windowRuns.slot, "t1"));
+    expect(t1Row?.status).toBe("done");
+    clock.set(at("22:00"));
+    expect((await runWindow(deps, system, "t2", { scheduledFor: at("22:00"), trigger: "schedule" }))?.status).toBe(
+      "done",
+    );
+    expect(target.calls.map((c) => c.env.NIGHTSHIFT_ENV)).toEqual(["uat", "prod"]);
+    expect((await outboxRows(t.db)).map((r) => r.text)).not.toContain("⏳ T2 等待 T1 完成後開始(不重疊執行)…");
+    releaseWatch();
+    expect((await t1)?.status).toBe("done");
+    expect(watched).toEqual(["uat", "prod"]);
+  });
+
   it("reminds at T2 − 30 min of the approvals still waiting, once", async () => {
     const config = pipelineConfig({ uat: command(["/bin/true"]) });
     const target = fakeTarget();
