@@ -230,7 +230,11 @@ export const outbox = pgTable(
     lastError: text("last_error"),
     createdAt: created(),
   },
-  (t) => [uniqueIndex("outbox_dedupe_uq").on(t.dedupeKey), index("outbox_pending_idx").on(t.sentAt, t.nextAttemptAt)],
+  (t) => [
+    uniqueIndex("outbox_dedupe_uq").on(t.dedupeKey),
+    index("outbox_pending_idx").on(t.sentAt, t.nextAttemptAt),
+    index("outbox_edits_idx").on(t.editsOutboxId),
+  ],
 );
 
 /** Key/value storage (conversation state, misc). */

@@ -40,14 +40,20 @@ const APPROVALS = {
   },
 } as const;
 
-/** One button per bug (its current row version) and 「全部批准」 for the release when there are several. */
+/** Telegram refuses keyboards of more than ~100 buttons: past this many bugs only 「全部批准」 stays. */
+export const MAX_BUG_BUTTONS = 20;
+
+/**
+ * One button per bug (its current row version) and 「全部批准」 for the release when there are
+ * several; a large release gets only 「全部批准」 (single bugs: /approve_prod <id>).
+ */
 export function approvalKeyboard(
   kind: keyof typeof APPROVALS,
   bugs: readonly { id: number; rowVersion: number }[],
   deploymentId: number,
 ): InlineKeyboard {
   const a = APPROVALS[kind];
-  const rows = bugs.map((b) => [
+  const rows = (bugs.length > MAX_BUG_BUTTONS ? [] : bugs).map((b) => [
     { text: `${a.label} #${b.id}`, callback_data: encodeCallback({ action: a.one, id: b.id, version: b.rowVersion }) },
   ]);
   if (bugs.length > 1) {

@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_edits_idx" ON "outbox" USING btree ("edits_outbox_id");
