@@ -1,4 +1,7 @@
+import { execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { createFakeBotApi, serveFakeBotApi } from "../../src/sandbox/fake-bot-api.js";
 import { startBotProcess } from "../support/process.js";
 
 describe("starting the real process", () => {
@@ -18,4 +21,32 @@ describe("starting the real process", () => {
     expect(bot.output()).toContain("ADMIN_IDS");
     expect(bot.output()).not.toContain("SECRET");
   });
+});
+
+describe("the compiled build (what the Dockerfile runs)", () => {
+  it("builds with tsc and starts with node dist/src/main.js, migrations included", async () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: "pipe" });
+    const api = createFakeBotApi();
+    const server = await serveFakeBotApi(api);
+    const child = spawn(process.execPath, ["dist/src/main.js"], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? "",
+        BOT_TOKEN: "123456:TEST-token-abcdefghijklmnopqrstuvwxyz",
+        DATABASE_URL: "memory://",
+        GROUP_CHAT_ID: "-1001",
+        TELEGRAM_API_ROOT: server.url,
+        PORT: "0",
+      },
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    for (let i = 0; i < 300 && !output.includes('"msg":"ready'); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGTERM");
+    await server.close();
+    expect(output).toContain('"msg":"ready (polling)"');
+  }, 120_000);
 });
