@@ -1,19 +1,15 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, bugs, outbox } from "../../drizzle/schema.js";
 import { applyEvent, applyEventManyIn, bugHistory, countByStatus, listBugs } from "../../src/app/bugs.js";
 import { htmlMessage } from "../../src/app/outbox.js";
-import { postgresBackends, type TestDatabase, testBackends } from "../support/db.js";
+import { postgresBackends, testBackends, useTestDatabase } from "../support/db.js";
 import { ADMIN, ADMIN2, drive, GROUP, MEMBER, reportOne, seedSystem, T1 } from "../support/fixtures.js";
 
 const now = new Date("2026-11-21T12:00:00Z");
 
 describe.each(testBackends())("bug use cases on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(async () => {
     await t.reset();
     await seedSystem(t.db);
@@ -157,11 +153,7 @@ describe.each(testBackends())("bug use cases on $name", (backend) => {
 });
 
 describe.each(postgresBackends())("concurrent approvals on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
 
   it("100 concurrent approvals of one bug → exactly one transition, one audit row, one outbox row", async () => {
     await t.reset();

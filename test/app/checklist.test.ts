@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { freezes } from "../../drizzle/schema.js";
 import { calendarFacts } from "../../src/adapters/calendar/calendar-facts.js";
 import { checklistLines, runChecklist } from "../../src/app/checklist.js";
@@ -7,7 +7,7 @@ import { setOncall } from "../../src/app/oncall.js";
 import type { Config, SystemConfig } from "../../src/config.js";
 import { nextWindow } from "../../src/core/windows.js";
 import { testConfig } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
 
 const T1_TONIGHT = new Date("2026-11-24T12:00:00Z"); // 20:00 Asia/Taipei, a Tuesday
@@ -40,11 +40,7 @@ describe("calendar facts", () => {
 });
 
 describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(async () => {
     await t.reset();
     await seedSystem(t.db);

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deployments, outbox } from "../../drizzle/schema.js";
 import { holdLiveness } from "../../src/adapters/db/liveness.js";
 import { createDispatcher } from "../../src/adapters/notify/dispatcher.js";
@@ -8,15 +8,11 @@ import { messages } from "../../src/app/messages.js";
 import { enqueue } from "../../src/app/outbox.js";
 import { recoverInterrupted, releaseDeadClaims } from "../../src/app/recovery.js";
 import { testConfig } from "../support/app.js";
-import { postgresBackends, type TestDatabase } from "../support/db.js";
+import { postgresBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
 
 describe.each(postgresBackends())("recovery among replicas on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
 
   it("spares a deployment whose owner is alive and interrupts it once the owner is gone", async () => {
     await t.reset();

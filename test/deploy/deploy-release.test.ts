@@ -1,14 +1,14 @@
 // executeRelease and the deploy side of a window, with the real fixture scripts.
 import { existsSync, rmSync } from "node:fs";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { executeRelease } from "../../src/app/deploy-release.js";
 import { environmentVersions, setEnvironmentVersion } from "../../src/app/systems.js";
 import { runWindow } from "../../src/app/windows.js";
 import { fakeClock } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
 import {
   at,
@@ -26,11 +26,7 @@ import {
 const INJECTION = "$(touch /tmp/pwned); rm -rf ~";
 
 describe.each(testBackends())("deploying on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(async () => {
     await t.reset();
     await seedSystem(t.db);

@@ -1,11 +1,11 @@
 // /freeze and the windows: a module freeze skips only that module's bugs, env and calendar freezes
 // skip the window, env freezes cannot be lifted from chat, stored freezes auto-lift with a message.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugs, freezes } from "../../drizzle/schema.js";
 import { parseFreezeCommand, sweepIncidents } from "../../src/app/freeze-admin.js";
 import { fakeClock } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, carol, messageUpdate } from "../support/telegram.js";
 import { last } from "../telegram/helpers.js";
@@ -34,11 +34,7 @@ describe("parseFreezeCommand", () => {
 });
 
 describe.each(testBackends())("freeze on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
   it("/freeze on until <tomorrow> financial: tonight's window deploys the other modules' bugs and says so; it lifts itself", async () => {

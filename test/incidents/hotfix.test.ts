@@ -1,12 +1,12 @@
 // /hotfix end to end through updates: the conversation, the deploy through a real script, the
 // Emergency Hotfix template, the UAT merge at the next T2, and two-person approval during a freeze.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, bugs, deployments, hotfixRequests } from "../../drizzle/schema.js";
 import { sweepIncidents } from "../../src/app/freeze-admin.js";
 import { setOncall } from "../../src/app/oncall.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../src/core/callback-data.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
 import { alice, bob, buttonsOf, carol, messageUpdate } from "../support/telegram.js";
 import { last, pressData, pressOn, toasts } from "../telegram/helpers.js";
@@ -14,11 +14,7 @@ import { outboxRows } from "../windows/support.js";
 import { at, DAY, type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
 
 describe.each(testBackends())("/hotfix on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
   /** Alice runs /hotfix <id> in the group and answers the conversation. */

@@ -1,9 +1,9 @@
 // /rollback from chat, end to end: a real T1/T2 release, the preview and reason, one rollback for two
 // presses of 確認回滾 (reverse dependency order through a real script), bugs back and held, /history.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugs, deployments } from "../../drizzle/schema.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
 import { last, pressOn, toasts } from "../telegram/helpers.js";
@@ -11,11 +11,7 @@ import { confirmedBug, onCall, SERVICES } from "../windows/support.js";
 import { at, incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
 
 describe.each(testBackends())("/rollback on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
   /** Two Flow 2 bugs released to PROD by tonight's T1 and T2 (the watch passes). */

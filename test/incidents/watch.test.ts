@@ -1,10 +1,10 @@
 // The post-deploy watch after a window's PROD release, on a fake clock with a real smoke script:
 // a failing smoke rolls back automatically once; never a second automatic rollback in a row.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugs, deployments } from "../../drizzle/schema.js";
 import { addDays } from "../../src/core/windows.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { bob } from "../support/telegram.js";
 import { pressOn } from "../telegram/helpers.js";
@@ -12,11 +12,7 @@ import { confirmedBug, onCall, outboxRows } from "../windows/support.js";
 import { DAY, incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
 
 describe.each(testBackends())("post-deploy watch on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
   async function prodRelease(opts: Parameters<typeof incidentConfig>[1] = {}) {

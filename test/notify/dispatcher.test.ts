@@ -1,13 +1,13 @@
 // The outbox dispatcher against the strict fake Bot API, on a fake clock.
 import { Api } from "grammy";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { outbox } from "../../drizzle/schema.js";
 import { openDatabase } from "../../src/adapters/db/database.js";
 import { botApiSender, createDispatcher, type SendPort } from "../../src/adapters/notify/dispatcher.js";
 import { editMessage, messages } from "../../src/app/messages.js";
 import { enqueue } from "../../src/app/outbox.js";
 import { fakeClock, TEST_TOKEN } from "../support/app.js";
-import { postgresBackends, type TestDatabase, testBackends } from "../support/db.js";
+import { postgresBackends, type TestDatabase, testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { fakeTelegram } from "../support/telegram.js";
 import { quietLogger } from "../windows/support.js";
@@ -44,11 +44,7 @@ function setup(db: TestDatabase["db"]) {
 }
 
 describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
   it("rides out 429 retry_after 3 and 502s: every message once, in order per chat", async () => {
@@ -118,11 +114,7 @@ describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
 });
 
 describe.each(postgresBackends())("two dispatchers on one $name database", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
 
   it("deliver each message once", async () => {
     const other = await openDatabase({ kind: "postgres", url: t.url! }, { migrate: false });

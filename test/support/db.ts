@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { ALL_TABLES, type Database, openDatabase } from "../../src/adapters/db/database.js";
 import { withDatabase } from "./global-setup.js";
 
@@ -68,4 +68,17 @@ export function testBackends(): TestBackend[] {
 /** Real Postgres only (concurrency and locking tests); empty when TEST_DATABASE_URL is unset. */
 export function postgresBackends(): TestBackend[] {
   return testBackends().filter((b) => b.name === "postgres");
+}
+
+/**
+ * One database for the enclosing describe block: opened before its tests, closed after them.
+ * The returned handle is filled in by beforeAll, so use it inside hooks and tests only.
+ */
+export function useTestDatabase(backend: TestBackend): TestDatabase {
+  const handle = {} as TestDatabase;
+  beforeAll(async () => {
+    Object.assign(handle, await backend.open());
+  });
+  afterAll(() => handle.close());
+  return handle;
 }

@@ -5,13 +5,13 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { recoverInterrupted } from "../../src/app/recovery.js";
 import { tick } from "../../src/app/windows.js";
 import { fakeClock } from "../support/app.js";
-import { postgresBackends, type TestDatabase } from "../support/db.js";
+import { postgresBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
 import { at, command, confirmedBug, onCall, outboxRows, pipelineConfig, script, windowDeps } from "./support.js";
 
@@ -26,11 +26,7 @@ async function waitFor(check: () => boolean, ms = 30_000): Promise<void> {
 }
 
 describe.each(postgresBackends())("a deploy killed mid-way on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
 
   it("is interrupted on restart, alerted once, never re-run", async () => {
     await seedSystem(t.db);

@@ -1,20 +1,16 @@
 // /run t1|t2: an admin runs a window now, through the same gates; others are refused.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { windowRuns } from "../../drizzle/schema.js";
 import { settleManualRuns } from "../../src/adapters/telegram/features/run-window.js";
 import { getBug } from "../../src/app/bugs.js";
 import { fakeClock, startTestBot } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, carol, messageUpdate } from "../support/telegram.js";
 import { at, confirmedBug, onCall, outboxRows, pipelineConfig, recorder } from "./support.js";
 
 describe.each(testBackends())("/run on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
   it("an admin runs T1 now; a member is refused", async () => {

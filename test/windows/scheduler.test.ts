@@ -1,14 +1,14 @@
 // Window scheduling: which windows are due, catch-up and missed windows, one run across replicas,
 // no overlap between T1 and T2, and the T2 − 30 min reminder.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { openDatabase } from "../../src/adapters/db/database.js";
 import type { RunTarget, TargetRun } from "../../src/adapters/deploy/run-target.js";
 import { getBug } from "../../src/app/bugs.js";
 import { dueWindows, runWindow, tick } from "../../src/app/windows.js";
 import { fakeClock } from "../support/app.js";
-import { postgresBackends, type TestDatabase, testBackends } from "../support/db.js";
+import { postgresBackends, testBackends, useTestDatabase } from "../support/db.js";
 import { drive, GROUP, seedSystem, T1 } from "../support/fixtures.js";
 import { at, command, confirmedBug, onCall, outboxRows, pipelineConfig, recorder, windowDeps } from "./support.js";
 
@@ -71,11 +71,7 @@ describe("dueWindows", () => {
 });
 
 describe.each(testBackends())("windows on $name", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
   beforeEach(async () => {
     await t.reset();
     await seedSystem(t.db);
@@ -278,11 +274,7 @@ describe.each(testBackends())("windows on $name", (backend) => {
 });
 
 describe.each(postgresBackends())("five schedulers on one $name database", (backend) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
+  const t = useTestDatabase(backend);
 
   it("fire the same T1 → one window run, one deploy call; a clock jumping back → still one", async () => {
     await seedSystem(t.db);
