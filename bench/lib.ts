@@ -207,56 +207,7 @@ export function instantBotApi() {
   return { fetch, lastSent, calls: () => calls };
 }
 
-// ---------- updates ----------
+// ---------- updates (the tests' builders) ----------
 
-let updateId = 1;
-let messageId = 1;
-
-export interface From {
-  id: number;
-  first_name: string;
-  username?: string;
-}
-
-const chatOf = (chatId: number) =>
-  chatId < 0 ? { id: chatId, type: "supergroup", title: "Team" } : { id: chatId, type: "private", first_name: "x" };
-
-export function textUpdate(text: string, from: From, chatId: number) {
-  const command = /^\/[a-z_]+/i.exec(text);
-  return {
-    update_id: updateId++,
-    message: {
-      message_id: messageId++,
-      date: 1_790_000_000,
-      chat: chatOf(chatId),
-      from: { ...from, is_bot: false },
-      text,
-      ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] } : {}),
-    },
-  } as any;
-}
-
-/** A press of `data` under a message the bot sent (its text and keyboard, as Telegram sends them). */
-export function pressUpdate(
-  data: string,
-  from: From,
-  message: { chatId: number; messageId: number; text?: string; replyMarkup?: unknown },
-) {
-  return {
-    update_id: updateId++,
-    callback_query: {
-      id: `cb${updateId}`,
-      from: { ...from, is_bot: false },
-      chat_instance: "ci",
-      data,
-      message: {
-        message_id: message.messageId,
-        date: 1_790_000_000,
-        chat: chatOf(message.chatId),
-        from: { id: 42, is_bot: true, first_name: "Nightshift" },
-        text: message.text ?? "",
-        ...(message.replyMarkup ? { reply_markup: message.replyMarkup } : {}),
-      },
-    },
-  } as any;
-}
+export type { Person as From } from "../test/support/telegram.js";
+export { callbackUpdate as pressUpdate, messageUpdate as textUpdate } from "../test/support/telegram.js";

@@ -46,7 +46,7 @@ export function messageUpdate(text: string, from: Person, chatId: number = from.
 export function callbackUpdate(
   data: string,
   from: Person,
-  message: { chatId: number; messageId: number; text?: string },
+  message: { chatId: number; messageId: number; text?: string; replyMarkup?: unknown },
 ): Update {
   return {
     update_id: nextUpdateId++,
@@ -61,6 +61,7 @@ export function callbackUpdate(
         chat: chatOf(message.chatId),
         from: { id: 42, is_bot: true, first_name: "Nightshift" },
         text: message.text ?? "",
+        ...(message.replyMarkup ? { reply_markup: message.replyMarkup } : {}),
       },
     },
   } as Update;
