@@ -2,49 +2,35 @@
 // fake Bot API holds the T2 result message, so its outbox row is claimed, committed and unsent
 // when the bot dies; Telegram then delivers the held request anyway (the bot never hears back).
 // On restart the row is released at once and sent: delivered, with at most one duplicate.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bugs, outbox, windowRuns } from "../../drizzle/schema.js";
 import { seedSystem } from "../support/fixtures.js";
 import {
   approvedForProd,
-  type ChaosDb,
   deliveries,
   deployCalls,
   expectNothingLost,
-  type FakeTelegramServer,
-  fakeTelegramServer,
   GROUP,
-  killAll,
   logLines,
   pendingProd,
-  removeTempDirs,
   seedOncall,
   startBot,
   taipei,
   tempDir,
-  throwawayDatabase,
   unsentCount,
   until,
+  useDrill,
   writePipeline,
 } from "./support.js";
 
 const RESULT = "🚀 Bug Fix Pipeline";
 
 describe("drill 2: kill -9 between the status change and its notification", () => {
-  let pg: ChaosDb;
-  let telegram: FakeTelegramServer;
+  const drill = useDrill();
   const dir = tempDir("notify");
-  beforeAll(async () => {
-    [pg, telegram] = await Promise.all([throwawayDatabase(), fakeTelegramServer()]);
-  });
-  afterEach(killAll);
-  afterAll(async () => {
-    removeTempDirs();
-    await telegram?.close();
-    await pg?.close();
-  });
 
   it("delivers the notification after a restart, at most once more, and loses no bug", async () => {
+    const { pg, telegram } = drill;
     await seedSystem(pg.db);
     await seedOncall(pg.db);
     const seeded = [

@@ -2,47 +2,31 @@
 // group gets one alert, the deploy script is not called again, and the bugs are still pending_prod.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { bugs, deployments, windowRuns } from "../../drizzle/schema.js";
 import { seedSystem } from "../support/fixtures.js";
 import {
-  type ChaosDb,
   deployCalls,
   expectNothingLost,
-  type FakeTelegramServer,
-  fakeTelegramServer,
-  killAll,
   killHungDeploy,
   pendingProd,
-  removeTempDirs,
   seedOncall,
   startBot,
   taipei,
   tempDir,
-  throwawayDatabase,
   unsentCount,
   until,
+  useDrill,
   writePipeline,
 } from "./support.js";
 
 describe("drill 1: kill -9 during a T2 PROD deploy", () => {
-  let pg: ChaosDb;
-  let telegram: FakeTelegramServer;
+  const drill = useDrill();
   const dir = tempDir("deploy");
-  beforeAll(async () => {
-    [pg, telegram] = await Promise.all([throwawayDatabase(), fakeTelegramServer()]);
-  });
-  afterEach(async () => {
-    await killAll();
-    killHungDeploy(dir);
-  });
-  afterAll(async () => {
-    removeTempDirs();
-    await telegram?.close();
-    await pg?.close();
-  });
+  afterEach(() => killHungDeploy(dir));
 
   it("is interrupted and alerted once on restart, never deployed twice, bugs still pending_prod", async () => {
+    const { pg, telegram } = drill;
     await seedSystem(pg.db);
     await seedOncall(pg.db);
     const seeded = [await pendingProd(pg.db, "Invoice total off by one"), await pendingProd(pg.db, "Slow search")];

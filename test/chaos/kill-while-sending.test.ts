@@ -1,23 +1,18 @@
 // Drill 3: kill -9 twice while the dispatcher works through a long outbox (real clock, real
 // limits, a slow Bot API). After each restart the dead process's claimed rows are released at
 // once; in the end every message is delivered, in order per chat, with at most one duplicate per crash.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { enqueue, htmlMessage } from "../../src/app/outbox.js";
 import { seedSystem } from "../support/fixtures.js";
 import {
-  type ChaosDb,
   deliveries,
   expectNothingLost,
-  type FakeTelegramServer,
-  fakeTelegramServer,
-  killAll,
   logLines,
-  removeTempDirs,
   startBot,
   tempDir,
-  throwawayDatabase,
   unsentCount,
   until,
+  useDrill,
   writePipeline,
 } from "./support.js";
 
@@ -25,19 +20,10 @@ const CHATS = 30;
 const PER_CHAT = 5;
 
 describe("drill 3: kill -9 while the outbox is sending", () => {
-  let pg: ChaosDb;
-  let telegram: FakeTelegramServer;
-  beforeAll(async () => {
-    [pg, telegram] = await Promise.all([throwawayDatabase(), fakeTelegramServer()]);
-  });
-  afterEach(killAll);
-  afterAll(async () => {
-    removeTempDirs();
-    await telegram?.close();
-    await pg?.close();
-  });
+  const drill = useDrill();
 
   it("delivers every message, in order per chat, at most one duplicate per crash", async () => {
+    const { pg, telegram } = drill;
     await seedSystem(pg.db);
     const drafts = Array.from({ length: CHATS * PER_CHAT }, (_, i) =>
       htmlMessage(100_000 + (i % CHATS), `訊息 ${Math.floor(i / CHATS) + 1}/${PER_CHAT} 給聊天室 ${i % CHATS}`),

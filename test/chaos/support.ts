@@ -8,7 +8,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { asc, eq, isNull } from "drizzle-orm";
 import postgres from "postgres";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { bugEvents, bugs, deployments, outbox } from "../../drizzle/schema.js";
 import { type Db, openDatabase } from "../../src/adapters/db/database.js";
 import { applyEvent, type BugRow, reportBug } from "../../src/app/bugs.js";
@@ -339,4 +339,22 @@ export async function expectNothingLost(db: Db): Promise<void> {
   ).toEqual([]);
   const running = await db.select().from(deployments).where(eq(deployments.status, "running"));
   expect(running, "deployments left running").toEqual([]);
+}
+
+/**
+ * A drill's throwaway database and fake Bot API for the enclosing describe block; bot processes
+ * are killed after each test and everything is removed after the block. Use inside tests only.
+ */
+export function useDrill(): { pg: ChaosDb; telegram: FakeTelegramServer } {
+  const drill = {} as { pg: ChaosDb; telegram: FakeTelegramServer };
+  beforeAll(async () => {
+    [drill.pg, drill.telegram] = await Promise.all([throwawayDatabase(), fakeTelegramServer()]);
+  });
+  afterEach(killAll);
+  afterAll(async () => {
+    removeTempDirs();
+    await drill.telegram?.close();
+    await drill.pg?.close();
+  });
+  return drill;
 }

@@ -4,50 +4,36 @@
 // the same simulated instant: each window runs exactly once, each deploy happens once, and every
 // notification reaches the group once.
 import type { Update } from "grammy/types";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bugs, windowRuns } from "../../drizzle/schema.js";
 import { visibleText } from "../../src/sandbox/fake-bot-api.js";
 import { reportOne, seedSystem } from "../support/fixtures.js";
 import { callbackUpdate, messageUpdate } from "../support/telegram.js";
 import {
   ALICE,
-  type ChaosDb,
   deliveries,
   deployCalls,
   expectNothingLost,
-  type FakeTelegramServer,
-  fakeTelegramServer,
   GROUP,
-  killAll,
   logLines,
-  removeTempDirs,
   seedOncall,
   startBot,
   taipei,
   tempDir,
-  throwawayDatabase,
   unsentCount,
   until,
+  useDrill,
   writePipeline,
 } from "./support.js";
 
 const SECRET = "chaos-drill-secret";
 
 describe("drill 5: two replicas on one database for an evening", () => {
-  let pg: ChaosDb;
-  let telegram: FakeTelegramServer;
+  const drill = useDrill();
   const dir = tempDir("replicas");
-  beforeAll(async () => {
-    [pg, telegram] = await Promise.all([throwawayDatabase(), fakeTelegramServer()]);
-  });
-  afterEach(killAll);
-  afterAll(async () => {
-    removeTempDirs();
-    await telegram?.close();
-    await pg?.close();
-  });
 
   it("runs T1 and T2 once each, deploys once, notifies once", async () => {
+    const { pg, telegram } = drill;
     await seedSystem(pg.db);
     await seedOncall(pg.db);
     const typo = await reportOne(pg.db, { title: "Typo on the receipt" });
