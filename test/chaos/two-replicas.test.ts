@@ -105,9 +105,13 @@ describe("drill 5: two replicas on one database for an evening", () => {
     await until(
       async () => {
         const runs = await pg.db.select().from(windowRuns);
-        return runs.length === 2 && runs.every((w) => w.status !== "running") && (await unsentCount(pg.db)) === 0;
+        // The post-deploy watch stands down after its window is recorded done: wait for PROD's summary.
+        const watched = telegram.groupTexts().some((t) => /PROD .*監控 \d+ 分鐘結束/.test(t));
+        return (
+          runs.length === 2 && runs.every((w) => w.status !== "running") && watched && (await unsentCount(pg.db)) === 0
+        );
       },
-      "T2 to finish and the outbox to drain",
+      "T2 and its watch to finish and the outbox to drain",
       30_000,
     );
     const runs = await pg.db.select().from(windowRuns).orderBy(windowRuns.id);
