@@ -25,7 +25,7 @@ const POLL_MS = 500; // OUTBOX_POLL_MS default
 export async function outboxRun(backend: Backend, total = 1000): Promise<OutboxRun> {
   await backend.reset();
   const drafts = Array.from({ length: total }, (_, i) => messages(7000 + (i % CHATS), `訊息 ${i} · message ${i}`)[0]!);
-  for (let i = 0; i < drafts.length; i += 500) await enqueue(backend.db, drafts.slice(i, i + 500));
+  for (let i = 0; i < drafts.length; i += 500) await enqueue(backend.db, drafts.slice(i, i + 500), new Date());
 
   const api = createFakeBotApi({ limits: true });
   const dispatcher = createDispatcher({

@@ -96,7 +96,7 @@ export async function applyEventIn(q: Queryable, input: ApplyInput): Promise<App
     .returning();
   if (!bug) return { kind: "already_handled", bug: d.before };
   await q.insert(bugEvents).values(eventRow(bug, d.before, input, d.note));
-  if (input.notify) await enqueue(q, input.notify(bug, d.before));
+  if (input.notify) await enqueue(q, input.notify(bug, d.before), input.now);
   return { kind: "applied", bug, before: d.before };
 }
 
@@ -238,7 +238,7 @@ export function reportBug(
       note: null,
       at: now,
     });
-    if (notify) await enqueue(tx, notify(bug));
+    if (notify) await enqueue(tx, notify(bug), now);
     return bug;
   });
 }

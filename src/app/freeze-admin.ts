@@ -91,7 +91,7 @@ export async function addFreeze(
       actor.name,
       blocksLine(system, until, now),
     );
-    await enqueue(tx, [htmlMessage(system.groupChatId, text)]);
+    await enqueue(tx, [htmlMessage(system.groupChatId, text)], now);
     return inserted;
   });
   return { ok: true, rows };
@@ -129,6 +129,7 @@ export async function liftFreezes(
     await enqueue(
       tx,
       rows.map((r) => htmlMessage(system.groupChatId, T.lifted(scopeText(system, r), r.id, actor.name))),
+      now,
     );
     return rows;
   });
@@ -151,7 +152,7 @@ export async function autoLiftFreezes(deps: IncidentDeps): Promise<FreezeRow[]> 
         .filter((s) => r.systemId === null || s.id === r.systemId)
         .map((s) => htmlMessage(s.groupChatId, T.autoLifted(scopeText(s, r), r.id))),
     );
-    await enqueue(tx, drafts);
+    await enqueue(tx, drafts, now);
     return rows;
   });
 }

@@ -108,12 +108,16 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
         text: T.approveButton,
         callback_data: encodeCallback({ action: CALLBACK_ACTIONS.hotfixApprove, id: request.id, version: 0 }),
       };
-      await enqueue(tx, [
-        htmlMessage(system.groupChatId, text, {
-          replyMarkup: { inline_keyboard: [[button]] },
-          dedupeKey: approvalKey(request.id),
-        }),
-      ]);
+      await enqueue(
+        tx,
+        [
+          htmlMessage(system.groupChatId, text, {
+            replyMarkup: { inline_keyboard: [[button]] },
+            dedupeKey: approvalKey(request.id),
+          }),
+        ],
+        now,
+      );
     }
     return { kind: "created" as const, request, freeze };
   });
@@ -181,12 +185,16 @@ export async function expireHotfixRequests(deps: IncidentDeps): Promise<HotfixRe
         note: `request #${request.id} by ${request.requestedByName} expired without a second admin`,
         at: now,
       });
-      await enqueue(tx, [
-        ...(await editApproval(tx, system, request.id, T.expiredLine)),
-        htmlMessage(system.groupChatId, T.expiredGroup(request.id, bug.id), {
-          dedupeKey: `hotfix-expired:${request.id}`,
-        }),
-      ]);
+      await enqueue(
+        tx,
+        [
+          ...(await editApproval(tx, system, request.id, T.expiredLine)),
+          htmlMessage(system.groupChatId, T.expiredGroup(request.id, bug.id), {
+            dedupeKey: `hotfix-expired:${request.id}`,
+          }),
+        ],
+        now,
+      );
     }
     return expired;
   });
@@ -214,7 +222,7 @@ async function executeHotfix(
         deployment.status,
         deployment.output.slice(-1500),
       );
-      await enqueue(tx, messages(system.groupChatId, text));
+      await enqueue(tx, messages(system.groupChatId, text), now);
       return;
     }
     const applied = await applyEventIn(tx, {
@@ -263,6 +271,7 @@ async function executeHotfix(
       await enqueue(
         tx,
         await editApproval(tx, system, request.id, T.approvedLine(approver.name, formatDateTime(now, system.timezone))),
+        now,
       );
     moved = { ...applied.bug, uatAhead };
   };

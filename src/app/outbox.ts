@@ -46,7 +46,11 @@ async function withoutNoopEdits(q: Queryable, drafts: readonly OutboxDraft[]): P
   return kept;
 }
 
-export async function enqueue(q: Queryable, all: readonly OutboxDraft[]): Promise<number[]> {
+/**
+ * Writes drafts to the outbox. `now` is the injected clock's time: rows are stamped with it (not
+ * the database's `now()`), so the dispatcher, which claims by the same clock, sees one timeline.
+ */
+export async function enqueue(q: Queryable, all: readonly OutboxDraft[], now: Date): Promise<number[]> {
   const drafts = await withoutNoopEdits(q, all);
   if (drafts.length === 0) return [];
   const rows = await q
@@ -58,7 +62,8 @@ export async function enqueue(q: Queryable, all: readonly OutboxDraft[]): Promis
         payload: d.payload,
         dedupeKey: d.dedupeKey ?? null,
         editsOutboxId: d.editsOutboxId ?? null,
-        ...(d.notBefore ? { nextAttemptAt: d.notBefore } : {}),
+        createdAt: now,
+        nextAttemptAt: d.notBefore ?? now,
       })),
     )
     .onConflictDoNothing({ target: outbox.dedupeKey })

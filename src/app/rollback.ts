@@ -208,7 +208,7 @@ export async function executeRollback(
         deployment.output.slice(-1500),
         oncall,
       );
-      await enqueue(tx, messages(system.groupChatId, text));
+      await enqueue(tx, messages(system.groupChatId, text), deps.clock());
       return;
     }
     const now = deps.clock();
@@ -234,6 +234,7 @@ export async function executeRollback(
     await enqueue(
       tx,
       messages(system.groupChatId, text, buttons.length ? { replyMarkup: { inline_keyboard: buttons } } : {}),
+      now,
     );
   };
   let deployment: DeploymentRow;
@@ -263,7 +264,7 @@ export async function executeRollback(
   const text = stable
     ? T.stable(plan.env, plan.targetVersion)
     : T.unstable(plan.env, plan.targetVersion, check.failures, oncall);
-  await enqueue(deps.db, messages(system.groupChatId, text));
+  await enqueue(deps.db, messages(system.groupChatId, text), deps.clock());
   return { kind: "rolled_back", deployment, stable, bugs: reverted };
 }
 

@@ -39,7 +39,7 @@ export async function runWatch(
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
 
   const send = (text: string, extra: Parameters<typeof htmlMessage>[2] = {}) =>
-    enqueue(deps.db, [htmlMessage(system.groupChatId, text, extra)]);
+    enqueue(deps.db, [htmlMessage(system.groupChatId, text, extra)], deps.clock());
   if (!system.environments[env].health && !watch.smoke && !watch.prometheus) {
     await send(W.nothing(env, version));
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
@@ -68,7 +68,7 @@ export async function runWatch(
       : result.warnings.length
         ? `⚠️ ${result.warnings.map((w) => w.text).join("、")}`
         : W.allOk;
-    await enqueue(deps.db, [edit(W.progress(env, version, elapsed, watch.minutes, status))]);
+    await enqueue(deps.db, [edit(W.progress(env, version, elapsed, watch.minutes, status))], deps.clock());
     if (fresh.length && !result.failures.length)
       await send(
         W.breach(
@@ -119,7 +119,11 @@ async function onFailure(
     },
   };
   const alert = async (line: string, withButton: boolean) => {
-    await enqueue(deps.db, [htmlMessage(system.groupChatId, `${failed}\n${line}`, withButton ? rollbackButton : {})]);
+    await enqueue(
+      deps.db,
+      [htmlMessage(system.groupChatId, `${failed}\n${line}`, withButton ? rollbackButton : {})],
+      deps.clock(),
+    );
   };
   // A rollback's own watch never rolls back again (that would redeploy the bad release).
   if (deployment.kind === "rollback") {

@@ -153,7 +153,7 @@ async function recordMissed(deps: WindowDeps, system: SystemConfig, w: DueWindow
       graceMinutes: system.windows.graceMinutes,
       reason,
     });
-    await enqueue(tx, messages(system.groupChatId, text, { dedupeKey: `missed:${row.id}` }));
+    await enqueue(tx, messages(system.groupChatId, text, { dedupeKey: `missed:${row.id}` }), deps.clock());
   });
   deps.logger.warn({ system: system.id, slot: w.slot, at: w.at }, "window missed");
 }
@@ -189,7 +189,7 @@ export async function sendApprovalReminder(deps: WindowDeps, system: SystemConfi
     t2: formatWindowTime(t2, now, tz),
     after: formatWindowTime(after, now, tz),
   });
-  await enqueue(deps.db, messages(system.groupChatId, text, { dedupeKey: `reminder:${system.id}:${today}` }));
+  await enqueue(deps.db, messages(system.groupChatId, text, { dedupeKey: `reminder:${system.id}:${today}` }), now);
 }
 
 // ---------- one window ----------
@@ -304,7 +304,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   const bugs = candidates.filter((b) => !freezeFor(freeze, b.module));
   if (frozen.length) {
     const reasons = [...new Set(frozen.map((b) => `${b.module}:${freezeFor(freeze, b.module)!.reason}`))];
-    await enqueue(deps.db, messages(ctx.chatId, frozenBugsSkipped({ slot, bugs: frozen, reasons })));
+    await enqueue(deps.db, messages(ctx.chatId, frozenBugsSkipped({ slot, bugs: frozen, reasons })), deps.clock());
   }
   if (bugs.length === 0)
     return { status: "done", summary: frozen.length ? "僅有封版模組的 bug,已略過" : "無待處理 bug" };
@@ -341,7 +341,7 @@ async function waitForEarlierWindow(ctx: WindowContext): Promise<boolean> {
     if (!told) {
       told = true;
       const text = waitingForWindow({ slot: ctx.slot, waitingFor: other.slot });
-      await enqueue(deps.db, messages(ctx.chatId, text, { dedupeKey: `wait:${run.id}` }));
+      await enqueue(deps.db, messages(ctx.chatId, text, { dedupeKey: `wait:${run.id}` }), deps.clock());
       ctx.log.info({ waitingFor: other.id }, "waiting for an earlier window");
     }
     if (deps.clock().getTime() - started > MAX_WAIT_MS) return false;
@@ -356,7 +356,7 @@ async function skip(ctx: WindowContext, reason: string, detail: string[] = []): 
     reason,
     detail,
   });
-  await enqueue(ctx.deps.db, messages(ctx.chatId, text, { dedupeKey: `skipped:${ctx.run.id}` }));
+  await enqueue(ctx.deps.db, messages(ctx.chatId, text, { dedupeKey: `skipped:${ctx.run.id}` }), ctx.deps.clock());
   return { status: "skipped", summary: [reason, ...detail].join("\n") };
 }
 
@@ -387,7 +387,7 @@ async function phaseT1(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
           t2: formatDateTime(t2, tz),
           tonight: localParts(t2, tz).date === localParts(now, tz).date,
         });
-        await enqueue(tx, messages(ctx.chatId, text));
+        await enqueue(tx, messages(ctx.chatId, text), now);
       }
       return applied;
     });
@@ -559,13 +559,14 @@ async function deployRelease(
     actorName: `system:${ctx.slot.toUpperCase()}`,
     onProgress: async (n, total, service) => {
       step = { n, total, service };
-      if (progressId === undefined) [progressId] = await enqueue(deps.db, messages(chatId, progress("running")));
-      else await enqueue(deps.db, [editMessage(chatId, progressId, progress("running"))]);
+      if (progressId === undefined)
+        [progressId] = await enqueue(deps.db, messages(chatId, progress("running")), deps.clock());
+      else await enqueue(deps.db, [editMessage(chatId, progressId, progress("running"))], deps.clock());
     },
     onOutcome: async (tx, d) => {
       const ok = d.status === "succeeded";
       if (progressId !== undefined)
-        await enqueue(tx, [editMessage(chatId, progressId, progress(ok ? "succeeded" : "failed"))]);
+        await enqueue(tx, [editMessage(chatId, progressId, progress(ok ? "succeeded" : "failed"))], deps.clock());
       if (!ok) {
         const text = deployFailed({
           env: spec.env,
@@ -575,11 +576,11 @@ async function deployRelease(
           step: step.service,
           output: d.output,
         });
-        await enqueue(tx, messages(chatId, text, { dedupeKey: `deploy-failed:${d.id}` }));
+        await enqueue(tx, messages(chatId, text, { dedupeKey: `deploy-failed:${d.id}` }), deps.clock());
         return;
       }
       applied = await applyAll(tx, ctx, spec.bugs, spec.event(d.id));
-      await enqueue(tx, spec.notify(applied, d));
+      await enqueue(tx, spec.notify(applied, d), deps.clock());
     },
   });
 

@@ -60,10 +60,10 @@ describe.each(postgresBackends())("recovery among replicas on $name", (backend) 
         send: () => new Promise(() => {}),
       });
     // each claims its row and hangs in send (the row stays leased for 60 s)
-    await enqueue(t.db, messages(1, "to chat 1"));
+    await enqueue(t.db, messages(1, "to chat 1"), new Date());
     void claimer(dead.instanceId).step();
     await until(async () => (await t.db.select().from(outbox).orderBy(outbox.id))[0]?.claimedBy === dead.instanceId);
-    await enqueue(t.db, messages(2, "to chat 2"));
+    await enqueue(t.db, messages(2, "to chat 2"), new Date());
     void claimer(live.instanceId).step();
     await until(async () => (await t.db.select().from(outbox).orderBy(outbox.id))[1]?.claimedBy === live.instanceId);
 

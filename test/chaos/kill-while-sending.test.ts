@@ -28,7 +28,7 @@ describe("drill 3: kill -9 while the outbox is sending", () => {
     const drafts = Array.from({ length: CHATS * PER_CHAT }, (_, i) =>
       htmlMessage(100_000 + (i % CHATS), `訊息 ${Math.floor(i / CHATS) + 1}/${PER_CHAT} 給聊天室 ${i % CHATS}`),
     );
-    await enqueue(pg.db, drafts);
+    await enqueue(pg.db, drafts, new Date());
     telegram.latency(15);
     const options = { databaseUrl: pg.url, telegram, pipeline: writePipeline(tempDir("sending")) };
     const sent = () => telegram.of("sendMessage").length;

@@ -14,8 +14,8 @@ import { quietLogger } from "../windows/support.js";
 
 const PRIVATE = 1001;
 
-function setup(db: TestDatabase["db"]) {
-  const clock = fakeClock("2026-11-24T12:00:00Z");
+function setup(db: TestDatabase["db"], start: Date | string = "2099-11-24T12:00:00Z") {
+  const clock = fakeClock(start);
   const api = fakeTelegram({ now: () => clock().getTime() });
   const sent: { at: number; chatId: number; text: string; method: string; ok: boolean }[] = [];
   const raw = botApiSender(new Api(TEST_TOKEN, { fetch: api.fetch }));
@@ -48,9 +48,9 @@ describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
   beforeEach(() => t.reset());
 
   it("rides out 429 retry_after 3 and 502s: every message once, in order per chat", async () => {
-    const { api, sent, dispatcher } = setup(t.db);
+    const { api, clock, sent, dispatcher } = setup(t.db);
     for (let i = 1; i <= 5; i++) {
-      await enqueue(t.db, [...messages(GROUP, `group ${i}`), ...messages(PRIVATE, `private ${i}`)]);
+      await enqueue(t.db, [...messages(GROUP, `group ${i}`), ...messages(PRIVATE, `private ${i}`)], clock());
     }
     api.failNext("sendMessage", {
       error_code: 429,
@@ -73,8 +73,8 @@ describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
   });
 
   it("keeps 100 messages to one group under 20 per minute and 1 per second", async () => {
-    const { sent, dispatcher } = setup(t.db);
-    for (let i = 0; i < 100; i++) await enqueue(t.db, messages(GROUP, `message ${i}`));
+    const { clock, sent, dispatcher } = setup(t.db);
+    for (let i = 0; i < 100; i++) await enqueue(t.db, messages(GROUP, `message ${i}`), clock());
     await dispatcher.runUntilIdle();
     const times = sent.filter((s) => s.ok).map((s) => s.at);
     expect(sent.filter((s) => s.ok).map((s) => s.text)).toEqual(Array.from({ length: 100 }, (_, i) => `message ${i}`));
@@ -85,14 +85,15 @@ describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
   });
 
   it("edits the message another row sent; an edit that changes nothing is never sent", async () => {
-    const { api, dispatcher } = setup(t.db);
-    const [progress] = await enqueue(t.db, messages(GROUP, "⏳ 部署中 1/2"));
-    await enqueue(t.db, [
-      editMessage(GROUP, progress!, "⏳ 部署中 2/2"),
-      editMessage(GROUP, progress!, "⏳ 部署中 2/2"),
-    ]);
-    await enqueue(t.db, [editMessage(GROUP, progress!, "⏳ 部署中 2/2")]);
-    await enqueue(t.db, [editMessage(GROUP, progress!, "✅ 完成")]);
+    const { api, clock, dispatcher } = setup(t.db);
+    const [progress] = await enqueue(t.db, messages(GROUP, "⏳ 部署中 1/2"), clock());
+    await enqueue(
+      t.db,
+      [editMessage(GROUP, progress!, "⏳ 部署中 2/2"), editMessage(GROUP, progress!, "⏳ 部署中 2/2")],
+      clock(),
+    );
+    await enqueue(t.db, [editMessage(GROUP, progress!, "⏳ 部署中 2/2")], clock());
+    await enqueue(t.db, [editMessage(GROUP, progress!, "✅ 完成")], clock());
     await dispatcher.runUntilIdle();
     const first = api.sentTo(GROUP)[0]!.result.message_id;
     const edits = api.of("editMessageText", true);
@@ -105,11 +106,36 @@ describe.each(testBackends())("outbox dispatcher on $name", (backend) => {
 
   it("sends a row with a notBefore only when the clock reaches it", async () => {
     const { api, clock, dispatcher } = setup(t.db);
-    await enqueue(t.db, [{ ...messages(GROUP, "later")[0]!, notBefore: new Date(clock().getTime() + 60_000) }]);
+    await enqueue(
+      t.db,
+      [{ ...messages(GROUP, "later")[0]!, notBefore: new Date(clock().getTime() + 60_000) }],
+      clock(),
+    );
     expect(await dispatcher.step()).toBe(0);
     clock.advance(60_000);
     expect(await dispatcher.step()).toBe(1);
     expect(api.sentTo(GROUP)).toHaveLength(1);
+  });
+
+  // One clock for the outbox: a dispatcher whose clock is far from the database's own now() still
+  // sends due rows at once and holds rows whose notBefore it has not reached.
+  it.each([
+    ["a year in the past", -365],
+    ["a year in the future", 365],
+  ])("runs on a clock %s of the database's", async (_label, days) => {
+    const { api, clock, dispatcher } = setup(t.db, new Date(Date.now() + days * 86_400_000));
+    await enqueue(t.db, messages(GROUP, "now"), clock());
+    await enqueue(
+      t.db,
+      [{ ...messages(GROUP, "in a minute")[0]!, notBefore: new Date(clock().getTime() + 60_000) }],
+      clock(),
+    );
+    expect(await dispatcher.step()).toBe(1);
+    clock.advance(2_000);
+    expect(await dispatcher.step()).toBe(0);
+    clock.advance(60_000);
+    expect(await dispatcher.step()).toBe(1);
+    expect(api.sentTo(GROUP).map((m) => m.payload.text)).toEqual(["now", "in a minute"]);
   });
 });
 
@@ -122,7 +148,8 @@ describe.each(postgresBackends())("two dispatchers on one $name database", (back
       const a = setup(t.db);
       const b = setup(other.db);
       b.api.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" });
-      for (let i = 0; i < 10; i++) await enqueue(t.db, [...messages(GROUP, `g${i}`), ...messages(-100999, `o${i}`)]);
+      for (let i = 0; i < 10; i++)
+        await enqueue(t.db, [...messages(GROUP, `g${i}`), ...messages(-100999, `o${i}`)], a.clock());
       await Promise.all([a.dispatcher.runUntilIdle(), b.dispatcher.runUntilIdle()]);
       const delivered = [...a.sent, ...b.sent].filter((s) => s.ok).map((s) => s.text);
       expect(delivered.sort()).toEqual([...Array.from({ length: 10 }, (_, i) => [`g${i}`, `o${i}`]).flat()].sort());

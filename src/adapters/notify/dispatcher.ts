@@ -82,12 +82,8 @@ export function createDispatcher(deps: DispatcherDeps) {
         .where(
           and(
             isNull(outbox.sentAt),
-            // never tried and no notBefore (next_attempt_at = created_at, both the database's now()):
-            // due at once, whatever the injected clock says
-            or(
-              lte(outbox.nextAttemptAt, now),
-              and(eq(outbox.attempts, 0), lte(outbox.nextAttemptAt, outbox.createdAt)),
-            ),
+            // one clock: rows are written with the injected clock's time (enqueue) and claimed by it
+            lte(outbox.nextAttemptAt, now),
             // in order per chat: only the oldest unsent row of a chat
             notExists(
               tx
