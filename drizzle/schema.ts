@@ -222,6 +222,10 @@ export const outbox = pgTable(
     /** Another outbox row whose sent message this one edits. */
     editsOutboxId: bigint("edits_outbox_id", { mode: "number" }),
     attempts: integer("attempts").notNull().default(0),
+    /** Attempts Telegram refused as bad requests (400): a row gives up after a few; 429s and 5xx do not count. */
+    badRequests: integer("bad_requests").notNull().default(0),
+    /** Higher goes first within its chat (1 = urgent: rollback failures, interrupted deploys, failed watches). */
+    priority: integer("priority").notNull().default(0),
     nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
     /** The process that last claimed it (liveness id): a dead claimer's lease is released on recovery. */
     claimedBy: text("claimed_by"),
@@ -236,6 +240,17 @@ export const outbox = pgTable(
     index("outbox_edits_idx").on(t.editsOutboxId),
   ],
 );
+
+/**
+ * A group upgraded to a supergroup gets a new chat id (Telegram answers 400 with migrate_to_chat_id).
+ * Group chat ids come from the configuration, so the new id is kept here and applied to every
+ * message enqueued for the old one until the operator updates the configuration.
+ */
+export const chatMigrations = pgTable("chat_migrations", {
+  oldChatId: bigint("old_chat_id", { mode: "number" }).primaryKey(),
+  newChatId: bigint("new_chat_id", { mode: "number" }).notNull(),
+  migratedAt: ts("migrated_at").notNull(),
+});
 
 /** Key/value storage (conversation state, misc). */
 export const kv = pgTable("kv", {

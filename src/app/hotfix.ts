@@ -114,6 +114,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
           htmlMessage(system.groupChatId, text, {
             replyMarkup: { inline_keyboard: [[button]] },
             dedupeKey: approvalKey(request.id),
+            urgent: true,
           }),
         ],
         now,
@@ -222,7 +223,7 @@ async function executeHotfix(
         deployment.status,
         deployment.output.slice(-1500),
       );
-      await enqueue(tx, messages(system.groupChatId, text), now);
+      await enqueue(tx, messages(system.groupChatId, text, { urgent: true }), now);
       return;
     }
     const applied = await applyEventIn(tx, {

@@ -12,13 +12,14 @@ export interface InlineKeyboard {
 export function messages(
   chatId: number,
   text: string,
-  extra: { replyMarkup?: InlineKeyboard; dedupeKey?: string } = {},
+  extra: { replyMarkup?: InlineKeyboard; dedupeKey?: string; urgent?: boolean } = {},
 ): OutboxDraft[] {
   const parts = splitMessage(text);
   return parts.map((part, i) =>
     htmlMessage(chatId, part, {
       ...(i === parts.length - 1 && extra.replyMarkup ? { replyMarkup: extra.replyMarkup } : {}),
       ...(extra.dedupeKey ? { dedupeKey: parts.length > 1 ? `${extra.dedupeKey}:${i}` : extra.dedupeKey } : {}),
+      ...(extra.urgent ? { urgent: true } : {}),
     }),
   );
 }

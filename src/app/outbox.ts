@@ -1,6 +1,7 @@
-import { desc, eq, or } from "drizzle-orm";
-import { outbox } from "../../drizzle/schema.js";
+import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { chatMigrations, outbox } from "../../drizzle/schema.js";
 import type { Queryable } from "../adapters/db/database.js";
+import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength } from "../core/html.js";
 
 /** A message to deliver, written in the same transaction as the change it reports. */
 export interface OutboxDraft {
@@ -14,7 +15,15 @@ export interface OutboxDraft {
   editsOutboxId?: number;
   /** Earliest send time (reminders). */
   notBefore?: Date;
+  /**
+   * Sent before the chat's routine rows (rollback failures, interrupted deployments, failed
+   * watches, escalations); rows of the same priority keep their order, and an edit never goes
+   * before the message it edits.
+   */
+  urgent?: boolean;
 }
+
+export const PRIORITY = { routine: 0, urgent: 1 } as const;
 
 const sameContent = (a: Record<string, unknown>, b: Record<string, unknown>, method: string): boolean =>
   (method === "editMessageReplyMarkup" || a.text === b.text) &&
@@ -49,19 +58,26 @@ async function withoutNoopEdits(q: Queryable, drafts: readonly OutboxDraft[]): P
 /**
  * Writes drafts to the outbox. `now` is the injected clock's time: rows are stamped with it (not
  * the database's `now()`), so the dispatcher, which claims by the same clock, sees one timeline.
+ * Every row fits Telegram: a message over the limit is split (buttons under its last part), an
+ * edit over it is shortened. A group that became a supergroup gets its new chat id.
  */
 export async function enqueue(q: Queryable, all: readonly OutboxDraft[], now: Date): Promise<number[]> {
-  const drafts = await withoutNoopEdits(q, all);
+  const drafts = await withPriorities(q, await withoutNoopEdits(q, all.flatMap(withinLimit)));
   if (drafts.length === 0) return [];
+  const chats = await currentChatIds(
+    q,
+    drafts.map((d) => d.chatId),
+  );
   const rows = await q
     .insert(outbox)
     .values(
       drafts.map((d) => ({
-        chatId: d.chatId,
+        chatId: chats.get(d.chatId) ?? d.chatId,
         method: d.method ?? "sendMessage",
         payload: d.payload,
         dedupeKey: d.dedupeKey ?? null,
         editsOutboxId: d.editsOutboxId ?? null,
+        priority: d.urgent ? PRIORITY.urgent : PRIORITY.routine,
         createdAt: now,
         nextAttemptAt: d.notBefore ?? now,
       })),
@@ -71,11 +87,121 @@ export async function enqueue(q: Queryable, all: readonly OutboxDraft[], now: Da
   return rows.map((r) => r.id);
 }
 
+const ELLIPSIS = "\n…";
+
+/**
+ * A draft whose text Telegram would refuse as too long, made to fit: a new message becomes
+ * several (the buttons under the last part, which keeps the dedupe key so later edits find it),
+ * an edit keeps its first part. Builders split or bound their own text (messages.ts); this is the
+ * net under them.
+ */
+export function withinLimit(d: OutboxDraft): OutboxDraft[] {
+  const text = d.payload.text;
+  if (typeof text !== "string" || visibleLength(text) <= TELEGRAM_TEXT_LIMIT) return [d];
+  if ((d.method ?? "sendMessage") !== "sendMessage") {
+    const [first = ""] = splitMessage(text, TELEGRAM_TEXT_LIMIT - ELLIPSIS.length);
+    return [{ ...d, payload: { ...d.payload, text: `${first}${ELLIPSIS}` } }];
+  }
+  const parts = splitMessage(text);
+  const { reply_markup: markup, ...rest } = d.payload;
+  return parts.map((part, i) => {
+    const last = i === parts.length - 1;
+    const { dedupeKey, ...draft } = d;
+    return {
+      ...draft,
+      payload: { ...rest, text: part, ...(last && markup !== undefined ? { reply_markup: markup } : {}) },
+      ...(dedupeKey ? { dedupeKey: last ? dedupeKey : `${dedupeKey}:${i}` } : {}),
+    };
+  });
+}
+
+/**
+ * An urgent edit goes routine while a routine row of its message (the message itself or an
+ * earlier edit) is still unsent: it may not overtake them.
+ */
+async function withPriorities(q: Queryable, drafts: OutboxDraft[]): Promise<OutboxDraft[]> {
+  const out: OutboxDraft[] = [];
+  for (const d of drafts) {
+    const target = d.editsOutboxId;
+    if (!d.urgent || target === undefined) {
+      out.push(d);
+      continue;
+    }
+    const routineHere = out.some((k) => k.editsOutboxId === target && !k.urgent);
+    const [routineUnsent] = routineHere
+      ? [true]
+      : await q
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(
+            and(
+              or(eq(outbox.id, target), eq(outbox.editsOutboxId, target)),
+              isNull(outbox.sentAt),
+              lt(outbox.priority, PRIORITY.urgent),
+            ),
+          )
+          .limit(1);
+    out.push(routineUnsent ? { ...d, urgent: false } : d);
+  }
+  return out;
+}
+
+/** Where messages for these chats go now: a migrated group's new id (followed through chains). */
+export async function currentChatIds(q: Queryable, chatIds: readonly number[]): Promise<Map<number, number>> {
+  const map = new Map<number, number>();
+  let ask = [...new Set(chatIds.filter((id) => id < 0))];
+  for (let hop = 0; hop < 5 && ask.length; hop++) {
+    const rows = await q.select().from(chatMigrations).where(inArray(chatMigrations.oldChatId, ask));
+    if (rows.length === 0) break;
+    const moved = new Map(rows.map((r) => [r.oldChatId, r.newChatId]));
+    for (const id of new Set([...chatIds])) {
+      const at = map.get(id) ?? id;
+      const next = moved.get(at);
+      if (next !== undefined) map.set(id, next);
+    }
+    ask = [...new Set(rows.map((r) => r.newChatId))];
+  }
+  return map;
+}
+
+/** The chat id to use for a group now (its supergroup's id once Telegram has migrated it). */
+export async function currentChatId(q: Queryable, chatId: number): Promise<number> {
+  return (await currentChatIds(q, [chatId])).get(chatId) ?? chatId;
+}
+
+/**
+ * Records that `oldChatId` became `newChatId` (Telegram's migrate_to_chat_id, or the
+ * migrate_to_chat_id service message) and moves the old chat's unsent rows to the new one, in
+ * their order. Idempotent. Returns how many rows moved.
+ */
+export async function recordChatMigration(
+  q: Queryable,
+  oldChatId: number,
+  newChatId: number,
+  now: Date,
+): Promise<number> {
+  if (oldChatId === newChatId) return 0;
+  return q.transaction(async (tx) => {
+    await tx
+      .insert(chatMigrations)
+      .values({ oldChatId, newChatId, migratedAt: now })
+      .onConflictDoUpdate({ target: chatMigrations.oldChatId, set: { newChatId, migratedAt: now } });
+    // a chain (a → old → new) points straight at the new id
+    await tx.update(chatMigrations).set({ newChatId }).where(eq(chatMigrations.newChatId, oldChatId));
+    const moved = await tx
+      .update(outbox)
+      .set({ chatId: newChatId })
+      .where(and(eq(outbox.chatId, oldChatId), isNull(outbox.sentAt)))
+      .returning({ id: outbox.id });
+    return moved.length;
+  });
+}
+
 /** An HTML message for the outbox. */
 export const htmlMessage = (
   chatId: number,
   text: string,
-  extra: { replyMarkup?: unknown; dedupeKey?: string; notBefore?: Date } = {},
+  extra: { replyMarkup?: unknown; dedupeKey?: string; notBefore?: Date; urgent?: boolean } = {},
 ): OutboxDraft => ({
   chatId,
   payload: {
@@ -86,4 +212,5 @@ export const htmlMessage = (
   },
   ...(extra.dedupeKey ? { dedupeKey: extra.dedupeKey } : {}),
   ...(extra.notBefore ? { notBefore: extra.notBefore } : {}),
+  ...(extra.urgent ? { urgent: true } : {}),
 });

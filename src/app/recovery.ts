@@ -66,7 +66,7 @@ export async function recoverInterrupted(deps: {
         bugs: bugRows.sort((a, b) => a.id - b.id),
         startedAt: formatDateTime(d.startedAt, system.timezone),
       });
-      await enqueue(tx, messages(system.groupChatId, text, { dedupeKey: `interrupted:${d.id}` }), now);
+      await enqueue(tx, messages(system.groupChatId, text, { dedupeKey: `interrupted:${d.id}`, urgent: true }), now);
     }
     return stuck;
   });

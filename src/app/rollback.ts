@@ -208,7 +208,7 @@ export async function executeRollback(
         deployment.output.slice(-1500),
         oncall,
       );
-      await enqueue(tx, messages(system.groupChatId, text), deps.clock());
+      await enqueue(tx, messages(system.groupChatId, text, { urgent: true }), deps.clock());
       return;
     }
     const now = deps.clock();
@@ -264,7 +264,7 @@ export async function executeRollback(
   const text = stable
     ? T.stable(plan.env, plan.targetVersion)
     : T.unstable(plan.env, plan.targetVersion, check.failures, oncall);
-  await enqueue(deps.db, messages(system.groupChatId, text), deps.clock());
+  await enqueue(deps.db, messages(system.groupChatId, text, { urgent: !stable }), deps.clock());
   return { kind: "rolled_back", deployment, stable, bugs: reverted };
 }
 

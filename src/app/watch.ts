@@ -121,7 +121,7 @@ async function onFailure(
   const alert = async (line: string, withButton: boolean) => {
     await enqueue(
       deps.db,
-      [htmlMessage(system.groupChatId, `${failed}\n${line}`, withButton ? rollbackButton : {})],
+      [htmlMessage(system.groupChatId, `${failed}\n${line}`, { ...(withButton ? rollbackButton : {}), urgent: true })],
       deps.clock(),
     );
   };

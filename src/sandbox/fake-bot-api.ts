@@ -26,10 +26,14 @@ export interface ApiCall {
   /** When it was served (the fake's clock, ms). */
   at: number;
   result?: any;
-  error?: { error_code: number; description: string; parameters?: { retry_after?: number } };
+  error?: ApiFailure;
 }
 
-export type ApiFailure = { error_code: number; description: string; parameters?: { retry_after?: number } };
+export type ApiFailure = {
+  error_code: number;
+  description: string;
+  parameters?: { retry_after?: number; migrate_to_chat_id?: number };
+};
 
 export interface StoredMessage {
   chatId: number;
@@ -102,6 +106,8 @@ export function createFakeBotApi(
   let updateId = 1;
   const accepted: { at: number; chatId: number }[] = [];
   let floodRefusals = 0;
+  /** Groups upgraded to supergroups: old chat id → new chat id. */
+  const migrated = new Map<number, number>();
 
   /** Seconds to wait when this call would go over a limit, else null. Only accepted calls count. */
   const floodWait = (p: Record<string, any>, at: number): number | null => {
@@ -118,6 +124,7 @@ export function createFakeBotApi(
   };
 
   const problemOf = (method: string, p: Record<string, any>): string | null => {
+    if (migrated.has(p.chat_id)) return "group chat was upgraded to a supergroup chat";
     if ("text" in p) {
       if (typeof p.text !== "string" || p.text.trim().length === 0) return "message text is empty";
       if (p.parse_mode === "HTML") {
@@ -208,7 +215,13 @@ export function createFakeBotApi(
     } else {
       const problem = problemOf(method, payload);
       const wait = options.limits && SENDING.has(method) && !problem ? floodWait(payload, call.at) : null;
-      if (problem) call.error = { error_code: 400, description: `Bad Request: ${problem}` };
+      const migrateTo = migrated.get(payload.chat_id);
+      if (problem)
+        call.error = {
+          error_code: 400,
+          description: `Bad Request: ${problem}`,
+          ...(migrateTo !== undefined ? { parameters: { migrate_to_chat_id: migrateTo } } : {}),
+        };
       else if (wait !== null) {
         floodRefusals++;
         call.error = {
@@ -268,6 +281,13 @@ export function createFakeBotApi(
     /** Messages successfully sent to a chat, in order. */
     sentTo: (chatId: number) =>
       calls.filter((c) => c.method === "sendMessage" && !c.error && c.payload.chat_id === chatId),
+    /**
+     * The group becomes a supergroup with a new id: from now on every call to the old id is refused
+     * with 400 "group chat was upgraded to a supergroup chat" and parameters.migrate_to_chat_id.
+     */
+    migrateChat: (oldChatId: number, newChatId: number) => {
+      migrated.set(oldChatId, newChatId);
+    },
     /** Calls refused with 429 for going over Telegram's limits (with `limits`). */
     floodRefusals: () => floodRefusals,
     /** Calls Telegram would have refused as bad requests. */

@@ -146,6 +146,7 @@ export const ALL_TABLES = [
   "deployments",
   "window_runs",
   "outbox",
+  "chat_migrations",
   "freezes",
   "oncall",
   "bugs",
