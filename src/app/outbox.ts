@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import { chatMigrations, outbox } from "../../drizzle/schema.js";
 import type { Queryable } from "../adapters/db/database.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength } from "../core/html.js";
+import { cleanText } from "../core/text.js";
 
 /** A message to deliver, written in the same transaction as the change it reports. */
 export interface OutboxDraft {
@@ -92,12 +93,16 @@ const ELLIPSIS = "\n…";
 /**
  * A draft whose text Telegram would refuse as too long, made to fit: a new message becomes
  * several (the buttons under the last part, which keeps the dedupe key so later edits find it),
- * an edit keeps its first part. Builders split or bound their own text (messages.ts); this is the
- * net under them.
+ * an edit keeps its first part. Its text is cleaned too (a lone surrogate left by a cut would make
+ * Postgres refuse the whole transaction). Builders split or bound their own text (messages.ts);
+ * this is the net under them.
  */
-export function withinLimit(d: OutboxDraft): OutboxDraft[] {
-  const text = d.payload.text;
-  if (typeof text !== "string" || visibleLength(text) <= TELEGRAM_TEXT_LIMIT) return [d];
+export function withinLimit(draft: OutboxDraft): OutboxDraft[] {
+  const raw = draft.payload.text;
+  if (typeof raw !== "string") return [draft];
+  const text = cleanText(raw);
+  const d = text === raw ? draft : { ...draft, payload: { ...draft.payload, text } };
+  if (visibleLength(text) <= TELEGRAM_TEXT_LIMIT) return [d];
   if ((d.method ?? "sendMessage") !== "sendMessage") {
     const [first = ""] = splitMessage(text, TELEGRAM_TEXT_LIMIT - ELLIPSIS.length);
     return [{ ...d, payload: { ...d.payload, text: `${first}${ELLIPSIS}` } }];
