@@ -484,6 +484,191 @@ describe("PIPELINE_CONFIG", () => {
   });
 });
 
+describe("boundaries: credentials in URLs, plain-http webhooks, secrets withheld from commands", () => {
+  const pipeline = (systems: unknown[], env: Record<string, string> = {}) =>
+    fail(
+      { BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "/etc/ns.json", ...env },
+      { readFile: () => JSON.stringify({ systems }) },
+    );
+  const system = (environments: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    id: "crm",
+    name: "CRM",
+    groupChatId: -100,
+    environments: { uat: {}, prod: {}, ...environments },
+    ...extra,
+  });
+
+  it.each([
+    ["UAT_URL", "https://bob:hunter2@uat.example.com", "authorizationEnv"],
+    ["PROD_HEALTH_URL", "https://bob:hunter2@example.com/healthz", "authorizationEnv"],
+    ["PROMETHEUS_URL", "http://admin:hunter2@prometheus:9090", "authorizationEnv"],
+    ["ANALYZER_URL", "https://key:hunter2@api.openai.com/v1", "ANALYZER_API_KEY"],
+    ["TELEGRAM_API_ROOT", "http://u:hunter2@localhost:8081", "drop them"],
+    ["WEBHOOK_URL", "https://u:hunter2@bot.example.com/telegram", "WEBHOOK_SECRET"],
+  ])("%s with credentials is refused with a hint, without echoing the password", (name, value, hint) => {
+    const e = fail({ ...base, WEBHOOK_SECRET: "ok", [name]: value });
+    expect(e.problems).toHaveLength(1);
+    expect(e.problems[0]).toMatch(new RegExp(`^${name}: 網址不可含帳號密碼`));
+    expect(e.problems[0]).toContain("credentials (user:pass@) are not allowed");
+    expect(e.problems[0]).toContain(hint);
+    expect(formatConfigError(e)).not.toContain("hunter2");
+  });
+
+  it("refuses credentials in every PIPELINE_CONFIG url field, never printing them", () => {
+    const e = pipeline(
+      [
+        system(
+          {
+            uat: {
+              url: "https://u:hunter2@uat.example.com",
+              deploy: { webhook: "https://u:hunter2@deploy.example.com/uat", secretEnv: "HOOK" },
+              health: { http: "https://u:hunter2@uat.example.com/healthz" },
+              watch: { prometheus: { url: "http://u:hunter2@prom:9090" } },
+            },
+          },
+          { checklist: { monitoring: { http: "http://u:hunter2@prom:9090/-/ready" } } },
+        ),
+      ],
+      { HOOK: "s" },
+    );
+    expect(e.problems.map((p) => p.slice(0, p.indexOf(": ")))).toEqual([
+      "PIPELINE_CONFIG systems[0].environments.uat.url",
+      "PIPELINE_CONFIG systems[0].environments.uat.deploy.webhook",
+      "PIPELINE_CONFIG systems[0].environments.uat.health.http",
+      "PIPELINE_CONFIG systems[0].environments.uat.watch.prometheus.url",
+      "PIPELINE_CONFIG systems[0].checklist.monitoring.http",
+    ]);
+    expect(e.problems[1]).toContain("authenticated by the HMAC signature of secretEnv");
+    expect(e.problems[2]).toContain("authorizationEnv");
+    expect(formatConfigError(e)).not.toContain("hunter2");
+  });
+
+  it("refuses a plain http:// webhook unless it is loopback or says allowHttp", () => {
+    const hook = (webhook: string, extra: Record<string, unknown> = {}) => ({ webhook, secretEnv: "HOOK", ...extra });
+    const e = pipeline([system({ uat: { deploy: hook("http://deploy.example.com/uat") } })], { HOOK: "s" });
+    expect(e.problems).toEqual([
+      expect.stringMatching(
+        /^PIPELINE_CONFIG systems\[0\]\.environments\.uat\.deploy\.webhook: 不接受 http:\/\/ 的 webhook.* \/ plain http:\/\/ webhooks are refused .*"allowHttp": true/,
+      ),
+    ]);
+    const ok = (deploy: unknown, rollback: unknown) =>
+      load(
+        { BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "/etc/ns.json", HOOK: "s" },
+        { readFile: () => JSON.stringify({ systems: [system({ uat: { deploy, rollback } })] }) },
+      ).systems[0]!.environments.uat;
+    expect(ok(hook("http://127.0.0.1:9000/uat"), hook("http://localhost/rb")).deploy).toMatchObject({
+      type: "webhook",
+      url: "http://127.0.0.1:9000/uat",
+    });
+    expect(
+      ok(hook("http://[::1]:9000/uat"), hook("http://deploy.internal/rb", { allowHttp: true })).rollback,
+    ).toMatchObject({
+      url: "http://deploy.internal/rb",
+    });
+    expect(pipeline([system({ uat: { deploy: { command: ["/bin/true"], allowHttp: true } } })]).problems).toEqual([
+      expect.stringContaining("only webhook targets take allowHttp"),
+    ]);
+  });
+
+  it("reads authorizationEnv into the header value; withholds every …Env name from commands", () => {
+    const config = load(
+      {
+        BOT_TOKEN: TOKEN,
+        PIPELINE_CONFIG: "/etc/ns.json",
+        HOOK: "hook-secret",
+        STATUS_AUTH: "Basic dTpw",
+        PROM_AUTH: "Bearer p",
+      },
+      {
+        readFile: () =>
+          JSON.stringify({
+            systems: [
+              system(
+                {
+                  uat: {
+                    deploy: { command: ["/bin/deploy"] },
+                    watch: { prometheus: { url: "http://prom:9090", authorizationEnv: "PROM_AUTH" } },
+                  },
+                  prod: { deploy: { webhook: "https://deploy.example.com/prod", secretEnv: "HOOK" } },
+                },
+                {
+                  checklist: {
+                    backup: { command: ["/bin/backup"] },
+                    monitoring: { http: "https://s.example.com", authorizationEnv: "STATUS_AUTH" },
+                  },
+                },
+              ),
+            ],
+          }),
+      },
+    );
+    const [crm] = config.systems;
+    const withheldEnv = ["HOOK", "PROM_AUTH", "STATUS_AUTH"];
+    expect(crm!.environments.uat.deploy).toEqual({
+      type: "command",
+      command: ["/bin/deploy"],
+      timeoutSeconds: 900,
+      withheldEnv,
+    });
+    expect(crm!.checklist.backup).toMatchObject({ withheldEnv });
+    expect(crm!.checklist.monitoring).toMatchObject({ authorization: "Basic dTpw" });
+    expect(crm!.environments.uat.watch.prometheus).toEqual({ url: "http://prom:9090", authorization: "Bearer p" });
+    expect(
+      pipeline([system({}, { checklist: { monitoring: { http: "https://s.example.com", authorizationEnv: "NOPE" } } })])
+        .problems,
+    ).toEqual([expect.stringContaining("env NOPE is not set — export it or change authorizationEnv")]);
+  });
+});
+
+describe("every configuration error is bilingual, one line, naming the field", () => {
+  const CJK = /[\u4e00-\u9fff]/;
+  it.each([
+    [
+      "env",
+      fail({
+        BOT_TOKEN: "bad",
+        PORT: "x",
+        TIMEZONE: "Mars/X",
+        T1_TIME: "9pm",
+        DEPLOY_FREEZE: "maybe",
+        ADMIN_IDS: "bob",
+        WEBHOOK_URL: "https://x.example.com",
+        ANALYZER: "openai",
+        NIGHTSHIFT_CLOCK_SPEED: "2",
+        UAT_DEPLOY_COMMAND: "a b",
+        PROMETHEUS_URL: "x",
+        DATABASE_URL: "mysql://x",
+      }),
+    ],
+    ["many-problems.json", fail(fixture("many-problems.json"))],
+    ["unknown-key.json", fail(fixture("unknown-key.json"))],
+    ["duplicates.json", fail(fixture("duplicates.json"))],
+    ["unknown-dependency.json", fail(fixture("unknown-dependency.json"))],
+    [
+      "types",
+      fail(fixture("minimal.json"), {
+        readFile: () =>
+          JSON.stringify({
+            systems: [{ id: "crm", groupChatId: "-100", environments: { uat: [] }, freeze: { lunarNewYear: "yes" } }],
+          }),
+      }),
+    ],
+    ["empty", fail(fixture("minimal.json"), { readFile: () => JSON.stringify({ systems: [] }) })],
+    ["bad JSON", fail(fixture("minimal.json"), { readFile: () => "{" })],
+  ])("%s", (_, e) => {
+    expect(e.problems.length).toBeGreaterThan(0);
+    for (const problem of e.problems) {
+      expect(problem).not.toContain("\n");
+      expect(problem).toMatch(/^[A-Z_0-9]+( [\w.[\]]+)?: /);
+      const text = problem.slice(problem.indexOf(": ") + 2);
+      expect(text, problem).toMatch(CJK);
+      expect(text, problem).toMatch(
+        / \/ .*\b(expected|is|must|unknown|cannot|env|only|list|needs|does|credentials|plain|dependency)\b/,
+      );
+    }
+  });
+});
+
 function fail404(): never {
   throw Object.assign(new Error("ENOENT: no such file or directory, open 'missing.json'"), { code: "ENOENT" });
 }
