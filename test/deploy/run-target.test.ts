@@ -133,6 +133,19 @@ describe("command target: the same process rules as checks", () => {
     expect(alive(pids.read(pidFile))).toBe(false);
   });
 
+  it("keeps only the last 16K characters of a long output, and still reads the version", async () => {
+    const result = await runTarget({
+      target: command(["bash", "-c", "head -c 200000 /dev/zero | tr '\\0' '\u00e9'; echo; echo version=7.7.7"]),
+      env: {},
+      stdin: "",
+      cwd: FIXTURES,
+    });
+    expect(result).toMatchObject({ status: "succeeded", version: "7.7.7" });
+    expect(result.output.startsWith("…(truncated)\n")).toBe(true);
+    expect(Array.from(result.output).length).toBeLessThanOrEqual(16 * 1024 + 14);
+    expect(storable(result.output)).toBe(true);
+  });
+
   it("NUL bytes, invalid UTF-8 and a split emoji in the output become clean text", async () => {
     const result = await runTarget({
       target: command([checkScript("dirty-output.sh"), "4"]),
