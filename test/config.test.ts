@@ -174,7 +174,9 @@ describe("loadConfig from env", () => {
     ]);
     const bad = fail({ BOT_TOKEN: `${secretToken}!`, GROUP_CHAT_ID: "-1" });
     for (const text of [...bad.problems, bad.message, formatConfigError(bad)]) expect(text).not.toContain(secretToken);
-    expect(bad.problems).toEqual([expect.stringMatching(/^BOT_TOKEN: does not look like a Telegram bot token/)]);
+    expect(bad.problems).toEqual([
+      expect.stringMatching(/^BOT_TOKEN: 看起來不是 Telegram 機器人權杖.* \/ does not look like a Telegram bot token/),
+    ]);
   });
 
   it("never prints secret values", () => {
@@ -263,7 +265,11 @@ describe("loadConfig from env", () => {
   });
 
   it("requires GROUP_CHAT_ID only without PIPELINE_CONFIG", () => {
-    expect(fail({ BOT_TOKEN: TOKEN }).problems).toEqual([expect.stringMatching(/^GROUP_CHAT_ID: is required when/)]);
+    expect(fail({ BOT_TOKEN: TOKEN }).problems).toEqual([
+      expect.stringMatching(
+        /^GROUP_CHAT_ID: 必填：未設定 PIPELINE_CONFIG 時 — .* \/ is required when PIPELINE_CONFIG is not set/,
+      ),
+    ]);
     expect(() => load(fixture("minimal.json"))).not.toThrow();
   });
 
@@ -277,12 +283,18 @@ describe("loadConfig from env", () => {
     });
     expect(fail({ ...base, NIGHTSHIFT_CLOCK_START: "2026-11-24 19:55", NIGHTSHIFT_CLOCK_SPEED: "0" }).problems).toEqual(
       [
-        expect.stringMatching(/^NIGHTSHIFT_CLOCK_START: expected an ISO 8601 instant with a time zone/),
-        expect.stringMatching(/^NIGHTSHIFT_CLOCK_SPEED: expected a number from 0.001 to 100000/),
+        expect.stringMatching(
+          /^NIGHTSHIFT_CLOCK_START: 應為含時區的 ISO 8601 時間.* \/ expected an ISO 8601 instant with a time zone/,
+        ),
+        expect.stringMatching(
+          /^NIGHTSHIFT_CLOCK_SPEED: 應為 0.001 到 100000 的數字.* \/ expected a number from 0.001 to 100000/,
+        ),
       ],
     );
     expect(fail({ ...base, NIGHTSHIFT_CLOCK_ANCHOR: "2026-11-22T00:00:00Z" }).problems).toEqual([
-      expect.stringMatching(/^NIGHTSHIFT_CLOCK_ANCHOR: needs NIGHTSHIFT_CLOCK_START/),
+      expect.stringMatching(
+        /^NIGHTSHIFT_CLOCK_ANCHOR: 需要同時設定 NIGHTSHIFT_CLOCK_START.* \/ needs NIGHTSHIFT_CLOCK_START/,
+      ),
     ]);
   });
 });
@@ -389,34 +401,34 @@ describe("PIPELINE_CONFIG", () => {
 
   it("reports an unknown key with its path", () => {
     expect(fail(fixture("unknown-key.json")).problems).toEqual([
-      "PIPELINE_CONFIG systems[0].environments.uat.deplyo: unknown key — allowed keys here: url, deploy, rollback, health, watch",
+      "PIPELINE_CONFIG systems[0].environments.uat.deplyo: 不認得的欄位 — 這裡可用的欄位：url、deploy、rollback、health、watch / unknown key — allowed keys here: url, deploy, rollback, health, watch",
     ]);
   });
 
   it("names the JSON path and the env variable of a missing webhook secret", () => {
     const e = fail({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: example });
     expect(e.problems).toEqual([
-      "PIPELINE_CONFIG systems[0].environments.prod.deploy.secretEnv: env PROD_HOOK_SECRET is not set — export it or change secretEnv",
-      "PIPELINE_CONFIG systems[0].environments.prod.rollback.secretEnv: env PROD_HOOK_SECRET is not set — export it or change secretEnv",
+      "PIPELINE_CONFIG systems[0].environments.prod.deploy.secretEnv: 環境變數 PROD_HOOK_SECRET 未設定 — 請 export 它或修改 secretEnv / env PROD_HOOK_SECRET is not set — export it or change secretEnv",
+      "PIPELINE_CONFIG systems[0].environments.prod.rollback.secretEnv: 環境變數 PROD_HOOK_SECRET 未設定 — 請 export 它或修改 secretEnv / env PROD_HOOK_SECRET is not set — export it or change secretEnv",
     ]);
   });
 
   it("reports a dependency cycle", () => {
     expect(fail(fixture("cycle.json")).problems).toEqual([
-      "PIPELINE_CONFIG systems[0].services: dependency cycle db-migration → frontend → backend → db-migration — remove one of these dependsOn entries",
+      "PIPELINE_CONFIG systems[0].services: 相依關係形成循環 db-migration → frontend → backend → db-migration — 請移除其中一個 dependsOn / dependency cycle db-migration → frontend → backend → db-migration — remove one of these dependsOn entries",
     ]);
   });
 
   it("reports an unknown dependsOn", () => {
     expect(fail(fixture("unknown-dependency.json")).problems).toEqual([
-      'PIPELINE_CONFIG systems[0].services[1].dependsOn[1]: unknown service "api" — known services: backend, frontend',
+      'PIPELINE_CONFIG systems[0].services[1].dependsOn[1]: 沒有名為 "api" 的服務 — 已宣告的服務：backend、frontend / unknown service "api" — known services: backend, frontend',
     ]);
   });
 
   it("reports duplicate system ids and group chats", () => {
     expect(fail(fixture("duplicates.json")).problems).toEqual([
-      'PIPELINE_CONFIG systems[1].id: "crm" is already used by systems[0] — system ids must be unique',
-      "PIPELINE_CONFIG systems[1].groupChatId: -100111 is already used by systems[0] — each system needs its own group chat",
+      'PIPELINE_CONFIG systems[1].id: "crm" 已被 systems[0] 使用 — 系統 id 不可重複 / "crm" is already used by systems[0] — system ids must be unique',
+      "PIPELINE_CONFIG systems[1].groupChatId: -100111 已被 systems[0] 使用 — 每個系統需要自己的群組 / -100111 is already used by systems[0] — each system needs its own group chat",
     ]);
   });
 
@@ -441,17 +453,17 @@ describe("PIPELINE_CONFIG", () => {
       readFile: () => JSON.stringify({ systems: [{ id: "crm", groupChatId: "-100", environments: { uat: [] } }] }),
     });
     expect(e.problems).toEqual([
-      "PIPELINE_CONFIG systems[0].name: is required — expected string",
-      "PIPELINE_CONFIG systems[0].groupChatId: expected a Telegram chat id: a non-zero whole number (groups are negative, e.g. -1001234567890)",
-      "PIPELINE_CONFIG systems[0].environments.uat: expected object, got array",
-      "PIPELINE_CONFIG systems[0].environments.prod: is required — expected object",
+      "PIPELINE_CONFIG systems[0].name: 必填，應為字串 / is required — expected string",
+      "PIPELINE_CONFIG systems[0].groupChatId: 應為 Telegram 聊天室 id：不為 0 的整數（群組為負數，例如 -1001234567890） / expected a Telegram chat id: a non-zero whole number (groups are negative, e.g. -1001234567890)",
+      "PIPELINE_CONFIG systems[0].environments.uat: 應為物件，實際是陣列 / expected object, got array",
+      "PIPELINE_CONFIG systems[0].environments.prod: 必填，應為物件 / is required — expected object",
     ]);
   });
 
   it("reports an unreadable file as one problem", () => {
     const e = fail({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "missing.json" }, { readFile: () => fail404() });
     expect(e.problems).toEqual([
-      "PIPELINE_CONFIG: cannot read /srv/nightshift/missing.json (no such file) — relative paths resolve against the working directory",
+      "PIPELINE_CONFIG: 無法讀取 /srv/nightshift/missing.json（檔案不存在）— 相對路徑以工作目錄為準 / cannot read /srv/nightshift/missing.json (no such file) — relative paths resolve against the working directory",
     ]);
   });
 
@@ -459,12 +471,201 @@ describe("PIPELINE_CONFIG", () => {
     const json = (text: string) =>
       fail({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "/etc/ns.json" }, { readFile: () => text });
     expect(json('{\n  "systems": [\n    { "id": "crm", }\n  ]\n}').problems).toEqual([
-      expect.stringMatching(/^PIPELINE_CONFIG: \/etc\/ns\.json is not valid JSON at line 3, column 20 — /),
+      expect.stringMatching(
+        /^PIPELINE_CONFIG: \/etc\/ns\.json 不是有效的 JSON（第 3 行第 20 欄） \/ \/etc\/ns\.json is not valid JSON at line 3, column 20 — /,
+      ),
     ]);
     const [problem, ...rest] = json('{\n  "systems": [,]\n}').problems;
     expect(rest).toEqual([]);
-    expect(problem).toMatch(/^PIPELINE_CONFIG: \/etc\/ns\.json is not valid JSON — /);
+    expect(problem).toMatch(
+      /^PIPELINE_CONFIG: \/etc\/ns\.json 不是有效的 JSON \/ \/etc\/ns\.json is not valid JSON — /,
+    );
     expect(problem).not.toContain("\n");
+  });
+});
+
+describe("boundaries: credentials in URLs, plain-http webhooks, secrets withheld from commands", () => {
+  const pipeline = (systems: unknown[], env: Record<string, string> = {}) =>
+    fail(
+      { BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "/etc/ns.json", ...env },
+      { readFile: () => JSON.stringify({ systems }) },
+    );
+  const system = (environments: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    id: "crm",
+    name: "CRM",
+    groupChatId: -100,
+    environments: { uat: {}, prod: {}, ...environments },
+    ...extra,
+  });
+
+  it.each([
+    ["UAT_URL", "https://bob:hunter2@uat.example.com", "authorizationEnv"],
+    ["PROD_HEALTH_URL", "https://bob:hunter2@example.com/healthz", "authorizationEnv"],
+    ["PROMETHEUS_URL", "http://admin:hunter2@prometheus:9090", "authorizationEnv"],
+    ["ANALYZER_URL", "https://key:hunter2@api.openai.com/v1", "ANALYZER_API_KEY"],
+    ["TELEGRAM_API_ROOT", "http://u:hunter2@localhost:8081", "drop them"],
+    ["WEBHOOK_URL", "https://u:hunter2@bot.example.com/telegram", "WEBHOOK_SECRET"],
+  ])("%s with credentials is refused with a hint, without echoing the password", (name, value, hint) => {
+    const e = fail({ ...base, WEBHOOK_SECRET: "ok", [name]: value });
+    expect(e.problems).toHaveLength(1);
+    expect(e.problems[0]).toMatch(new RegExp(`^${name}: 網址不可含帳號密碼`));
+    expect(e.problems[0]).toContain("credentials (user:pass@) are not allowed");
+    expect(e.problems[0]).toContain(hint);
+    expect(formatConfigError(e)).not.toContain("hunter2");
+  });
+
+  it("refuses credentials in every PIPELINE_CONFIG url field, never printing them", () => {
+    const e = pipeline(
+      [
+        system(
+          {
+            uat: {
+              url: "https://u:hunter2@uat.example.com",
+              deploy: { webhook: "https://u:hunter2@deploy.example.com/uat", secretEnv: "HOOK" },
+              health: { http: "https://u:hunter2@uat.example.com/healthz" },
+              watch: { prometheus: { url: "http://u:hunter2@prom:9090" } },
+            },
+          },
+          { checklist: { monitoring: { http: "http://u:hunter2@prom:9090/-/ready" } } },
+        ),
+      ],
+      { HOOK: "s" },
+    );
+    expect(e.problems.map((p) => p.slice(0, p.indexOf(": ")))).toEqual([
+      "PIPELINE_CONFIG systems[0].environments.uat.url",
+      "PIPELINE_CONFIG systems[0].environments.uat.deploy.webhook",
+      "PIPELINE_CONFIG systems[0].environments.uat.health.http",
+      "PIPELINE_CONFIG systems[0].environments.uat.watch.prometheus.url",
+      "PIPELINE_CONFIG systems[0].checklist.monitoring.http",
+    ]);
+    expect(e.problems[1]).toContain("authenticated by the HMAC signature of secretEnv");
+    expect(e.problems[2]).toContain("authorizationEnv");
+    expect(formatConfigError(e)).not.toContain("hunter2");
+  });
+
+  it("refuses a plain http:// webhook unless it is loopback or says allowHttp", () => {
+    const hook = (webhook: string, extra: Record<string, unknown> = {}) => ({ webhook, secretEnv: "HOOK", ...extra });
+    const e = pipeline([system({ uat: { deploy: hook("http://deploy.example.com/uat") } })], { HOOK: "s" });
+    expect(e.problems).toEqual([
+      expect.stringMatching(
+        /^PIPELINE_CONFIG systems\[0\]\.environments\.uat\.deploy\.webhook: 不接受 http:\/\/ 的 webhook.* \/ plain http:\/\/ webhooks are refused .*"allowHttp": true/,
+      ),
+    ]);
+    const ok = (deploy: unknown, rollback: unknown) =>
+      load(
+        { BOT_TOKEN: TOKEN, PIPELINE_CONFIG: "/etc/ns.json", HOOK: "s" },
+        { readFile: () => JSON.stringify({ systems: [system({ uat: { deploy, rollback } })] }) },
+      ).systems[0]!.environments.uat;
+    expect(ok(hook("http://127.0.0.1:9000/uat"), hook("http://localhost/rb")).deploy).toMatchObject({
+      type: "webhook",
+      url: "http://127.0.0.1:9000/uat",
+    });
+    expect(
+      ok(hook("http://[::1]:9000/uat"), hook("http://deploy.internal/rb", { allowHttp: true })).rollback,
+    ).toMatchObject({
+      url: "http://deploy.internal/rb",
+    });
+    expect(pipeline([system({ uat: { deploy: { command: ["/bin/true"], allowHttp: true } } })]).problems).toEqual([
+      expect.stringContaining("only webhook targets take allowHttp"),
+    ]);
+  });
+
+  it("reads authorizationEnv into the header value; withholds every …Env name from commands", () => {
+    const config = load(
+      {
+        BOT_TOKEN: TOKEN,
+        PIPELINE_CONFIG: "/etc/ns.json",
+        HOOK: "hook-secret",
+        STATUS_AUTH: "Basic dTpw",
+        PROM_AUTH: "Bearer p",
+      },
+      {
+        readFile: () =>
+          JSON.stringify({
+            systems: [
+              system(
+                {
+                  uat: {
+                    deploy: { command: ["/bin/deploy"] },
+                    watch: { prometheus: { url: "http://prom:9090", authorizationEnv: "PROM_AUTH" } },
+                  },
+                  prod: { deploy: { webhook: "https://deploy.example.com/prod", secretEnv: "HOOK" } },
+                },
+                {
+                  checklist: {
+                    backup: { command: ["/bin/backup"] },
+                    monitoring: { http: "https://s.example.com", authorizationEnv: "STATUS_AUTH" },
+                  },
+                },
+              ),
+            ],
+          }),
+      },
+    );
+    const [crm] = config.systems;
+    const withheldEnv = ["HOOK", "PROM_AUTH", "STATUS_AUTH"];
+    expect(crm!.environments.uat.deploy).toEqual({
+      type: "command",
+      command: ["/bin/deploy"],
+      timeoutSeconds: 900,
+      withheldEnv,
+    });
+    expect(crm!.checklist.backup).toMatchObject({ withheldEnv });
+    expect(crm!.checklist.monitoring).toMatchObject({ authorization: "Basic dTpw" });
+    expect(crm!.environments.uat.watch.prometheus).toEqual({ url: "http://prom:9090", authorization: "Bearer p" });
+    expect(
+      pipeline([system({}, { checklist: { monitoring: { http: "https://s.example.com", authorizationEnv: "NOPE" } } })])
+        .problems,
+    ).toEqual([expect.stringContaining("env NOPE is not set — export it or change authorizationEnv")]);
+  });
+});
+
+describe("every configuration error is bilingual, one line, naming the field", () => {
+  const CJK = /[\u4e00-\u9fff]/;
+  it.each([
+    [
+      "env",
+      fail({
+        BOT_TOKEN: "bad",
+        PORT: "x",
+        TIMEZONE: "Mars/X",
+        T1_TIME: "9pm",
+        DEPLOY_FREEZE: "maybe",
+        ADMIN_IDS: "bob",
+        WEBHOOK_URL: "https://x.example.com",
+        ANALYZER: "openai",
+        NIGHTSHIFT_CLOCK_SPEED: "2",
+        UAT_DEPLOY_COMMAND: "a b",
+        PROMETHEUS_URL: "x",
+        DATABASE_URL: "mysql://x",
+      }),
+    ],
+    ["many-problems.json", fail(fixture("many-problems.json"))],
+    ["unknown-key.json", fail(fixture("unknown-key.json"))],
+    ["duplicates.json", fail(fixture("duplicates.json"))],
+    ["unknown-dependency.json", fail(fixture("unknown-dependency.json"))],
+    [
+      "types",
+      fail(fixture("minimal.json"), {
+        readFile: () =>
+          JSON.stringify({
+            systems: [{ id: "crm", groupChatId: "-100", environments: { uat: [] }, freeze: { lunarNewYear: "yes" } }],
+          }),
+      }),
+    ],
+    ["empty", fail(fixture("minimal.json"), { readFile: () => JSON.stringify({ systems: [] }) })],
+    ["bad JSON", fail(fixture("minimal.json"), { readFile: () => "{" })],
+  ])("%s", (_, e) => {
+    expect(e.problems.length).toBeGreaterThan(0);
+    for (const problem of e.problems) {
+      expect(problem).not.toContain("\n");
+      expect(problem).toMatch(/^[A-Z_0-9]+( [\w.[\]]+)?: /);
+      const text = problem.slice(problem.indexOf(": ") + 2);
+      expect(text, problem).toMatch(CJK);
+      expect(text, problem).toMatch(
+        / \/ .*\b(expected|is|must|unknown|cannot|env|only|list|needs|does|credentials|plain|dependency)\b/,
+      );
+    }
   });
 });
 

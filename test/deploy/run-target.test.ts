@@ -1,19 +1,19 @@
 // The deploy adapters against real scripts and a local HTTP server.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { reportedVersion, runTarget } from "../../src/adapters/deploy/run-target.js";
+import { alive, checkScript, pipelineWithSecrets, recordedPids } from "../checks/support.js";
 import { command, FIXTURES, recorder, script } from "../windows/support.js";
 
-/** Running (a killed orphan may linger as a zombie until its new parent reaps it). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
+/** No NUL, no other C0 control but \t \n \r, no lone surrogate: what Postgres text accepts. */
+const storable = (text: string) =>
+  !/[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(
+    text,
+  );
 
 describe("command target", () => {
   it("passes data only through env and stdin, without a shell", async () => {
@@ -80,6 +80,89 @@ describe("command target", () => {
   it("reads version=<v> only from the last stdout line", () => {
     expect(reportedVersion("a\nversion=1.2.3\n")).toBe("1.2.3");
     expect(reportedVersion("version=1.2.3\ndone\n")).toBeNull();
+    expect(reportedVersion("version=1.2\u0000.3\n")).toBe("1.2.3");
+  });
+});
+
+describe("command target: the same process rules as checks", () => {
+  const pids = recordedPids();
+  afterEach(() => pids.cleanup());
+
+  it("gets neither the bot's secrets nor any target's webhook secretEnv nor a check's authorizationEnv", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ns-target-"));
+    const file = join(dir, "deploy.env");
+    const secrets = {
+      BOT_TOKEN: "123456:bot-token-secret-AAAAAAAAAAAAAAAA",
+      DATABASE_URL: "postgres://bot:db-password-secret@db/ns",
+      PROD_HOOK: "prod-hook-hmac-secret",
+      STATUS_AUTH: "Bearer status-page-secret",
+    };
+    const config = pipelineWithSecrets(
+      { deploy: [checkScript("dump-env.sh"), file], backup: ["/bin/true"], smoke: ["/bin/true"] },
+      secrets,
+    );
+    Object.assign(process.env, secrets);
+    try {
+      const result = await runTarget({
+        target: config.systems[0]!.environments.uat.deploy!,
+        env: { NIGHTSHIFT_ENV: "uat" },
+        stdin: "{}",
+        cwd: dir,
+      });
+      expect(result.status).toBe("succeeded");
+    } finally {
+      for (const name of Object.keys(secrets)) delete process.env[name];
+    }
+    const seen = readFileSync(file, "utf8");
+    expect(seen).toContain("NIGHTSHIFT_ENV=uat");
+    for (const [name, value] of Object.entries(secrets)) {
+      expect(seen).not.toContain(`${name}=`);
+      expect(seen).not.toContain(value);
+    }
+  });
+
+  it("`sleep 600 &` in a deploy script: done when the script exits, no process left behind", async () => {
+    const pidFile = pids.track(join(mkdtempSync(join(tmpdir(), "ns-target-")), "helper-pid"));
+    const result = await runTarget({
+      target: command([checkScript("leave-helper.sh"), pidFile], 3000),
+      env: {},
+      stdin: "",
+      cwd: FIXTURES,
+    });
+    expect(result).toMatchObject({ status: "succeeded", output: "backup ok: helper left running\n" });
+    expect(alive(pids.read(pidFile))).toBe(false);
+  });
+
+  it("keeps only the last 16K characters of a long output, and still reads the version", async () => {
+    const result = await runTarget({
+      target: command(["bash", "-c", "head -c 200000 /dev/zero | tr '\\0' '\u00e9'; echo; echo version=7.7.7"]),
+      env: {},
+      stdin: "",
+      cwd: FIXTURES,
+    });
+    expect(result).toMatchObject({ status: "succeeded", version: "7.7.7" });
+    expect(result.output.startsWith("…(truncated)\n")).toBe(true);
+    expect(Array.from(result.output).length).toBeLessThanOrEqual(16 * 1024 + 14);
+    expect(storable(result.output)).toBe(true);
+  });
+
+  it("NUL bytes, invalid UTF-8 and a split emoji in the output become clean text", async () => {
+    const result = await runTarget({
+      target: command([checkScript("dirty-output.sh"), "4"]),
+      env: {},
+      stdin: "",
+      cwd: FIXTURES,
+    });
+    expect(result.status).toBe("failed");
+    expect(storable(result.output)).toBe(true);
+    expect(result.output.split("\n")).toEqual([
+      "started",
+      "bad \uFFFD\uFFFD bytes ",
+      "\u{1F389} party",
+      "last line done",
+      "[nightshift] exit 4",
+      "",
+    ]);
   });
 });
 
@@ -88,7 +171,11 @@ describe("webhook target", () => {
   let server: Server;
   let url: string;
   const requests: { headers: IncomingMessage["headers"]; body: string }[] = [];
-  let answer = { status: 200, body: '{"version":"2026.11.24-7"}', delayMs: 0 };
+  let answer: { status: number; body: string | Buffer; delayMs: number; headers?: Record<string, string> } = {
+    status: 200,
+    body: '{"version":"2026.11.24-7"}',
+    delayMs: 0,
+  };
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -99,7 +186,7 @@ describe("webhook target", () => {
       req.on("end", () => {
         requests.push({ headers: req.headers, body });
         setTimeout(() => {
-          res.writeHead(answer.status, { "content-type": "application/json" });
+          res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
           res.end(answer.body);
         }, answer.delayMs);
       });
@@ -140,5 +227,43 @@ describe("webhook target", () => {
     answer = { status: 200, body: "{}", delayMs: 2500 };
     const result = await runTarget({ target: target(1), env, stdin: "{}", cwd: "/" });
     expect(result.status).toBe("timed_out");
+  });
+
+  it("a 302 (to a login page) is a failure naming the Location host, never followed", async () => {
+    const before = requests.length;
+    answer = { status: 302, body: "", delayMs: 0, headers: { location: "https://sso.example.com/login?next=/hooks" } };
+    const result = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    expect(result).toMatchObject({ status: "failed", version: null });
+    expect(result.output).toContain("HTTP 302");
+    expect(result.output).toContain("redirect to sso.example.com not followed");
+    expect(requests.length).toBe(before + 1);
+  });
+
+  it("reads at most 1 MiB of the answer and says so", async () => {
+    answer = { status: 200, body: `{"version":"9.9.9","pad":"${"x".repeat(2 * 1024 * 1024)}"}`, delayMs: 0 };
+    const result = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    expect(result.status).toBe("succeeded");
+    expect(result.version).toBeNull();
+    expect(result.output).toContain("[nightshift] answer larger than 1 MiB: the rest was not read");
+    expect(Array.from(result.output).length).toBeLessThanOrEqual(16 * 1024 + 20);
+  });
+
+  it("cleans the answer and its version: NUL, invalid UTF-8, a version that is not one word", async () => {
+    answer = {
+      status: 200,
+      body: Buffer.concat([
+        Buffer.from('{"version":"2026.12.01\\u0000-3","note":"ok \\ud83d '),
+        Buffer.from([0xff, 0x00, 0xfe]),
+        Buffer.from('"}'),
+      ]),
+      delayMs: 0,
+    };
+    const dirty = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    expect(dirty.status).toBe("succeeded");
+    expect(dirty.version).toBe("2026.12.01-3");
+    expect(storable(dirty.output)).toBe(true);
+    answer = { status: 200, body: '{"version":"1.0\\n\u2705 PROD rolled back"}', delayMs: 0 };
+    const fake = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    expect(fake).toMatchObject({ status: "succeeded", version: null });
   });
 });

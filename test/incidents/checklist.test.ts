@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bugs } from "../../drizzle/schema.js";
+import { alive, checkScript, recordedPids } from "../checks/support.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { ADMIN, drive, GROUP, reportOne, T1 } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
@@ -88,5 +89,44 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
     expect((await t.db.select().from(bugs).where(eq(bugs.id, forT1.id)))[0]!.status).toBe("confirmed");
     expect(setup.deploy.calls().map((c) => c.env)).toEqual(["prod"]);
     expect(monitoring.hits.map((u) => u.pathname)).toEqual(["/-/ready", "/-/ready"]);
+  });
+
+  describe("a backup check that leaves a helper or never exits does not wedge the window", () => {
+    const pids = recordedPids();
+    afterEach(() => pids.cleanup());
+
+    async function windowWithBackup(command: string[], timeoutSeconds: number) {
+      const setup = incidentSetup();
+      const backup = { type: "command" as const, command, timeoutSeconds };
+      const tb = await incidentBot(
+        t.db,
+        incidentConfig(setup, { system: { checklist: { backup, monitoring: null } } }),
+      );
+      await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+      await confirmedBug(t.db, { title: "Reminder SMS twice" });
+      const window = await tb.window("t1");
+      return { window, setup, lines: (await tb.groupTexts()).at(-1)!.split("\n") };
+    }
+
+    it("`sleep 600 &` in the backup check: T1 goes on when the check exits, the helper is gone", async () => {
+      const pidFile = pids.track(join(mkdtempSync(join(tmpdir(), "ns-backup-")), "helper-pid"));
+      // A timeout of 50 minutes: only the check's own exit can let this window finish.
+      const { window, lines } = await windowWithBackup([checkScript("leave-helper.sh"), pidFile], 3000);
+      expect(window?.status).toBe("skipped"); // no on-call tonight
+      expect(lines).toContain("✓ 備份:backup ok: helper left running");
+      expect(alive(pids.read(pidFile))).toBe(false);
+    });
+
+    it("a backup check that never exits through a child: killed as a group at its timeout, T1 skipped", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ns-backup-"));
+      pids.track(join(dir, "pid"));
+      pids.track(join(dir, "child-pid"));
+      const { window, setup, lines } = await windowWithBackup([checkScript("hang-through-child.sh"), dir], 1);
+      expect(window?.status).toBe("skipped");
+      expect(setup.deploy.calls()).toEqual([]);
+      expect(lines).toContain("✗ 備份:逾時(1s)");
+      expect(alive(pids.read(join(dir, "pid")))).toBe(false);
+      expect(alive(pids.read(join(dir, "child-pid")))).toBe(false);
+    });
   });
 });

@@ -76,6 +76,47 @@ describe("Prometheus thresholds", () => {
     );
     expect(result).toEqual({ failures: [], warnings: [{ key: "prometheus", text: "Prometheus:Prometheus HTTP 503" }] });
   });
+
+  /** A raw server: `answer(req)` → [status, headers, body]; records each request's url and Authorization. */
+  async function rawServer(answer: () => [number, Record<string, string>, string]) {
+    const { createServer } = await import("node:http");
+    const hits: { url: string; authorization: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      hits.push({ url: req.url ?? "", authorization: req.headers.authorization });
+      const [status, headers, body] = answer();
+      res.writeHead(status, headers).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, hits };
+  }
+
+  it("a redirect is never followed: a warning naming the Location host", async () => {
+    const { url, hits } = await rawServer(() => [302, { location: "https://sso.example.com/login" }, ""]);
+    const result = await runEnvChecks(
+      { config: testConfig() },
+      withPrometheus({ url, errorRate: "q_5xx" }),
+      "prod",
+      {},
+    );
+    expect(result).toEqual({
+      failures: [],
+      warnings: [
+        { key: "prometheus", text: "Prometheus:Prometheus HTTP 302 重新導向至 sso.example.com\uff08不跟隨\uff09" },
+      ],
+    });
+    expect(hits).toHaveLength(1);
+  });
+
+  it("an answer larger than the limit is not read to the end; the Authorization header is sent", async () => {
+    const empty = { status: "success", data: { resultType: "vector", result: [] } };
+    const { url, hits } = await rawServer(() => [200, {}, JSON.stringify({ ...empty, pad: "x".repeat(4096) })]);
+    await expect(queryPrometheus(url, "up", { limitBytes: 1024 })).rejects.toThrow(
+      "Prometheus 回應超過 1 KiB\uff0c未讀完",
+    );
+    expect(await queryPrometheus(url, "up", { authorization: "Bearer prom-token" })).toBeNull();
+    expect(hits.at(-1)?.authorization).toBe("Bearer prom-token");
+  });
 });
 
 function withPrometheus(prometheus: PrometheusConfig) {

@@ -2,6 +2,7 @@
 // Every query must return a ratio (0–1) except p95, which is compared with its own pre-deploy baseline.
 import { z } from "zod";
 import type { PrometheusConfig } from "../../config.js";
+import { ANSWER_LIMIT_BYTES, fetchAnswer, sizeLabel } from "./http-answer.js";
 
 export const METRICS = ["errorRate", "p95", "memory", "cpu", "loginSuccess"] as const;
 export type Metric = (typeof METRICS)[number];
@@ -42,14 +43,33 @@ const answer = z.object({
 export async function queryPrometheus(
   baseUrl: string,
   promql: string,
-  options: { at?: Date; timeoutMs?: number } = {},
+  options: { at?: Date; timeoutMs?: number; authorization?: string | undefined; limitBytes?: number } = {},
 ): Promise<number | null> {
   const url = new URL("api/v1/query", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
   url.searchParams.set("query", promql);
   if (options.at) url.searchParams.set("time", String(options.at.getTime() / 1000));
-  const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
-  if (!response.ok) throw new Error(`Prometheus HTTP ${response.status}`);
-  const parsed = answer.parse(await response.json());
+  const limit = options.limitBytes ?? ANSWER_LIMIT_BYTES;
+  const response = await fetchAnswer(
+    url,
+    {
+      ...(options.authorization ? { headers: { authorization: options.authorization } } : {}),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    },
+    { limit },
+  );
+  if (response.redirectHost !== null)
+    throw new Error(`Prometheus HTTP ${response.status} 重新導向至 ${response.redirectHost}（不跟隨）`);
+  if (response.status < 200 || response.status >= 300) throw new Error(`Prometheus HTTP ${response.status}`);
+  if (response.cut) throw new Error(`Prometheus 回應超過 ${sizeLabel(limit)}，未讀完`);
+  let json: unknown;
+  try {
+    json = JSON.parse(response.text);
+  } catch {
+    throw new Error("Prometheus 回應不是 JSON");
+  }
+  const result = answer.safeParse(json);
+  if (!result.success) throw new Error("Prometheus 回應不是 /api/v1/query 的格式");
+  const parsed = result.data;
   const sample = parsed.data.resultType === "scalar" ? parsed.data.result : parsed.data.result[0]?.value;
   if (!sample) return null;
   const value = Number(sample[1]);
@@ -62,7 +82,10 @@ export async function readMetrics(config: PrometheusConfig, at?: Date): Promise<
   for (const metric of METRICS) {
     const promql = config[metric];
     if (!promql) continue;
-    const value = await queryPrometheus(config.url, promql, at ? { at } : {});
+    const value = await queryPrometheus(config.url, promql, {
+      authorization: config.authorization,
+      ...(at ? { at } : {}),
+    });
     if (value !== null) readings[metric] = value;
   }
   return readings;
@@ -70,7 +93,9 @@ export async function readMetrics(config: PrometheusConfig, at?: Date): Promise<
 
 /** p95 before the deploy: the same query evaluated at an earlier instant. */
 export async function readBaselineP95(config: PrometheusConfig, before: Date): Promise<number | null> {
-  return config.p95 ? queryPrometheus(config.url, config.p95, { at: before }) : null;
+  return config.p95
+    ? queryPrometheus(config.url, config.p95, { at: before, authorization: config.authorization })
+    : null;
 }
 
 /** The spec's table: 5xx < 0.5%, p95 < baseline + 20%, memory < 85%, CPU < 80%, login success > 99%. */

@@ -1,13 +1,19 @@
-// A check is a command (exit 0 = ok; argv, never a shell) or an HTTP GET (expected status).
-import { spawn } from "node:child_process";
+// A check is a command (exit 0 = ok; argv, never a shell; run like a deploy target: own process
+// group, scrubbed env, group kill on timeout, settles when it exits) or an HTTP GET (expected
+// status; redirects are not followed).
 import type { Check } from "../../config.js";
+import { cleanText, oneLine, tailCodePoints } from "../../core/text.js";
+import { runProcess } from "../process/spawn.js";
+import { fetchAnswer } from "./http-answer.js";
 
 export interface CheckResult {
   ok: boolean;
   detail: string;
 }
 
+/** Code points of output kept; the detail shows its last line. */
 const OUTPUT_LIMIT = 2000;
+const DETAIL_LIMIT = 300;
 
 export async function runCheck(
   check: Check,
@@ -18,46 +24,45 @@ export async function runCheck(
 
 async function httpCheck(check: Extract<Check, { type: "http" }>): Promise<CheckResult> {
   try {
-    const response = await fetch(check.url, { signal: AbortSignal.timeout(check.timeoutSeconds * 1000) });
-    await response.body?.cancel();
-    return response.status === check.expectStatus
-      ? { ok: true, detail: `HTTP ${response.status}` }
-      : { ok: false, detail: `HTTP ${response.status}(預期 ${check.expectStatus})` };
+    const answer = await fetchAnswer(
+      check.url,
+      {
+        ...(check.authorization ? { headers: { authorization: check.authorization } } : {}),
+        signal: AbortSignal.timeout(check.timeoutSeconds * 1000),
+      },
+      { readBody: false },
+    );
+    if (answer.redirectHost !== null && answer.status !== check.expectStatus)
+      return { ok: false, detail: `HTTP ${answer.status} 重新導向至 ${answer.redirectHost}（不跟隨）` };
+    return answer.status === check.expectStatus
+      ? { ok: true, detail: `HTTP ${answer.status}` }
+      : { ok: false, detail: `HTTP ${answer.status}(預期 ${check.expectStatus})` };
   } catch (error) {
     const timedOut = (error as Error).name === "TimeoutError";
-    return { ok: false, detail: timedOut ? `逾時(${check.timeoutSeconds}s)` : `無法連線:${(error as Error).message}` };
+    return {
+      ok: false,
+      detail: timedOut ? `逾時(${check.timeoutSeconds}s)` : `無法連線:${oneLine((error as Error).message)}`,
+    };
   }
 }
 
-function commandCheck(
+async function commandCheck(
   check: Extract<Check, { type: "command" }>,
   options: { cwd?: string; env?: Record<string, string> },
 ): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    const [file, ...args] = check.command;
-    if (!file) return resolve({ ok: false, detail: "empty command" });
-    let output = "";
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      shell: false,
-    });
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    const timer = setTimeout(() => child.kill("SIGKILL"), check.timeoutSeconds * 1000);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolve({ ok: false, detail: `無法執行:${error.message}` });
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const tail = output.trim().split("\n").at(-1) ?? "";
-      if (signal) resolve({ ok: false, detail: `逾時(${check.timeoutSeconds}s)` });
-      else resolve({ ok: code === 0, detail: code === 0 ? tail || "exit 0" : `exit ${code}${tail ? `:${tail}` : ""}` });
-    });
+  const result = await runProcess({
+    argv: check.command,
+    cwd: options.cwd,
+    env: options.env,
+    withheldEnv: check.withheldEnv,
+    timeoutMs: check.timeoutSeconds * 1000,
+    outputLimit: OUTPUT_LIMIT,
   });
+  if (result.outcome === "not_started") return { ok: false, detail: `無法執行:${cleanText(result.error ?? "")}` };
+  if (result.outcome === "timed_out") return { ok: false, detail: `逾時(${check.timeoutSeconds}s)` };
+  const lines = result.output.split("\n").map(oneLine).filter(Boolean);
+  const last = lines.at(-1) ?? "";
+  const tail = last === "…(truncated)" ? "" : tailCodePoints(last, DETAIL_LIMIT);
+  if (result.code === 0) return { ok: true, detail: tail || "exit 0" };
+  return { ok: false, detail: `exit ${result.code ?? result.signal}${tail ? `:${tail}` : ""}` };
 }
