@@ -81,6 +81,8 @@ export interface Config {
   freeze: { hard: boolean; modules: string[]; until: string | null };
   analyzer: AnalyzerConfig;
   hotfixApprovalMinutes: number;
+  /** A conversation idle this long ends (「已逾時,已取消」). */
+  conversationTimeoutMinutes: number;
   autoRollbackLimit: number;
   outboxPollMs: number;
   /** Drills and sandbox only: a simulated clock (NIGHTSHIFT_CLOCK_*); null = real time. */
@@ -376,6 +378,7 @@ export function loadConfig(
       : { kind: "none" };
 
   const hotfixApprovalMinutes = read("HOTFIX_APPROVAL_MINUTES", intIn(1, 1440), 30);
+  const conversationTimeoutMinutes = read("CONVERSATION_TIMEOUT_MINUTES", intIn(1, 1440), 15);
   const autoRollbackLimit = read("AUTO_ROLLBACK_LIMIT", intIn(0, 100), 1);
   const prometheusUrl = read("PROMETHEUS_URL", httpUrl("expected an http(s) URL, e.g. http://prometheus:9090"), null);
   const outboxPollMs = read("OUTBOX_POLL_MS", intIn(50, 60_000), 500);
@@ -445,6 +448,7 @@ export function loadConfig(
     freeze,
     analyzer,
     hotfixApprovalMinutes,
+    conversationTimeoutMinutes,
     autoRollbackLimit,
     outboxPollMs,
     clock: fakeClock,

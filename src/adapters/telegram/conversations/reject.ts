@@ -17,7 +17,9 @@ const REASON_LIMIT = 500;
 
 export async function rejectConversation(conversation: Convo, ctx: Context, args: RejectArgs): Promise<void> {
   await ask(ctx, t.triage.askRejectReason(args.bugId));
-  const { text: reason, ctx: answer } = await waitText(conversation, REASON_LIMIT, t.report.tooLong(REASON_LIMIT));
+  const { text: reason, ctx: answer } = await waitText(conversation, REASON_LIMIT, t.report.tooLong(REASON_LIMIT), {
+    line: true,
+  });
   const decision = await conversation.external(async (octx) => {
     const actor = await octx.actor();
     if (actor.kind !== "user" || !actor.isAdmin) return null;

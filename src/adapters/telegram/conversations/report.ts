@@ -3,10 +3,11 @@
 import { type Context, InlineKeyboard } from "grammy";
 import { reportBug } from "../../../app/bugs.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
+import { conversationText } from "../../../i18n/conversations.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { groupCardDraft } from "../cards.js";
 import { displayName } from "../middleware.js";
-import { ask, type Convo, waitButton, waitText } from "./common.js";
+import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
 
 const LIMITS = { title: 200, description: 3000, module: 64 } as const;
 
@@ -68,7 +69,11 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
   }
 
   await ask(last, t.report.askTitle);
-  const title = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title));
+  // One line, never `-` or blank: a title cannot fake lines in the messages that show it.
+  const title = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title), {
+    line: true,
+    refuse: (text) => (onlyDashes(text) ? conversationText.titleRequired : null),
+  });
   await ask(title.ctx, t.report.askDescription);
   const description = await waitText(conversation, LIMITS.description, t.report.tooLong(LIMITS.description));
   last = description.ctx;

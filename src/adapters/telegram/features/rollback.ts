@@ -19,6 +19,7 @@ import { ENVS, type Env } from "../../../core/model.js";
 import { formatDateTime } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
 import type { BotContext } from "../context.js";
+import { tellingTelegramErrors } from "../conversations/common.js";
 import { rollbackConversation } from "../conversations/incidents.js";
 import { onAction, requireAdmin } from "../guards.js";
 import { editHtml, editMarkup, messageHtml, replyHtml } from "../respond.js";
@@ -27,7 +28,7 @@ import { chatSystem, inBackground, rollbackText } from "./incident-common.js";
 const R = incidents.rollback;
 const A = CALLBACK_ACTIONS;
 const composer = new Composer<BotContext>();
-composer.use(createConversation(rollbackConversation, "rollback"));
+composer.use(createConversation(tellingTelegramErrors(rollbackConversation), "rollback"));
 
 const isEnv = (s: string | undefined): s is Env => ENVS.includes(s as Env);
 
