@@ -122,7 +122,10 @@ export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
  */
 export const PROCESSED_UPDATES_KEEP = { ms: 24 * 60 * 60_000, rows: 50_000 } as const;
 
-export async function pruneProcessedUpdates(deps: BotDeps, keep = PROCESSED_UPDATES_KEEP): Promise<void> {
+export async function pruneProcessedUpdates(
+  deps: BotDeps,
+  keep: { ms: number; rows: number } = PROCESSED_UPDATES_KEEP,
+): Promise<void> {
   const { db } = deps;
   await db.delete(processedUpdates).where(lt(processedUpdates.processedAt, new Date(deps.clock().getTime() - keep.ms)));
   const [edge] = await db

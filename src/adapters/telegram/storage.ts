@@ -10,6 +10,7 @@ import { and, eq, gte, inArray, like, lt, ne } from "drizzle-orm";
 import type { Context } from "grammy";
 import { kv, users } from "../../../drizzle/schema.js";
 import { enqueue, htmlMessage } from "../../app/outbox.js";
+import { cleanText } from "../../core/text.js";
 import { conversationText } from "../../i18n/conversations.js";
 import type { BotContext, BotDeps } from "./context.js";
 
@@ -45,6 +46,20 @@ const operations = (state: State): number =>
   Object.values(state.state ?? {})
     .flat()
     .reduce((n, s) => n + (s.replay?.send?.length ?? 0), 0);
+
+/**
+ * The replay log holds the updates as received: a NUL or a lone surrogate in a user's message would
+ * make Postgres refuse the whole write (jsonb). Such strings are cleaned as the answers are (the
+ * conversations read answers through `cleanText`, so a replay takes the same path).
+ */
+const UNSAFE_IN_JSONB = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
+const cleanStrings = (value: unknown): unknown => {
+  if (typeof value === "string") return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanStrings);
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanStrings(v)]));
+  return value;
+};
 
 export const idleLimitMs = (deps: BotDeps): number => deps.config.conversationTimeoutMinutes * 60_000;
 
@@ -84,10 +99,12 @@ export function kvConversationStorage(): ConversationStorage<BotContext, Convers
         if (gone.length) ended.set(ctx, { reason: "timeout", ids: conversationIds(row.value) });
         return undefined;
       },
-      write: async (ctx, state) => {
+      write: async (ctx, written) => {
         const key = conversationKey(ctx);
         if (!key) return;
-        if (operations(state) > STATE_LIMITS.operations || JSON.stringify(state).length > STATE_LIMITS.chars) {
+        const json = JSON.stringify(written);
+        const state = UNSAFE_IN_JSONB.test(json) ? (cleanStrings(written) as State) : written;
+        if (operations(state) > STATE_LIMITS.operations || json.length > STATE_LIMITS.chars) {
           await ctx.deps.db.delete(kv).where(eq(kv.key, key));
           ctx.log.warn({ key, ids: conversationIds(state) }, "conversation state over its bound: ended");
           await ctx.reply(conversationText.tooManySteps).catch((err: unknown) => {

@@ -43,10 +43,12 @@ export async function ask(ctx: Context, html: string, keyboard?: InlineKeyboardM
   });
 }
 
-/** A plain text message that is not a command: a candidate answer. */
+/** A plain text message that is not a command (to any bot): a candidate answer. */
 const answerText = (ctx: Context): string | null => {
-  const text = ctx.message?.text;
-  return text !== undefined && commandOf(ctx) === null ? text : null;
+  const message = ctx.message;
+  const first = message?.entities?.[0];
+  const command = first?.type === "bot_command" && first.offset === 0;
+  return message?.text !== undefined && !command ? message.text : null;
 };
 
 export interface TextRules {
