@@ -22,7 +22,7 @@ export const CONVERSATION_STORAGE_VERSION = 2;
  * invalid answers are never logged (they are skipped), and a log past these bounds ends the
  * conversation (「步驟太多」) instead of slowing every later update.
  */
-export const STATE_LIMITS = { operations: 300, chars: 256 * 1024 } as const;
+export const STATE_LIMITS = { operations: 150, chars: 256 * 1024 } as const;
 
 const PREFIX = "conv:";
 

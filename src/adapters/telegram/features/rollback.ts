@@ -16,6 +16,7 @@ import {
 } from "../../../app/rollback.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../../core/callback-data.js";
 import { ENVS, type Env } from "../../../core/model.js";
+import { codePointLength } from "../../../core/text.js";
 import { formatDateTime } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
 import type { BotContext } from "../context.js";
@@ -39,7 +40,8 @@ composer.command("rollback", async (ctx) => {
   if (!system) return replyHtml(ctx, incidents.noSystem);
   const [env, version, ...rest] = ctx.match.trim().split(/\s+/);
   const lower = env?.toLowerCase();
-  if (!isEnv(lower) || rest.length) return replyHtml(ctx, incidents.usage.rollback);
+  if (!isEnv(lower) || rest.length || (version && codePointLength(version) > 64))
+    return replyHtml(ctx, incidents.usage.rollback);
   await ctx.conversation.enter("rollback", { systemId: system.id, env: lower, version: version ?? null });
 });
 
