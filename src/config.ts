@@ -89,6 +89,8 @@ export interface Config {
   freeze: { hard: boolean; modules: string[]; until: string | null };
   analyzer: AnalyzerConfig;
   hotfixApprovalMinutes: number;
+  /** A conversation idle this long ends (「已逾時,已取消」). */
+  conversationTimeoutMinutes: number;
   autoRollbackLimit: number;
   outboxPollMs: number;
   /** Drills and sandbox only: a simulated clock (NIGHTSHIFT_CLOCK_*); null = real time. */
@@ -495,6 +497,7 @@ export function loadConfig(
       : { kind: "none" };
 
   const hotfixApprovalMinutes = read("HOTFIX_APPROVAL_MINUTES", intIn(1, 1440), 30);
+  const conversationTimeoutMinutes = read("CONVERSATION_TIMEOUT_MINUTES", intIn(1, 1440), 15);
   const autoRollbackLimit = read("AUTO_ROLLBACK_LIMIT", intIn(0, 100), 1);
   const prometheusUrl = read(
     "PROMETHEUS_URL",
@@ -573,6 +576,7 @@ export function loadConfig(
     freeze,
     analyzer,
     hotfixApprovalMinutes,
+    conversationTimeoutMinutes,
     autoRollbackLimit,
     outboxPollMs,
     clock: fakeClock,

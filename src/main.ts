@@ -12,6 +12,7 @@ import { startScheduler } from "./adapters/scheduler/scheduler.js";
 import { createBot, registerCommands } from "./adapters/telegram/bot.js";
 import { settleIncidentTasks } from "./adapters/telegram/features/incident-common.js";
 import { settleManualRuns } from "./adapters/telegram/features/run-window.js";
+import { botHousekeeping, HOUSEKEEPING_EVERY_MS } from "./adapters/telegram/middleware.js";
 import { startIncidentTimers } from "./app/freeze-admin.js";
 import { recoverInterrupted, releaseDeadClaims } from "./app/recovery.js";
 import { syncSystems } from "./app/systems.js";
@@ -76,6 +77,11 @@ async function main(): Promise<void> {
     () => void recover().catch((err) => logger.error({ err }, "recovery failed")),
     60_000,
   );
+  // Idle conversations end (and are told so) and processed_updates stay bounded in a quiet bot too.
+  const housekeepingTimer = setInterval(
+    () => void botHousekeeping(deps).catch((err) => logger.error({ err }, "bot housekeeping failed")),
+    HOUSEKEEPING_EVERY_MS,
+  );
   // Its own Api without auto-retry: the dispatcher honours retry_after itself, without blocking.
   const outboxApi = new Api(config.botToken, config.telegramApiRoot ? { apiRoot: config.telegramApiRoot } : undefined);
   const dispatcher = createDispatcher({
@@ -123,6 +129,7 @@ async function main(): Promise<void> {
     await scheduler.stop();
     stopIncidentTimers();
     clearInterval(recoveryTimer);
+    clearInterval(housekeepingTimer);
     await Promise.race([
       Promise.all([settleManualRuns(), settleIncidentTasks()]),
       new Promise((resolve) => setTimeout(resolve, 25_000)),

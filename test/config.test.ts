@@ -44,6 +44,7 @@ describe("loadConfig from env", () => {
       freeze: { hard: false, modules: [], until: null },
       analyzer: { kind: "none" },
       hotfixApprovalMinutes: 30,
+      conversationTimeoutMinutes: 15,
       autoRollbackLimit: 1,
       outboxPollMs: 500,
       clock: null,

@@ -11,9 +11,11 @@ import {
   type MiddlewareFn,
 } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
+import { conversationText } from "../../i18n/conversations.js";
 import { t } from "../../i18n/zh-tw.js";
 import { connectionFailure } from "../db/database.js";
 import type { BotContext, BotDeps } from "./context.js";
+import { tellingTelegramErrors } from "./conversations/common.js";
 import { rejectConversation } from "./conversations/reject.js";
 import { reportConversation } from "./conversations/report.js";
 import { approvalsFeature } from "./features/approvals.js";
@@ -28,8 +30,15 @@ import { startFeature } from "./features/start.js";
 import { statusFeature } from "./features/status.js";
 import { triageFeature } from "./features/triage.js";
 import { unknownButton } from "./guards.js";
-import { answerCallbacksOnce, attachDeps, dedupeUpdates, onlyKnownChats } from "./middleware.js";
-import { kvConversationStorage } from "./storage.js";
+import {
+  answerCallbacksOnce,
+  attachDeps,
+  conversationEnds,
+  dedupeUpdates,
+  housekeeping,
+  onlyKnownChats,
+} from "./middleware.js";
+import { kvConversationStorage, othersInConversation } from "./storage.js";
 
 export { registerCommands } from "./commands.js";
 export type { BotContext, BotDeps } from "./context.js";
@@ -77,18 +86,34 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   const guarded = bot.errorBoundary(handleError);
   guarded.use(answerCallbacksOnce);
   guarded.use(dedupeUpdates);
+  guarded.use(housekeeping);
   guarded.use(onlyKnownChats);
   guarded.use(
     conversations<BotContext, Context>({ storage: kvConversationStorage(), plugins: [retryInsideConversations] }),
   );
+  guarded.use(conversationEnds); // idle ones announced; another command ends the sender's conversation
   guarded.use(cancelFeature); // before the conversations, so /cancel always leaves them
-  guarded.use(createConversation(reportConversation, "report"));
-  guarded.use(createConversation(rejectConversation, "reject"));
+  guarded.use(createConversation(tellingTelegramErrors(reportConversation), "report"));
+  guarded.use(createConversation(tellingTelegramErrors(rejectConversation), "reject"));
   for (const feature of features) guarded.use(feature);
+  guarded.callbackQuery(CONVERSATION_BUTTON, endedConversationButton);
   guarded.on("callback_query:data", unknownButton);
 
   bot.catch((err) => deps.logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
+}
+
+/** Buttons the conversations wait for (report `rp:…`, hotfix `hfx:…`). */
+const CONVERSATION_BUTTON = /^(rp|hfx):/;
+
+/**
+ * A conversation button no conversation took: its conversation ended (timed out, cancelled, replaced
+ * by a command), unless it belongs to another member's live conversation in this group.
+ */
+async function endedConversationButton(ctx: BotContext): Promise<void> {
+  const own = Object.keys(ctx.conversation.active()).length > 0;
+  if (!own && (await othersInConversation(ctx))) return unknownButton(ctx).then(() => undefined);
+  await ctx.answerCallbackQuery({ text: conversationText.ended });
 }
 
 /** The database is unreachable or dropped the connection: users hear 「系統暫時無法使用」. */
@@ -98,8 +123,13 @@ async function handleError(err: BotError<BotContext>): Promise<void> {
   const { ctx, error } = err;
   const log = ctx.log ?? ctx.deps?.logger;
   log?.error({ err: error }, "update failed");
-  if (error instanceof GrammyError || error instanceof HttpError) return;
-  const text = isDatabaseDown(error) ? t.errors.unavailable : t.errors.generic;
+  // Telegram refused a call (a message too long, a chat gone…): say so rather than go silent.
+  const telegram = error instanceof GrammyError || error instanceof HttpError;
+  const text = telegram
+    ? conversationText.actionFailed
+    : isDatabaseDown(error)
+      ? t.errors.unavailable
+      : t.errors.generic;
   try {
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
     else if (ctx.chat) await ctx.reply(text);

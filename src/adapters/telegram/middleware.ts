@@ -1,8 +1,12 @@
+import { desc, lt, lte } from "drizzle-orm";
 import type { MiddlewareFn } from "grammy";
 import { processedUpdates, users } from "../../../drizzle/schema.js";
 import { isAdmin } from "../../app/systems.js";
 import type { Actor } from "../../core/model.js";
+import { conversationText } from "../../i18n/conversations.js";
 import type { BotContext, BotDeps } from "./context.js";
+import { commandOf } from "./conversations/common.js";
+import { sweepConversations, takeEnded } from "./storage.js";
 
 export const displayName = (from: { first_name: string; last_name?: string; username?: string }): string =>
   [from.first_name, from.last_name].filter(Boolean).join(" ") || from.username || "?";
@@ -51,7 +55,7 @@ export const answerCallbacksOnce: MiddlewareFn<BotContext> = async (ctx, next) =
 export const dedupeUpdates: MiddlewareFn<BotContext> = async (ctx, next) => {
   const claimed = await ctx.deps.db
     .insert(processedUpdates)
-    .values({ updateId: ctx.update.update_id })
+    .values({ updateId: ctx.update.update_id, processedAt: ctx.deps.clock() })
     .onConflictDoNothing()
     .returning({ id: processedUpdates.updateId });
   if (claimed.length === 0) {
@@ -110,4 +114,80 @@ export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
   }
   ctx.log.info({ chat: chat.id }, "update from an unconfigured chat ignored");
   if (ctx.callbackQuery) await ctx.answerCallbackQuery();
+};
+
+/**
+ * Telegram redelivers an update for at most a day: older claims (and any beyond the newest
+ * `rows`) are deleted, so the table stays bounded.
+ */
+export const PROCESSED_UPDATES_KEEP = { ms: 24 * 60 * 60_000, rows: 50_000 } as const;
+
+export async function pruneProcessedUpdates(
+  deps: BotDeps,
+  keep: { ms: number; rows: number } = PROCESSED_UPDATES_KEEP,
+): Promise<void> {
+  const { db } = deps;
+  await db.delete(processedUpdates).where(lt(processedUpdates.processedAt, new Date(deps.clock().getTime() - keep.ms)));
+  const [edge] = await db
+    .select({ id: processedUpdates.updateId })
+    .from(processedUpdates)
+    .orderBy(desc(processedUpdates.updateId))
+    .offset(keep.rows)
+    .limit(1);
+  if (edge) await db.delete(processedUpdates).where(lte(processedUpdates.updateId, edge.id));
+}
+
+/** Bounds the bot's own tables: processed_updates pruned, idle conversations ended (and told). */
+export async function botHousekeeping(deps: BotDeps): Promise<void> {
+  await pruneProcessedUpdates(deps);
+  const ended = await sweepConversations(deps);
+  if (ended) deps.logger.info({ ended }, "idle conversations ended");
+}
+
+/** Per bot: when housekeeping last ran (by the bot's clock). */
+const lastHousekeeping = new WeakMap<BotDeps, number>();
+export const HOUSEKEEPING_EVERY_MS = 60_000;
+
+/**
+ * After an update, at most once a minute (by the bot's clock): `botHousekeeping`. A bot that gets
+ * updates needs no timer for it; main.ts runs it on a timer too, for quiet chats. A failure is
+ * logged, never shown: the update itself was handled.
+ */
+export const housekeeping: MiddlewareFn<BotContext> = async (ctx, next) => {
+  await next();
+  const { deps } = ctx;
+  const now = deps.clock().getTime();
+  const last = lastHousekeeping.get(deps);
+  if (last !== undefined && now - last < HOUSEKEEPING_EVERY_MS && now >= last) return;
+  lastHousekeeping.set(deps, now);
+  await botHousekeeping(deps).catch((err: unknown) => ctx.log.warn({ err }, "housekeeping failed"));
+};
+
+/**
+ * Where conversations end, installed right after the conversations plugin: a conversation the
+ * storage found idle too long is announced (「已逾時,已取消」), and any command but /cancel
+ * (which says so itself) ends the sender's conversation and is then handled normally.
+ */
+export const conversationEnds: MiddlewareFn<BotContext> = async (ctx, next) => {
+  const timedOut = takeEnded(ctx);
+  if (timedOut?.reason === "timeout") {
+    const inGroup = ctx.chat?.type === "group" || ctx.chat?.type === "supergroup";
+    await ctx.reply(
+      conversationText.timedOut({
+        ids: timedOut.ids,
+        minutes: ctx.deps.config.conversationTimeoutMinutes,
+        who: inGroup && ctx.from ? displayName(ctx.from) : null,
+      }),
+      { parse_mode: "HTML" },
+    );
+  }
+  const command = commandOf(ctx);
+  if (command !== null && command !== "cancel") {
+    const active = Object.keys(ctx.conversation.active());
+    if (active.length > 0) {
+      await ctx.conversation.exitAll();
+      await ctx.reply(conversationText.endedByCommand(active));
+    }
+  }
+  return next();
 };

@@ -1,18 +1,81 @@
 // Conversation state in the kv table, keyed by chat AND user, so that in a group another
 // member's message never answers someone else's prompt.
+//
+// Conversations end: a state idle for `conversationTimeoutMinutes` (by the injected clock, so it
+// holds across restarts and under a test's fake clock) is removed, and its user told
+// 「已逾時,已取消」 — on their next update (`takeEnded`) or by `sweepConversations`, whichever
+// comes first. A state is bounded: past `STATE_LIMITS` it is dropped instead of written.
 import type { ConversationData, ConversationStorage, VersionedState } from "@grammyjs/conversations";
-import { eq } from "drizzle-orm";
+import { and, eq, gte, inArray, like, lt, ne } from "drizzle-orm";
 import type { Context } from "grammy";
-import { kv } from "../../../drizzle/schema.js";
-import type { BotContext } from "./context.js";
+import { kv, users } from "../../../drizzle/schema.js";
+import { enqueue, htmlMessage } from "../../app/outbox.js";
+import { cleanText } from "../../core/text.js";
+import { conversationText } from "../../i18n/conversations.js";
+import type { BotContext, BotDeps } from "./context.js";
 
 /** Bump whenever conversation code changes: old replay logs then start over instead of replaying wrongly. */
-export const CONVERSATION_STORAGE_VERSION = 1;
+export const CONVERSATION_STORAGE_VERSION = 2;
+
+/**
+ * Bounds of one stored conversation. Every update replays the whole log, so it must stay small:
+ * invalid answers are never logged (they are skipped), and a log past these bounds ends the
+ * conversation (「步驟太多」) instead of slowing every later update.
+ */
+export const STATE_LIMITS = { operations: 150, chars: 256 * 1024 } as const;
+
+const PREFIX = "conv:";
 
 export const conversationKey = (ctx: Context): string | undefined =>
-  ctx.chatId !== undefined && ctx.from ? `conv:${ctx.chatId}:${ctx.from.id}` : undefined;
+  ctx.chatId !== undefined && ctx.from ? `${PREFIX}${ctx.chatId}:${ctx.from.id}` : undefined;
+
+const parseKey = (key: string): { chatId: number; userId: number } | null => {
+  const m = /^conv:(-?\d+):(\d+)$/.exec(key);
+  return m ? { chatId: Number(m[1]), userId: Number(m[2]) } : null;
+};
 
 type State = VersionedState<ConversationData>;
+
+/** The names of the conversations in a stored state (report, hotfix, …). */
+export const conversationIds = (value: unknown): string[] => {
+  const state = (value as Partial<State> | null)?.state;
+  return state && typeof state === "object" ? Object.keys(state) : [];
+};
+
+const operations = (state: State): number =>
+  Object.values(state.state ?? {})
+    .flat()
+    .reduce((n, s) => n + (s.replay?.send?.length ?? 0), 0);
+
+/**
+ * The replay log holds the updates as received: a NUL or a lone surrogate in a user's message would
+ * make Postgres refuse the whole write (jsonb). Such strings are cleaned as the answers are (the
+ * conversations read answers through `cleanText`, so a replay takes the same path).
+ */
+const UNSAFE_IN_JSONB = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
+const cleanStrings = (value: unknown): unknown => {
+  if (typeof value === "string") return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanStrings);
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanStrings(v)]));
+  return value;
+};
+
+export const idleLimitMs = (deps: BotDeps): number => deps.config.conversationTimeoutMinutes * 60_000;
+
+/** How a conversation of this update's sender ended while the storage read or wrote it. */
+export interface Ended {
+  reason: "timeout" | "too_big";
+  ids: string[];
+}
+const ended = new WeakMap<object, Ended>();
+
+/** The conversation this update found expired (once), for the reply that says so. */
+export function takeEnded(ctx: object): Ended | undefined {
+  const found = ended.get(ctx);
+  ended.delete(ctx);
+  return found;
+}
 
 // "context" storage rather than "key": the plugin's key storage turns an undefined key into "undefined".
 export function kvConversationStorage(): ConversationStorage<BotContext, ConversationData> {
@@ -23,12 +86,32 @@ export function kvConversationStorage(): ConversationStorage<BotContext, Convers
       read: async (ctx) => {
         const key = conversationKey(ctx);
         if (!key) return undefined;
-        const [row] = await ctx.deps.db.select({ value: kv.value }).from(kv).where(eq(kv.key, key));
-        return row?.value as State | undefined;
+        const { db } = ctx.deps;
+        const [row] = await db.select({ value: kv.value, updatedAt: kv.updatedAt }).from(kv).where(eq(kv.key, key));
+        if (!row) return undefined;
+        const cutoff = new Date(ctx.deps.clock().getTime() - idleLimitMs(ctx.deps));
+        if (row.updatedAt >= cutoff) return row.value as State;
+        // Idle too long. Whoever deletes it (this update or the sweep) tells the user.
+        const gone = await db
+          .delete(kv)
+          .where(and(eq(kv.key, key), lt(kv.updatedAt, cutoff)))
+          .returning({ key: kv.key });
+        if (gone.length) ended.set(ctx, { reason: "timeout", ids: conversationIds(row.value) });
+        return undefined;
       },
-      write: async (ctx, state) => {
+      write: async (ctx, written) => {
         const key = conversationKey(ctx);
         if (!key) return;
+        const json = JSON.stringify(written);
+        const state = UNSAFE_IN_JSONB.test(json) ? (cleanStrings(written) as State) : written;
+        if (operations(state) > STATE_LIMITS.operations || json.length > STATE_LIMITS.chars) {
+          await ctx.deps.db.delete(kv).where(eq(kv.key, key));
+          ctx.log.warn({ key, ids: conversationIds(state) }, "conversation state over its bound: ended");
+          await ctx.reply(conversationText.tooManySteps).catch((err: unknown) => {
+            ctx.log.warn({ err }, "could not tell the user the conversation ended");
+          });
+          return;
+        }
         const updatedAt = ctx.deps.clock();
         await ctx.deps.db
           .insert(kv)
@@ -41,4 +124,57 @@ export function kvConversationStorage(): ConversationStorage<BotContext, Convers
       },
     },
   };
+}
+
+/** Whether someone other than the sender has a live conversation in this chat (their buttons are not stale). */
+export async function othersInConversation(ctx: BotContext): Promise<boolean> {
+  if (ctx.chatId === undefined || !ctx.from) return false;
+  const cutoff = new Date(ctx.deps.clock().getTime() - idleLimitMs(ctx.deps));
+  const [row] = await ctx.deps.db
+    .select({ key: kv.key })
+    .from(kv)
+    .where(and(like(kv.key, `${PREFIX}${ctx.chatId}:%`), ne(kv.key, conversationKey(ctx)!), gte(kv.updatedAt, cutoff)))
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * Ends every conversation idle past the limit: its state is deleted and 「已逾時,已取消」 goes to
+ * its chat through the outbox, in one transaction (a conversation that answers meanwhile is kept).
+ * Returns how many ended. Run periodically (main.ts) and from the bot's housekeeping.
+ */
+export async function sweepConversations(deps: BotDeps): Promise<number> {
+  const now = deps.clock();
+  const cutoff = new Date(now.getTime() - idleLimitMs(deps));
+  return deps.db.transaction(async (tx) => {
+    const gone = await tx
+      .delete(kv)
+      .where(and(like(kv.key, `${PREFIX}%`), lt(kv.updatedAt, cutoff)))
+      .returning({ key: kv.key, value: kv.value });
+    const owners = gone.flatMap((row) => {
+      const parsed = parseKey(row.key);
+      return parsed ? [{ ...parsed, ids: conversationIds(row.value) }] : [];
+    });
+    if (owners.length === 0) return 0;
+    const inGroups = owners.filter((o) => o.chatId < 0).map((o) => o.userId);
+    const names = new Map(
+      inGroups.length
+        ? (
+            await tx.select({ id: users.userId, name: users.name }).from(users).where(inArray(users.userId, inGroups))
+          ).map((u) => [u.id, u.name])
+        : [],
+    );
+    const minutes = deps.config.conversationTimeoutMinutes;
+    await enqueue(
+      tx,
+      owners.map((o) =>
+        htmlMessage(
+          o.chatId,
+          conversationText.timedOut({ ids: o.ids, minutes, who: o.chatId < 0 ? (names.get(o.userId) ?? null) : null }),
+        ),
+      ),
+      now,
+    );
+    return owners.length;
+  });
 }

@@ -6,12 +6,13 @@ import { requestHotfix } from "../../../app/hotfix.js";
 import { describePlan, planRollback, prepareRollback } from "../../../app/rollback.js";
 import { CALLBACK_ACTIONS, type CallbackAction, encodeCallback } from "../../../core/callback-data.js";
 import type { Env, Severity } from "../../../core/model.js";
+import { conversationText } from "../../../i18n/conversations.js";
 import { incidents } from "../../../i18n/incidents.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { hotfixText, inBackground } from "../features/incident-common.js";
 import { displayName } from "../middleware.js";
 import { HTML } from "../respond.js";
-import { ask, type Convo, waitButton, waitText } from "./common.js";
+import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
 
 const LIMITS = { title: 200, diff: 3500, reason: 300 } as const;
 const H = incidents.hotfix;
@@ -53,7 +54,10 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
   let title: string | null = null;
   if (args.bugId === null) {
     await ask(last, H.askTitle);
-    const answer = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title));
+    const answer = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title), {
+      line: true,
+      refuse: (text) => (onlyDashes(text) ? conversationText.titleRequired : null),
+    });
     title = answer.text;
     last = answer.ctx;
   }
@@ -124,7 +128,7 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
   });
   if (!preview.ok) return void (await ctx.reply(preview.error, HTML));
   await ask(ctx, `${preview.html}\n\n${R.askReason}`);
-  const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason));
+  const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason), { line: true });
   const planId = await conversation.external(async (octx) => {
     const actor = await octx.actor();
     if (actor.kind !== "user" || !actor.isAdmin) return null;

@@ -1,8 +1,9 @@
 // 拒絕 on a card: ask the admin for a reason, then reject (the decision itself runs in `external`).
 import type { Context } from "grammy";
+import { splitMessage } from "../../../core/html.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { decide } from "../cards.js";
-import { HTML, NO_BUTTONS } from "../respond.js";
+import { HTML, NO_BUTTONS, replyHtml } from "../respond.js";
 import { ask, type Convo, waitText } from "./common.js";
 
 export interface RejectArgs {
@@ -17,7 +18,9 @@ const REASON_LIMIT = 500;
 
 export async function rejectConversation(conversation: Convo, ctx: Context, args: RejectArgs): Promise<void> {
   await ask(ctx, t.triage.askRejectReason(args.bugId));
-  const { text: reason, ctx: answer } = await waitText(conversation, REASON_LIMIT, t.report.tooLong(REASON_LIMIT));
+  const { text: reason, ctx: answer } = await waitText(conversation, REASON_LIMIT, t.report.tooLong(REASON_LIMIT), {
+    line: true,
+  });
   const decision = await conversation.external(async (octx) => {
     const actor = await octx.actor();
     if (actor.kind !== "user" || !actor.isAdmin) return null;
@@ -38,12 +41,11 @@ export async function rejectConversation(conversation: Convo, ctx: Context, args
   }
   if (shown) {
     await answer.api
-      .editMessageText(args.chatId, args.messageId, shown.html, { ...HTML, reply_markup: shown.markup ?? NO_BUTTONS })
+      .editMessageText(args.chatId, args.messageId, splitMessage(shown.html)[0]!, {
+        ...HTML,
+        reply_markup: shown.markup ?? NO_BUTTONS,
+      })
       .catch(() => undefined); // the card may be gone or unchanged; the decision stands
   }
-  if (decision.next)
-    await answer.reply(decision.next.html, {
-      ...HTML,
-      ...(decision.next.markup ? { reply_markup: decision.next.markup } : {}),
-    });
+  if (decision.next) await replyHtml(answer, decision.next.html, decision.next.markup);
 }

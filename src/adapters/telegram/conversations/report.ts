@@ -3,12 +3,16 @@
 import { type Context, InlineKeyboard } from "grammy";
 import { reportBug } from "../../../app/bugs.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
+import { boundedText } from "../../../core/text.js";
+import { conversationText } from "../../../i18n/conversations.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { groupCardDraft } from "../cards.js";
 import { displayName } from "../middleware.js";
-import { ask, type Convo, waitButton, waitText } from "./common.js";
+import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
 
 const LIMITS = { title: 200, description: 3000, module: 64 } as const;
+/** Code points of the description the summary shows (≤ 2 UTF-16 units each, well under Telegram's 4096). */
+const SUMMARY_DESCRIPTION = 1200;
 
 interface SystemChoice {
   id: string;
@@ -68,7 +72,11 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
   }
 
   await ask(last, t.report.askTitle);
-  const title = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title));
+  // One line, never `-` or blank: a title cannot fake lines in the messages that show it.
+  const title = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title), {
+    line: true,
+    refuse: (text) => (onlyDashes(text) ? conversationText.titleRequired : null),
+  });
   await ask(title.ctx, t.report.askDescription);
   const description = await waitText(conversation, LIMITS.description, t.report.tooLong(LIMITS.description));
   last = description.ctx;
@@ -130,7 +138,8 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     t.report.summaryTitle(draft.title),
     `${t.card.env(draft.foundInEnv)} · ${t.card.severity(draft.severity)}`,
     `${t.card.services(draft.services)} · ${t.card.module(draft.module)}`,
-    ...(draft.description ? [t.card.description(draft.description)] : []),
+    // Bounded so the summary (and its edit when a button is pressed) stays one message.
+    ...(draft.description ? [t.card.description(boundedText(draft.description, SUMMARY_DESCRIPTION))] : []),
   ]);
   const submit = await choose(conversation, moduleAnswer.ctx, "ok", summary, [
     [t.buttons.submit, "yes"],

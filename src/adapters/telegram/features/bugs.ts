@@ -2,6 +2,7 @@
 import { Composer } from "grammy";
 import { bugHistory, getBug } from "../../../app/bugs.js";
 import { STATUSES } from "../../../core/model.js";
+import { boundedText, oneLine } from "../../../core/text.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { type DecisionEvent, decide } from "../cards.js";
 import type { BotContext } from "../context.js";
@@ -41,7 +42,7 @@ for (const type of ["close", "reject"] as const) {
     if (!actor) return;
     const args = idAndText(ctx);
     if (!args?.text) return replyHtml(ctx, t.errors.usage(`/${type} <id> <原因>`));
-    const event: DecisionEvent = { type, reason: args.text.slice(0, 500) };
+    const event: DecisionEvent = { type, reason: boundedText(oneLine(args.text), 500) }; // one line: no faked lines in the card
     const decision = await decide(ctx.deps, { bugId: args.id, event, actor });
     if (decision.kind === "applied") return replyHtml(ctx, decision.html);
     if (decision.kind === "refused") return replyHtml(ctx, t.errors.refused(args.id, decision.reason ?? ""));

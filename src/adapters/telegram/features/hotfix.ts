@@ -8,6 +8,7 @@ import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
 import { isPipelineEligible } from "../../../core/model.js";
 import { incidents } from "../../../i18n/incidents.js";
 import type { BotContext } from "../context.js";
+import { tellingTelegramErrors } from "../conversations/common.js";
 import { hotfixConversation } from "../conversations/incidents.js";
 import { onAction, requireAdmin } from "../guards.js";
 import { idAndText, replyHtml } from "../respond.js";
@@ -15,7 +16,7 @@ import { chatSystem, hotfixText, inBackground } from "./incident-common.js";
 
 const H = incidents.hotfix;
 const composer = new Composer<BotContext>();
-composer.use(createConversation(hotfixConversation, "hotfix"));
+composer.use(createConversation(tellingTelegramErrors(hotfixConversation), "hotfix"));
 
 composer.command("hotfix", async (ctx) => {
   const admin = await requireAdmin(ctx);

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { HotfixOutcome } from "../../../app/hotfix.js";
 import type { RollbackOutcome } from "../../../app/rollback.js";
 import type { SystemConfig } from "../../../config.js";
+import { splitMessage } from "../../../core/html.js";
 import { formatDateTime } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
 import type { BotContext } from "../context.js";
@@ -22,7 +23,10 @@ export function inBackground(
   work: () => Promise<string | null>,
 ): void {
   const task = work()
-    .then((text) => (text ? ctx.api.sendMessage(chatId, text, { parse_mode: "HTML" }) : undefined))
+    .then(async (text) => {
+      for (const part of text ? splitMessage(text) : [])
+        await ctx.api.sendMessage(chatId, part, { parse_mode: "HTML" });
+    })
     .catch((err: unknown) => log.error({ err }, "incident task failed"))
     .finally(() => running.delete(task));
   running.add(task);

@@ -16,9 +16,11 @@ import {
 } from "../../../app/rollback.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../../core/callback-data.js";
 import { ENVS, type Env } from "../../../core/model.js";
+import { codePointLength } from "../../../core/text.js";
 import { formatDateTime } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
 import type { BotContext } from "../context.js";
+import { tellingTelegramErrors } from "../conversations/common.js";
 import { rollbackConversation } from "../conversations/incidents.js";
 import { onAction, requireAdmin } from "../guards.js";
 import { editHtml, editMarkup, messageHtml, replyHtml } from "../respond.js";
@@ -27,7 +29,7 @@ import { chatSystem, inBackground, rollbackText } from "./incident-common.js";
 const R = incidents.rollback;
 const A = CALLBACK_ACTIONS;
 const composer = new Composer<BotContext>();
-composer.use(createConversation(rollbackConversation, "rollback"));
+composer.use(createConversation(tellingTelegramErrors(rollbackConversation), "rollback"));
 
 const isEnv = (s: string | undefined): s is Env => ENVS.includes(s as Env);
 
@@ -38,7 +40,8 @@ composer.command("rollback", async (ctx) => {
   if (!system) return replyHtml(ctx, incidents.noSystem);
   const [env, version, ...rest] = ctx.match.trim().split(/\s+/);
   const lower = env?.toLowerCase();
-  if (!isEnv(lower) || rest.length) return replyHtml(ctx, incidents.usage.rollback);
+  if (!isEnv(lower) || rest.length || (version && codePointLength(version) > 64))
+    return replyHtml(ctx, incidents.usage.rollback);
   await ctx.conversation.enter("rollback", { systemId: system.id, env: lower, version: version ?? null });
 });
 
