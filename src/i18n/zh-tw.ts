@@ -32,6 +32,7 @@ export const zhTW = {
     generic: "⚠️ 發生錯誤,請稍後再試。",
     unavailable: "⚠️ 系統暫時無法使用,請稍後再試。",
     adminOnly: "只有管理員可以操作",
+    noSystemAccess: "你還不屬於任何系統:請先在系統的群組中說句話,再私訊回報。",
     outdated: "此按鈕已過期",
     unknownButton: "無法辨識的按鈕",
     notFound: (id: number) => `找不到 #${id}。`,

@@ -5,6 +5,7 @@ import { reportBug } from "../../../app/bugs.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { groupCardDraft } from "../cards.js";
+import { visibleSystemIds } from "../guards.js";
 import { displayName } from "../middleware.js";
 import { ask, type Convo, waitButton, waitText } from "./common.js";
 
@@ -47,12 +48,16 @@ async function choose(conversation: Convo, ctx: Context, step: string, question:
 }
 
 export async function reportConversation(conversation: Convo, ctx: Context): Promise<void> {
-  const setup = await conversation.external((octx) => ({
-    chatSystem: octx.deps.config.systems.find((s) => s.groupChatId === octx.chat?.id)?.id ?? null,
-    systems: octx.deps.config.systems.map(
-      (s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) }),
-    ),
-  }));
+  const setup = await conversation.external(async (octx) => {
+    const visible = await visibleSystemIds(octx); // only the systems the reporter belongs to
+    return {
+      chatSystem: octx.deps.config.systems.find((s) => s.groupChatId === octx.chat?.id)?.id ?? null,
+      systems: octx.deps.config.systems
+        .filter((s) => visible.includes(s.id))
+        .map((s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) })),
+    };
+  });
+  if (setup.systems.length === 0) return void (await ctx.reply(t.errors.noSystemAccess));
   let last: Context = ctx;
   let system =
     setup.systems.find((s) => s.id === setup.chatSystem) ?? (setup.systems.length === 1 ? setup.systems[0] : undefined);
