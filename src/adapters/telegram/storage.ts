@@ -7,7 +7,7 @@ import { kv } from "../../../drizzle/schema.js";
 import type { BotContext } from "./context.js";
 
 /** Bump whenever conversation code changes: old replay logs then start over instead of replaying wrongly. */
-export const CONVERSATION_STORAGE_VERSION = 1;
+export const CONVERSATION_STORAGE_VERSION = 2;
 
 export const conversationKey = (ctx: Context): string | undefined =>
   ctx.chatId !== undefined && ctx.from ? `conv:${ctx.chatId}:${ctx.from.id}` : undefined;

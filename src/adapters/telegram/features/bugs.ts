@@ -10,7 +10,7 @@ import type { BotContext } from "../context.js";
 import { canSeeSystem, chatSystemId, requireAdmin } from "../guards.js";
 import { bugListMenu, parseStatusFilter, showCard, showList, statusName } from "../menus/bug-list.js";
 import { historyText, systemView } from "../render.js";
-import { commandArgs, idAndText, replyHtml } from "../respond.js";
+import { idAndText, replyHtml } from "../respond.js";
 
 const composer = new Composer<BotContext>();
 composer.use(bugListMenu);

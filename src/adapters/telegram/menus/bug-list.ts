@@ -18,7 +18,7 @@ const filterKey = (text: string): string =>
   text
     .normalize("NFKC")
     .toLowerCase()
-    .replace(/[\s\p{Extended_Pictographic}\uFE0F]/gu, "");
+    .replace(/\s|\p{Extended_Pictographic}|\uFE0F/gu, "");
 
 /**
  * `/bugs <filter>`: an English code (`deployed_uat`), a zh-TW status name (「已部署 UAT」, with or
