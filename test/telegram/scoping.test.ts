@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { freezes } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
-import type { Config } from "../../src/config.js";
+import { type Config, ConfigError, loadConfig } from "../../src/config.js";
 import { startTestBot, type TestBot, testConfig } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
@@ -106,5 +106,31 @@ describe.each(testBackends())("multi-system scoping on $name", (backend) => {
     // A plain member is no admin anywhere.
     await tb.send(messageUpdate("/close 2 x", erin, POS_GROUP));
     expect(said(POS_GROUP)).toBe("只有管理員可以操作");
+  });
+});
+
+describe("PIPELINE_CONFIG systems[].adminIds and modules", () => {
+  const file = (system: Record<string, unknown>) => () =>
+    JSON.stringify({
+      systems: [{ id: "pos", name: "POS", groupChatId: POS_GROUP, environments: { uat: {}, prod: {} }, ...system }],
+    });
+  const env = { BOT_TOKEN: "123456:TEST-token-abcdefghijklmnopqrstuvwxyz", PIPELINE_CONFIG: "/x/pipeline.json" };
+
+  it("reads them, with module names normalized", () => {
+    const config = loadConfig(env, { readFile: file({ adminIds: [3001], modules: ["Ｆinancial\u200B", "billing"] }) });
+    expect(config.systems[0]).toMatchObject({ adminIds: [3001], modules: ["financial", "billing"] });
+  });
+
+  it("names the field and the fix when they are wrong", () => {
+    let error: unknown;
+    try {
+      loadConfig(env, { readFile: file({ adminIds: ["dave"], modules: [""] }) });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    expect(problems).toContain("PIPELINE_CONFIG systems[0].adminIds[0]: expected Telegram user ids");
+    expect(problems).toContain("PIPELINE_CONFIG systems[0].modules[0]: must not be empty");
   });
 });
