@@ -691,7 +691,13 @@ function pipelineSchema({ env, defaults: d }: FileContext, base: string) {
     environments: strict({ uat: environment, prod: environment }),
     checklist: strict({ backup: check.optional(), monitoring: check.optional() }).optional(),
     freeze: freeze.optional(),
-    adminIds: z.array(z.int({ error: "expected Telegram user ids (positive whole numbers)" }).positive()).optional(),
+    adminIds: z
+      .array(
+        z
+          .int({ error: "expected Telegram user ids (positive whole numbers), e.g. [12345678]" })
+          .positive({ error: "expected Telegram user ids (positive whole numbers), e.g. [12345678]" }),
+      )
+      .optional(),
     modules: z.array(text).optional(),
   }).transform(
     (s): SystemConfig => ({
