@@ -281,3 +281,16 @@ export const hotfixRequests = pgTable("hotfix_requests", {
   expiresAt: ts("expires_at").notNull(),
   createdAt: created(),
 });
+
+/** Who has been seen in which system's group: a member sees (and reports into) those systems only. */
+export const systemMembers = pgTable(
+  "system_members",
+  {
+    systemId: text("system_id")
+      .notNull()
+      .references(() => systems.id),
+    userId: bigint("user_id", { mode: "number" }).notNull(),
+    seenAt: ts("seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.systemId, t.userId] }), index("system_members_user_idx").on(t.userId)],
+);

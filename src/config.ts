@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import Holidays from "date-holidays";
 import { z } from "zod";
-import { oneLine } from "./core/text.js";
+import { normalizeModule, oneLine } from "./core/text.js";
 
 /**
  * `withheldEnv`: env variables named in PIPELINE_CONFIG (`secretEnv`, `authorizationEnv`, any `…Env`)
@@ -66,6 +66,10 @@ export interface SystemConfig {
   environments: { uat: EnvConfig; prod: EnvConfig };
   checklist: { backup: Check | null; monitoring: Check | null };
   freeze: SystemFreezeConfig;
+  /** Admins of this system only, beside the global ADMIN_IDS. */
+  adminIds?: number[];
+  /** Module names the system declares (bugs add theirs); normalized. */
+  modules?: string[];
 }
 /** Simulated time: reads `start` at the real instant `anchor` (null = process start) and runs `speed`× real time. */
 export interface FakeClockConfig {
@@ -1003,6 +1007,14 @@ function pipelineSchema({ env, defaults: d }: FileContext, base: string) {
     environments: strict({ uat: environment, prod: environment }),
     checklist: strict({ backup: check.optional(), monitoring: check.optional() }).optional(),
     freeze: freeze.optional(),
+    adminIds: z
+      .array(
+        z
+          .int({ error: "expected Telegram user ids (positive whole numbers), e.g. [12345678]" })
+          .positive({ error: "expected Telegram user ids (positive whole numbers), e.g. [12345678]" }),
+      )
+      .optional(),
+    modules: z.array(text).optional(),
   }).transform(
     (s): SystemConfig => ({
       id: s.id,
@@ -1014,6 +1026,8 @@ function pipelineSchema({ env, defaults: d }: FileContext, base: string) {
       environments: s.environments,
       checklist: { backup: s.checklist?.backup ?? null, monitoring: s.checklist?.monitoring ?? null },
       freeze: s.freeze ?? { holidays: null, lunarNewYear: false, monthEnd: null },
+      ...(s.adminIds ? { adminIds: s.adminIds } : {}),
+      ...(s.modules ? { modules: [...new Set(s.modules.map(normalizeModule).filter(Boolean))] } : {}),
     }),
   );
 

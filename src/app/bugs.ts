@@ -1,10 +1,12 @@
 // Use cases on bugs. Every state change is one transaction: conditional UPDATE on
 // (id, expected status, row version) + its audit row + its outbox rows.
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { bugEvents, bugs } from "../../drizzle/schema.js";
 import type { Queryable } from "../adapters/db/database.js";
+import type { SystemConfig } from "../config.js";
 import { type BugPatch, type RefusalReason, TRANSITIONS, type TransitionContext, transition } from "../core/machine.js";
 import type { Actor, BugEvent, Env, Severity, Status } from "../core/model.js";
+import { normalizeModule } from "../core/text.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
 
 export type BugRow = typeof bugs.$inferSelect;
@@ -221,7 +223,8 @@ export function reportBug(
         foundInEnv: input.foundInEnv,
         severity: input.severity,
         services: input.services,
-        module: input.module,
+        // Normalized at intake, so a look-alike (「Ｆinancial\u200B」) is the module a freeze names.
+        module: input.module === null ? null : normalizeModule(input.module) || null,
         status: "submitted",
         createdAt: now,
         updatedAt: now,
@@ -250,6 +253,8 @@ export async function getBug(q: Queryable, id: number): Promise<BugRow | null> {
 
 export interface BugQuery {
   systemId?: string;
+  /** Only these systems (an empty list matches nothing): the systems a viewer may see. */
+  systemIds?: readonly string[];
   statuses?: readonly Status[];
   limit?: number;
   offset?: number;
@@ -258,6 +263,7 @@ export interface BugQuery {
 function bugFilter(query: BugQuery) {
   const filters = [
     query.systemId ? eq(bugs.systemId, query.systemId) : undefined,
+    query.systemIds ? (query.systemIds.length ? inArray(bugs.systemId, [...query.systemIds]) : sql`false`) : undefined,
     query.statuses && query.statuses.length > 0 ? inArray(bugs.status, [...query.statuses]) : undefined,
   ].filter((f) => f !== undefined);
   return filters.length ? and(...filters) : undefined;
@@ -291,4 +297,20 @@ export async function countByStatus(q: Queryable, systemId: string): Promise<Par
 
 export function bugHistory(q: Queryable, bugId: number): Promise<BugEventRow[]> {
   return q.select().from(bugEvents).where(eq(bugEvents.bugId, bugId)).orderBy(bugEvents.id);
+}
+
+/**
+ * The modules a system knows, normalized and sorted: declared in its config (`modules`, month-end
+ * freeze modules) or carried by one of its bugs. Module freezes and /report choose from these.
+ */
+export async function knownModules(
+  q: Queryable,
+  system: Pick<SystemConfig, "id" | "modules" | "freeze">,
+): Promise<string[]> {
+  const rows = await q
+    .selectDistinct({ module: bugs.module })
+    .from(bugs)
+    .where(and(eq(bugs.systemId, system.id), isNotNull(bugs.module)));
+  const all = [...(system.modules ?? []), ...(system.freeze.monthEnd?.modules ?? []), ...rows.map((r) => r.module!)];
+  return [...new Set(all.map(normalizeModule).filter(Boolean))].sort();
 }

@@ -1,12 +1,15 @@
 // /freeze from chat: stored freezes start and lift (by hand or at `until`), the group is told either way.
 // Env freezes (DEPLOY_FREEZE*) and calendar rules are shown but can only change in the deployment config.
 import { and, eq, gt, isNull, lte, or } from "drizzle-orm";
+import { z } from "zod";
 import { freezes } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
 import { describeFreeze, type FreezeReason, type FreezeVerdict } from "../core/freeze.js";
 import { escapeHtml } from "../core/html.js";
+import { boundedText, cleanText, codePointLength, normalizeModule, oneLine } from "../core/text.js";
 import { addDays, formatDateTime, formatWindowTime, localParts, nextWindow, zonedInstant } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
+import { knownModules } from "./bugs.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { expireHotfixRequests } from "./hotfix.js";
 import { actorName, type IncidentDeps, type UserActor } from "./incident-support.js";
@@ -19,27 +22,68 @@ export type FreezeCommand =
   | { action: "show" }
   | { action: "on"; until: string | null; modules: string[]; reason: string }
   | { action: "off"; id: number | null }
-  | { action: "invalid" };
+  | { action: "invalid"; problem?: string };
 
-/** `on [until YYYY-MM-DD] [module…] [— reason]`, `off [id]`, or nothing. */
+const REASON_MAX = 500;
+const MODULE_MAX = 64;
+
+/** The pieces of `/freeze …` as read from the text, validated (and made safe) by zod. */
+const freezeArgs = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("show") }),
+  z.object({
+    action: z.literal("on"),
+    until: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, { error: T.badDate })
+      .nullable(),
+    modules: z
+      .array(
+        z
+          .string()
+          .transform(normalizeModule)
+          .refine((m) => m.length > 0, { error: T.badModule })
+          .refine((m) => codePointLength(m) <= MODULE_MAX, { error: T.badModule }),
+      )
+      .transform((ms) => [...new Set(ms)]),
+    reason: z.string().transform((r) => boundedText(oneLine(r), REASON_MAX)),
+  }),
+  z.object({
+    action: z.literal("off"),
+    id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable(),
+  }),
+]);
+
+/**
+ * `/freeze on [until YYYY-MM-DD] [module:x …] [—] [reason…]`, `/freeze off [id]`, or nothing.
+ * Free text after `on` is the reason and the freeze is a full one: a module freeze needs the
+ * explicit `module:x` form, so a reason can never be read as a module name.
+ */
 export function parseFreezeCommand(args: string): FreezeCommand {
-  const [head = "", ...reasonParts] = args.trim().split(/\s*(?:—|--)\s*/);
-  const reason = reasonParts.join(" — ").trim();
-  const tokens = head.split(/\s+/).filter(Boolean);
-  const action = tokens.shift()?.toLowerCase();
-  if (action === undefined) return reason ? { action: "invalid" } : { action: "show" };
-  if (action === "off") {
-    if (tokens.length === 0) return { action: "off", id: null };
-    const id = /^#?(\d{1,15})$/.exec(tokens[0]!)?.[1];
-    return id && tokens.length === 1 ? { action: "off", id: Number(id) } : { action: "invalid" };
-  }
-  if (action !== "on") return { action: "invalid" };
-  let until: string | null = null;
-  if (tokens[0]?.toLowerCase() === "until") {
-    until = tokens[1] ?? "";
-    tokens.splice(0, 2);
-  }
-  return { action: "on", until, modules: [...new Set(tokens.map((m) => m.toLowerCase()))], reason };
+  let rest = cleanText(args).trim();
+  const take = (re: RegExp): RegExpExecArray | null => {
+    const m = re.exec(rest);
+    if (m) rest = rest.slice(m[0].length);
+    return m;
+  };
+  const action = take(/^(\S+)/)?.[1]?.toLowerCase();
+  let raw: unknown;
+  if (action === undefined) raw = { action: "show" };
+  else if (action === "off") {
+    const id = take(/^\s+#?(\d{1,15})/)?.[1] ?? null;
+    if (rest.trim()) return { action: "invalid" };
+    raw = { action, id };
+  } else if (action === "on") {
+    const until = take(/^\s+until\s+(\S+)/i)?.[1] ?? null;
+    const modules: string[] = [];
+    for (let m = take(/^\s+(?:module|模組)[:：](\S*)/i); m; m = take(/^\s+(?:module|模組)[:：](\S*)/i)) {
+      modules.push(...m[1]!.split(/[,,、]/));
+    }
+    take(/^\s*(?:—+|–|--|-(?=\s|$))/); // the optional separator before the reason
+    raw = { action, until, modules, reason: rest };
+  } else return { action: "invalid" };
+  const parsed = freezeArgs.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  return { action: "invalid", problem: parsed.error.issues[0]?.message };
 }
 
 const scopeText = (system: SystemConfig, row: Pick<FreezeRow, "scope" | "module">) =>
@@ -56,9 +100,15 @@ function nextSystemWindow(system: SystemConfig, now: Date): Date {
 const untilInstant = (until: string | null, tz: string): Date | null =>
   until === null ? null : /^\d{4}-\d{2}-\d{2}$/.test(until) ? zonedInstant(until, "00:00", tz) : new Date(until);
 
-function blocksLine(system: SystemConfig, until: Date | null, now: Date): string {
+/**
+ * What a freeze blocks, exactly: a full freeze blocks the windows (the next one named); a module
+ * freeze only makes the next window skip that module's bugs; one lifting before it blocks nothing.
+ */
+function blocksLine(system: SystemConfig, until: Date | null, now: Date, modules: readonly string[]): string {
   const next = nextSystemWindow(system, now);
-  return until === null || until > next ? T.blocksNext(formatWindowTime(next, now, system.timezone)) : T.liftsBefore;
+  if (until !== null && until <= next) return T.liftsBefore;
+  const when = formatWindowTime(next, now, system.timezone);
+  return modules.length ? T.skipsModules(modules, when) : T.blocksWindows(when);
 }
 
 export type AddFreezeResult = { ok: true; rows: FreezeRow[] } | { ok: false; message: string };
@@ -77,6 +127,12 @@ export async function addFreeze(
     if (!real || input.until <= localParts(now, tz).date) return { ok: false, message: T.badDate };
     until = zonedInstant(input.until, "00:00", tz);
   }
+  if (input.modules.length > 0) {
+    // Only modules the system knows (declared in config or seen on its bugs): a typo freezes nothing.
+    const known = await knownModules(deps.db, system);
+    const unknown = input.modules.filter((m) => !known.includes(m));
+    if (unknown.length > 0) return { ok: false, message: T.unknownModule(unknown, known) };
+  }
   const base = { systemId: system.id, reason: input.reason, until, createdBy: actor.name, createdAt: now };
   const values = input.modules.length
     ? input.modules.map((module) => ({ ...base, scope: "module" as const, module }))
@@ -89,7 +145,7 @@ export async function addFreeze(
       input.reason,
       T.untilText(until && formatDateTime(until, tz)),
       actor.name,
-      blocksLine(system, until, now),
+      blocksLine(system, until, now, input.modules),
     );
     await enqueue(tx, [htmlMessage(system.groupChatId, text)], now);
     return inserted;
@@ -159,16 +215,22 @@ export async function autoLiftFreezes(deps: IncidentDeps): Promise<FreezeRow[]> 
 
 const allReasons = (v: FreezeVerdict): FreezeReason[] => [...v.full, ...Object.values(v.modules).flat()];
 
-/** `/freeze` with no arguments: every active freeze, its source and the next window it blocks (HTML). */
+/** `/freeze` with no arguments: every active freeze, its source and exactly what it blocks (HTML). */
 export async function freezeOverview(deps: IncidentDeps, system: SystemConfig): Promise<string> {
   const now = deps.clock();
   const verdict = await freezeVerdict(deps, system, now);
-  const reasons = allReasons(verdict);
-  if (reasons.length === 0) return `${T.header(system.name)}\n${T.none}`;
+  // describeFreeze lists full freezes, then module freezes by module: the same order as here.
+  const entries = [
+    ...verdict.full.map((reason) => ({ reason, modules: [] as string[] })),
+    ...Object.entries(verdict.modules).flatMap(([module, reasons]) =>
+      reasons.map((reason) => ({ reason, modules: [module] })),
+    ),
+  ];
+  if (entries.length === 0) return `${T.header(system.name)}\n${T.none}`;
   const lines = describeFreeze(verdict, system.timezone);
-  // describeFreeze lists full freezes, then module freezes: the same order as allReasons.
   const body = lines.map(
-    (line, i) => `${escapeHtml(line)}\n   ${blocksLine(system, untilInstant(reasons[i]!.until, system.timezone), now)}`,
+    (line, i) =>
+      `${escapeHtml(line)}\n   ${blocksLine(system, untilInstant(entries[i]!.reason.until, system.timezone), now, entries[i]!.modules)}`,
   );
   return [T.header(system.name), ...body].join("\n");
 }

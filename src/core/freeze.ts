@@ -1,4 +1,5 @@
 // Is a system (or one of its modules) frozen at an instant, and why. Calendar facts come from an adapter.
+import { normalizeModule } from "./text.js";
 import { addDays, formatDateTime, localParts } from "./windows.js";
 
 export interface FreezeReason {
@@ -55,11 +56,12 @@ export interface FreezeInputs {
 
 export interface FreezeVerdict {
   full: FreezeReason[];
-  /** keyed by module name, trimmed and lower-cased */
+  /** keyed by module name, normalized (core/text.ts normalizeModule) */
   modules: Record<string, FreezeReason[]>;
 }
 
-const moduleKey = (module: string): string => module.trim().toLowerCase();
+/** Env, stored, config and bug modules all compare normalized: a look-alike cannot slip past. */
+const moduleKey = (module: string): string => normalizeModule(module);
 
 export function isMonthEnd(localDate: string, days: number): boolean {
   if (days <= 0) return false;
@@ -84,7 +86,8 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
   const envModules = env.modules.map(moduleKey).filter(Boolean);
   if (envActive) {
     if (env.hard) full.push({ source: "env", reason: "DEPLOY_FREEZE=true", until: env.until });
-    for (const m of envModules) addModule(m, { source: "env", reason: `DEPLOY_FREEZE_MODULES=${m}`, until: env.until });
+    for (const m of new Set(envModules))
+      addModule(m, { source: "env", reason: `DEPLOY_FREEZE_MODULES=${m}`, until: env.until });
     if (!env.hard && envModules.length === 0 && env.until !== null) {
       full.push({ source: "env", reason: `DEPLOY_FREEZE_UNTIL=${env.until}`, until: env.until });
     }

@@ -14,7 +14,8 @@ export const incidents = {
   usage: {
     hotfix: "用法:/hotfix &lt;bug 編號&gt;(或只打 /hotfix 新建一個緊急 bug)",
     rollback: "用法:/rollback &lt;uat|prod&gt; [版本]",
-    freeze: "用法:/freeze on [until YYYY-MM-DD] [模組…] [— 原因]、/freeze off [編號]、/freeze",
+    freeze:
+      "用法:/freeze on [until YYYY-MM-DD] [原因](全面封版)、/freeze on [until YYYY-MM-DD] module:模組 [原因](只封該模組)、/freeze off [編號]、/freeze",
     oncall: "用法:/oncall me 或 /oncall @帳號",
   },
   hotfix: {
@@ -176,8 +177,17 @@ export const incidents = {
     scopeSystem: (name: string) => `整個系統 ${e(name)}`,
     scopeModule: (module: string) => `模組 ${e(module)}`,
     untilText: (at: string | null) => (at ? `至 ${at}` : "至手動解除"),
-    blocksNext: (when: string) => `→ 擋下下一個窗口:${when}`,
-    liftsBefore: "→ 下一個窗口前解除",
+    blocksWindows: (when: string) => `→ 擋下視窗:從 ${when} 起,封版期間 T1/T2 都不部署`,
+    skipsModules: (modules: readonly string[], when: string) =>
+      `→ 下次視窗略過模組 ${modules.map(e).join("、")} 的 bug:${when}(其他 bug 照常部署)`,
+    liftsBefore: "→ 下一個視窗前就解除,不擋下任何視窗",
+    unknownModule: (unknown: readonly string[], known: readonly string[]) =>
+      `⚠️ 不認得模組 ${unknown.map(e).join("、")},未設定封版。${
+        known.length
+          ? `這個系統已知的模組:${known.map(e).join("、")}。`
+          : "這個系統還沒有已知的模組(bug 的模組,或設定檔的 modules)。"
+      }`,
+    badModule: "模組名稱不可空白且最多 64 個字,例如 module:financial。",
     envCannotLift: (reasons: string[]) =>
       `環境變數的封版(${reasons.map(e).join("、")})無法從聊天室解除,請修改部署設定後重啟。`,
     noneToLift: "沒有可解除的 /freeze 封版。",

@@ -34,6 +34,7 @@ export const DEMO_SCRIPT: readonly string[] = [
   "press 1", // 嚴重度:low
   "press 4", // 服務:不選 = 全部
   "as carol report",
+  "press 1", // ➕ 新增模組「report」(新模組要明確新增)
   "press 1", // 📨 送出
   "press 1 as alice", // ✅ 確認
   "press 1", // 🟢 low
@@ -56,6 +57,7 @@ export const DEMO_SCRIPT: readonly string[] = [
   "press 2", // backend
   "press 4", // 完成
   "as carol checkout",
+  "press 1", // ➕ 新增模組「checkout」
   "press 1", // 📨 送出
   "press 1 as alice", // ✅ 確認
   "press 2", // 🟡 medium

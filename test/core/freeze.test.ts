@@ -66,6 +66,20 @@ describe("evaluateFreeze", () => {
     expect(freezeFor(v, null)).toBeNull();
   });
 
+  it("env, stored and month-end module names are normalized: a look-alike module cannot slip past", () => {
+    const lookAlikes = ["Ｆinancial\u200B", "ＦＩＮＡＮＣＩＡＬ", " fin\u00ADancial ", "Financial\uFEFF"];
+    const env = evaluateFreeze(inputs({ env: { ...noEnv, modules: ["Ｆinancial\u200B"] } }));
+    const store = evaluateFreeze(inputs({ stored: [stored({ scope: "module", module: "FINANCIAL\u200D" })] }));
+    const monthEnd = evaluateFreeze(
+      inputs({ at: tpe("2026-11-30"), rules: { ...noRules, monthEnd: { days: 2, modules: ["ｆｉｎａｎｃｉａｌ"] } } }),
+    );
+    for (const v of [env, store, monthEnd]) {
+      expect(Object.keys(v.modules)).toEqual(["financial"]);
+      for (const m of [...lookAlikes, "financial"]) expect(freezeFor(v, m), m).not.toBeNull();
+      expect(freezeFor(v, "billing")).toBeNull();
+    }
+  });
+
   it("DEPLOY_FREEZE_UNTIL alone is a full freeze until 00:00 local of that date", () => {
     const env = { ...noEnv, until: "2026-02-05" };
     const frozen = evaluateFreeze(inputs({ env, at: tpe("2026-02-04", "23:59") }));

@@ -13,11 +13,15 @@ import { confirmedBug, onCall } from "../windows/support.js";
 import { at, incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
 
 describe("parseFreezeCommand", () => {
-  it("reads on/off, until, modules and the reason after a dash", () => {
+  it("reads on/off, until, explicit module:x and the reason (free text, a dash optional)", () => {
     expect(parseFreezeCommand("")).toEqual({ action: "show" });
-    expect(parseFreezeCommand("on until 2026-11-25 Financial billing — 月底結帳")).toEqual({
+    expect(parseFreezeCommand("on until 2026-11-25 module:Financial module:billing — 月底結帳")).toEqual({
       action: "on",
       until: "2026-11-25",
+      modules: ["financial", "billing"],
+      reason: "月底結帳",
+    });
+    expect(parseFreezeCommand("on module:ｆｉｎａｎｃｉａｌ,billing 月底結帳")).toMatchObject({
       modules: ["financial", "billing"],
       reason: "月底結帳",
     });
@@ -27,9 +31,27 @@ describe("parseFreezeCommand", () => {
       modules: [],
       reason: "go-live week",
     });
+    // Free text is the reason of a full freeze, never a module name.
+    expect(parseFreezeCommand("on 資料庫遷移中請勿部署")).toEqual({
+      action: "on",
+      until: null,
+      modules: [],
+      reason: "資料庫遷移中請勿部署",
+    });
+    expect(parseFreezeCommand("on financial billing")).toMatchObject({ modules: [], reason: "financial billing" });
+    expect(parseFreezeCommand("on until 2026-11-25")).toMatchObject({ until: "2026-11-25", reason: "" });
     expect(parseFreezeCommand("off #3")).toEqual({ action: "off", id: 3 });
     expect(parseFreezeCommand("off")).toEqual({ action: "off", id: null });
+    expect(parseFreezeCommand("off 3 4")).toEqual({ action: "invalid" });
     expect(parseFreezeCommand("maybe")).toEqual({ action: "invalid" });
+    expect(parseFreezeCommand("on until tomorrow")).toEqual({
+      action: "invalid",
+      problem: "日期格式應為 YYYY-MM-DD,且必須晚於今天。",
+    });
+    expect(parseFreezeCommand("on module: 月底")).toEqual({
+      action: "invalid",
+      problem: "模組名稱不可空白且最多 64 個字,例如 module:financial。",
+    });
   });
 });
 
@@ -37,7 +59,7 @@ describe.each(testBackends())("freeze on $name", (backend) => {
   const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
-  it("/freeze on until <tomorrow> financial: tonight's window deploys the other modules' bugs and says so; it lifts itself", async () => {
+  it("/freeze on until <tomorrow> module:financial: tonight's window deploys the other modules' bugs and says so; it lifts itself", async () => {
     const setup = incidentSetup();
     setup.smoke.pass();
     const tb = await incidentBot(t.db, incidentConfig(setup));
@@ -46,21 +68,21 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     const financial = await confirmedBug(t.db, { title: "Invoice rounding", module: "financial" });
     const booking = await confirmedBug(t.db, { title: "Booking slot overlap", module: "booking" });
 
-    await tb.send(messageUpdate("/freeze on until 2026-11-25 financial — 月底結帳", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on until 2026-11-25 module:financial — 月底結帳", alice, GROUP));
     const texts = await tb.groupTexts();
     expect(texts.at(-1)!.split("\n")).toEqual([
       "🧊 封版開始:模組 financial(#1)",
       "原因:月底結帳",
       "期間:至 2026-11-25 00:00",
       "設定人:Alice",
-      "→ 擋下下一個窗口:今晚 20:00(11/24)",
+      "→ 下次視窗略過模組 financial 的 bug:今晚 20:00(11/24)(其他 bug 照常部署)",
     ]);
     await tb.send(messageUpdate("/freeze", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
       [
         "🧊 Barber CRM 封版狀態",
         "🧊 模組 financial 封版:月底結帳(/freeze #1,至 2026-11-25 00:00)",
-        "   → 擋下下一個窗口:今晚 20:00(11/24)",
+        "   → 下次視窗略過模組 financial 的 bug:今晚 20:00(11/24)(其他 bug 照常部署)",
       ].join("\n"),
     );
 

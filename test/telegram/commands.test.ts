@@ -108,7 +108,7 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/bugs confirmed", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("沒有符合的 bug。");
     await tb.send(messageUpdate("/bugs submitted", carol, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("Bug 列表</b>(submitted)");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("Bug 列表</b>(待確認)");
     await tb.send(messageUpdate("/bugs nonsense", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain("不認得狀態「nonsense」");
     expect(tb.api.errors()).toEqual([]);

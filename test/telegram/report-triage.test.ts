@@ -27,6 +27,7 @@ async function fileReport(
   await tb.send(pressOn(last(tb, "sendMessage", chatId), answers.env ?? "UAT", from));
   await tb.send(pressOn(last(tb, "sendMessage", chatId), answers.severity ?? "不確定", from));
   await tb.send(messageUpdate(answers.module ?? "-", from, chatId));
+  if (answers.module) await tb.send(pressOn(last(tb, "sendMessage", chatId), /^➕ 新增模組「/, from)); // a new module
   await tb.send(pressOn(last(tb, "sendMessage", chatId), "📨 送出", from));
   return tb;
 }
@@ -220,6 +221,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "PROD", carol));
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "🟢 low", carol));
     await tb.send(messageUpdate("billing", carol, GROUP));
+    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "➕ 新增模組「billing」", carol));
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "📨 送出", carol));
     expect(await getBug(t.db, 1)).toMatchObject({
       title: "Carol's title",
@@ -251,6 +253,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(pressOn(messageState(tb, alice.id, services.result.message_id), "✅ backend", alice));
     await tb.send(pressOn(messageState(tb, alice.id, services.result.message_id), "完成 ✓", alice));
     await tb.send(messageUpdate("auth", alice));
+    await tb.send(pressOn(last(tb, "sendMessage", alice.id), "➕ 新增模組「auth」", alice));
     await tb.send(pressOn(last(tb, "sendMessage", alice.id), "📨 送出", alice));
     expect(await getBug(t.db, 1)).toMatchObject({ services: ["frontend"], module: "auth", severity: "medium" });
     const [card] = await deliverOutbox(tb);

@@ -150,6 +150,7 @@ export const ALL_TABLES = [
   "freezes",
   "oncall",
   "bugs",
+  "system_members",
   "environments",
   "systems",
   "admins",

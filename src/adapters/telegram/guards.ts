@@ -1,5 +1,6 @@
 // Authorization and callback routing shared by the features.
 import type { Composer } from "grammy";
+import { memberSystemIds } from "../../app/members.js";
 import { type CallbackAction, type CallbackPayload, parseCallback } from "../../core/callback-data.js";
 import type { Actor } from "../../core/model.js";
 import { t } from "../../i18n/zh-tw.js";
@@ -7,14 +8,54 @@ import type { BotContext } from "./context.js";
 
 export type AdminActor = Extract<Actor, { kind: "user" }>;
 
-/** The sender if an admin (re-read from the database); otherwise a toast or reply, and null. */
-export async function requireAdmin(ctx: BotContext): Promise<AdminActor | null> {
+/** Whether the sender is one of `systemId`'s admins in the config (`systems[].adminIds`). */
+const systemAdmin = (ctx: BotContext, systemId: string | null | undefined): boolean =>
+  Boolean(
+    systemId && ctx.from && ctx.deps.config.systems.find((s) => s.id === systemId)?.adminIds?.includes(ctx.from.id),
+  );
+
+/**
+ * Whether the sender may act as an admin on `systemId`: a global admin (ADMIN_IDS or the admins
+ * table, re-read from the database on every update) anywhere, a system admin on their system only.
+ * Without a system, only global admins.
+ */
+export async function isAdminFor(ctx: BotContext, systemId?: string | null): Promise<boolean> {
   const actor = await ctx.actor();
-  if (actor.kind === "user" && actor.isAdmin) return actor;
+  return actor.kind === "user" && (actor.isAdmin || systemAdmin(ctx, systemId));
+}
+
+/**
+ * The sender if an admin of `systemId` (see isAdminFor); otherwise a toast or reply, and null.
+ * Without `systemId` only global admins pass: a system admin is never let through by default.
+ */
+export async function requireAdmin(ctx: BotContext, systemId?: string | null): Promise<AdminActor | null> {
+  const actor = await ctx.actor();
+  if (actor.kind === "user" && (actor.isAdmin || systemAdmin(ctx, systemId))) return { ...actor, isAdmin: true };
   if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: t.errors.adminOnly });
   else await ctx.reply(t.errors.adminOnly);
   return null;
 }
+
+/**
+ * The systems whose bugs the sender may see in this chat. A system's group sees that system only
+ * (whoever asks: the whole group reads the answer). In private: a global admin sees every system;
+ * anyone else the systems whose group they have been seen in, plus those they administer. With a
+ * single system, everyone the bot lets in sees it.
+ */
+export async function visibleSystemIds(ctx: BotContext): Promise<string[]> {
+  const systems = ctx.deps.config.systems;
+  const own = systems.find((s) => s.groupChatId === ctx.chat?.id);
+  if (own) return [own.id];
+  if (ctx.chat?.type !== "private" || !ctx.from) return [];
+  if (systems.length === 1) return [systems[0]!.id];
+  const actor = await ctx.actor();
+  if (actor.kind === "user" && actor.isAdmin) return systems.map((s) => s.id);
+  const member = new Set(await memberSystemIds(ctx.deps.db, ctx.from.id));
+  return systems.filter((s) => member.has(s.id) || systemAdmin(ctx, s.id)).map((s) => s.id);
+}
+
+export const canSeeSystem = async (ctx: BotContext, systemId: string): Promise<boolean> =>
+  (await visibleSystemIds(ctx)).includes(systemId);
 
 /** Routes our versioned callback_data (`v1:<action>:<id>:<version>`) for the given actions. */
 export function onAction(

@@ -1,6 +1,7 @@
 import { desc, lt, lte } from "drizzle-orm";
 import type { MiddlewareFn } from "grammy";
 import { processedUpdates, users } from "../../../drizzle/schema.js";
+import { recordMember } from "../../app/members.js";
 import { isAdmin } from "../../app/systems.js";
 import type { Actor } from "../../core/model.js";
 import { conversationText } from "../../i18n/conversations.js";
@@ -90,6 +91,20 @@ async function rememberUser(
   seen.set(from.id, key);
 }
 
+/** Per bot: the (system, user) memberships already written by this process. */
+const members = new WeakMap<BotDeps, Set<string>>();
+
+/** A user seen in a system's group belongs to that system (written once per process). */
+async function rememberMember(deps: BotDeps, systemId: string, userId: number) {
+  const seen = members.get(deps) ?? new Set<string>();
+  members.set(deps, seen);
+  const key = `${systemId}:${userId}`;
+  if (seen.has(key)) return;
+  await recordMember(deps.db, systemId, userId, deps.clock());
+  if (seen.size >= WRITTEN_MAX) seen.clear();
+  seen.add(key);
+}
+
 /**
  * Only the configured group chats, and private chats of people the bot knows (admins and
  * anyone seen in a configured group), reach the features. Group members are remembered.
@@ -98,14 +113,18 @@ export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
   const chat = ctx.chat;
   const from = ctx.from;
   if (!chat) return next();
-  const groups = ctx.deps.config.systems.map((s) => s.groupChatId);
-  if (groups.includes(chat.id)) {
-    if (from && !from.is_bot) await rememberUser(ctx.deps, from);
+  const group = ctx.deps.config.systems.find((s) => s.groupChatId === chat.id);
+  if (group) {
+    if (from && !from.is_bot) {
+      await rememberUser(ctx.deps, from);
+      await rememberMember(ctx.deps, group.id, from.id);
+    }
     return next();
   }
   if (chat.type === "private" && from) {
     const actor = await ctx.actor();
     if (actor.kind === "user" && actor.isAdmin) return next();
+    if (ctx.deps.config.systems.some((s) => s.adminIds?.includes(from.id))) return next();
     const known = await ctx.deps.db.query.users.findFirst({ where: (u, { eq }) => eq(u.userId, from.id) });
     if (known) return next();
     if (ctx.callbackQuery) await ctx.answerCallbackQuery();

@@ -1,18 +1,32 @@
 // /report: title → description → environment → severity → services → module → summary (送出/取消).
+// The module is one of the system's known modules (buttons, or typed), or a new one added explicitly.
 // Only collects input; the bug is created in `external` when 送出 is pressed.
 import { type Context, InlineKeyboard } from "grammy";
-import { reportBug } from "../../../app/bugs.js";
+import { knownModules, reportBug } from "../../../app/bugs.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
-import { boundedText } from "../../../core/text.js";
+import { boundedText, codePointLength, normalizeModule } from "../../../core/text.js";
 import { conversationText } from "../../../i18n/conversations.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { groupCardDraft } from "../cards.js";
+import { visibleSystemIds } from "../guards.js";
 import { displayName } from "../middleware.js";
 import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
 
 const LIMITS = { title: 200, description: 3000, module: 64 } as const;
 /** Code points of the description the summary shows (≤ 2 UTF-16 units each, well under Telegram's 4096). */
 const SUMMARY_DESCRIPTION = 1200;
+/** Known modules offered as buttons (the rest can be typed). */
+const MODULE_BUTTONS = 30;
+const MODULE_BUTTON = /^rp:mod:(\d{1,3}|none|new|add)$/;
+
+/** A typed answer (not a command), trimmed; null for anything else. */
+const typedText = (ctx: Context): string | null => {
+  const text = ctx.message?.text;
+  return text !== undefined && !text.startsWith("/") ? text.trim() : null;
+};
+
+const chunk = <T>(xs: T[], n: number): T[][] =>
+  Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 interface SystemChoice {
   id: string;
@@ -51,12 +65,16 @@ async function choose(conversation: Convo, ctx: Context, step: string, question:
 }
 
 export async function reportConversation(conversation: Convo, ctx: Context): Promise<void> {
-  const setup = await conversation.external((octx) => ({
-    chatSystem: octx.deps.config.systems.find((s) => s.groupChatId === octx.chat?.id)?.id ?? null,
-    systems: octx.deps.config.systems.map(
-      (s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) }),
-    ),
-  }));
+  const setup = await conversation.external(async (octx) => {
+    const visible = await visibleSystemIds(octx); // only the systems the reporter belongs to
+    return {
+      chatSystem: octx.deps.config.systems.find((s) => s.groupChatId === octx.chat?.id)?.id ?? null,
+      systems: octx.deps.config.systems
+        .filter((s) => visible.includes(s.id))
+        .map((s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) })),
+    };
+  });
+  if (setup.systems.length === 0) return void (await ctx.reply(t.errors.noSystemAccess));
   let last: Context = ctx;
   let system =
     setup.systems.find((s) => s.id === setup.chatSystem) ?? (setup.systems.length === 1 ? setup.systems[0] : undefined);
@@ -121,9 +139,68 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     }
   }
 
-  await ask(last, t.report.askModule);
-  const moduleAnswer = await waitText(conversation, LIMITS.module, t.report.tooLong(LIMITS.module));
-  const module = moduleAnswer.text === "-" ? null : moduleAnswer.text;
+  // Module: one of the system's known modules (buttons), none, or a new one added explicitly.
+  const known = await conversation.external((octx) => {
+    const config = octx.deps.config.systems.find((s) => s.id === system.id)!;
+    return knownModules(octx.deps.db, config);
+  });
+  const moduleKeyboard = (pending: string | null) =>
+    buttons([
+      ...(pending === null ? [] : [[[t.report.addModule(pending), "rp:mod:add"] as [string, string]]]),
+      ...chunk(
+        known.slice(0, MODULE_BUTTONS).map((m, i): [string, string] => [m, `rp:mod:${i}`]),
+        3,
+      ),
+      [
+        [t.report.noModule, "rp:mod:none"],
+        [t.report.newModule, "rp:mod:new"],
+      ],
+    ]);
+  await ask(last, t.report.askModule, moduleKeyboard(null));
+  let module: string | null = null;
+  let pending: string | null = null;
+  let moduleCtx: Context;
+  for (;;) {
+    const c = await conversation.waitUntil(
+      (x) => MODULE_BUTTON.test(x.callbackQuery?.data ?? "") || typedText(x) !== null,
+      { next: true },
+    );
+    moduleCtx = c;
+    const pressed = MODULE_BUTTON.exec(c.callbackQuery?.data ?? "")?.[1];
+    if (pressed === "none") break;
+    if (pressed === "add" && pending !== null) {
+      module = pending;
+      break;
+    }
+    if (pressed !== undefined && /^\d+$/.test(pressed) && known[Number(pressed)] !== undefined) {
+      module = known[Number(pressed)]!;
+      break;
+    }
+    if (pressed === "new") {
+      await ask(c, t.report.askNewModule);
+      const answer = await waitText(conversation, LIMITS.module, t.report.tooLong(LIMITS.module));
+      moduleCtx = answer.ctx;
+      module = normalizeModule(answer.text) || null;
+      if (module !== null) break;
+      await ask(answer.ctx, t.report.badModule, moduleKeyboard(null));
+      continue;
+    }
+    const text = typedText(c);
+    if (text === null) continue; // a stale button
+    if (text === "-") break;
+    const name = normalizeModule(text);
+    if (codePointLength(name) > LIMITS.module) {
+      await c.reply(t.report.tooLong(LIMITS.module));
+      continue;
+    }
+    if (name && known.includes(name)) {
+      module = name;
+      break;
+    }
+    // Not a known module: added only when the reporter says so.
+    pending = name || null;
+    await ask(c, pending === null ? t.report.badModule : t.report.confirmNewModule(pending), moduleKeyboard(pending));
+  }
 
   const draft: ReportDraft = {
     systemId: system.id,
@@ -141,7 +218,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     // Bounded so the summary (and its edit when a button is pressed) stays one message.
     ...(draft.description ? [t.card.description(boundedText(draft.description, SUMMARY_DESCRIPTION))] : []),
   ]);
-  const submit = await choose(conversation, moduleAnswer.ctx, "ok", summary, [
+  const submit = await choose(conversation, moduleCtx, "ok", summary, [
     [t.buttons.submit, "yes"],
     [t.buttons.cancel, "no"],
   ]);

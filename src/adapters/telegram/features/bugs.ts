@@ -1,4 +1,5 @@
 // /bugs [status], /bug <id>, /history <id>, /close <id> <reason>, /reject <id> <reason>.
+// Each shows or changes only the bugs of the systems the sender may see in this chat (guards.ts).
 import { Composer } from "grammy";
 import { bugHistory, getBug } from "../../../app/bugs.js";
 import { STATUSES } from "../../../core/model.js";
@@ -6,19 +7,19 @@ import { boundedText, oneLine } from "../../../core/text.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { type DecisionEvent, decide } from "../cards.js";
 import type { BotContext } from "../context.js";
-import { requireAdmin } from "../guards.js";
-import { bugListMenu, showCard, showList } from "../menus/bug-list.js";
+import { canSeeSystem, chatSystemId, requireAdmin } from "../guards.js";
+import { bugListMenu, parseStatusFilter, showCard, showList, statusName } from "../menus/bug-list.js";
 import { historyText, systemView } from "../render.js";
-import { commandArgs, idAndText, replyHtml } from "../respond.js";
+import { idAndText, replyHtml } from "../respond.js";
 
 const composer = new Composer<BotContext>();
 composer.use(bugListMenu);
 
 composer.command("bugs", async (ctx) => {
-  const [arg] = commandArgs(ctx);
-  const status = arg ? STATUSES.find((s) => s === arg.toLowerCase()) : null;
-  if (status === undefined) return replyHtml(ctx, t.list.badStatus(arg!, STATUSES));
-  await showList(ctx, { status, page: 0 }, "reply");
+  const arg = ctx.match.trim();
+  const statuses = arg ? parseStatusFilter(arg) : [];
+  if (statuses === null) return replyHtml(ctx, t.list.badStatus(arg, STATUSES.map(statusName)));
+  await showList(ctx, { statuses, page: 0 }, "reply");
 });
 
 composer.command("bug", async (ctx) => {
@@ -27,10 +28,16 @@ composer.command("bug", async (ctx) => {
   await showCard(ctx, args.id);
 });
 
+/** The bug if the sender may see it in this chat (another system's bug is "not found"). */
+async function visibleBug(ctx: BotContext, id: number) {
+  const bug = await getBug(ctx.deps.db, id);
+  return bug && (await canSeeSystem(ctx, bug.systemId)) ? bug : null;
+}
+
 composer.command("history", async (ctx) => {
   const args = idAndText(ctx);
   if (!args) return replyHtml(ctx, t.errors.usage("/history <id>"));
-  const bug = await getBug(ctx.deps.db, args.id);
+  const bug = await visibleBug(ctx, args.id);
   if (!bug) return replyHtml(ctx, t.errors.notFound(args.id));
   const events = await bugHistory(ctx.deps.db, bug.id);
   await replyHtml(ctx, historyText(bug, events, systemView(ctx.deps.config, bug.systemId).timezone));
@@ -38,10 +45,13 @@ composer.command("history", async (ctx) => {
 
 for (const type of ["close", "reject"] as const) {
   composer.command(type, async (ctx) => {
-    const actor = await requireAdmin(ctx);
-    if (!actor) return;
     const args = idAndText(ctx);
+    const bug = args ? await visibleBug(ctx, args.id) : null;
+    // A system admin acts on their system's bugs only; re-checked on every command.
+    const actor = await requireAdmin(ctx, bug?.systemId ?? chatSystemId(ctx));
+    if (!actor) return;
     if (!args?.text) return replyHtml(ctx, t.errors.usage(`/${type} <id> <原因>`));
+    if (!bug) return replyHtml(ctx, t.errors.notFound(args.id));
     const event: DecisionEvent = { type, reason: boundedText(oneLine(args.text), 500) }; // one line: no faked lines in the card
     const decision = await decide(ctx.deps, { bugId: args.id, event, actor });
     if (decision.kind === "applied") return replyHtml(ctx, decision.html);

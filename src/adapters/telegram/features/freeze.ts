@@ -1,7 +1,10 @@
-// /freeze: active freezes with their source and the next window each blocks; /freeze on … and
+// /freeze: active freezes with their source and exactly what each blocks; /freeze on … and
 // /freeze off [id] (admin) for stored freezes. Env freezes cannot be lifted from chat.
+// `/freeze on <text>` freezes the whole system with <text> as the reason; a module freeze needs
+// `module:<name>` and a module the system knows.
 import { Composer } from "grammy";
 import { addFreeze, freezeOverview, liftFreezes, parseFreezeCommand } from "../../../app/freeze-admin.js";
+import { escapeHtml } from "../../../core/html.js";
 import { incidents } from "../../../i18n/incidents.js";
 import type { BotContext } from "../context.js";
 import { requireAdmin } from "../guards.js";
@@ -15,8 +18,10 @@ composer.command("freeze", async (ctx) => {
   if (!system) return replyHtml(ctx, incidents.noSystem);
   const command = parseFreezeCommand(ctx.match);
   if (command.action === "show") return replyHtml(ctx, await freezeOverview(ctx.deps, system));
-  if (command.action === "invalid") return replyHtml(ctx, incidents.usage.freeze);
-  const admin = await requireAdmin(ctx);
+  if (command.action === "invalid") {
+    return replyHtml(ctx, command.problem ? escapeHtml(command.problem) : incidents.usage.freeze);
+  }
+  const admin = await requireAdmin(ctx, system.id); // a system admin freezes their own system only
   if (!admin) return;
   if (command.action === "on") {
     const added = await addFreeze(ctx.deps, system, command, admin);

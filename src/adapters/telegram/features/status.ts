@@ -11,7 +11,7 @@ import { formatWindowTime } from "../../../core/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { APP_VERSION } from "../../../version.js";
 import type { BotContext } from "../context.js";
-import { chatSystemId } from "../guards.js";
+import { visibleSystemIds } from "../guards.js";
 import { at } from "../render.js";
 import { replyHtml } from "../respond.js";
 
@@ -44,8 +44,9 @@ async function systemStatus(ctx: BotContext, system: SystemConfig): Promise<stri
 const composer = new Composer<BotContext>();
 
 composer.command("status", async (ctx) => {
-  const own = ctx.chat.type === "private" ? null : chatSystemId(ctx);
-  const rows = ctx.deps.config.systems.filter((s) => !own || s.id === own);
+  // A group sees its own system; a private chat the systems the sender belongs to.
+  const visible = await visibleSystemIds(ctx);
+  const rows = ctx.deps.config.systems.filter((s) => visible.includes(s.id));
   const blocks: string[] = [];
   for (const system of rows) blocks.push(await systemStatus(ctx, system));
   await replyHtml(ctx, blocks.join("\n\n") || t.status.noWindow);
@@ -53,7 +54,8 @@ composer.command("status", async (ctx) => {
 
 composer.command("version", async (ctx) => {
   const lines = [t.version.app(APP_VERSION)];
-  for (const system of ctx.deps.config.systems) {
+  const visible = await visibleSystemIds(ctx);
+  for (const system of ctx.deps.config.systems.filter((s) => visible.includes(s.id))) {
     const versions = await environmentVersions(ctx.deps.db, system.id);
     lines.push(t.version.system(system.name, versions.uat, versions.prod));
   }
