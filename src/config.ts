@@ -139,6 +139,10 @@ export function formatConfigError(e: unknown): string {
 
 /** Every problem line reads in zh-TW, then English: `FIELD: 中文 / English`. */
 export const bi = (zh: string, en: string): string => `${zh} / ${en}`;
+const ADMIN_IDS_ERROR = bi(
+  "應為 Telegram 使用者 id（正整數）的陣列，例如 [12345678]",
+  "expected Telegram user ids (positive whole numbers), e.g. [12345678]",
+);
 
 const INT = /^[+-]?\d+$/;
 const CLOCK = /^([01]?\d|2[0-3]):([0-5]\d)$/;
@@ -1010,8 +1014,8 @@ function pipelineSchema({ env, defaults: d }: FileContext, base: string) {
     adminIds: z
       .array(
         z
-          .int({ error: "expected Telegram user ids (positive whole numbers), e.g. [12345678]" })
-          .positive({ error: "expected Telegram user ids (positive whole numbers), e.g. [12345678]" }),
+          .int({ error: ADMIN_IDS_ERROR })
+          .positive({ error: ADMIN_IDS_ERROR }),
       )
       .optional(),
     modules: z.array(text).optional(),

@@ -130,7 +130,8 @@ describe("PIPELINE_CONFIG systems[].adminIds and modules", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join("\n");
-    expect(problems).toContain("PIPELINE_CONFIG systems[0].adminIds[0]: expected Telegram user ids");
-    expect(problems).toContain("PIPELINE_CONFIG systems[0].modules[0]: must not be empty");
+    expect(problems).toContain("PIPELINE_CONFIG systems[0].adminIds[0]: 應為 Telegram 使用者 id");
+    expect(problems).toContain("expected Telegram user ids (positive whole numbers)");
+    expect(problems).toContain("PIPELINE_CONFIG systems[0].modules[0]: 不可為空 / must not be empty");
   });
 });
