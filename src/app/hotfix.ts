@@ -8,6 +8,7 @@ import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { freezeFor } from "../core/freeze.js";
 import { isPipelineEligible, type Severity } from "../core/model.js";
 import { affectedServices, isAhead } from "../core/release.js";
+import { tailCodePoints } from "../core/text.js";
 import { formatDateTime } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { reliability } from "../i18n/reliability.js";
@@ -246,7 +247,7 @@ async function hotfixLocked(
       const text = T.failedGroup(
         { ...bug, severity: request.severity },
         deployment.status,
-        deployment.output.slice(-1500),
+        tailCodePoints(deployment.output, 1500),
       );
       await enqueue(tx, messages(system.groupChatId, text), now);
       return;

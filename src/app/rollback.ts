@@ -8,6 +8,7 @@ import type { SystemConfig } from "../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import type { Actor, Env, Status } from "../core/model.js";
 import { dependencyOrder } from "../core/release.js";
+import { tailCodePoints } from "../core/text.js";
 import { formatDateTime, localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { reliability } from "../i18n/reliability.js";
@@ -191,7 +192,7 @@ export async function executeRollback(
   deps: IncidentDeps,
   input: { system: SystemConfig; plan: RollbackPlan; actor: Actor; reason: string },
 ): Promise<RollbackOutcome> {
-  const { system, actor, reason } = input;
+  const { system, actor } = input;
   const name = actorName(actor);
   // One change at a time per environment: wait for a deploy or hotfix in progress (the group is
   // told once), then re-plan — the environment may have moved while we waited.
@@ -239,7 +240,7 @@ async function rollbackLocked(
         plan.env,
         plan.targetVersion,
         deployment.status,
-        deployment.output.slice(-1500),
+        tailCodePoints(deployment.output, 1500),
         oncall,
       );
       await enqueue(tx, messages(system.groupChatId, text), deps.clock());

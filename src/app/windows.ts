@@ -10,7 +10,7 @@ import type { SystemConfig } from "../config.js";
 import { freezeFor, isFullyFrozen } from "../core/freeze.js";
 import type { Actor, BugEvent, Env, Slot } from "../core/model.js";
 import { affectedServices, nextVersion } from "../core/release.js";
-import { boundedText, oneLine } from "../core/text.js";
+import { boundedText, oneLine, tailCodePoints } from "../core/text.js";
 import {
   formatDateTime,
   formatWindowTime,
@@ -616,7 +616,8 @@ async function deployRelease(
           bugs: spec.bugs,
           status: d.status,
           step: step.service,
-          output: d.output,
+          // Short enough that the template's own cut never splits a character.
+          output: tailCodePoints(d.output, 400),
         });
         await enqueue(tx, messages(chatId, text, { dedupeKey: `deploy-failed:${d.id}` }), deps.clock());
         return;
