@@ -28,6 +28,7 @@ import {
 import { messages } from "./messages.js";
 import { getOncall } from "./oncall.js";
 import { enqueue } from "./outbox.js";
+import { environmentVersions } from "./systems.js";
 
 const T = incidents.rollback;
 export const AUTO_ROLLBACK_ACTOR = "system:auto-rollback";
@@ -211,8 +212,11 @@ export async function executeRollback(
       !fresh.ok ||
       fresh.plan.fromVersion !== input.plan.fromVersion ||
       fresh.plan.undoIds[0] !== input.plan.undoIds[0]
-    )
-      return { kind: "refused", message: fresh.ok ? T.changed : fresh.message };
+    ) {
+      // A change that ran meanwhile (we may have waited for it) moved the environment: say so.
+      const now = (await environmentVersions(deps.db, system.id))[input.plan.env];
+      return { kind: "refused", message: fresh.ok || now !== input.plan.fromVersion ? T.changed : fresh.message };
+    }
     return await rollbackLocked(deps, { ...input, plan: fresh.plan }, lock, name);
   } finally {
     await lock.release().catch((err: unknown) => deps.logger.error({ err }, "environment lock not released"));
