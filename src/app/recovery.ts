@@ -120,9 +120,9 @@ export async function releaseStaleRollbackClaims(deps: {
       .where(eq(deployments.id, releaseId));
     if (undone && undone.status !== "succeeded") continue; // already rolled back (or never stood)
     const ended = rollbacks.some((r) => r.status === "interrupted");
-    if (claim.key.startsWith("rollback-of:") && !ended) {
+    if (claim.key.startsWith("rollback-of:")) {
       const owner = (claim.value as { owner?: string | null } | null)?.owner ?? null;
-      if (await deps.liveness?.isAlive(owner)) continue;
+      if (!ended && (await deps.liveness?.isAlive(owner))) continue;
     } else if (claims.some((c) => c.key === `rollback-of:${releaseId}` && !released.includes(c.key))) continue;
     await deps.db.delete(kv).where(eq(kv.key, claim.key));
     released.push(claim.key);
