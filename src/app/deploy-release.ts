@@ -8,7 +8,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { bugs, deployments, kv } from "../../drizzle/schema.js";
 import { type CheckResult, runCheck as defaultRunCheck } from "../adapters/checks/run-check.js";
-import type { Db, Tx } from "../adapters/db/database.js";
+import { connectionFailure, type Db, type Tx } from "../adapters/db/database.js";
 import type { Liveness } from "../adapters/db/liveness.js";
 import { runTarget as defaultRunTarget, type RunTarget } from "../adapters/deploy/run-target.js";
 import type { Check, Config, SystemConfig } from "../config.js";
@@ -354,7 +354,9 @@ async function recordOutcome(
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log.error({ err, attempt, status }, "recording the deployment outcome failed; retrying");
-      if (attempt >= FULL_ATTEMPTS_BEFORE_FALLBACK) {
+      // An outage (connection refused or lost) is waited out; only a failure the database answered
+      // (a bug) falls back to marking the release, once the full outcome failed a few times.
+      if (attempt >= FULL_ATTEMPTS_BEFORE_FALLBACK && connectionFailure(err) === null) {
         const marked = await markUnrecorded(deps, req, release, outcome, message).catch((fallbackErr: unknown) => {
           log.error({ err: fallbackErr, attempt }, "marking the outcome unrecorded failed; retrying");
           return null;
