@@ -16,7 +16,7 @@ export const reliability = {
   waiting: (p: { env: Env; holder: string; what: string }) =>
     `⏳ ${ENV[p.env]} 正在進行${escapeHtml(p.holder)},本次${escapeHtml(p.what)}會等它結束後再執行。`,
   /** Gave up waiting (the other change held the environment too long). */
-  busyTooLong: (env: Env, holder: string) => `${ENV[env]} 的${holder}執行過久仍未結束,本次變更未執行。`,
+  busyTooLong: (env: Env, holder: string) => `${ENV[env]} 的${escapeHtml(holder)}執行過久仍未結束,本次變更未執行。`,
   outcomeUnrecorded: (p: { env: Env; version: string; status: string; error: string }) =>
     [
       `🚨 ${ENV[p.env]} ${escapeHtml(p.version)} 的部署已結束(${escapeHtml(p.status)}),但結果無法寫入資料庫。`,
