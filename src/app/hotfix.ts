@@ -8,11 +8,13 @@ import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { freezeFor } from "../core/freeze.js";
 import { isPipelineEligible, type Severity } from "../core/model.js";
 import { affectedServices, isAhead } from "../core/release.js";
+import { tailCodePoints } from "../core/text.js";
 import { formatDateTime } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
+import { reliability } from "../i18n/reliability.js";
 import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
-import { executeRelease } from "./deploy-release.js";
+import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import { freezeVerdict } from "./freeze-state.js";
 import {
   allocateVersion,
@@ -206,9 +208,34 @@ async function executeHotfix(
   request: HotfixRequestRow,
   approver: UserActor | null,
 ): Promise<HotfixOutcome> {
+  const [found] = await deps.db.select().from(bugs).where(eq(bugs.id, request.bugId));
+  if (!found) return { kind: "refused", message: T.notFound(request.bugId) };
+  const system = systemById(deps.config, found.systemId);
+  // One change at a time on PROD: wait for a window deploy or rollback in progress (the group is
+  // told once); versions are read only once the environment is ours.
+  let lock: EnvLock;
+  try {
+    lock = await acquireEnvLock(deps, { system, env: "prod", holder: reliability.holders.hotfix });
+  } catch (err) {
+    if (err instanceof EnvBusyError) return refused(err.message);
+    throw err;
+  }
+  try {
+    return await hotfixLocked(deps, request, approver, system, lock);
+  } finally {
+    await lock.release().catch((err: unknown) => deps.logger.error({ err }, "environment lock not released"));
+  }
+}
+
+async function hotfixLocked(
+  deps: IncidentDeps,
+  request: HotfixRequestRow,
+  approver: UserActor | null,
+  system: SystemConfig,
+  lock: EnvLock,
+): Promise<HotfixOutcome> {
   const [bug] = await deps.db.select().from(bugs).where(eq(bugs.id, request.bugId));
   if (!bug) return { kind: "refused", message: T.notFound(request.bugId) };
-  const system = systemById(deps.config, bug.systemId);
   const before = await environmentVersions(deps.db, system.id);
   const uatAhead = before.uat !== null && before.prod !== null && isAhead(before.uat, before.prod);
   let moved = null as BugRow | null; // set by onOutcome (a cast: TS does not see closure writes)
@@ -221,7 +248,7 @@ async function executeHotfix(
       const text = T.failedGroup(
         { ...bug, severity: request.severity },
         deployment.status,
-        deployment.output.slice(-1500),
+        tailCodePoints(deployment.output, 1500),
       );
       await enqueue(tx, messages(system.groupChatId, text, { urgent: true }), now);
       return;
@@ -290,6 +317,7 @@ async function executeHotfix(
           actorName: request.requestedByName,
           reason: `hotfix #${bug.id}`,
           onOutcome,
+          lock,
         })
       : await recordManualDeploy(deps, system, { bug, services, actorName: request.requestedByName }, onOutcome);
   if (deployment.status !== "succeeded") return { kind: "failed", deployment };

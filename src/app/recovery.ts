@@ -2,14 +2,16 @@
 // `interrupted` and the group is alerted once; nothing is re-run automatically. Rows owned by a
 // live replica are left alone, so any replica may run this at start-up and periodically. Outbox
 // rows a dead process had claimed (maybe mid-send) are released at once instead of after the lease.
-import { and, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
-import { bugs, deployments, outbox, windowRuns } from "../../drizzle/schema.js";
+// Environment locks and rollback claims held by a dead process are released, so a change of that
+// environment, or a `/rollback` of that release, can run again.
+import { and, eq, gt, inArray, isNotNull, isNull, like, or } from "drizzle-orm";
+import { bugs, deployments, kv, outbox, windowRuns } from "../../drizzle/schema.js";
 import type { Db } from "../adapters/db/database.js";
 import type { Liveness } from "../adapters/db/liveness.js";
 import type { Config } from "../config.js";
 import { formatDateTime } from "../core/windows.js";
 import { deploymentInterrupted } from "../i18n/templates.js";
-import type { DeploymentRow } from "./deploy-release.js";
+import { type DeploymentRow, releaseDeadEnvLocks } from "./deploy-release.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
 
@@ -41,7 +43,22 @@ export async function recoverInterrupted(deps: {
       .where(eq(windowRuns.status, "running")),
     deps.liveness,
   );
-  if (deadDeployments.length === 0 && deadWindows.length === 0) return [];
+  const stuck =
+    deadDeployments.length === 0 && deadWindows.length === 0
+      ? []
+      : await markInterrupted(deps, deadDeployments, deadWindows, now);
+  await releaseDeadEnvLocks(deps);
+  await releaseStaleRollbackClaims(deps);
+  return stuck;
+}
+
+async function markInterrupted(
+  deps: { db: Db; config: Pick<Config, "systems"> },
+  deadDeployments: number[],
+  deadWindows: number[],
+  now: Date,
+): Promise<DeploymentRow[]> {
+  const running = eq(deployments.status, "running");
   return deps.db.transaction(async (tx) => {
     const stuck = deadDeployments.length
       ? await tx
@@ -70,6 +87,47 @@ export async function recoverInterrupted(deps: {
     }
     return stuck;
   });
+}
+
+/**
+ * A rollback claim (`rollback-of:<release>`, the watch's `rollback-now:<release>`) whose rollback
+ * is not running and did not succeed — its process died before or during the run, or the run ended
+ * interrupted — is released, so the next `/rollback` of that release runs. A claim whose owner is
+ * alive (its rollback may be about to start) is kept. Returns the released keys.
+ */
+export async function releaseStaleRollbackClaims(deps: {
+  db: Db;
+  liveness?: Pick<Liveness, "isAlive">;
+}): Promise<string[]> {
+  const claims = await deps.db
+    .select()
+    .from(kv)
+    .where(or(like(kv.key, "rollback-of:%"), like(kv.key, "rollback-now:%")));
+  if (claims.length === 0) return [];
+  const released: string[] = [];
+  // `rollback-of:` before `rollback-now:` (a watch's claim waits for the release's own claim).
+  for (const claim of claims.sort((a, b) => (a.key < b.key ? 1 : -1))) {
+    const releaseId = Number(claim.key.slice(claim.key.indexOf(":") + 1));
+    if (!Number.isSafeInteger(releaseId)) continue;
+    const rollbacks = await deps.db
+      .select({ status: deployments.status, owner: deployments.owner })
+      .from(deployments)
+      .where(and(eq(deployments.kind, "rollback"), eq(deployments.rollsBackId, releaseId)));
+    if (rollbacks.some((r) => r.status === "running" || r.status === "succeeded")) continue;
+    const [undone] = await deps.db
+      .select({ status: deployments.status })
+      .from(deployments)
+      .where(eq(deployments.id, releaseId));
+    if (undone && undone.status !== "succeeded") continue; // already rolled back (or never stood)
+    const ended = rollbacks.some((r) => r.status === "interrupted");
+    if (claim.key.startsWith("rollback-of:")) {
+      const owner = (claim.value as { owner?: string | null } | null)?.owner ?? null;
+      if (!ended && (await deps.liveness?.isAlive(owner))) continue;
+    } else if (claims.some((c) => c.key === `rollback-of:${releaseId}` && !released.includes(c.key))) continue;
+    await deps.db.delete(kv).where(eq(kv.key, claim.key));
+    released.push(claim.key);
+  }
+  return released;
 }
 
 /** Makes unsent outbox rows claimed by a dead process due now; returns how many. At most one of them was in flight. */

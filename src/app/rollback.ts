@@ -8,11 +8,13 @@ import type { SystemConfig } from "../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import type { Actor, Env, Status } from "../core/model.js";
 import { dependencyOrder } from "../core/release.js";
+import { tailCodePoints } from "../core/text.js";
 import { formatDateTime, localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
+import { reliability } from "../i18n/reliability.js";
 import { rollbackExecuted } from "../i18n/templates.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
-import { executeRelease } from "./deploy-release.js";
+import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import {
   actorName,
   claimKey,
@@ -26,6 +28,7 @@ import {
 import { messages } from "./messages.js";
 import { getOncall } from "./oncall.js";
 import { enqueue } from "./outbox.js";
+import { environmentVersions } from "./systems.js";
 
 const T = incidents.rollback;
 export const AUTO_ROLLBACK_ACTOR = "system:auto-rollback";
@@ -125,7 +128,7 @@ export interface StoredPlan extends RollbackPlan {
   reason: string;
 }
 const planKey = (id: number) => `rollback-plan:${id}`;
-const rollbackOfKey = (deploymentId: number) => `rollback-of:${deploymentId}`;
+export const rollbackOfKey = (deploymentId: number) => `rollback-of:${deploymentId}`;
 
 /** Stores a plan with its reason for a confirm button; returns the plan id (the button's id). */
 export async function prepareRollback(
@@ -190,10 +193,46 @@ export async function executeRollback(
   deps: IncidentDeps,
   input: { system: SystemConfig; plan: RollbackPlan; actor: Actor; reason: string },
 ): Promise<RollbackOutcome> {
-  const { system, plan, actor, reason } = input;
+  const { system, actor } = input;
   const name = actorName(actor);
+  // One change at a time per environment: wait for a deploy or hotfix in progress (the group is
+  // told once), then re-plan — the environment may have moved while we waited.
+  const lock = await acquireEnvLock(deps, {
+    system,
+    env: input.plan.env,
+    holder: reliability.holders.rollback,
+  }).catch((err: unknown) => {
+    if (err instanceof EnvBusyError) return err;
+    throw err;
+  });
+  if (lock instanceof EnvBusyError) return { kind: "refused", message: lock.message };
+  try {
+    const fresh = await planRollback(deps.db, system, input.plan.env, { version: input.plan.targetVersion });
+    if (
+      !fresh.ok ||
+      fresh.plan.fromVersion !== input.plan.fromVersion ||
+      fresh.plan.undoIds[0] !== input.plan.undoIds[0]
+    ) {
+      // A change that ran meanwhile (we may have waited for it) moved the environment: say so.
+      const now = (await environmentVersions(deps.db, system.id))[input.plan.env];
+      return { kind: "refused", message: fresh.ok || now !== input.plan.fromVersion ? T.changed : fresh.message };
+    }
+    return await rollbackLocked(deps, { ...input, plan: fresh.plan }, lock, name);
+  } finally {
+    await lock.release().catch((err: unknown) => deps.logger.error({ err }, "environment lock not released"));
+  }
+}
+
+async function rollbackLocked(
+  deps: IncidentDeps,
+  input: { system: SystemConfig; plan: RollbackPlan; actor: Actor; reason: string },
+  lock: EnvLock,
+  name: string,
+): Promise<RollbackOutcome> {
+  const { system, plan, actor, reason } = input;
   const claim = rollbackOfKey(plan.undoIds[0]!);
-  if (!(await claimKey(deps.db, claim, { by: name, reason }, deps.clock()))) return { kind: "already_handled" };
+  const claimValue = { by: name, reason, owner: deps.liveness?.instanceId ?? null };
+  if (!(await claimKey(deps.db, claim, claimValue, deps.clock()))) return { kind: "already_handled" };
 
   let reverted: BugRow[] = [];
   // Runs in the transaction that records the rollback's outcome.
@@ -205,7 +244,7 @@ export async function executeRollback(
         plan.env,
         plan.targetVersion,
         deployment.status,
-        deployment.output.slice(-1500),
+        tailCodePoints(deployment.output, 1500),
         oncall,
       );
       await enqueue(tx, messages(system.groupChatId, text, { urgent: true }), deps.clock());
@@ -251,6 +290,7 @@ export async function executeRollback(
       actorName: name,
       reason,
       onOutcome,
+      lock,
     });
   } catch (error) {
     await releaseKey(deps.db, claim); // no outcome recorded: an admin may try again

@@ -10,6 +10,7 @@ import type { SystemConfig } from "../config.js";
 import { freezeFor, isFullyFrozen } from "../core/freeze.js";
 import type { Actor, BugEvent, Env, Slot } from "../core/model.js";
 import { affectedServices, nextVersion } from "../core/release.js";
+import { boundedText, oneLine, tailCodePoints } from "../core/text.js";
 import {
   formatDateTime,
   formatWindowTime,
@@ -19,6 +20,7 @@ import {
   windowsBetween,
   zonedInstant,
 } from "../core/windows.js";
+import { reliability } from "../i18n/reliability.js";
 import {
   approvalReminder,
   deployFailed,
@@ -100,12 +102,27 @@ export function dueWindows(system: SystemConfig, now: Date, lastRecorded: Date |
     });
 }
 
-/** What the scheduler calls at each croner fire and at start-up: due windows, missed ones, the reminder. */
+/** Why a system's last tick failed (the database error), until one succeeds: a window missed meanwhile says so. */
+const tickFailures = new WeakMap<object, Map<string, { at: Date; reason: string }>>();
+
+const errorText = (error: unknown): string => {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return boundedText(oneLine(cause instanceof Error ? cause.message : String(cause)), 200);
+};
+
+/**
+ * What the scheduler calls at each croner fire and at start-up: due windows, missed ones, the
+ * reminder. Returns the systems whose tick failed (the database unreachable): the scheduler
+ * retries them, and a window that is past its grace period by then is reported with that error.
+ */
 export async function tick(
   deps: WindowDeps,
   now: Date = deps.clock(),
   systems: readonly SystemConfig[] = deps.config.systems,
-): Promise<void> {
+): Promise<string[]> {
+  const failures = tickFailures.get(deps.db) ?? new Map<string, { at: Date; reason: string }>();
+  tickFailures.set(deps.db, failures);
+  const failed: string[] = [];
   await Promise.all(
     systems.map(async (system) => {
       try {
@@ -115,23 +132,37 @@ export async function tick(
           .from(windowRuns)
           .where(and(eq(windowRuns.systemId, system.id), ne(windowRuns.trigger, "manual")));
         for (const w of dueWindows(system, now, last?.at ?? null)) {
-          if (w.action === "missed") await recordMissed(deps, system, w, now);
+          if (w.action === "missed") await recordMissed(deps, system, w, now, failures.get(system.id));
           else {
             const trigger = now.getTime() - w.at.getTime() > MINUTE ? "catch_up" : "schedule";
             await runWindow(deps, system, w.slot, { scheduledFor: w.at, trigger });
           }
         }
+        failures.delete(system.id);
       } catch (error) {
         deps.logger.error({ err: error, system: system.id }, "scheduler tick failed");
+        failed.push(system.id);
+        if (!failures.has(system.id)) failures.set(system.id, { at: now, reason: errorText(error) });
       }
     }),
   );
+  return failed;
 }
 
-async function recordMissed(deps: WindowDeps, system: SystemConfig, w: DueWindow, now: Date): Promise<void> {
+async function recordMissed(
+  deps: WindowDeps,
+  system: SystemConfig,
+  w: DueWindow,
+  now: Date,
+  failure?: { at: Date; reason: string },
+): Promise<void> {
   const late = Math.round((now.getTime() - w.at.getTime()) / MINUTE);
   const reason =
-    late > system.windows.graceMinutes ? `機器人停機,${late} 分鐘後才恢復` : "機器人停機,恢復時下一個視窗已開始";
+    failure && failure.at.getTime() >= w.at.getTime() - MINUTE
+      ? reliability.missedDatabase(failure.reason)
+      : late > system.windows.graceMinutes
+        ? `機器人停機,${late} 分鐘後才恢復`
+        : "機器人停機,恢復時下一個視窗已開始";
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(windowRuns)
@@ -260,11 +291,21 @@ export async function runWindow(
     log.error({ err: error }, "window failed");
     outcome = { status: "failed", summary: `錯誤:${error instanceof Error ? error.message : String(error)}` };
   }
-  const [done] = await deps.db
-    .update(windowRuns)
-    .set({ status: outcome.status, summary: outcome.summary, finishedAt: deps.clock() })
-    .where(eq(windowRuns.id, run.id))
-    .returning();
+  // Retried until it commits (a database outage ends): a live process never leaves a window `running`.
+  let done: WindowRunRow | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      [done] = await deps.db
+        .update(windowRuns)
+        .set({ status: outcome.status, summary: outcome.summary, finishedAt: deps.clock() })
+        .where(eq(windowRuns.id, run.id))
+        .returning();
+      break;
+    } catch (err) {
+      log.error({ err, attempt }, "recording the window outcome failed; retrying");
+      await (deps.sleep ?? realSleep)(Math.min(1_000 * 2 ** (attempt - 1), 30_000));
+    }
+  }
   log.info(outcome, "window finished");
   // The post-deploy watch (up to 30 min) runs after the window is recorded done, so the next
   // window of the system (or a /run) waits for deploys, not for watches.
@@ -557,6 +598,7 @@ async function deployRelease(
     version: spec.version,
     windowRunId: ctx.run.id,
     actorName: `system:${ctx.slot.toUpperCase()}`,
+    label: reliability.holders.window(ctx.slot),
     onProgress: async (n, total, service) => {
       step = { n, total, service };
       if (progressId === undefined)
@@ -574,7 +616,8 @@ async function deployRelease(
           bugs: spec.bugs,
           status: d.status,
           step: step.service,
-          output: d.output,
+          // Short enough that the template's own cut never splits a character.
+          output: tailCodePoints(d.output, 400),
         });
         await enqueue(tx, messages(chatId, text, { dedupeKey: `deploy-failed:${d.id}` }), deps.clock());
         return;

@@ -125,13 +125,22 @@ export type FakeTelegramServer = Awaited<ReturnType<typeof fakeTelegramServer>>;
 /** Writes a PIPELINE_CONFIG for system "crm" whose deploy/rollback targets record into `dir`; returns its path. */
 export function writePipeline(
   dir: string,
-  opts: { hangProd?: boolean; smoke?: boolean; windows?: { t1: string; t2: string } } = {},
+  opts: {
+    hangProd?: boolean;
+    /** PROD's deploy waits for the file `<dir>/go` (written by `openGate`), then succeeds. */
+    gateProd?: boolean;
+    hangRollback?: boolean;
+    smoke?: boolean;
+    windows?: { t1: string; t2: string };
+  } = {},
 ): string {
-  const target = (label: string, hang = false) => ({ command: [DEPLOY, dir, label, ...(hang ? ["hang"] : [])] });
+  const target = (label: string, mode: "hang" | "gate" | null = null) => ({
+    command: [DEPLOY, dir, label, ...(mode ? [mode] : [])],
+  });
   const watch = opts.smoke ? { minutes: 10, intervalSeconds: 60, smoke: { command: ["true"] } } : undefined;
-  const env = (hang: boolean) => ({
-    deploy: target("deploy", hang),
-    rollback: target("rollback"),
+  const env = (prod: boolean) => ({
+    deploy: target("deploy", prod && opts.hangProd ? "hang" : prod && opts.gateProd ? "gate" : null),
+    rollback: target("rollback", prod && opts.hangRollback ? "hang" : null),
     ...(watch ? { watch } : {}),
   });
   const file = join(dir, "pipeline.json");
@@ -143,7 +152,7 @@ export function writePipeline(
         groupChatId: GROUP,
         timezone: "Asia/Taipei",
         windows: { ...(opts.windows ?? { t1: "20:00", t2: "22:00" }), graceMinutes: 30 },
-        environments: { uat: env(false), prod: env(opts.hangProd ?? false) },
+        environments: { uat: env(false), prod: env(true) },
       },
     ],
   };
@@ -172,6 +181,9 @@ export function deployCalls(dir: string): DeployCall[] {
       return { label, env, releaseId: Number(releaseId), version, bugIds };
     });
 }
+
+/** Lets a `gate` deploy script finish. */
+export const openGate = (dir: string): void => writeFileSync(join(dir, "go"), "go\n");
 
 /** Ends a `hang` deploy script still running (its own process group, it outlives a killed bot). */
 export function killHungDeploy(dir: string): void {

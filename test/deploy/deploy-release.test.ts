@@ -32,6 +32,35 @@ describe.each(testBackends())("deploying on $name", (backend) => {
     await seedSystem(t.db);
   });
 
+  it("a webhook answer whose version holds NUL and an output with a lone surrogate are recorded cleaned", async () => {
+    const config = pipelineConfig({
+      uat: { type: "webhook", url: "https://deploy.example/hook", timeoutSeconds: 5 } as never,
+    });
+    const clock = fakeClock(at("20:00", "2099-11-24"));
+    const d = await executeRelease(
+      {
+        ...windowDeps(t.db, config, clock),
+        runTarget: async () => ({
+          status: "succeeded",
+          output: `HTTP 200\n{"version":"2099.11.24-1\u0000x"} \uD83D tail \u0000`,
+          version: "2099.11.24-1\u0000x",
+        }),
+      },
+      {
+        system: config.systems[0]!,
+        env: "uat",
+        kind: "pipeline",
+        bugIds: [],
+        services: [],
+        version: "2099.11.24-1",
+        actorName: "system:T1\u0000",
+      },
+    );
+    expect(d).toMatchObject({ status: "succeeded", version: "2099.11.24-1x", actorName: "system:T1" });
+    expect(d.output).toBe('succeeded\nHTTP 200\n{"version":"2099.11.24-1x"} \uFFFD tail');
+    expect((await environmentVersions(t.db, "crm")).uat).toBe("2099.11.24-1x");
+  });
+
   it("deploys db-migration → backend → frontend in order and records the new versions", async () => {
     const rec = recorder();
     const config = pipelineConfig({ uat: rec.target(), services: SERVICES });

@@ -2,7 +2,8 @@
 // presses of 確認回滾 (reverse dependency order through a real script), bugs back and held, /history.
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { bugs, deployments } from "../../drizzle/schema.js";
+import { bugs, deployments, kv } from "../../drizzle/schema.js";
+import { recoverInterrupted } from "../../src/app/recovery.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
@@ -159,5 +160,63 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("UAT 目前沒有已知版本,無法回滾。");
     await tb.send(messageUpdate("/rollback staging", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("用法:/rollback &lt;uat|prod&gt; [版本]");
+  });
+
+  it("a rollback interrupted by a crash can be retried: recovery releases its claim and a new /rollback runs", async () => {
+    const { setup, tb, release } = await releasedToProd([]);
+    tb.clock.set(at("22:30"));
+    // What a process killed mid-rollback leaves: the release's claim and a `running` rollback it owned.
+    await t.db.insert(kv).values({
+      key: `rollback-of:${release.id}`,
+      value: { by: "Alice", reason: "結帳壞了", owner: "pg:dead" },
+      updatedAt: at("22:20"),
+    });
+    await t.db.insert(deployments).values({
+      systemId: "crm",
+      env: "prod",
+      kind: "rollback",
+      status: "running",
+      version: "2026.11.20-1",
+      previousVersion: "2026.11.24-1",
+      rollsBackId: release.id,
+      owner: "pg:dead",
+      actorName: "Alice",
+      startedAt: at("22:20"),
+    });
+    const rollBack = async () => {
+      await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+      await tb.send(messageUpdate("結帳壞了", alice, GROUP));
+      await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
+      await tb.settle();
+    };
+    const liveness = { isAlive: async (owner: string | null) => owner === "pg:live" };
+    await rollBack();
+    expect(setup.rollback.calls()).toEqual([]); // the dead claim still stands before recovery
+
+    const interrupted = await recoverInterrupted({ db: t.db, config: tb.deps.config, clock: tb.clock, liveness });
+    expect(interrupted.map((d) => d.kind)).toEqual(["rollback"]);
+    expect(
+      await t.db
+        .select()
+        .from(kv)
+        .where(eq(kv.key, `rollback-of:${release.id}`)),
+    ).toEqual([]);
+
+    await rollBack();
+    expect(setup.rollback.calls().map((c) => c.targetVersion)).toEqual(["2026.11.20-1"]);
+    const rows = await t.db.select().from(deployments).where(eq(deployments.env, "prod")).orderBy(deployments.id);
+    expect(rows.map((d) => [d.kind, d.status])).toEqual([
+      ["pipeline", "rolled_back"],
+      ["rollback", "interrupted"],
+      ["rollback", "succeeded"],
+    ]);
+    // a finished rollback's claim is kept: a later confirm of the same release is still refused
+    await recoverInterrupted({ db: t.db, config: tb.deps.config, clock: tb.clock, liveness });
+    expect(
+      await t.db
+        .select()
+        .from(kv)
+        .where(eq(kv.key, `rollback-of:${release.id}`)),
+    ).toHaveLength(1);
   });
 });
