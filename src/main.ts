@@ -24,6 +24,8 @@ import { ConfigError, formatConfigError, loadConfig } from "./config.js";
 const STOP_DEADLINE_MS = 25_000;
 /** Within it: running windows and incident tasks get until here, the rest is for closing. */
 const SETTLE_MS = 18_000;
+/** Telegram requests still in flight then (a send to an API that does not answer) are cut. */
+const CUT_TELEGRAM_MS = 21_000;
 /** Polling's final getUpdates (which confirms the offset) gets this long. */
 const BOT_STOP_MS = 3_000;
 
@@ -180,19 +182,21 @@ async function main(): Promise<void> {
       logger.error({ ms: STOP_DEADLINE_MS }, "could not stop in time; exiting anyway");
       process.exit(exitCode || 1);
     }, STOP_DEADLINE_MS);
+    // A send in flight normally finishes (cutting it could deliver it twice); one that hangs is cut.
+    setTimeout(() => cutTelegram.abort(), CUT_TELEGRAM_MS);
     stopping.abort();
     link.close();
     // grammY's stop confirms the offset with one more getUpdates, which hangs (retried forever)
-    // when Telegram is unreachable: give it a moment, then cut every Telegram request.
+    // when Telegram is unreachable: give it a moment, then go on without it.
     await within(
       bot.stop().catch(() => undefined),
       BOT_STOP_MS,
     );
-    await scheduler.stop();
     stopIncidentTimers();
     clearInterval(recoveryTimer);
-    await within(Promise.all([settleManualRuns(), settleIncidentTasks()]), SETTLE_MS - (Date.now() - began));
-    cutTelegram.abort();
+    // Running windows (scheduled or /run) and incident tasks finish, within the settle budget.
+    const settleMs = Math.max(0, SETTLE_MS - (Date.now() - began));
+    await within(Promise.all([scheduler.stop(settleMs), settleManualRuns(), settleIncidentTasks()]), settleMs);
     await within(dispatcher.stop(), left() - 3_000);
     await within(http.close(), left() - 2_000);
     await within(liveness.close(), left() - 1_000);

@@ -16,6 +16,8 @@ export interface SpawnedProcess {
   child: ChildProcess;
   /** stdout and stderr as they arrived. */
   output: () => string;
+  /** stdout alone. */
+  stdout: () => string;
   /** Resolves with the first output line matching (rejects after `ms`, or if the process exits first). */
   waitFor: (pattern: RegExp, ms?: number) => Promise<string>;
   /** The exit code (null when ended by a signal), once the process has exited and its output is read. */
@@ -60,6 +62,7 @@ export function spawnProcess(command: string, args: string[], options: SpawnOpti
     child.stdin!.end(options.input);
   }
   let output = "";
+  let stdout = "";
   const watchers: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const onData = (chunk: Buffer) => {
     output += chunk.toString("utf8");
@@ -71,7 +74,10 @@ export function spawnProcess(command: string, args: string[], options: SpawnOpti
       }
     }
   };
-  child.stdout!.on("data", onData);
+  child.stdout!.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+    onData(chunk);
+  });
   child.stderr!.on("data", onData);
   // Settle on `exit` (a grandchild holding the pipes must not keep it open), then give the pipes a
   // moment to deliver what the child wrote last.
@@ -90,6 +96,7 @@ export function spawnProcess(command: string, args: string[], options: SpawnOpti
   const handle: SpawnedProcess = {
     child,
     output: () => output,
+    stdout: () => stdout,
     exited,
     waitFor: (pattern, ms = 60_000) =>
       new Promise((resolve, reject) => {
@@ -140,7 +147,7 @@ export async function runProcess(
   command: string,
   args: string[],
   options: SpawnOptions & { boundMs?: number } = {},
-): Promise<{ code: number | null; output: string }> {
+): Promise<{ code: number | null; output: string; stdout: string }> {
   const p = spawnProcess(command, args, options);
   const bound = options.boundMs ?? 300_000;
   let timer: NodeJS.Timeout | undefined;
@@ -152,7 +159,7 @@ export async function runProcess(
     await p.stop(5_000);
     throw new Error(`${command} ${args.join(" ")} did not exit within ${bound} ms; output:\n${p.output()}`);
   }
-  return { code: result, output: p.output() };
+  return { code: result, output: p.output(), stdout: p.stdout() };
 }
 
 /** The type chaos drills and e2e tests pass around: the real bot process. */
