@@ -10,8 +10,9 @@ export default defineConfig({
     exclude: ["test/chaos/**", ...E2E_TESTS, "node_modules/**"],
     globalSetup: ["test/support/leak-check.ts", "test/support/global-setup.ts"],
     setupFiles: ["test/support/leak-check-file.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Hang guards, not speed targets: generous enough for a loaded 2-core machine.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: "forks",
     maxWorkers: 2,
   },

@@ -4,8 +4,10 @@
 // speed targets.
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
+import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFakeBotApi, serveFakeBotApi } from "../../src/sandbox/fake-bot-api.js";
+import { withDatabase } from "../support/global-setup.js";
 import { type BotProcess, startBotProcess } from "../support/process.js";
 
 const TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz";
@@ -168,6 +170,31 @@ describe("the real process when Telegram cannot be reached", () => {
     expect((await healthz(http)).status).toBe(200);
     expect(api.of("setWebhook")).toHaveLength(1);
     expect(api.of("setWebhook", true)).toHaveLength(3);
+    expect(await bot.stop()).toBe(0);
+  });
+
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  it.skipIf(!serverUrl)("answers 503 naming the database once Postgres cannot be used", async () => {
+    const name = `nightshift_e2e_health_${process.pid}_${Date.now()}`;
+    const admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+    closers.push(async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    });
+    await admin.unsafe(`create database ${name}`);
+    const api = createFakeBotApi();
+    const server = await serveFakeBotApi(api);
+    closers.push(() => server.close());
+    const bot = startBotProcess(baseEnv(server.url, { DATABASE_URL: withDatabase(serverUrl!, name) }));
+    closers.push(() => bot.stop());
+    const http = await httpPort(bot);
+    await until(async () => (await healthz(http)).status === 200, "/healthz 200", bot);
+
+    await admin.unsafe(`drop database ${name} with (force)`);
+    const down = await healthz(http);
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({ ok: false, database: "postgres" });
+    expect(down.body.reason).toMatch(/^database unreachable: /);
     expect(await bot.stop()).toBe(0);
   });
 });
