@@ -52,7 +52,13 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = pino({ level: config.logLevel, redact: ["config.botToken", "*.botToken", "token"] });
+  const token = config.botToken;
+  const logger = pino({
+    level: config.logLevel,
+    redact: ["config.botToken", "*.botToken", "token"],
+    // Network errors carry the request URL, which holds the token (…/bot<token>/getMe): never log it.
+    hooks: { streamWrite: (line) => (line.includes(token) ? line.replaceAll(token, "<BOT_TOKEN>") : line) },
+  });
   const started = Date.now();
   // A known postgres.js fault thrown from a timer when Postgres drops a connection mid-transaction
   // (see isDriverWriteAfterClose; the pool is replaced meanwhile) must not take the bot down.
