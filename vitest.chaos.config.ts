@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/chaos/**/*.test.ts"],
+    globalSetup: ["test/support/leak-check.ts"],
+    setupFiles: ["test/support/leak-check-file.ts"],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",

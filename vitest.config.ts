@@ -1,12 +1,18 @@
 import { defineConfig } from "vitest/config";
 
+/** Tests that start real processes of the bot (`npm run test:e2e`, vitest.e2e.config.ts). */
+export const E2E_TESTS = ["test/e2e/**/*.test.ts", "test/windows/interrupted.test.ts"];
+
+// `npm test`: everything in-process (PGlite, plus Postgres with TEST_DATABASE_URL).
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/chaos/**", "node_modules/**"],
-    globalSetup: ["test/support/global-setup.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    exclude: ["test/chaos/**", ...E2E_TESTS, "node_modules/**"],
+    globalSetup: ["test/support/leak-check.ts", "test/support/global-setup.ts"],
+    setupFiles: ["test/support/leak-check-file.ts"],
+    // Hang guards, not speed targets: generous enough for a loaded 2-core machine.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: "forks",
     maxWorkers: 2,
   },

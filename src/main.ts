@@ -4,9 +4,10 @@ import { Api, webhookCallback } from "grammy";
 import pino from "pino";
 import { createAnalyzer } from "./adapters/analyze/analyzer.js";
 import { createClock } from "./adapters/clock/clock.js";
-import { isDriverWriteAfterClose, openDatabase } from "./adapters/db/database.js";
+import { describeDatabaseError, isDriverWriteAfterClose, openDatabase } from "./adapters/db/database.js";
 import { holdLiveness } from "./adapters/db/liveness.js";
 import { startHttpServer } from "./adapters/http/server.js";
+import { abortWith, createTelegramLink, TelegramRefusedError } from "./adapters/http/telegram-link.js";
 import { botApiSender, createDispatcher, LEASE_MS } from "./adapters/notify/dispatcher.js";
 import { startScheduler } from "./adapters/scheduler/scheduler.js";
 import { createBot, registerCommands } from "./adapters/telegram/bot.js";
@@ -20,6 +21,25 @@ import { watchAfterDeploy } from "./app/watch.js";
 import type { WindowDeps } from "./app/windows.js";
 import { ConfigError, formatConfigError, loadConfig } from "./config.js";
 
+/** The documented bound on a graceful stop (README "Graceful stop"): after it the process exits anyway. */
+const STOP_DEADLINE_MS = 25_000;
+/** Within it: running windows and incident tasks get until here, the rest is for closing. */
+const SETTLE_MS = 18_000;
+/** Telegram requests still in flight then (a send to an API that does not answer) are cut. */
+const CUT_TELEGRAM_MS = 21_000;
+/** Polling's final getUpdates (which confirms the offset) gets this long. */
+const BOT_STOP_MS = 3_000;
+
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    }),
+  ]).finally(() => clearTimeout(timer));
+};
+
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -27,13 +47,19 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${formatConfigError(error)}\n`);
-      // A first run without a token is not a crash: say how to get one and stop.
-      process.exit(error.missingBotToken ? 0 : 1);
+      // Without a token (a first run) the help says how to get one; the bot did not start: non-zero.
+      process.exit(1);
     }
     throw error;
   }
 
-  const logger = pino({ level: config.logLevel, redact: ["config.botToken", "*.botToken", "token"] });
+  const token = config.botToken;
+  const logger = pino({
+    level: config.logLevel,
+    redact: ["config.botToken", "*.botToken", "token"],
+    // Network errors carry the request URL, which holds the token (…/bot<token>/getMe): never log it.
+    hooks: { streamWrite: (line) => (line.includes(token) ? line.replaceAll(token, "<BOT_TOKEN>") : line) },
+  });
   const started = Date.now();
   // A known postgres.js fault thrown from a timer when Postgres drops a connection mid-transaction
   // (see isDriverWriteAfterClose; the pool is replaced meanwhile) must not take the bot down.
@@ -43,11 +69,18 @@ async function main(): Promise<void> {
     logger.fatal({ err }, "uncaught exception");
     process.exit(1);
   });
+  const databaseTarget = config.database;
+  const openFailed = (error: unknown): never => {
+    const line = databaseTarget.kind === "postgres" ? describeDatabaseError(error, databaseTarget.url) : null;
+    if (!line) throw error;
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
+  };
   const database = await openDatabase(config.database, {
     onPoolRenewed: () => logger.warn("database connection pool renewed after a lost connection"),
-  });
-  await syncSystems(database.db, config.systems);
-  const liveness = await holdLiveness(config.database);
+  }).catch(openFailed);
+  await syncSystems(database.db, config.systems).catch(openFailed);
+  const liveness = await holdLiveness(config.database).catch(openFailed);
   // Real time, or the drills' simulated clock (NIGHTSHIFT_CLOCK_*): every wait in app time goes through it.
   const time = createClock(config.clock);
   if (config.clock) logger.warn({ ...config.clock, now: time.now() }, "simulated clock (drills/sandbox only)");
@@ -62,7 +95,19 @@ async function main(): Promise<void> {
     sleep: time.sleep,
   };
   deps.afterDeploy = watchAfterDeploy(deps, { sleep: time.sleep });
+  // `stopping` ends start-up retries at once; `cutTelegram` ends every Telegram request still in
+  // flight (a pending getUpdates, a send to an unresponsive API) before the stop bound runs out.
+  const stopping = new AbortController();
+  const cutTelegram = new AbortController();
+  const link = createTelegramLink({
+    token: config.botToken,
+    apiRoot: config.telegramApiRoot,
+    logger,
+    signal: stopping.signal,
+    webhook: config.webhook !== null,
+  });
   const bot = createBot(deps);
+  bot.api.config.use(link.pollWatcher, abortWith(cutTelegram.signal));
   // Deployments left `running` by a process that died become `interrupted` (alerted, never re-run);
   // outbox rows it had claimed are sent now rather than when their lease runs out.
   const recover = async () => {
@@ -84,6 +129,7 @@ async function main(): Promise<void> {
   );
   // Its own Api without auto-retry: the dispatcher honours retry_after itself, without blocking.
   const outboxApi = new Api(config.botToken, config.telegramApiRoot ? { apiRoot: config.telegramApiRoot } : undefined);
+  outboxApi.config.use(abortWith(cutTelegram.signal));
   const dispatcher = createDispatcher({
     db: database.db,
     send: botApiSender(outboxApi),
@@ -99,9 +145,24 @@ async function main(): Promise<void> {
   const http = await startHttpServer({
     port: config.port,
     logger,
+    // 200 only while the database answers and updates arrive from Telegram.
     health: async () => {
-      await database.db.execute(sql`select 1`);
-      return { ok: true, detail: { database: database.kind } };
+      try {
+        await database.db.execute(sql`select 1`);
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause ?? error;
+        return {
+          ok: false,
+          reason: `database unreachable: ${cause instanceof Error ? cause.message : String(cause)}`,
+          detail: { database: database.kind },
+        };
+      }
+      const telegram = link.health();
+      return {
+        ok: telegram.ok,
+        ...(telegram.reason ? { reason: telegram.reason } : {}),
+        detail: { database: database.kind, telegram: telegram.state },
+      };
     },
     ...(config.webhook
       ? {
@@ -110,6 +171,7 @@ async function main(): Promise<void> {
       : {}),
   });
 
+  logger.info({ port: http.port }, "http listening (GET /healthz)");
   dispatcher.start();
   // Under a simulated clock croner's real-time triggers never match: tick on a short interval instead.
   const scheduler = startScheduler(
@@ -120,44 +182,84 @@ async function main(): Promise<void> {
   // Expires hotfix requests nobody approved and lifts stored freezes at their `until`.
   const stopIncidentTimers = startIncidentTimers(deps, config.clock ? Math.max(200, time.realMs(30_000)) : undefined);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  let stopCalled = false;
+  const stop = async (signal: string, exitCode = 0) => {
+    if (stopCalled) return;
+    stopCalled = true;
+    const began = Date.now();
+    const left = () => STOP_DEADLINE_MS - (Date.now() - began);
     logger.info({ signal }, "stopping");
-    await bot.stop().catch(() => undefined);
-    await scheduler.stop();
+    // Whatever hangs below, the process ends within the documented bound.
+    setTimeout(() => {
+      logger.error({ ms: STOP_DEADLINE_MS }, "could not stop in time; exiting anyway");
+      process.exit(exitCode || 1);
+    }, STOP_DEADLINE_MS);
+    // A send in flight normally finishes (cutting it could deliver it twice); one that hangs is cut.
+    setTimeout(() => cutTelegram.abort(), CUT_TELEGRAM_MS);
+    stopping.abort();
+    link.close();
+    // grammY's stop confirms the offset with one more getUpdates, which hangs (retried forever)
+    // when Telegram is unreachable: give it a moment, then go on without it.
+    await within(
+      bot.stop().catch(() => undefined),
+      BOT_STOP_MS,
+    );
     stopIncidentTimers();
     clearInterval(recoveryTimer);
     clearInterval(housekeepingTimer);
-    await Promise.race([
-      Promise.all([settleManualRuns(), settleIncidentTasks()]),
-      new Promise((resolve) => setTimeout(resolve, 25_000)),
-    ]);
-    await dispatcher.stop();
-    await http.close();
-    await liveness.close();
-    await database.close();
-    logger.info("stopped");
-    process.exit(0);
+    // Running windows (scheduled or /run) and incident tasks finish, within the settle budget.
+    const settleMs = Math.max(0, SETTLE_MS - (Date.now() - began));
+    await within(Promise.all([scheduler.stop(settleMs), settleManualRuns(), settleIncidentTasks()]), settleMs);
+    await within(dispatcher.stop(), left() - 3_000);
+    await within(http.close(), left() - 2_000);
+    await within(liveness.close(), left() - 1_000);
+    await within(database.close(), left() - 500);
+    logger.info({ ms: Date.now() - began }, "stopped");
+    process.exit(exitCode);
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
 
-  await bot.init();
-  void registerCommands(bot.api, database.db, config, logger); // logs its failures, never throws
-  if (config.webhook) {
-    await bot.api.setWebhook(new URL(webhookPath, config.webhook.url).toString(), {
-      secret_token: config.webhook.secret,
-      allowed_updates: ["message", "callback_query"],
-    });
-    logger.info({ port: http.port, ms: Date.now() - started }, "ready (webhook)");
-  } else {
-    await bot.api.deleteWebhook();
-    void bot.start({
-      allowed_updates: ["message", "callback_query"],
-      onStart: (me) => logger.info({ bot: me.username, port: http.port, ms: Date.now() - started }, "ready (polling)"),
-    });
+  // Telegram: getMe, then setWebhook or long polling. Each start-up call is retried with backoff
+  // and every failed attempt logged until it succeeds (or the process stops); /healthz stays 503.
+  try {
+    const me = await link.reach();
+    if (!me) return;
+    bot.botInfo = me;
+    void registerCommands(bot.api, database.db, config, logger); // logs its failures, never throws
+    if (config.webhook) {
+      const { url, secret } = config.webhook;
+      const done = await link.call("setWebhook", (api, signal) =>
+        api.setWebhook(
+          new URL(webhookPath, url).toString(),
+          { secret_token: secret, allowed_updates: ["message", "callback_query"] },
+          signal,
+        ),
+      );
+      if (done === null) return;
+      link.webhookSet();
+      logger.info({ bot: me.username, port: http.port, ms: Date.now() - started }, "ready (webhook)");
+    } else {
+      const done = await link.call("deleteWebhook", (api, signal) => api.deleteWebhook({}, signal));
+      if (done === null) return;
+      bot
+        .start({
+          allowed_updates: ["message", "callback_query"],
+          onStart: (info) =>
+            logger.info({ bot: info.username, port: http.port, ms: Date.now() - started }, "ready (polling)"),
+        })
+        .catch((err: unknown) => {
+          if (stopCalled) return;
+          // 401 (token revoked) or 409 (another process polls with this token): grammY gives up.
+          logger.fatal({ err }, "long polling stopped");
+          void stop("polling failed", 1);
+        });
+    }
+  } catch (error) {
+    if (!(error instanceof TelegramRefusedError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    logger.fatal("Telegram refused BOT_TOKEN");
+    await stop("token refused", 1);
   }
 }
 

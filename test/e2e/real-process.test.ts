@@ -16,6 +16,8 @@ const people = {
   carol: { id: 2001, is_bot: false, first_name: "Carol" },
 };
 type Who = keyof typeof people;
+/** Bound on each wait: generous, for a loaded machine (a guard against hangs, not a speed target). */
+const BOUND = 90_000;
 
 describe("the real process over HTTP", () => {
   let api: FakeBotApi;
@@ -23,6 +25,7 @@ describe("the real process over HTTP", () => {
   let bot: BotProcess;
   let calls: string;
   let nextMessageId = 1;
+  let confirmedOffset = 0;
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "nightshift-e2e-"));
@@ -47,7 +50,16 @@ describe("the real process over HTTP", () => {
     );
     chmodSync(RECORD, 0o755);
     api = createFakeBotApi();
-    server = await serveFakeBotApi(api);
+    // the offsets long polling confirms: how the test knows an update has been handled
+    server = await serveFakeBotApi({
+      ...api,
+      fetch: ((url, init) => {
+        if (String(url).endsWith("/getUpdates") && init?.body) {
+          confirmedOffset = Math.max(confirmedOffset, Number(JSON.parse(String(init.body)).offset ?? 0));
+        }
+        return api.fetch(url, init);
+      }) as typeof fetch,
+    });
     bot = startBotProcess({
       BOT_TOKEN: "123456:TEST-token-abcdefghijklmnopqrstuvwxyz",
       DATABASE_URL: "memory://",
@@ -57,35 +69,36 @@ describe("the real process over HTTP", () => {
       PORT: "0",
       OUTBOX_POLL_MS: "100",
     });
-    await bot.waitFor(/"msg":"ready/);
-  }, 60_000);
+    await bot.waitFor(/"msg":"ready/, BOUND);
+  }, 2 * BOUND);
 
   afterAll(async () => {
     await bot?.stop();
     await server?.close();
   });
 
+  const findGroupMessage = (pattern: RegExp) =>
+    [...api.messages.values()].reverse().find((m) => m.chatId === GROUP && pattern.test(m.text));
   /** Waits until a message in the group whose text matches exists (sent or edited). */
-  async function groupMessage(pattern: RegExp, ms = 20_000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = [...api.messages.values()].reverse().find((m) => m.chatId === GROUP && pattern.test(m.text));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no group message matching ${pattern}:\n${bot.output().slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  async function groupMessage(pattern: RegExp) {
+    await until(() => findGroupMessage(pattern) !== undefined, `a group message matching ${pattern}`);
+    return findGroupMessage(pattern)!;
   }
 
-  /** Feeds an update and waits until the bot has been quiet for a moment. */
+  /**
+   * Feeds an update and waits until the bot has handled it: grammY asks for the next batch (a
+   * getUpdates whose offset is past this update) only once the previous one has been handled.
+   */
   async function feed(update: Omit<Update, "update_id">) {
-    api.pushUpdate(update);
-    let seen = api.calls.length;
-    let quiet = 0;
-    while (quiet < 6) {
-      await new Promise((r) => setTimeout(r, 100));
-      const now = api.calls.filter((c) => c.method !== "getUpdates").length;
-      quiet = now === seen ? quiet + 1 : 0;
-      seen = now;
+    const { update_id } = api.pushUpdate(update);
+    await until(() => confirmedOffset > update_id, `update ${update_id} handled`);
+  }
+
+  async function until(check: () => boolean, what: string, ms = BOUND) {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${bot.output().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -103,12 +116,14 @@ describe("the real process over HTTP", () => {
     } as Omit<Update, "update_id">);
   };
 
-  /** Presses the button labelled `label` on the newest group message that has it. */
-  const press = (who: Who, label: RegExp) => {
-    const message = [...api.messages.values()]
+  const withButton = (label: RegExp) =>
+    [...api.messages.values()]
       .reverse()
       .find((m) => m.chatId === GROUP && m.replyMarkup?.inline_keyboard?.flat().some((b: any) => label.test(b.text)));
-    if (!message) throw new Error(`no button ${label}`);
+  /** Presses the button labelled `label` on the newest group message that has it (once there is one). */
+  const press = async (who: Who, label: RegExp) => {
+    await until(() => withButton(label) !== undefined, `a button ${label}`);
+    const message = withButton(label)!;
     const button = message.replyMarkup.inline_keyboard.flat().find((b: any) => label.test(b.text));
     return feed({
       callback_query: {
@@ -146,11 +161,11 @@ describe("the real process over HTTP", () => {
     await press("alice", /確認分類/);
 
     await say("alice", "/run t1");
-    await groupMessage(/Flow 1 已部署 UAT/, 30_000);
+    await groupMessage(/Flow 1 已部署 UAT/);
     await press("alice", /批准推 PROD #1/);
     await groupMessage(/已由 Alice 批准推 PROD/);
     await say("alice", "/run t2");
-    await groupMessage(/Flow 1 已部署 PROD/, 60_000);
+    await groupMessage(/Flow 1 已部署 PROD/);
 
     expect(api.errors()).toEqual([]);
     const answers = api.of("answerCallbackQuery").map((c) => c.payload.callback_query_id);
@@ -162,5 +177,5 @@ describe("the real process over HTTP", () => {
     expect(deploys).toEqual(["uat", "prod"]);
     const stdin = JSON.parse(readFileSync(join(calls, readdirSync(calls)[0]!, "stdin"), "utf8"));
     expect(stdin.bugs[0].title).toBe(title);
-  }, 120_000);
+  }, 600_000);
 });

@@ -1,11 +1,7 @@
-// The sandbox driven like a user would: through createSandbox().exec and through the real CLI with
-// scripted stdin; assertions read the transcript.
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+// The sandbox driven like a user would, through createSandbox().exec; assertions read the
+// transcript. The real CLI with scripted stdin is test/e2e/sandbox-cli.test.ts (npm run test:e2e).
 import { afterEach, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../../src/sandbox/sandbox.js";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 describe("sandbox", () => {
   let sandbox: Sandbox | undefined;
@@ -73,27 +69,4 @@ describe("sandbox", () => {
     expect(out).toContain("用法:as");
     expect(out).toContain("用法:run t1 或 run t2");
   });
-
-  it("the CLI plays the demo from piped stdin: Flow 1, Flow 2 and an automatic rollback", () => {
-    const result = spawnSync("npx", ["tsx", "src/sandbox/cli.ts"], {
-      cwd: ROOT,
-      input: "help\ndemo\nquit\n",
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-    const out = result.stdout;
-    expect(result.status, result.stderr).toBe(0);
-    expect(out).toContain("> help");
-    expect(out).toContain("press <n> [as <人>]");
-    expect(out).toContain("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD");
-    expect(out).toContain("Flow 1 完成");
-    expect(out).toContain("🚀 Bug Fix Pipeline — Flow 2 已部署 PROD");
-    expect(out).toContain("Flow 2 全流程完成");
-    expect(out).toContain("smoke 測試:exit 1:fail: /checkout 回應 HTTP 500");
-    expect(out).toContain("⚠️ Rollback 執行 — PROD");
-    expect(out).toMatch(/#3 +pending_prod \(held\)/);
-    expect(out).not.toContain("Bot API 拒絕");
-    expect(out).not.toContain("發生錯誤");
-    expect(out.trimEnd().endsWith("再見 👋")).toBe(true);
-  }, 120_000);
 });

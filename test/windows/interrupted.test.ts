@@ -1,10 +1,8 @@
 // A process killed (kill -9) in the middle of a deploy: on restart the deployment is
 // `interrupted`, the group is alerted once, and nothing is deployed a second time.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
@@ -13,11 +11,10 @@ import { tick } from "../../src/app/windows.js";
 import { fakeClock } from "../support/app.js";
 import { postgresBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
+import { spawnProcess } from "../support/process.js";
 import { at, command, confirmedBug, onCall, outboxRows, pipelineConfig, script, windowDeps } from "./support.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-async function waitFor(check: () => boolean, ms = 30_000): Promise<void> {
+async function waitFor(check: () => boolean, ms = 120_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
     if (Date.now() > until) throw new Error("timed out");
@@ -33,23 +30,15 @@ describe.each(postgresBackends())("a deploy killed mid-way on $name", (backend) 
     await onCall(t.db);
     const bug = await confirmedBug(t.db);
     const dir = mkdtempSync(join(tmpdir(), "nightshift-kill9-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/deploy/window-child.ts"], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", CHILD_DATABASE_URL: t.url!, CHILD_RECORD_DIR: dir },
-      stdio: ["ignore", "pipe", "pipe"],
+    const child = spawnProcess(process.execPath, ["--import", "tsx", "test/fixtures/deploy/window-child.ts"], {
+      env: { CHILD_DATABASE_URL: t.url!, CHILD_RECORD_DIR: dir },
     });
-    let output = "";
-    child.stderr.on("data", (c) => {
-      output += c;
-    });
-    const exited = new Promise((resolve) => child.on("exit", resolve));
     try {
-      await waitFor(() => existsSync(join(dir, "pid")) || child.exitCode !== null);
-      expect(output).toBe("");
+      await waitFor(() => existsSync(join(dir, "pid")) || child.child.exitCode !== null);
+      expect(child.output()).toBe("");
       const [running] = await t.db.select().from(deployments);
       expect(running?.status).toBe("running");
-      child.kill("SIGKILL");
-      await exited;
+      await child.kill9();
     } finally {
       // the deploy script runs in its own process group and outlives the bot: end it
       if (existsSync(join(dir, "pid"))) {

@@ -41,6 +41,75 @@ export function connectionFailure(error: unknown): "unreachable" | "lost" | null
   return null;
 }
 
+/** DATABASE_URL with its password replaced by `***`, for messages. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/**
+ * Why the database could not be opened at start-up, in one bilingual line naming what failed
+ * (server unreachable, database missing, authentication) — never the password. Null when the
+ * error is not about connecting (a failed migration, say): the caller reports it as it is.
+ */
+export function describeDatabaseError(error: unknown, url: string): string | null {
+  let host = "?";
+  let user = "?";
+  let database = "?";
+  let password = "";
+  try {
+    const u = new URL(url);
+    host = `${u.hostname}:${u.port || "5432"}`;
+    user = decodeURIComponent(u.username) || "(default)";
+    database = decodeURIComponent(u.pathname.slice(1)) || user;
+    password = u.password;
+  } catch {}
+  const secrets = password ? [password, decodeURIComponent(password)] : [];
+  const clean = (text: string) => secrets.reduce((t, secret) => t.replaceAll(secret, "***"), text);
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? "");
+    const message = clean(e instanceof Error ? e.message : String(e));
+    const fix = (zh: string, en: string) => `DATABASE_URL：${zh} / DATABASE_URL: ${en}`;
+    switch (true) {
+      case code === "ENOTFOUND" || code === "EAI_AGAIN":
+        return fix(
+          `找不到資料庫主機 ${host}（${code}），請檢查主機名稱。`,
+          `cannot resolve the database host ${host} (${code}): check the host name.`,
+        );
+      case code === "ECONNREFUSED" ||
+        code === "EHOSTUNREACH" ||
+        code === "ENETUNREACH" ||
+        code === "ETIMEDOUT" ||
+        code === "CONNECT_TIMEOUT":
+        return fix(
+          `無法連線到資料庫伺服器 ${host}（${code}），請確認 Postgres 正在執行，且主機與連接埠正確。`,
+          `cannot reach the database server at ${host} (${code}): check that Postgres is running and the host and port are right.`,
+        );
+      case code === "3D000":
+        return fix(
+          `資料庫伺服器 ${host} 上沒有名為「${database}」的資料庫，請先建立（createdb ${database}）或修正名稱。`,
+          `database "${database}" does not exist on ${host}: create it (createdb ${database}) or fix the name.`,
+        );
+      case code === "28P01" || code === "28000":
+        return fix(
+          `資料庫伺服器 ${host} 拒絕了使用者「${user}」的登入，請檢查使用者名稱與密碼。`,
+          `authentication failed for user "${user}" on ${host} (${message}): check the user name and password.`,
+        );
+      case code === "57P03":
+        return fix(
+          `資料庫伺服器 ${host} 正在啟動或關閉中，請稍後再試。`,
+          `the database server at ${host} is starting up or shutting down (${message}): try again shortly.`,
+        );
+    }
+  }
+  return null;
+}
+
 /**
  * postgres.js ≤ 3.4.9 (porsager/postgres#1154, #1208): when the server drops a connection while a
  * transaction is mid-query, the driver writes its ROLLBACK to the dead connection. Depending on
@@ -125,7 +194,7 @@ export async function openDatabase(
 
 async function migratePostgresLocked(url: string): Promise<void> {
   // One connection, so the session lock is held by the same session that releases it.
-  const client = postgres(url, { max: 1, onnotice: () => {} });
+  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: RECONNECT.connect_timeout });
   try {
     const db = drizzlePostgres(client, { schema });
     await db.execute(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);

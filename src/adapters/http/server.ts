@@ -4,11 +4,25 @@ import type { Logger } from "pino";
 export interface HttpServerOptions {
   port: number;
   logger: Logger;
-  /** Resolves true when the app can serve (database reachable). */
-  health: () => Promise<{ ok: boolean; detail?: Record<string, unknown> }>;
+  /**
+   * Whether the bot is serving: the database answers and updates are arriving from Telegram.
+   * GET /healthz answers 200 or 503 with `{ ok, reason?, ...detail }` as JSON; a throw is a 503
+   * whose reason is the error.
+   */
+  health: () => Promise<Health>;
   /** Telegram webhook handler (grammY webhookCallback "http"), mounted at webhookPath. */
   webhook?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void };
 }
+
+export interface Health {
+  ok: boolean;
+  /** Why it is not ok, for whoever reads the 503. */
+  reason?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** How long close() lets requests in flight finish before their connections are cut. */
+const CLOSE_GRACE_MS = 2_000;
 
 export interface RunningServer {
   server: Server;
@@ -21,9 +35,13 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
     try {
       const path = (req.url ?? "/").split("?")[0];
       if (req.method === "GET" && path === "/healthz") {
-        const health = await options.health().catch((err: unknown) => ({ ok: false, detail: { error: String(err) } }));
-        res.writeHead(health.ok ? 200 : 503, { "content-type": "application/json" });
-        res.end(JSON.stringify(health));
+        const health = await options
+          .health()
+          .catch((err: unknown): Health => ({ ok: false, reason: err instanceof Error ? err.message : String(err) }));
+        res.writeHead(health.ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(
+          JSON.stringify({ ok: health.ok, ...(health.reason ? { reason: health.reason } : {}), ...health.detail }),
+        );
         return;
       }
       if (options.webhook && req.method === "POST" && path === options.webhook.path) {
@@ -43,7 +61,16 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
       resolve({
         server,
         port: typeof address === "object" && address ? address.port : options.port,
-        close: () => new Promise((done) => server.close(() => done())),
+        // Idle keep-alive connections close at once; requests still running get a short grace.
+        close: () =>
+          new Promise((done) => {
+            const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+            server.close(() => {
+              clearTimeout(cut);
+              done();
+            });
+            server.closeIdleConnections();
+          }),
       });
     });
   });
