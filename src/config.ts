@@ -1011,13 +1011,7 @@ function pipelineSchema({ env, defaults: d }: FileContext, base: string) {
     environments: strict({ uat: environment, prod: environment }),
     checklist: strict({ backup: check.optional(), monitoring: check.optional() }).optional(),
     freeze: freeze.optional(),
-    adminIds: z
-      .array(
-        z
-          .int({ error: ADMIN_IDS_ERROR })
-          .positive({ error: ADMIN_IDS_ERROR }),
-      )
-      .optional(),
+    adminIds: z.array(z.int({ error: ADMIN_IDS_ERROR }).positive({ error: ADMIN_IDS_ERROR })).optional(),
     modules: z.array(text).optional(),
   }).transform(
     (s): SystemConfig => ({

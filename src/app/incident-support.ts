@@ -1,14 +1,16 @@
 // Shared by hotfix, rollback, freeze and watch: the ports they need and small lookups.
 import { and, eq, like } from "drizzle-orm";
 import { deployments, kv } from "../../drizzle/schema.js";
-import { breaches, describeBreach, readMetrics } from "../adapters/checks/prometheus.js";
+import { readMetrics } from "../adapters/checks/prometheus.js";
 import { runCheck } from "../adapters/checks/run-check.js";
 import type { Queryable } from "../adapters/db/database.js";
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { Actor, Env } from "../core/model.js";
 import { nextVersion } from "../core/release.js";
+import { breaches } from "../core/watch-rules.js";
 import { localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
+import { describeBreach } from "../i18n/metrics.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
 
 const W = incidents.watch;

@@ -1,9 +1,10 @@
 // Prometheus thresholds against a fake /api/v1/query on 127.0.0.1: the p95 baseline is the same
 // query evaluated before the deploy; functional breaches (5xx, login) fail the watch, the rest warn.
 import { afterEach, describe, expect, it } from "vitest";
-import { breaches, queryPrometheus, readBaselineP95, readMetrics } from "../../src/adapters/checks/prometheus.js";
+import { queryPrometheus, readBaselineP95, readMetrics } from "../../src/adapters/checks/prometheus.js";
 import { runEnvChecks } from "../../src/app/incident-support.js";
 import type { PrometheusConfig } from "../../src/config.js";
+import { breaches } from "../../src/core/watch-rules.js";
 import { testConfig } from "../support/app.js";
 import { fakeHttp } from "./support.js";
 
@@ -54,7 +55,7 @@ describe("Prometheus thresholds", () => {
     const system = withPrometheus(config);
     const result = await runEnvChecks({ config: testConfig() }, system, "prod", { baselineP95: 0.5 });
     expect(result.failures).toEqual([]);
-    expect(result.warnings).toEqual([{ key: "p95", text: "p95 0.65 ≥ 0.6(基準 0.5 + 20%)" }]);
+    expect(result.warnings).toEqual([{ key: "p95", text: "p95 0.65 ≥ 0.6（基準 0.5 + 20%）" }]);
   });
 
   it("5xx, memory, CPU and login success each against the spec's limits", async () => {

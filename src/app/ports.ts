@@ -1,0 +1,73 @@
+// The ports the use cases need from the outside world. The app layer owns these interfaces;
+// src/adapters implements them and src/main.ts wires the implementations in. Nothing in src/app
+// imports an adapter at run time (a lint rule and test/core/purity.test.ts enforce it).
+import type { AnalyzerConfig, Check, PrometheusConfig, Target } from "../config.js";
+import type { CalendarFacts, CalendarRules } from "../core/freeze.js";
+import type { Readings } from "../core/watch-rules.js";
+
+// ---------- deploy targets ----------
+
+export interface TargetRun {
+  target: Target;
+  env: Record<string, string>;
+  stdin: string;
+  cwd: string;
+}
+
+export interface TargetResult {
+  status: "succeeded" | "failed" | "timed_out";
+  output: string;
+  version: string | null;
+}
+
+/** Runs one deploy/rollback target once (one service step of a release). */
+export type RunTarget = (run: TargetRun) => Promise<TargetResult>;
+
+// ---------- checks ----------
+
+export interface CheckResult {
+  ok: boolean;
+  detail: string;
+}
+
+/** Runs one configured check (command or HTTP). */
+export type RunCheck = (check: Check, options?: { cwd?: string; env?: Record<string, string> }) => Promise<CheckResult>;
+
+// ---------- monitoring ----------
+
+export interface Metrics {
+  /** The current readings of the configured queries; throws when Prometheus cannot be reached. */
+  read(config: PrometheusConfig, at?: Date): Promise<Readings>;
+  /** p95 just before a deploy, the watch's baseline; null when unknown. */
+  baselineP95(config: PrometheusConfig, before: Date): Promise<number | null>;
+}
+
+// ---------- calendar ----------
+
+/** What the calendar says about one local date (YYYY-MM-DD): holidays, Lunar New Year, month end. */
+export type Calendar = (rules: CalendarRules, localDate: string) => CalendarFacts;
+
+// ---------- analysis ----------
+
+export interface BugForAnalysis {
+  id: number;
+  title: string;
+  description: string;
+  severity: string | null;
+  foundInEnv: string | null;
+  services: string[];
+  module: string | null;
+}
+
+export interface Analysis {
+  rootCause: string;
+  fixPlan: string;
+  risk: string;
+}
+
+export interface Analyzer {
+  /** null when no analyzer is configured; throws AnalysisError-like errors on a bad answer. */
+  analyze(bug: BugForAnalysis): Promise<Analysis | null>;
+}
+
+export type AnalyzerFactory = (config: AnalyzerConfig) => Analyzer;
