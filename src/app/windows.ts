@@ -23,11 +23,13 @@ import {
   approvalReminder,
   deployFailed,
   flow1Prod,
+  flow1ProdUnaligned,
   flow1Uat,
   flow2Complete,
   flow2Prod,
   flow2Queued,
   frozenBugsSkipped,
+  hotfixMerged,
   type ProgressState,
   progressLine,
   waitingForWindow,
@@ -475,6 +477,7 @@ async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
   let failed = false;
   const prod = bugs.filter((b) => b.status === "pending_prod");
   if (prod.length) {
+    const uatVersion = (await environmentVersions(ctx.deps.db, ctx.system.id)).uat;
     const { deployment, applied } = await deployRelease(ctx, {
       env: "prod",
       kind: "pipeline",
@@ -485,7 +488,15 @@ async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
         const flow1 = applied.filter((b) => b.fixFlow === "flow1");
         const others = applied.filter((b) => b.fixFlow !== "flow1");
         return [
-          ...(flow1.length ? messages(ctx.chatId, flow1Prod({ bugs: flow1 })) : []),
+          // 「版本已對齊」 only when PROD now runs the version UAT runs.
+          ...(flow1.length
+            ? messages(
+                ctx.chatId,
+                d.version === uatVersion
+                  ? flow1Prod({ bugs: flow1 })
+                  : flow1ProdUnaligned({ bugs: flow1, prodVersion: d.version, uatVersion }),
+              )
+            : []),
           ...(others.length
             ? messages(ctx.chatId, flow2Prod({ bugs: others, nextT2: nextT2Text(ctx) }), {
                 replyMarkup: approvalKeyboard("uatMerge", others, d.id),
@@ -505,7 +516,14 @@ async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
       bugs: merge,
       version: await allocateVersion(ctx),
       event: (releaseId) => ({ type: "uat_merge_ok", releaseId }),
-      notify: (applied) => messages(ctx.chatId, flow2Complete({ bugs: applied })),
+      notify: (applied, d) => {
+        const hotfixes = applied.filter((b) => b.fixFlow === "hotfix");
+        const flow2 = applied.filter((b) => b.fixFlow !== "hotfix");
+        return [
+          ...(flow2.length ? messages(ctx.chatId, flow2Complete({ bugs: flow2 })) : []),
+          ...(hotfixes.length ? messages(ctx.chatId, hotfixMerged({ bugs: hotfixes, version: d.version })) : []),
+        ];
+      },
     });
     failed ||= deployment.status !== "succeeded";
     summary.push(releaseSummary(deployment, applied));

@@ -4,6 +4,49 @@ import { escapeHtml as e } from "../core/html.js";
 import type { Env, Severity } from "../core/model.js";
 
 const ENV = (env: Env) => env.toUpperCase();
+/** A deployment's status as the chat shows it. */
+export const DEPLOYMENT_STATUS: Record<string, string> = {
+  running: "執行中",
+  succeeded: "成功",
+  failed: "失敗",
+  timed_out: "逾時",
+  interrupted: "中斷",
+  rolled_back: "已回滾",
+};
+const deploymentStatus = (status: string) => DEPLOYMENT_STATUS[status] ?? "未知";
+/** A deployment's kind as the chat shows it. */
+const DEPLOYMENT_KIND: Record<string, string> = {
+  pipeline: "排程發佈",
+  hotfix: "緊急修正",
+  rollback: "回滾",
+  uat_merge: "Merge UAT",
+};
+/** Who did it: internal actor names (system:T1, system:auto-rollback …) as the chat shows them. */
+export function actorLabel(name: string): string {
+  if (!name.startsWith("system:")) return name;
+  const who = name.slice("system:".length);
+  const known: Record<string, string> = {
+    T1: "T1 排程",
+    T2: "T2 排程",
+    "auto-rollback": "系統自動回滾",
+    hotfix: "系統(緊急修正)",
+    auto: "系統(到期自動)",
+  };
+  return known[who] ?? "系統";
+}
+const BUG_STATUS: Record<string, string> = {
+  submitted: "🆕 待確認",
+  confirmed: "🔵 已確認",
+  analyzing: "🟣 分析中",
+  planned: "📝 已規劃",
+  deployed_uat: "🧪 已部署 UAT",
+  pending_prod: "⏳ 待部署 PROD",
+  deployed_prod: "🚀 已部署 PROD",
+  pending_uat_merge: "⏳ 待 Merge UAT",
+  uat_merged: "✅ 已 Merge UAT",
+  closed: "✔️ 已關閉",
+  rejected: "🚫 已拒絕",
+};
 /** The rollback preview lists this many bugs at most (it is one message). */
 const PLAN_BUGS = 30;
 const bugLine = (bug: { id: number; severity: Severity | null; title: string }) =>
@@ -20,22 +63,28 @@ export const incidents = {
   hotfix: {
     askTitle: "🚨 緊急修正:請輸入 bug 標題(/cancel 取消)",
     askSeverity: "請選擇嚴重度:",
-    askDiff: "請貼上修正內容(diff 或說明),將記錄為 ai_fix_diff:",
+    askDiff: "請貼上修正內容(diff 或說明),會記錄在這個 bug 的修正紀錄中:",
     askMode: "要怎麼部署到 PROD?",
     modeRun: "🚀 立即執行 PROD 部署",
     modeManual: "✍️ 已手動部署,僅記錄",
     cancel: "取消",
     cancelled: "已取消緊急修正。",
-    running: (id: number) => `⏳ 正在部署 #${id} 的緊急修正到 PROD…`,
+    /** After the second admin's approval (or with no freeze): what happens now. */
+    running: (id: number, mode: "run" | "manual") =>
+      mode === "run" ? `⏳ 正在部署 #${id} 的緊急修正到 PROD…` : `⏳ 正在記錄 #${id} 的手動部署…`,
+    /** Right after the conversation: a freeze may still ask for a second admin, the result follows. */
+    accepted: (id: number) => `⏳ 已收到 #${id} 的緊急修正,處理中,結果稍後回覆。`,
     deployed: (id: number, version: string) => `✅ #${id} 已部署到 PROD(${e(version)}),已通知群組。`,
     recorded: (id: number) => `✅ 已記錄 #${id} 的手動部署,已通知群組。`,
-    failed: (id: number, status: string) => `❌ #${id} 緊急修正部署失敗(${status}),bug 維持原狀態,已通知群組。`,
+    failed: (id: number, status: string) =>
+      `❌ #${id} 緊急修正部署失敗(${deploymentStatus(status)}),bug 維持原狀態,已通知群組。`,
     failedGroup: (bug: { id: number; severity: Severity | null; title: string }, status: string, output: string) =>
-      [`❌ 緊急修正部署失敗 — PROD`, `Bug: ${bugLine(bug)}`, `結果:${status}`, output ? `<pre>${e(output)}</pre>` : ""]
+      [`❌ 緊急修正部署失敗 — PROD`, `Bug: ${bugLine(bug)}`, `結果:${deploymentStatus(status)}`, output ? `<pre>${e(output)}</pre>` : ""]
         .filter(Boolean)
         .join("\n"),
     notFound: (id: number) => `找不到 #${id}。`,
-    wrongStatus: (id: number, status: string) => `#${id} 目前是 ${status},只有 submitted 的 bug 可以走緊急修正。`,
+    wrongStatus: (id: number, status: string) =>
+      `#${id} 目前是 ${BUG_STATUS[status] ?? status},只有 ${BUG_STATUS.submitted} 的 bug 可以走緊急修正。`,
     lowSeverity: (id: number, severity: string) => `#${id} 是 ${severity},低/中嚴重度請走一般流程。`,
     busy: (id: number) => `#${id} 已有進行中的緊急修正申請。`,
     awaiting: (id: number, freeze: string, until: string) =>
@@ -64,8 +113,20 @@ export const incidents = {
     expiredLine: "⌛ 逾時未核准,已取消,未部署",
     expiredGroup: (requestId: number, bugId: number) =>
       `⌛ 緊急修正申請 #${requestId}(bug #${bugId})在期限內沒有第二位管理員核准,已取消,未部署任何內容。`,
-    followUpAhead: "yes — UAT 領先 PROD,需 cherry-pick 至 UAT:點「批准 Merge UAT」排入下次 T2",
-    followUpSame: "no — UAT 與 PROD 同版本,請一併更新 UAT",
+    followUpAhead: "是 — UAT 領先 PROD,需 cherry-pick 至 UAT:點「批准 Merge UAT」排入下次 T2",
+    followUpSame: "否 — UAT 與 PROD 同版本,請一併更新 UAT",
+    followUpBehind: (uat: string, prod: string) =>
+      `否 — UAT(${uat})落後 PROD(${prod}),不需 cherry-pick;UAT 下次更新到 PROD 的版本時會包含此修正`,
+    followUpUnknown: "請確認 — 不知道 UAT 或 PROD 目前的版本,請人工確認 UAT 是否需要 cherry-pick",
+    /** Under the bug's group card once the hotfix is done (its 確認/拒絕 buttons removed). */
+    cardLine: (mode: "run" | "manual", version: string, admin: string, at: string) =>
+      `🚨 ${mode === "run" ? "緊急修正已部署 PROD" : "緊急修正已手動部署 PROD,已記錄"}(${e(version)})· ${e(admin)} · ${at}`,
+    requestNote: (requestId: number, mode: "run" | "manual", frozen: string | null) =>
+      `申請 #${requestId}(${mode === "run" ? "立即部署" : "手動部署,僅記錄"})${frozen ? `;封版中(${frozen}),需要第二位管理員核准` : ""}`,
+    expiredNote: (requestId: number, requester: string) =>
+      `${requester} 的申請 #${requestId} 逾時,沒有第二位管理員核准`,
+    doneNote: (requestId: number, mode: "run" | "manual", requester: string, approver: string | null) =>
+      `申請 #${requestId}(${mode === "run" ? "立即部署" : "手動部署"}),申請人 ${requester}${approver ? `,核准人 ${approver}` : ""}`,
   },
   rollback: {
     plan: (input: {
@@ -82,7 +143,7 @@ export const incidents = {
         input.bugs.length
           ? `受影響的 bug(將退回原狀態並暫停):\n${input.bugs
               .slice(0, PLAN_BUGS)
-              .map((b) => `• ${bugLine(b)} — ${b.status}`)
+              .map((b) => `• ${bugLine(b)} — ${BUG_STATUS[b.status] ?? b.status}`)
               .join("\n")}${input.bugs.length > PLAN_BUGS ? `\n…等共 ${input.bugs.length} 個` : ""}`
           : "受影響的 bug:無",
       ].join("\n"),
@@ -108,7 +169,7 @@ export const incidents = {
       [
         `🚨 回滾失敗 — ${ENV(env)}`,
         `回滾至:${e(target)}`,
-        `結果:${status}`,
+        `結果:${deploymentStatus(status)}`,
         `請立即人工處理${oncall ? `(值班:${e(oncall)})` : ""}。`,
         output ? `<pre>${e(output)}</pre>` : "",
       ]
@@ -138,7 +199,7 @@ export const incidents = {
       reason: string | null;
       rollsBackId: number | null;
     }) =>
-      `${d.kind === "rollback" ? "⚠️" : d.status === "succeeded" ? "✅" : d.status === "rolled_back" ? "↩️" : "❌"} #${d.id} ${d.at} ${ENV(d.env)} ${d.kind === "rollback" ? `rollback → ${e(d.version)}${d.rollsBackId ? `(撤回 #${d.rollsBackId})` : ""}` : `${d.kind} ${e(d.version)}`} · ${d.status} · ${e(d.actor)}${d.reason ? ` · ${e(d.reason)}` : ""}`,
+      `${d.kind === "rollback" ? "⚠️" : d.status === "succeeded" ? "✅" : d.status === "rolled_back" ? "↩️" : "❌"} #${d.id} ${d.at} ${ENV(d.env)} ${d.kind === "rollback" ? `回滾 → ${e(d.version)}${d.rollsBackId ? `(撤回 #${d.rollsBackId})` : ""}` : `${DEPLOYMENT_KIND[d.kind] ?? "部署"} ${e(d.version)}`} · ${deploymentStatus(d.status)} · ${e(actorLabel(d.actor))}${d.reason ? ` · ${e(d.reason)}` : ""}`,
   },
   watch: {
     progress: (env: Env, version: string, elapsed: number, total: number, status: string) =>

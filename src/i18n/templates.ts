@@ -36,6 +36,18 @@ export const flow1Uat = (p: { bugs: readonly BugLine[]; version: string; uatUrl:
 export const flow1Prod = (p: { bugs: readonly BugLine[] }) =>
   lines("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD", bullets(p.bugs), "✅ Flow 1 完成。UAT 與 PROD 版本已對齊。");
 
+/**
+ * Flow 1 PROD release that did not carry the whole UAT release (only some bugs approved, or mixed
+ * with Flow 2 fixes): the spec's 「版本已對齊」 would be false, so it says what is and is not aligned.
+ */
+export const flow1ProdUnaligned = (p: { bugs: readonly BugLine[]; prodVersion: string; uatVersion: string | null }) =>
+  lines(
+    "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
+    bullets(p.bugs),
+    `✅ 以上修正已上 PROD,PROD 現為 ${escapeHtml(p.prodVersion)}。`,
+    `⚠️ UAT 與 PROD 版本未對齊:UAT 仍為 ${p.uatVersion ? escapeHtml(p.uatVersion) : "未知版本"}(UAT 上還有未推到 PROD 的內容)。`,
+  );
+
 /** t2: the run's date and time (formatDateTime); tonight=false when the next T2 is another day. */
 export const flow2Queued = (p: { bugs: readonly BugLine[]; t2: string; tonight: boolean }) =>
   lines(
@@ -57,7 +69,15 @@ export const flow2Prod = (p: { bugs: readonly BugLine[]; nextT2: string }) =>
 export const flow2Complete = (p: { bugs: readonly BugLine[] }) =>
   lines("✅ Bug Fix Pipeline — Flow 2 完成", bullets(p.bugs), "🎉 Fix 已同步至 UAT。Flow 2 全流程完成。");
 
-/** at: formatDateTime; followUp: e.g. "yes — UAT 領先,需 cherry-pick 至 UAT". */
+/** An Emergency Hotfix cherry-picked back to UAT at T2 (not a Flow 2: no 「Flow 2 完成」). */
+export const hotfixMerged = (p: { bugs: readonly BugLine[]; version: string }) =>
+  lines(
+    "✅ Emergency Hotfix 已同步至 UAT",
+    bullets(p.bugs),
+    `🍒 緊急修正已 cherry-pick 至 UAT(${escapeHtml(p.version)}),UAT 與 PROD 都已包含此修正。`,
+  );
+
+/** at: formatDateTime; followUp: e.g. "是 — UAT 領先 PROD,需 cherry-pick 至 UAT…". */
 export const emergencyHotfix = (p: { env: Env; bug: BugLine; at: string; admin: string; followUp: string }) =>
   lines(
     `🚨 Emergency Hotfix — ${ENV_LABEL[p.env]}`,

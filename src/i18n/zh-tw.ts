@@ -3,6 +3,8 @@
 import { escapeHtml as e } from "../core/html.js";
 import type { RefusalReason } from "../core/machine.js";
 import type { Env, FixFlow, Severity, Status } from "../core/model.js";
+import { headCodePoints } from "../core/text.js";
+import { formatDateTime } from "../core/windows.js";
 
 const STATUS: Record<Status, string> = {
   submitted: "🆕 待確認",
@@ -190,6 +192,12 @@ export const zhTW = {
     oncall: "設定今晚值班:/oncall @user|me",
     version: "Nightshift 與各環境版本",
   },
+  run: {
+    usage: "用法:/run t1 或 /run t2(多個系統時加上系統 id,例如 /run t1 crm)",
+    started: (admin: string, slot: string, system: string) =>
+      `▶️ ${e(admin)} 手動執行 ${slot}(${e(system)}):封版檢查 → 部署前檢查 → 執行,結果會發到群組。`,
+    nothing: (slot: string, system: string) => `ℹ️ 手動執行 ${slot}(${e(system)})完成:無待處理 bug。`,
+  },
   version: {
     app: (version: string) => `🌙 Nightshift ${e(version)}`,
     system: (name: string, uat: string | null, prod: string | null) =>
@@ -198,4 +206,41 @@ export const zhTW = {
 } as const;
 
 export type Strings = typeof zhTW;
+
+/** What a bug card shows (a BugRow fits). */
+export interface CardBug {
+  id: number;
+  title: string;
+  status: Status;
+  severity: Severity | null;
+  foundInEnv: Env | null;
+  fixFlow: FixFlow | null;
+  services: string[];
+  module: string | null;
+  reporterName: string;
+  createdAt: Date;
+  held: boolean;
+  description: string;
+}
+
+const DESCRIPTION_LIMIT = 2500;
+
+/** The bug card (group card, /bug, /triage), HTML. */
+export function cardHtml(bug: CardBug, system: { name: string; timezone: string }): string {
+  const c = zhTW.card;
+  const description = bug.description.trim();
+  const lines = [
+    c.title(bug.id, bug.title),
+    `${c.status(bug.status)} · ${c.system(system.name)}`,
+    `${c.severity(bug.severity)} · ${c.env(bug.foundInEnv)} · ${c.flow(bug.fixFlow)}`,
+    `${c.services(bug.services)} · ${c.module(bug.module)}`,
+    c.reporter(bug.reporterName, formatDateTime(bug.createdAt, system.timezone)),
+    ...(bug.held ? [c.held] : []),
+  ];
+  if (description) {
+    const head = headCodePoints(description, DESCRIPTION_LIMIT);
+    lines.push(c.description(head) + (head.length < description.length ? c.truncated : ""));
+  }
+  return lines.join("\n");
+}
 export const t: Strings = zhTW;

@@ -52,7 +52,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
       "時間:2026-11-24 10:00",
       "部署人:Alice",
       "狀態:已部署,請立即驗收",
-      "需要跟進:yes — UAT 領先 PROD,需 cherry-pick 至 UAT:點「批准 Merge UAT」排入下次 T2",
+      "需要跟進:是 — UAT 領先 PROD,需 cherry-pick 至 UAT:點「批准 Merge UAT」排入下次 T2",
     ]);
     expect(tb.api.errors()).toEqual([]);
 
@@ -81,7 +81,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     const [after] = await t.db.select().from(bugs).where(eq(bugs.id, bug.id));
     expect(after).toMatchObject({ status: "deployed_prod", uatAhead: false });
     const template = await outboxRows(t.db).then((rows) => rows.at(-1)!);
-    expect(template.text.split("\n").at(-1)).toBe("需要跟進:no — UAT 與 PROD 同版本,請一併更新 UAT");
+    expect(template.text.split("\n").at(-1)).toBe("需要跟進:否 — UAT 與 PROD 同版本,請一併更新 UAT");
     expect(template.markup).toBeUndefined();
   });
 
@@ -119,7 +119,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(request).toMatchObject({ status: "done", requestedByName: "Alice", approvedByName: "Bob" });
     const trail = await t.db.select().from(bugEvents).where(eq(bugEvents.bugId, bug.id)).orderBy(bugEvents.id);
     expect(trail.map((e) => e.event)).toEqual(["report", "hotfix_requested", "hotfix"]);
-    expect(trail.at(-1)!.note).toContain("by Alice, approved by Bob");
+    expect(trail.at(-1)!.note).toContain("申請人 Alice,核准人 Bob");
     // The approval message was edited to show who approved (its button removed).
     const edited = tb.api.of("editMessageText").at(-1)!;
     expect(edited.payload.text).toContain("✅ Bob 已於 2026-11-24 10:00 核准");

@@ -85,9 +85,9 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await tb.send(messageUpdate("/history", carol, GROUP));
     const history = last(tb, "sendMessage", GROUP).payload.text as string;
     expect(history.split("\n")[1]).toBe(
-      `⚠️ #${rows[1]!.id} 2026-11-24 22:30 PROD rollback → 2026.11.20-1(撤回 #${release.id}) · succeeded · ${winner} · 結帳頁 500 &lt;script&gt;`,
+      `⚠️ #${rows[1]!.id} 2026-11-24 22:30 PROD 回滾 → 2026.11.20-1(撤回 #${release.id}) · 成功 · ${winner} · 結帳頁 500 &lt;script&gt;`,
     );
-    expect(history).toContain(`↩️ #${release.id} 2026-11-24 22:00 PROD pipeline 2026.11.24-1 · rolled_back`);
+    expect(history).toContain(`↩️ #${release.id} 2026-11-24 22:00 PROD 排程發佈 2026.11.24-1 · 已回滾`);
 
     // The bug's own trail shows the rollback too.
     await tb.send(messageUpdate(`/history ${bugIds[0]}`, carol, GROUP));

@@ -85,7 +85,7 @@ describe("spec templates", () => {
         bug: { id: 7, severity: "critical", title: "Payments <down>" },
         at: "2026-11-24 22:10",
         admin: "Alice",
-        followUp: "yes — UAT cherry-pick needed",
+        followUp: "是 — 需 cherry-pick 至 UAT",
       }).split("\n"),
     ).toEqual([
       "🚨 Emergency Hotfix — PROD",
@@ -93,7 +93,7 @@ describe("spec templates", () => {
       "時間:2026-11-24 22:10",
       "部署人:Alice",
       "狀態:已部署,請立即驗收",
-      "需要跟進:yes — UAT cherry-pick needed",
+      "需要跟進:是 — 需 cherry-pick 至 UAT",
     ]);
     expect(
       rollbackExecuted({
@@ -101,7 +101,7 @@ describe("spec templates", () => {
         reason: "smoke failed",
         toVersion: "2026.11.23-1",
         at: "2026-11-24 22:40",
-        admin: "system:auto-rollback",
+        admin: "系統自動回滾",
         next: "investigation",
       }).split("\n"),
     ).toEqual([
@@ -109,7 +109,7 @@ describe("spec templates", () => {
       "原因:smoke failed",
       "回滾至:2026.11.23-1",
       "時間:2026-11-24 22:40",
-      "執行人:system:auto-rollback",
+      "執行人:系統自動回滾",
       "狀態:已回滾,正在監控",
       "下一步:investigation",
     ]);

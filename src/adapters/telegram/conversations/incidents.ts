@@ -104,7 +104,7 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
     inBackground(octx, octx.log, octx.chat!.id, async () =>
       hotfixText(await requestHotfix(deps, input), system.timezone),
     );
-    return H.running(bugId);
+    return H.accepted(bugId);
   });
   await mode.ctx.reply(reply, HTML);
 }
