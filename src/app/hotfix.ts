@@ -8,11 +8,11 @@ import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { freezeFor } from "../core/freeze.js";
 import { isPipelineEligible, type Severity } from "../core/model.js";
 import { affectedServices, isAhead } from "../core/release.js";
-import { formatDateTime } from "../core/windows.js";
 import { tailCodePoints } from "../core/text.js";
+import { formatDateTime } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
-import { cardHtml } from "../i18n/zh-tw.js";
 import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
+import { cardHtml } from "../i18n/zh-tw.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
 import { executeRelease } from "./deploy-release.js";
 import { freezeVerdict } from "./freeze-state.js";
@@ -25,8 +25,8 @@ import {
 } from "./incident-support.js";
 import { messages } from "./messages.js";
 import { enqueue, htmlMessage } from "./outbox.js";
-import { cardOutboxRow } from "./triage.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
+import { cardOutboxRow } from "./triage.js";
 
 export type HotfixRequestRow = typeof hotfixRequests.$inferSelect;
 export type HotfixMode = "run" | "manual";
@@ -348,8 +348,8 @@ async function recordManualDeploy(
         services: input.services,
         bugIds: [input.bug.id],
         actorName: input.actorName,
-        reason: `hotfix #${input.bug.id}(手動部署)`,
-        output: "手動部署,由機器人記錄",
+        reason: `hotfix #${input.bug.id}（手動部署）`,
+        output: "手動部署，由機器人記錄",
         startedAt: now,
         finishedAt: now,
       })

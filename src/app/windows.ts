@@ -133,7 +133,7 @@ export async function tick(
 async function recordMissed(deps: WindowDeps, system: SystemConfig, w: DueWindow, now: Date): Promise<void> {
   const late = Math.round((now.getTime() - w.at.getTime()) / MINUTE);
   const reason =
-    late > system.windows.graceMinutes ? `機器人停機,${late} 分鐘後才恢復` : "機器人停機,恢復時下一個視窗已開始";
+    late > system.windows.graceMinutes ? `機器人停機，${late} 分鐘後才恢復` : "機器人停機，恢復時下一個視窗已開始";
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(windowRuns)
@@ -260,7 +260,7 @@ export async function runWindow(
     outcome = await windowBody(ctx);
   } catch (error) {
     log.error({ err: error }, "window failed");
-    outcome = { status: "failed", summary: `錯誤:${error instanceof Error ? error.message : String(error)}` };
+    outcome = { status: "failed", summary: `錯誤：${error instanceof Error ? error.message : String(error)}` };
   }
   const [done] = await deps.db
     .update(windowRuns)
@@ -284,7 +284,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   if (!(await waitForEarlierWindow(ctx))) return skip(ctx, "前一個視窗執行超過 3 小時仍未結束");
 
   const freeze = await freezeVerdict(deps, system, deps.clock());
-  if (isFullyFrozen(freeze)) return skip(ctx, `封版中:${freeze.full.map((r) => r.reason).join("、")}`);
+  if (isFullyFrozen(freeze)) return skip(ctx, `封版中：${freeze.full.map((r) => r.reason).join("、")}`);
 
   const candidates = await deps.db
     .select()
@@ -305,11 +305,11 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   const frozen = candidates.filter((b) => freezeFor(freeze, b.module));
   const bugs = candidates.filter((b) => !freezeFor(freeze, b.module));
   if (frozen.length) {
-    const reasons = [...new Set(frozen.map((b) => `${b.module}:${freezeFor(freeze, b.module)!.reason}`))];
+    const reasons = [...new Set(frozen.map((b) => `${b.module}：${freezeFor(freeze, b.module)!.reason}`))];
     await enqueue(deps.db, messages(ctx.chatId, frozenBugsSkipped({ slot, bugs: frozen, reasons })), deps.clock());
   }
   if (bugs.length === 0)
-    return { status: "done", summary: frozen.length ? "僅有封版模組的 bug,已略過" : "無待處理 bug" };
+    return { status: "done", summary: frozen.length ? "僅有封版模組的 bug，已略過" : "無待處理 bug" };
 
   const envs: Env[] =
     slot === "t1"
@@ -393,7 +393,7 @@ async function phaseT1(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
       }
       return applied;
     });
-    summary.push(`Flow 2 排隊 PROD:${ids(queued)}`);
+    summary.push(`Flow 2 排隊 PROD：${ids(queued)}`);
   }
 
   let failed = false;
@@ -451,14 +451,14 @@ async function analyze(ctx: WindowContext, analyzer: Analyzer, bug: BugRow): Pro
     event = {
       type: "record_analysis",
       rootCause: a?.rootCause ?? null,
-      fixPlan: a ? `${a.fixPlan}\n\n風險:${a.risk}` : null,
+      fixPlan: a ? `${a.fixPlan}\n\n風險：${a.risk}` : null,
       failed: false,
     };
     if (!a) note = "未設定 AI 分析";
   } catch (error) {
     ctx.log.warn({ err: error, bugId: bug.id }, "analysis failed");
     event = { type: "record_analysis", rootCause: null, fixPlan: null, failed: true };
-    note = `AI 分析失敗:${error instanceof Error ? error.message : String(error)}`;
+    note = `AI 分析失敗：${error instanceof Error ? error.message : String(error)}`;
   }
   const recorded = await applyEvent(deps.db, {
     bugId: current.id,
@@ -620,7 +620,7 @@ async function applyAll(tx: Queryable, ctx: WindowContext, bugs: BugRow[], event
 const ids = (bugs: readonly { id: number }[]) => bugs.map((b) => `#${b.id}`).join(" ");
 
 const releaseSummary = (d: DeploymentRow, applied: BugRow[]) =>
-  `${d.env.toUpperCase()} ${d.version} ${d.status === "succeeded" ? `成功:${ids(applied)}` : `失敗(${d.status})`}`;
+  `${d.env.toUpperCase()} ${d.version} ${d.status === "succeeded" ? `成功：${ids(applied)}` : `失敗（${d.status}）`}`;
 
 const nextT2Text = (ctx: WindowContext): string => {
   const now = ctx.deps.clock();

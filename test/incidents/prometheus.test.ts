@@ -54,7 +54,7 @@ describe("Prometheus thresholds", () => {
     const system = withPrometheus(config);
     const result = await runEnvChecks({ config: testConfig() }, system, "prod", { baselineP95: 0.5 });
     expect(result.failures).toEqual([]);
-    expect(result.warnings).toEqual([{ key: "p95", text: "p95 0.65 ≥ 0.6(基準 0.5 + 20%)" }]);
+    expect(result.warnings).toEqual([{ key: "p95", text: "p95 0.65 ≥ 0.6（基準 0.5 + 20%）" }]);
   });
 
   it("5xx, memory, CPU and login success each against the spec's limits", async () => {
@@ -74,7 +74,10 @@ describe("Prometheus thresholds", () => {
       "prod",
       {},
     );
-    expect(result).toEqual({ failures: [], warnings: [{ key: "prometheus", text: "Prometheus:Prometheus HTTP 503" }] });
+    expect(result).toEqual({
+      failures: [],
+      warnings: [{ key: "prometheus", text: "Prometheus：Prometheus HTTP 503" }],
+    });
   });
 });
 

@@ -7,12 +7,12 @@ import { bugs } from "../../drizzle/schema.js";
 import { groupCardDraft } from "../../src/adapters/telegram/cards.js";
 import { settleManualRuns } from "../../src/adapters/telegram/features/run-window.js";
 import { enqueue } from "../../src/app/outbox.js";
+import { type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
 import { fakeClock, startTestBot } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
 import { alice, bob, buttonsOf, messageUpdate } from "../support/telegram.js";
 import { last, messageState, pressData, pressOn, toasts } from "../telegram/helpers.js";
-import { type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
 import { at, confirmedBug, onCall, outboxRows, pipelineConfig, recorder } from "../windows/support.js";
 
 const DAY = "2099-03-10"; // far from today: nothing here depends on the real date
@@ -53,8 +53,8 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     expect(partial.split("\n")).toEqual([
       "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
       `• #${one.id} [medium] Login button`,
-      "✅ 以上修正已上 PROD,PROD 現為 2099.03.10-2。",
-      "⚠️ UAT 與 PROD 版本未對齊:UAT 仍為 2099.03.10-1(UAT 上還有未推到 PROD 的內容)。",
+      "✅ 以上修正已上 PROD，PROD 現為 2099.03.10-2。",
+      "⚠️ UAT 與 PROD 版本未對齊：UAT 仍為 2099.03.10-1（UAT 上還有未推到 PROD 的內容）。",
     ]);
 
     // The next day a new UAT release carrying only #two is approved whole: the spec's lines, byte-exact.
@@ -81,7 +81,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     await tb.settle();
   }
 
-  it("a hotfix while UAT is behind PROD says so (需要跟進:否), and the bug's card shows the hotfix without 確認/拒絕", async () => {
+  it("a hotfix while UAT is behind PROD says so （需要跟進：否）， and the bug's card shows the hotfix without 確認/拒絕", async () => {
     const { tb } = await bot();
     await setVersions(t.db, { uat: "2099.03.08-1", prod: "2099.03.09-1" }, at("09:00", DAY));
     const bug = await reportOne(t.db, { title: "Payments down", severity: "critical", foundInEnv: "prod" });
@@ -95,12 +95,12 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     const template = (await tb.groupTexts()).at(-1)!.split("\n");
     expect(template[0]).toBe("🚨 Emergency Hotfix — PROD");
     expect(template.at(-1)).toBe(
-      "需要跟進:否 — UAT(2099.03.08-1)落後 PROD(2099.03.09-1),不需 cherry-pick;UAT 下次更新到 PROD 的版本時會包含此修正",
+      "需要跟進:否 — UAT（2099.03.08-1）落後 PROD（2099.03.09-1），不需 cherry-pick;UAT 下次更新到 PROD 的版本時會包含此修正",
     );
     const shown = messageState(tb, GROUP, card.result.message_id);
     expect(shown.payload.text).not.toContain("待確認");
-    expect(shown.payload.text).toContain("狀態:🚀 已部署 PROD");
-    expect(shown.payload.text).toContain("🚨 緊急修正已部署 PROD(2099.03.10-1)· Alice · 2099-03-10 10:00");
+    expect(shown.payload.text).toContain("狀態：🚀 已部署 PROD");
+    expect(shown.payload.text).toContain("🚨 緊急修正已部署 PROD（2099.03.10-1）· Alice · 2099-03-10 10:00");
     expect(shown.payload.reply_markup).toEqual({ inline_keyboard: [] });
     expect(tb.api.errors()).toEqual([]);
   });
@@ -120,7 +120,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     expect(texts.find((x) => x.startsWith("✅ Emergency Hotfix"))!.split("\n")).toEqual([
       "✅ Emergency Hotfix 已同步至 UAT",
       `• #${bug.id} [high] Checkout crash`,
-      "🍒 緊急修正已 cherry-pick 至 UAT(2099.03.10-2),UAT 與 PROD 都已包含此修正。",
+      "🍒 緊急修正已 cherry-pick 至 UAT（2099.03.10-2），UAT 與 PROD 都已包含此修正。",
     ]);
   });
 
@@ -133,7 +133,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
       ...toasts(tb).map((x) => x ?? ""),
     ];
     expect(said().filter((x) => x.includes("正在部署"))).toEqual([]);
-    expect(said()).toContain(`⏳ 已收到 #${manual.id} 的緊急修正,處理中,結果稍後回覆。`);
+    expect(said()).toContain(`⏳ 已收到 #${manual.id} 的緊急修正，處理中，結果稍後回覆。`);
 
     // During a freeze: nothing is deploying until a second admin approves; then it is.
     await tb.send(messageUpdate("/freeze on — 大促", alice, GROUP));
@@ -165,6 +165,6 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     await tb.send(messageUpdate("/run t1", alice, GROUP));
     await settleManualRuns();
     const rows = (await outboxRows(t.db)).filter((r) => r.chatId === GROUP);
-    expect(rows.map((r) => r.text)).toEqual(["ℹ️ 手動執行 T1(Barber CRM)完成:無待處理 bug。"]);
+    expect(rows.map((r) => r.text)).toEqual(["ℹ️ 手動執行 T1（Barber CRM）完成：無待處理 bug。"]);
   });
 });

@@ -52,12 +52,12 @@ describe("sandbox", () => {
       "bugs",
     ]);
     expect(transcript).toContain("✅ 已建立 #1");
-    expect(transcript).toContain("💬 carol 看到提示:只有管理員可以操作");
-    expect(transcript).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1(先 UAT)");
+    expect(transcript).toContain("💬 carol 看到提示：只有管理員可以操作");
+    expect(transcript).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1（先 UAT）");
     expect(transcript).toContain("⏰ 2026-11-23 20:00 T1");
     expect(transcript).toContain("✅ T1 部署完成 · UAT 2026.11.23-1 · 3/3");
     expect(transcript).toContain("  [1] 批准推 PROD #1");
-    expect(transcript).toContain("(alice 按下「批准推 PROD #1」)");
+    expect(transcript).toContain("（alice 按下「批准推 PROD #1」）");
     expect(transcript).toContain("✅ Flow 1 完成。UAT 與 PROD 版本已對齊。");
     expect(transcript).toContain("監控 30 分鐘結束");
     expect(transcript).toMatch(/#1 +deployed_prod .* medium +flow1 +Login button does nothing/);
@@ -70,8 +70,8 @@ describe("sandbox", () => {
     expect(out).toContain("🕒 現在 2026-11-23 20:20");
     expect(out).toContain("時鐘只能往前撥");
     expect(out).toContain("目前沒有帶按鈕的訊息");
-    expect(out).toContain("用法:as");
-    expect(out).toContain("用法:run t1 或 run t2");
+    expect(out).toContain("用法：as");
+    expect(out).toContain("用法：run t1 或 run t2");
   });
 
   it("the CLI plays the demo from piped stdin: Flow 1, Flow 2 and an automatic rollback", () => {
@@ -89,7 +89,7 @@ describe("sandbox", () => {
     expect(out).toContain("Flow 1 完成");
     expect(out).toContain("🚀 Bug Fix Pipeline — Flow 2 已部署 PROD");
     expect(out).toContain("Flow 2 全流程完成");
-    expect(out).toContain("smoke 測試:exit 1:fail: /checkout 回應 HTTP 500");
+    expect(out).toContain("smoke 測試：exit 1:fail: /checkout 回應 HTTP 500");
     expect(out).toContain("⚠️ Rollback 執行 — PROD");
     expect(out).toMatch(/#3 +pending_prod \(held\)/);
     expect(out).not.toContain("Bot API 拒絕");

@@ -96,7 +96,7 @@ const percent = (x: number) => `${Number((x * 100).toFixed(2))}%`;
 /** `p95 0.62 ≥ 0.6(基準 0.5 + 20%)`, `HTTP 5xx 1.2% ≥ 0.5%` — raw text. */
 export function describeBreach(b: Breach, baselineP95: number | null): string {
   if (b.metric === "p95") {
-    return `${METRIC_LABELS.p95} ${Number(b.value.toFixed(4))} ≥ ${Number(b.limit.toFixed(4))}(基準 ${baselineP95} + 20%)`;
+    return `${METRIC_LABELS.p95} ${Number(b.value.toFixed(4))} ≥ ${Number(b.limit.toFixed(4))}（基準 ${baselineP95} + 20%）`;
   }
   const op = b.metric === "loginSuccess" ? "≤" : "≥";
   return `${METRIC_LABELS[b.metric]} ${percent(b.value)} ${op} ${percent(b.limit)}`;

@@ -22,10 +22,13 @@ async function httpCheck(check: Extract<Check, { type: "http" }>): Promise<Check
     await response.body?.cancel();
     return response.status === check.expectStatus
       ? { ok: true, detail: `HTTP ${response.status}` }
-      : { ok: false, detail: `HTTP ${response.status}(預期 ${check.expectStatus})` };
+      : { ok: false, detail: `HTTP ${response.status}（預期 ${check.expectStatus}）` };
   } catch (error) {
     const timedOut = (error as Error).name === "TimeoutError";
-    return { ok: false, detail: timedOut ? `逾時(${check.timeoutSeconds}s)` : `無法連線:${(error as Error).message}` };
+    return {
+      ok: false,
+      detail: timedOut ? `逾時（${check.timeoutSeconds}s）` : `無法連線：${(error as Error).message}`,
+    };
   }
 }
 
@@ -51,12 +54,12 @@ function commandCheck(
     const timer = setTimeout(() => child.kill("SIGKILL"), check.timeoutSeconds * 1000);
     child.on("error", (error) => {
       clearTimeout(timer);
-      resolve({ ok: false, detail: `無法執行:${error.message}` });
+      resolve({ ok: false, detail: `無法執行：${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const tail = output.trim().split("\n").at(-1) ?? "";
-      if (signal) resolve({ ok: false, detail: `逾時(${check.timeoutSeconds}s)` });
+      if (signal) resolve({ ok: false, detail: `逾時（${check.timeoutSeconds}s）` });
       else resolve({ ok: code === 0, detail: code === 0 ? tail || "exit 0" : `exit ${code}${tail ? `:${tail}` : ""}` });
     });
   });

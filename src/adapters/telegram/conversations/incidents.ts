@@ -60,8 +60,8 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
   let severity = args.severity;
   if (severity === null) {
     const chosen = await choose(conversation, last, "s", H.askSeverity, [
-      ["high", "high"],
-      ["critical", "critical"],
+      [t.labels.severity.high, "high"],
+      [t.labels.severity.critical, "critical"],
     ]);
     severity = chosen.value;
     last = chosen.ctx;

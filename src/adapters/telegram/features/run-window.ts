@@ -1,9 +1,9 @@
 // /run t1|t2 [system] (admin): runs a window now, through the same gates as the scheduler. The
 // window runs in the background so a long deploy never blocks the bot's updates.
 import { Composer } from "grammy";
-import { runWindow, type WindowDeps } from "../../../app/windows.js";
 import { messages } from "../../../app/messages.js";
 import { enqueue } from "../../../app/outbox.js";
+import { runWindow, type WindowDeps } from "../../../app/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId, requireAdmin } from "../guards.js";
