@@ -560,7 +560,7 @@ export function loadConfig(
       systems = [
         {
           id: "default",
-          name: "Default",
+          name: "預設系統",
           groupChatId,
           timezone,
           windows: defaults.windows,

@@ -52,7 +52,7 @@ describe("loadConfig from env", () => {
       systems: [
         {
           id: "default",
-          name: "Default",
+          name: "預設系統",
           groupChatId: -1001234567890,
           timezone: "Asia/Taipei",
           windows: { t1: "20:00", t2: "22:00", graceMinutes: 30 },
@@ -239,7 +239,7 @@ describe("loadConfig from env", () => {
     expect(config.systems).toHaveLength(1);
     expect(system).toMatchObject({
       id: "default",
-      name: "Default",
+      name: "預設系統",
       groupChatId: -1001234567890,
       timezone: "Asia/Tokyo",
       windows: { t1: "19:00", t2: "22:00", graceMinutes: 45 },

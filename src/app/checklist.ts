@@ -52,7 +52,7 @@ export async function runChecklist(
 ): Promise<ChecklistResult> {
   const check = deps.runCheck ?? runCheck;
   const configured = async (key: ChecklistKey, c: Check | null): Promise<ChecklistItem> => {
-    if (!c) return { key, ok: true, detail: "未設定,略過" };
+    if (!c) return { key, ok: true, detail: "未設定，略過" };
     const result = await check(c, { cwd: deps.config.configDir });
     return { key, ...result };
   };
@@ -68,7 +68,7 @@ export async function runChecklist(
 
   const oncallItem: ChecklistItem = onDuty
     ? { key: "oncall", ok: true, detail: onDuty.name }
-    : { key: "oncall", ok: false, detail: `${day} 未設定值班(/oncall me)` };
+    : { key: "oncall", ok: false, detail: `${day} 未設定值班（/oncall me）` };
   const freezeItem: ChecklistItem = isFullyFrozen(freeze)
     ? { key: "freeze", ok: false, detail: freeze.full.map((r) => r.reason).join("、") }
     : {
@@ -83,11 +83,11 @@ export async function runChecklist(
     const target = system.environments[env];
     if (!target.deploy) missing.push(`${env.toUpperCase()} 部署目標`);
     if (!target.rollback) missing.push(`${env.toUpperCase()} 回滾目標`);
-    notes.push(`${env.toUpperCase()} 可回滾至 ${versions[env] ?? "(首次部署)"}`);
+    notes.push(`${env.toUpperCase()} 可回滾至 ${versions[env] ?? "（首次部署）"}`);
   }
   const rollbackItem: ChecklistItem = missing.length
-    ? { key: "rollback_path", ok: false, detail: `未設定:${missing.join("、")}` }
-    : { key: "rollback_path", ok: true, detail: notes.join(";") || "本窗口無部署" };
+    ? { key: "rollback_path", ok: false, detail: `未設定：${missing.join("、")}` }
+    : { key: "rollback_path", ok: true, detail: notes.join(";") || "本視窗無部署" };
 
   const items = [backup, monitoring, oncallItem, freezeItem, rollbackItem];
   return { ok: items.every((i) => i.ok), items, freeze };
@@ -95,4 +95,4 @@ export async function runChecklist(
 
 /** One line per item, ✓/✗ (escape nothing here: details are ours or tool output — callers escape). */
 export const checklistLines = (result: ChecklistResult): string[] =>
-  result.items.map((i) => `${i.ok ? "✓" : "✗"} ${CHECKLIST_LABELS[i.key]}:${i.detail}`);
+  result.items.map((i) => `${i.ok ? "✓" : "✗"} ${CHECKLIST_LABELS[i.key]}：${i.detail}`);

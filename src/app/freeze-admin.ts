@@ -139,7 +139,7 @@ export async function addFreeze(
     : [{ ...base, scope: "system" as const, module: null }];
   const rows = await deps.db.transaction(async (tx) => {
     const inserted = await tx.insert(freezes).values(values).returning();
-    const scope = inserted.map((r) => `${scopeText(system, r)}(#${r.id})`).join("、");
+    const scope = inserted.map((r) => `${scopeText(system, r)}（#${r.id}）`).join("、");
     const text = T.started(
       scope,
       input.reason,

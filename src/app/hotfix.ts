@@ -13,6 +13,7 @@ import { formatDateTime } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { reliability } from "../i18n/reliability.js";
 import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
+import { cardHtml } from "../i18n/zh-tw.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import { freezeVerdict } from "./freeze-state.js";
@@ -26,6 +27,7 @@ import {
 import { messages } from "./messages.js";
 import { enqueue, htmlMessage } from "./outbox.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
+import { cardOutboxRow } from "./triage.js";
 
 export type HotfixRequestRow = typeof hotfixRequests.$inferSelect;
 export type HotfixMode = "run" | "manual";
@@ -93,7 +95,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       event: "hotfix_requested",
       actorId: input.actor.id,
       actorName: input.actor.name,
-      note: `request #${request.id} mode=${input.mode}${freeze ? `; frozen (${freeze.reason}): needs a second admin` : ""}`,
+      note: T.requestNote(request.id, input.mode, freeze?.reason ?? null),
       at: now,
     });
     if (freeze) {
@@ -185,7 +187,7 @@ export async function expireHotfixRequests(deps: IncidentDeps): Promise<HotfixRe
         toStatus: bug.status,
         event: "hotfix_expired",
         actorName: "system:hotfix",
-        note: `request #${request.id} by ${request.requestedByName} expired without a second admin`,
+        note: T.expiredNote(request.id, request.requestedByName),
         at: now,
       });
       await enqueue(
@@ -238,6 +240,14 @@ async function hotfixLocked(
   if (!bug) return { kind: "refused", message: T.notFound(request.bugId) };
   const before = await environmentVersions(deps.db, system.id);
   const uatAhead = before.uat !== null && before.prod !== null && isAhead(before.uat, before.prod);
+  const followUp =
+    before.uat === null || before.prod === null
+      ? T.followUpUnknown
+      : uatAhead
+        ? T.followUpAhead
+        : before.uat === before.prod
+          ? T.followUpSame
+          : T.followUpBehind(before.uat, before.prod);
   let moved = null as BugRow | null; // set by onOutcome (a cast: TS does not see closure writes)
 
   // Runs in the transaction that records the deployment's outcome.
@@ -253,6 +263,7 @@ async function hotfixLocked(
       await enqueue(tx, messages(system.groupChatId, text, { urgent: true }), now);
       return;
     }
+    const card = await cardOutboxRow(tx, bug.id);
     const applied = await applyEventIn(tx, {
       bugId: bug.id,
       event: { type: "hotfix", severity: request.severity, diff: request.diff },
@@ -264,28 +275,46 @@ async function hotfixLocked(
         freeze: request.approvedById !== null ? { reason: "frozen when requested" } : null,
         secondApproverId: request.approvedById,
       },
-      note: `request #${request.id} mode=${request.mode} by ${request.requestedByName}${request.approvedByName ? `, approved by ${request.approvedByName}` : ""}`,
+      note: T.doneNote(request.id, request.mode, request.requestedByName, request.approvedByName),
       notify: (updated) => {
         const text = emergencyHotfix({
           env: "prod",
           bug: updated,
           at: formatDateTime(now, system.timezone),
           admin: request.requestedByName,
-          followUp: uatAhead ? T.followUpAhead : T.followUpSame,
+          followUp,
         });
+        // The bug's group card stops asking 確認/拒絕: it shows the hotfix and loses its buttons.
+        const cardEdit = card
+          ? [
+              {
+                chatId: card.chatId,
+                method: "editMessageText" as const,
+                editsOutboxId: card.id,
+                payload: {
+                  text: `${cardHtml(updated, system)}\n\n${T.cardLine(request.mode, deployment.version, request.requestedByName, formatDateTime(now, system.timezone))}`,
+                  parse_mode: "HTML",
+                  reply_markup: { inline_keyboard: [] },
+                },
+              },
+            ]
+          : [];
         // Row version after this event: uatAhead is written below without a bump.
         const merge = encodeCallback({
           action: CALLBACK_ACTIONS.approveUatMerge,
           id: updated.id,
           version: updated.rowVersion,
         });
-        return messages(
-          system.groupChatId,
-          text,
-          uatAhead
-            ? { replyMarkup: { inline_keyboard: [[{ text: APPROVE_LABELS.uatMerge, callback_data: merge }]] } }
-            : {},
-        );
+        return [
+          ...cardEdit,
+          ...messages(
+            system.groupChatId,
+            text,
+            uatAhead
+              ? { replyMarkup: { inline_keyboard: [[{ text: APPROVE_LABELS.uatMerge, callback_data: merge }]] } }
+              : {},
+          ),
+        ];
       },
     });
     if (applied.kind !== "applied") {
@@ -347,8 +376,8 @@ async function recordManualDeploy(
         services: input.services,
         bugIds: [input.bug.id],
         actorName: input.actorName,
-        reason: `hotfix #${input.bug.id}(手動部署)`,
-        output: "手動部署,由機器人記錄",
+        reason: `hotfix #${input.bug.id}（手動部署）`,
+        output: "手動部署，由機器人記錄",
         startedAt: now,
         finishedAt: now,
       })

@@ -85,7 +85,7 @@ export async function runEnvChecks(
   for (const [label, c] of labelled) {
     if (!c) continue;
     const r = await check(c, { cwd: deps.config.configDir });
-    if (!r.ok) result.failures.push(`${label}:${r.detail}`);
+    if (!r.ok) result.failures.push(`${label}：${r.detail}`);
   }
   const prometheus = target.watch.prometheus;
   if (options.prometheus !== false && prometheus) {
@@ -97,7 +97,7 @@ export async function runEnvChecks(
         else result.warnings.push({ key: b.metric, text });
       }
     } catch (error) {
-      result.warnings.push({ key: "prometheus", text: `${W.prometheus}:${(error as Error).message}` });
+      result.warnings.push({ key: "prometheus", text: `${W.prometheus}：${(error as Error).message}` });
     }
   }
   return result;

@@ -70,7 +70,7 @@ async function markInterrupted(
     if (deadWindows.length) {
       await tx
         .update(windowRuns)
-        .set({ status: "failed", summary: "執行中斷(機器人重啟)", finishedAt: now })
+        .set({ status: "failed", summary: "執行中斷（機器人重啟）", finishedAt: now })
         .where(and(eq(windowRuns.status, "running"), inArray(windowRuns.id, deadWindows)));
     }
     for (const d of stuck) {

@@ -25,11 +25,13 @@ import {
   approvalReminder,
   deployFailed,
   flow1Prod,
+  flow1ProdUnaligned,
   flow1Uat,
   flow2Complete,
   flow2Prod,
   flow2Queued,
   frozenBugsSkipped,
+  hotfixMerged,
   type ProgressState,
   progressLine,
   waitingForWindow,
@@ -161,8 +163,8 @@ async function recordMissed(
     failure && failure.at.getTime() >= w.at.getTime() - MINUTE
       ? reliability.missedDatabase(failure.reason)
       : late > system.windows.graceMinutes
-        ? `機器人停機,${late} 分鐘後才恢復`
-        : "機器人停機,恢復時下一個視窗已開始";
+        ? `機器人停機，${late} 分鐘後才恢復`
+        : "機器人停機，恢復時下一個視窗已開始";
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(windowRuns)
@@ -289,7 +291,7 @@ export async function runWindow(
     outcome = await windowBody(ctx);
   } catch (error) {
     log.error({ err: error }, "window failed");
-    outcome = { status: "failed", summary: `錯誤:${error instanceof Error ? error.message : String(error)}` };
+    outcome = { status: "failed", summary: `錯誤：${error instanceof Error ? error.message : String(error)}` };
   }
   // Retried until it commits (a database outage ends): a live process never leaves a window `running`.
   let done: WindowRunRow | undefined;
@@ -323,7 +325,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   if (!(await waitForEarlierWindow(ctx))) return skip(ctx, "前一個視窗執行超過 3 小時仍未結束");
 
   const freeze = await freezeVerdict(deps, system, deps.clock());
-  if (isFullyFrozen(freeze)) return skip(ctx, `封版中:${freeze.full.map((r) => r.reason).join("、")}`);
+  if (isFullyFrozen(freeze)) return skip(ctx, `封版中：${freeze.full.map((r) => r.reason).join("、")}`);
 
   const candidates = await deps.db
     .select()
@@ -344,11 +346,11 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   const frozen = candidates.filter((b) => freezeFor(freeze, b.module));
   const bugs = candidates.filter((b) => !freezeFor(freeze, b.module));
   if (frozen.length) {
-    const reasons = [...new Set(frozen.map((b) => `${b.module}:${freezeFor(freeze, b.module)!.reason}`))];
+    const reasons = [...new Set(frozen.map((b) => `${b.module}：${freezeFor(freeze, b.module)!.reason}`))];
     await enqueue(deps.db, messages(ctx.chatId, frozenBugsSkipped({ slot, bugs: frozen, reasons })), deps.clock());
   }
   if (bugs.length === 0)
-    return { status: "done", summary: frozen.length ? "僅有封版模組的 bug,已略過" : "無待處理 bug" };
+    return { status: "done", summary: frozen.length ? "僅有封版模組的 bug，已略過" : "無待處理 bug" };
 
   const envs: Env[] =
     slot === "t1"
@@ -432,7 +434,7 @@ async function phaseT1(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
       }
       return applied;
     });
-    summary.push(`Flow 2 排隊 PROD:${ids(queued)}`);
+    summary.push(`Flow 2 排隊 PROD：${ids(queued)}`);
   }
 
   let failed = false;
@@ -490,14 +492,14 @@ async function analyze(ctx: WindowContext, analyzer: Analyzer, bug: BugRow): Pro
     event = {
       type: "record_analysis",
       rootCause: a?.rootCause ?? null,
-      fixPlan: a ? `${a.fixPlan}\n\n風險:${a.risk}` : null,
+      fixPlan: a ? `${a.fixPlan}\n\n風險：${a.risk}` : null,
       failed: false,
     };
     if (!a) note = "未設定 AI 分析";
   } catch (error) {
     ctx.log.warn({ err: error, bugId: bug.id }, "analysis failed");
     event = { type: "record_analysis", rootCause: null, fixPlan: null, failed: true };
-    note = `AI 分析失敗:${error instanceof Error ? error.message : String(error)}`;
+    note = `AI 分析失敗：${error instanceof Error ? error.message : String(error)}`;
   }
   const recorded = await applyEvent(deps.db, {
     bugId: current.id,
@@ -516,6 +518,7 @@ async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
   let failed = false;
   const prod = bugs.filter((b) => b.status === "pending_prod");
   if (prod.length) {
+    const uatVersion = (await environmentVersions(ctx.deps.db, ctx.system.id)).uat;
     const { deployment, applied } = await deployRelease(ctx, {
       env: "prod",
       kind: "pipeline",
@@ -526,7 +529,15 @@ async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
         const flow1 = applied.filter((b) => b.fixFlow === "flow1");
         const others = applied.filter((b) => b.fixFlow !== "flow1");
         return [
-          ...(flow1.length ? messages(ctx.chatId, flow1Prod({ bugs: flow1 })) : []),
+          // 「版本已對齊」 only when PROD now runs the version UAT runs.
+          ...(flow1.length
+            ? messages(
+                ctx.chatId,
+                d.version === uatVersion
+                  ? flow1Prod({ bugs: flow1 })
+                  : flow1ProdUnaligned({ bugs: flow1, prodVersion: d.version, uatVersion }),
+              )
+            : []),
           ...(others.length
             ? messages(ctx.chatId, flow2Prod({ bugs: others, nextT2: nextT2Text(ctx) }), {
                 replyMarkup: approvalKeyboard("uatMerge", others, d.id),
@@ -546,7 +557,14 @@ async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
       bugs: merge,
       version: await allocateVersion(ctx),
       event: (releaseId) => ({ type: "uat_merge_ok", releaseId }),
-      notify: (applied) => messages(ctx.chatId, flow2Complete({ bugs: applied })),
+      notify: (applied, d) => {
+        const hotfixes = applied.filter((b) => b.fixFlow === "hotfix");
+        const flow2 = applied.filter((b) => b.fixFlow !== "hotfix");
+        return [
+          ...(flow2.length ? messages(ctx.chatId, flow2Complete({ bugs: flow2 })) : []),
+          ...(hotfixes.length ? messages(ctx.chatId, hotfixMerged({ bugs: hotfixes, version: d.version })) : []),
+        ];
+      },
     });
     failed ||= deployment.status !== "succeeded";
     summary.push(releaseSummary(deployment, applied));
@@ -645,7 +663,7 @@ async function applyAll(tx: Queryable, ctx: WindowContext, bugs: BugRow[], event
 const ids = (bugs: readonly { id: number }[]) => bugs.map((b) => `#${b.id}`).join(" ");
 
 const releaseSummary = (d: DeploymentRow, applied: BugRow[]) =>
-  `${d.env.toUpperCase()} ${d.version} ${d.status === "succeeded" ? `成功:${ids(applied)}` : `失敗(${d.status})`}`;
+  `${d.env.toUpperCase()} ${d.version} ${d.status === "succeeded" ? `成功：${ids(applied)}` : `失敗（${d.status}）`}`;
 
 const nextT2Text = (ctx: WindowContext): string => {
   const now = ctx.deps.clock();

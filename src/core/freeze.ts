@@ -111,7 +111,7 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
 
   const { rules, facts } = i;
   if (rules.holidays && facts.holidayName) {
-    full.push({ source: "calendar", reason: `國定假日:${facts.holidayName}`, until: addDays(today, 1) });
+    full.push({ source: "calendar", reason: `國定假日：${facts.holidayName}`, until: addDays(today, 1) });
   }
   if (rules.lunarNewYear && facts.lunarNewYear) {
     full.push({ source: "calendar", reason: "農曆新年封版", until: addDays(today, 1) });
@@ -142,14 +142,14 @@ function untilText(until: string | null, tz: string | undefined): string {
 }
 
 const line = (r: FreezeReason, tz: string | undefined): string =>
-  `${r.reason}(${SOURCE_LABEL[r.source]}${r.id === undefined ? "" : ` #${r.id}`},${untilText(r.until, tz)})`;
+  `${r.reason}（${SOURCE_LABEL[r.source]}${r.id === undefined ? "" : ` #${r.id}`}，${untilText(r.until, tz)}）`;
 
 /** Raw (unescaped) zh-TW lines for chat; `tz` renders stored ISO instants as local time. */
 export function describeFreeze(v: FreezeVerdict, tz?: string): string[] {
   if (!isFrozenAnywhere(v)) return ["目前沒有封版。"];
-  const lines = v.full.map((r) => `🧊 全面封版:${line(r, tz)}`);
+  const lines = v.full.map((r) => `🧊 全面封版：${line(r, tz)}`);
   for (const [module, reasons] of Object.entries(v.modules)) {
-    for (const r of reasons) lines.push(`🧊 模組 ${module} 封版:${line(r, tz)}`);
+    for (const r of reasons) lines.push(`🧊 模組 ${module} 封版：${line(r, tz)}`);
   }
   return lines;
 }

@@ -149,9 +149,9 @@ export function formatWindowTime(at: Date, now: Date, tz: string): string {
   const today = localParts(now, tz).date;
   const [, m, d] = parseDate(local.date);
   const evening = local.time >= "18:00";
-  if (local.date === today) return `${evening ? "今晚" : "今天"} ${local.time}(${m}/${d})`;
-  if (local.date === addDays(today, 1)) return `${evening ? "明晚" : "明天"} ${local.time}(${m}/${d})`;
-  return `${m}/${d}(${WEEKDAYS[local.weekday]}) ${local.time}`;
+  if (local.date === today) return `${evening ? "今晚" : "今天"} ${local.time}（${m}/${d}）`;
+  if (local.date === addDays(today, 1)) return `${evening ? "明晚" : "明天"} ${local.time}（${m}/${d}）`;
+  return `${m}/${d}（${WEEKDAYS[local.weekday]}） ${local.time}`;
 }
 
 /** `2026-11-21 22:05` in local time. */

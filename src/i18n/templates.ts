@@ -28,13 +28,25 @@ export const flow1Uat = (p: { bugs: readonly BugLine[]; version: string; uatUrl:
     "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
     bullets(p.bugs),
     `📦 Release: ${escapeHtml(p.version)}`,
-    `✅ 請驗收 UAT:${p.uatUrl ? escapeHtml(p.uatUrl) : "(未設定 UAT 網址)"}`,
+    `✅ 請驗收 UAT:${p.uatUrl ? escapeHtml(p.uatUrl) : "（未設定 UAT 網址）"}`,
     "確認後請點「批准推 PROD」。",
     `下次 T2 時間:${p.nextT2}`,
   );
 
 export const flow1Prod = (p: { bugs: readonly BugLine[] }) =>
   lines("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD", bullets(p.bugs), "✅ Flow 1 完成。UAT 與 PROD 版本已對齊。");
+
+/**
+ * Flow 1 PROD release that did not carry the whole UAT release (only some bugs approved, or mixed
+ * with Flow 2 fixes): the spec's 「版本已對齊」 would be false, so it says what is and is not aligned.
+ */
+export const flow1ProdUnaligned = (p: { bugs: readonly BugLine[]; prodVersion: string; uatVersion: string | null }) =>
+  lines(
+    "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
+    bullets(p.bugs),
+    `✅ 以上修正已上 PROD，PROD 現為 ${escapeHtml(p.prodVersion)}。`,
+    `⚠️ UAT 與 PROD 版本未對齊：UAT 仍為 ${p.uatVersion ? escapeHtml(p.uatVersion) : "未知版本"}（UAT 上還有未推到 PROD 的內容）。`,
+  );
 
 /** t2: the run's date and time (formatDateTime); tonight=false when the next T2 is another day. */
 export const flow2Queued = (p: { bugs: readonly BugLine[]; t2: string; tonight: boolean }) =>
@@ -57,7 +69,15 @@ export const flow2Prod = (p: { bugs: readonly BugLine[]; nextT2: string }) =>
 export const flow2Complete = (p: { bugs: readonly BugLine[] }) =>
   lines("✅ Bug Fix Pipeline — Flow 2 完成", bullets(p.bugs), "🎉 Fix 已同步至 UAT。Flow 2 全流程完成。");
 
-/** at: formatDateTime; followUp: e.g. "yes — UAT 領先,需 cherry-pick 至 UAT". */
+/** An Emergency Hotfix cherry-picked back to UAT at T2 (not a Flow 2: no 「Flow 2 完成」). */
+export const hotfixMerged = (p: { bugs: readonly BugLine[]; version: string }) =>
+  lines(
+    "✅ Emergency Hotfix 已同步至 UAT",
+    bullets(p.bugs),
+    `🍒 緊急修正已 cherry-pick 至 UAT（${escapeHtml(p.version)}），UAT 與 PROD 都已包含此修正。`,
+  );
+
+/** at: formatDateTime; followUp: e.g. "是 — UAT 領先 PROD,需 cherry-pick 至 UAT…". */
 export const emergencyHotfix = (p: { env: Env; bug: BugLine; at: string; admin: string; followUp: string }) =>
   lines(
     `🚨 Emergency Hotfix — ${ENV_LABEL[p.env]}`,
@@ -91,32 +111,32 @@ export const rollbackExecuted = (p: {
 /** scheduledAt: formatDateTime; detail: raw lines (e.g. checklist results), escaped here. */
 export const windowSkipped = (p: { slot: Slot; scheduledAt: string; reason: string; detail?: readonly string[] }) =>
   lines(
-    `⏸️ ${SLOT_LABEL[p.slot]} 視窗已跳過(${p.scheduledAt})`,
+    `⏸️ ${SLOT_LABEL[p.slot]} 視窗已跳過（${p.scheduledAt}）`,
     `原因:${inline(p.reason)}`,
     (p.detail ?? []).map((l) => escapeHtml(l)),
-    "待處理的 bug 留在原狀態,下次視窗再處理。",
+    "待處理的 bug 留在原狀態，下次視窗再處理。",
   );
 
 export const windowMissed = (p: { slot: Slot; scheduledAt: string; graceMinutes: number; reason: string }) =>
   lines(
-    `⚠️ ${SLOT_LABEL[p.slot]} 視窗未執行(${p.scheduledAt})`,
-    `原因:${escapeHtml(p.reason)}(補跑寬限 ${p.graceMinutes} 分鐘)`,
-    "待處理的 bug 留在原狀態,下次視窗再處理;如需立即執行請用 /run。",
+    `⚠️ ${SLOT_LABEL[p.slot]} 視窗未執行（${p.scheduledAt}）`,
+    `原因:${escapeHtml(p.reason)}（補跑寬限 ${p.graceMinutes} 分鐘）`,
+    "待處理的 bug 留在原狀態，下次視窗再處理;如需立即執行請用 /run。",
   );
 
 export const frozenBugsSkipped = (p: { slot: Slot; bugs: readonly BugLine[]; reasons: readonly string[] }) =>
   lines(
-    `🧊 ${SLOT_LABEL[p.slot]} 略過封版模組的 bug(其餘照常處理):`,
+    `🧊 ${SLOT_LABEL[p.slot]} 略過封版模組的 bug（其餘照常處理）：`,
     bullets(p.bugs),
-    `封版:${p.reasons.map(inline).join("、")}`,
+    `封版：${p.reasons.map(inline).join("、")}`,
   );
 
 export const waitingForWindow = (p: { slot: Slot; waitingFor: Slot }) =>
-  `⏳ ${SLOT_LABEL[p.slot]} 等待 ${SLOT_LABEL[p.waitingFor]} 完成後開始(不重疊執行)…`;
+  `⏳ ${SLOT_LABEL[p.slot]} 等待 ${SLOT_LABEL[p.waitingFor]} 完成後開始（不重疊執行）…`;
 
 const DEPLOY_STATUS: Record<string, string> = {
   failed: "失敗",
-  timed_out: "逾時,已終止",
+  timed_out: "逾時，已終止",
   interrupted: "中斷",
 };
 
@@ -133,9 +153,9 @@ export const deployFailed = (p: {
     `❌ 部署${DEPLOY_STATUS[p.status] ?? p.status} — ${ENV_LABEL[p.env]}`,
     `📦 Release: ${escapeHtml(p.version)}`,
     bullets(p.bugs),
-    p.step ? `失敗步驟:${inline(p.step)}` : [],
+    p.step ? `失敗步驟：${inline(p.step)}` : [],
     outputTail(p.output),
-    "Bug 狀態不變,請檢查後再排程或回滾。",
+    "Bug 狀態不變，請檢查後再排程或回滾。",
   );
 
 export const deploymentInterrupted = (p: { env: Env; version: string; bugs: readonly BugLine[]; startedAt: string }) =>
@@ -143,15 +163,15 @@ export const deploymentInterrupted = (p: { env: Env; version: string; bugs: read
     `🛑 部署中斷 — ${ENV_LABEL[p.env]}`,
     `📦 Release: ${escapeHtml(p.version)}`,
     bullets(p.bugs),
-    `開始時間:${p.startedAt}`,
-    "機器人在部署途中停止,結果不明;不會自動重跑。",
+    `開始時間：${p.startedAt}`,
+    "機器人在部署途中停止，結果不明;不會自動重跑。",
     "請管理員檢查環境後決定重新部署或 /rollback。",
   );
 
 const OUTPUT_TAIL = 800;
 function outputTail(output: string): string[] {
   const tail = output.trim().slice(-OUTPUT_TAIL);
-  return tail ? ["輸出(末段):", `<pre>${escapeHtml(tail)}</pre>`] : [];
+  return tail ? ["輸出（末段）：", `<pre>${escapeHtml(tail)}</pre>`] : [];
 }
 
 /** t2: formatWindowTime of the cutoff; after: formatWindowTime of the T2 after it. */
@@ -162,10 +182,10 @@ export const approvalReminder = (p: {
   after: string;
 }) =>
   lines(
-    `⏰ 尚有 ${p.awaitingProd.length + p.awaitingMerge.length} 個待批准,${p.t2} 截止`,
-    p.awaitingProd.length ? ["待「批准推 PROD」:", ...bullets(p.awaitingProd)] : [],
-    p.awaitingMerge.length ? ["待「批准 Merge UAT」:", ...bullets(p.awaitingMerge)] : [],
-    `截止後才批准的,將於 ${p.after} 執行。`,
+    `⏰ 尚有 ${p.awaitingProd.length + p.awaitingMerge.length} 個待批准，${p.t2} 截止`,
+    p.awaitingProd.length ? ["待「批准推 PROD」：", ...bullets(p.awaitingProd)] : [],
+    p.awaitingMerge.length ? ["待「批准 Merge UAT」：", ...bullets(p.awaitingMerge)] : [],
+    `截止後才批准的，將於 ${p.after} 執行。`,
   );
 
 export type ProgressState = "running" | "succeeded" | "failed";

@@ -9,7 +9,7 @@ const print = (lines: string[]) => {
 
 print(["Nightshift sandbox 啟動中…"]);
 const sandbox = await createSandbox();
-print(["就緒。輸入 help 看指令,demo 自動播放完整流程。"]);
+print(["就緒。輸入 help 看指令，demo 自動播放完整流程。"]);
 const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
 rl.setPrompt("> ");
 if (interactive) rl.prompt();

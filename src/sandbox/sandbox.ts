@@ -46,21 +46,21 @@ const PEOPLE: Record<string, Person> = {
 };
 
 export const HELP = [
-  "Nightshift sandbox — 真正的 bot(同一套功能與資料庫程式碼,PGlite 記憶體資料庫)接在模擬的 Telegram 上。",
-  "人物:alice、bob(管理員),carol(成員)。群組 -100100,系統 Demo Shop,服務 db-migration → backend → frontend。",
-  "時鐘停在 2026-11-23 19:50(Asia/Taipei),只有 clock 指令會讓它前進;T1 20:00、T2 22:00。",
+  "Nightshift sandbox — 真正的 bot（同一套功能與資料庫程式碼，PGlite 記憶體資料庫）接在模擬的 Telegram 上。",
+  "人物：alice、bob（管理員），carol（成員）。群組 -100100，系統 Demo Shop，服務 db-migration → backend → frontend。",
+  "時鐘停在 2026-11-23 19:50（Asia/Taipei），只有 clock 指令會讓它前進;T1 20:00、T2 22:00。",
   "",
-  "指令:",
-  "  as <alice|bob|carol> <文字>      在群組發言,例:as carol /report、as alice /status",
-  "  as <人>@dm <文字>                私訊 bot,例:as alice@dm /bugs(成員要先在群組說過話)",
-  "  press <n> [as <人>]              按最新一則有按鈕訊息的第 n 個按鈕(預設:最後發言的人),例:press 1、press 2 as bob",
+  "指令：",
+  "  as <alice|bob|carol> <文字>      在群組發言，例：as carol /report、as alice /status",
+  "  as <人>@dm <文字>                私訊 bot，例：as alice@dm /bugs（成員要先在群組說過話）",
+  "  press <n> [as <人>]              按最新一則有按鈕訊息的第 n 個按鈕（預設：最後發言的人），例：press 1、press 2 as bob",
   "  clock HH:MM | +30m | +2h | +1d | YYYY-MM-DD HH:MM",
-  "                                   把時鐘往前撥;經過 T1/T2 時視窗會執行(含部署後監控),例:clock 20:00",
-  "  run t1|t2                        立即執行視窗(等同 alice 傳 /run t1)",
-  "  fail smoke                       讓下一次 PROD 部署後的 smoke 失敗 → 自動回滾(再打一次取消)",
-  "  show [n]                         重印最近 n 則訊息(預設 6)與編號按鈕",
+  "                                   把時鐘往前撥;經過 T1/T2 時視窗會執行（含部署後監控），例：clock 20:00",
+  "  run t1|t2                        立即執行視窗（等同 alice 傳 /run t1）",
+  "  fail smoke                       讓下一次 PROD 部署後的 smoke 失敗 → 自動回滾（再打一次取消）",
+  "  show [n]                         重印最近 n 則訊息（預設 6）與編號按鈕",
   "  bugs                             從資料庫列出 bug 與各環境版本",
-  "  demo                             自動播放 Flow 1、Flow 2 與 smoke 失敗自動回滾(從全新的 sandbox 開始)",
+  "  demo                             自動播放 Flow 1、Flow 2 與 smoke 失敗自動回滾（從全新的 sandbox 開始）",
   "  help                             這份說明",
   "  quit                             離開",
 ];
@@ -225,7 +225,7 @@ export async function createSandbox(): Promise<Sandbox> {
   const listen = (w: World) =>
     w.fake.onCall((call) => {
       if (call.error) {
-        events.push({ kind: "line", text: `⚠️ Bot API 拒絕 ${call.method}:${call.error.description}` });
+        events.push({ kind: "line", text: `⚠️ Bot API 拒絕 ${call.method}：${call.error.description}` });
         return;
       }
       const p = call.payload;
@@ -236,7 +236,7 @@ export async function createSandbox(): Promise<Sandbox> {
         if (!seen) events.push({ kind: "message", key, edited: call.method !== "sendMessage" });
       } else if (call.method === "answerCallbackQuery" && p.text) {
         const who = callbackFrom.get(p.callback_query_id) ?? "?";
-        events.push({ kind: "line", text: `  💬 ${who} 看到提示:${p.text}` });
+        events.push({ kind: "line", text: `  💬 ${who} 看到提示：${p.text}` });
       }
     });
   listen(world);
@@ -302,8 +302,8 @@ export async function createSandbox(): Promise<Sandbox> {
     const m = key ? world.fake.messages.get(key) : undefined;
     if (!m) return ["目前沒有帶按鈕的訊息。"];
     const button = buttonRows(m.replyMarkup).flat()[n - 1];
-    if (!button) return [`這則訊息只有 ${buttonRows(m.replyMarkup).flat().length} 個按鈕(用 show 查看)。`];
-    if (!button.callback_data) return [`「${button.text}」是連結:${button.url ?? ""}`];
+    if (!button) return [`這則訊息只有 ${buttonRows(m.replyMarkup).flat().length} 個按鈕（用 show 查看）。`];
+    if (!button.callback_data) return [`「${button.text}」是連結：${button.url ?? ""}`];
     const person = PEOPLE[who]!;
     const id = `sandbox-${++updateId}`;
     callbackFrom.set(id, who);
@@ -327,14 +327,14 @@ export async function createSandbox(): Promise<Sandbox> {
       },
     } as Update;
     lastSpeaker = who;
-    note(`(${who} 按下「${button.text}」)`);
+    note(`（${who} 按下「${button.text}」）`);
     await world.bot.handleUpdate(update);
     return [];
   };
 
   const nowLine = () => {
     const local = localParts(world.clock(), TZ);
-    return `🕒 現在 ${formatDateTime(world.clock(), TZ)}(週${"日一二三四五六"[local.weekday]})`;
+    return `🕒 現在 ${formatDateTime(world.clock(), TZ)}（週${"日一二三四五六"[local.weekday]}）`;
   };
 
   /** Moves the clock to `target`, ticking the scheduler at every T1, T2 and T2 − 30 min reminder on the way. */
@@ -347,7 +347,7 @@ export async function createSandbox(): Promise<Sandbox> {
       [
         [system.windows.t1, "T1"],
         [system.windows.t2, "T2"],
-        [reminder, "T2 前 30 分鐘:批准提醒"],
+        [reminder, "T2 前 30 分鐘：批准提醒"],
       ] as const
     )
       .flatMap(([time, label]) => windowsBetween(clock(), target, time, system.timezone).map((at) => ({ at, label })))
@@ -384,7 +384,7 @@ export async function createSandbox(): Promise<Sandbox> {
     const rows = await world.db.select().from(bugsTable).orderBy(asc(bugsTable.id));
     const versions = await environmentVersions(world.db, world.system.id);
     const head = `UAT ${versions.uat ?? "?"} · PROD ${versions.prod ?? "?"}`;
-    if (rows.length === 0) return [head, "(還沒有 bug — 試試 as carol /report)"];
+    if (rows.length === 0) return [head, "（還沒有 bug — 試試 as carol /report）"];
     const cells = rows.map((b) => [
       `#${b.id}`,
       `${b.status}${b.held ? " (held)" : ""}`,
@@ -410,7 +410,7 @@ export async function createSandbox(): Promise<Sandbox> {
       world = await createWorld();
       listen(world);
       touched = [];
-      out.push("(demo 從全新的 sandbox 開始)");
+      out.push("（demo 從全新的 sandbox 開始）");
     }
     for (const raw of DEMO_SCRIPT) {
       if (raw.startsWith("#")) out.push("", `▶ ${raw.replace(/^#\s*/, "")}`);
@@ -437,7 +437,7 @@ export async function createSandbox(): Promise<Sandbox> {
       case "show": {
         const n = Number(rest[0] ?? 6);
         const keys = touched.slice(-(Number.isInteger(n) && n > 0 ? n : 6));
-        return keys.length ? keys.flatMap((k) => render(k)) : ["(還沒有訊息)"];
+        return keys.length ? keys.flatMap((k) => render(k)) : ["（還沒有訊息）"];
       }
       case "bugs":
         return bugTable();
@@ -446,35 +446,35 @@ export async function createSandbox(): Promise<Sandbox> {
     switch (word.toLowerCase()) {
       case "as": {
         const m = /^(alice|bob|carol)(@dm)?:?\s+([\s\S]+)$/i.exec(arg);
-        if (!m) return ["用法:as <alice|bob|carol>[@dm] <文字>,例:as carol /report"];
+        if (!m) return ["用法：as <alice|bob|carol>[@dm] <文字>，例：as carol /report"];
         await say(m[1]!.toLowerCase(), Boolean(m[2]), m[3]!);
         return [];
       }
       case "press": {
         const m = /^(\d+)(?:\s+as\s+(alice|bob|carol))?$/i.exec(arg);
-        if (!m) return ["用法:press <n> [as <alice|bob|carol>],例:press 1、press 2 as bob"];
+        if (!m) return ["用法：press <n> [as <alice|bob|carol>]，例：press 1、press 2 as bob"];
         return press(Number(m[1]), m[2]?.toLowerCase() ?? lastSpeaker);
       }
       case "clock": {
         const target = arg ? parseTarget(arg) : null;
-        if (!target) return arg ? ["用法:clock 20:00 | clock +30m | clock 2026-11-24 20:00"] : [nowLine()];
+        if (!target) return arg ? ["用法：clock 20:00 | clock +30m | clock 2026-11-24 20:00"] : [nowLine()];
         return moveClock(target);
       }
       case "run": {
         const slot = arg.toLowerCase();
-        if (slot !== "t1" && slot !== "t2") return ["用法:run t1 或 run t2"];
+        if (slot !== "t1" && slot !== "t2") return ["用法：run t1 或 run t2"];
         await say("alice", false, `/run ${slot}`);
         return [];
       }
       case "fail": {
-        if (arg.toLowerCase() !== "smoke") return ["用法:fail smoke"];
+        if (arg.toLowerCase() !== "smoke") return ["用法：fail smoke"];
         const flag = join(world.stateDir, "fail-smoke");
         if (existsSync(flag)) {
           rmSync(flag);
-          return ["✅ 已取消:PROD smoke 會通過。"];
+          return ["✅ 已取消：PROD smoke 會通過。"];
         }
         writeFileSync(flag, "fail\n");
-        return ["💥 下一次 PROD 部署後的 smoke 會失敗(監控會自動回滾)。"];
+        return ["💥 下一次 PROD 部署後的 smoke 會失敗（監控會自動回滾）。"];
       }
       default:
         return [`不認得「${word}」。輸入 help 看所有指令。`];
@@ -487,7 +487,7 @@ export async function createSandbox(): Promise<Sandbox> {
       const direct = await run(line);
       await settle();
       const out = [...flush(), ...direct];
-      return out.length === 0 && /^as\s/i.test(line.trim()) ? ["(bot 沒有回應)"] : out;
+      return out.length === 0 && /^as\s/i.test(line.trim()) ? ["（bot 沒有回應）"] : out;
     } catch (error) {
       return [...flush(), `⚠️ ${error instanceof Error ? error.message : String(error)}`];
     }

@@ -51,7 +51,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const system = withTargets(config);
     const before = await runChecklist({ db: t.db, config }, system, T1_TONIGHT, ["uat"]);
     expect(before.ok).toBe(false);
-    expect(checklistLines(before)).toContain("✗ 值班:2026-11-24 未設定值班(/oncall me)");
+    expect(checklistLines(before)).toContain("✗ 值班：2026-11-24 未設定值班（/oncall me）");
     await setOncall(
       t.db,
       { systemId: "crm", day: "2026-11-24", userId: 1001, name: "Alice", setBy: "Alice" },
@@ -60,11 +60,11 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const after = await runChecklist({ db: t.db, config }, system, T1_TONIGHT, ["uat"]);
     expect(after.ok).toBe(true);
     expect(checklistLines(after)).toEqual([
-      "✓ 備份:未設定,略過",
-      "✓ 監控:未設定,略過",
-      "✓ 值班:Alice",
-      "✓ 封版檢查:未封版",
-      "✓ 回滾路徑:UAT 可回滾至 (首次部署)",
+      "✓ 備份：未設定，略過",
+      "✓ 監控：未設定，略過",
+      "✓ 值班：Alice",
+      "✓ 封版檢查：未封版",
+      "✓ 回滾路徑：UAT 可回滾至 （首次部署）",
     ]);
   });
 
@@ -78,7 +78,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const result = await runChecklist({ db: t.db, config }, config.systems[0]!, T1_TONIGHT, ["prod"]);
     expect(result.items.find((i) => i.key === "rollback_path")).toMatchObject({
       ok: false,
-      detail: "未設定:PROD 部署目標、PROD 回滾目標",
+      detail: "未設定：PROD 部署目標、PROD 回滾目標",
     });
   });
 

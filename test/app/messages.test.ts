@@ -20,7 +20,7 @@ describe("approval keyboards", () => {
     ).toEqual(["批准 Merge UAT #1"]);
   });
 
-  it("a release too large for one keyboard gets only 全部批准 (Telegram caps keyboards near 100 buttons)", () => {
+  it("a release too large for one keyboard gets only 全部批准 （Telegram caps keyboards near 100 buttons）", () => {
     expect(approvalKeyboard("prod", bugs(MAX_BUG_BUTTONS), 9).inline_keyboard).toHaveLength(MAX_BUG_BUTTONS + 1);
     expect(
       approvalKeyboard("prod", bugs(500), 9)

@@ -50,7 +50,7 @@ describe("drill 4: Postgres unavailable for 20 s while updates arrive", () => {
     server?.destroy();
   });
 
-  it("answers 「系統暫時無法使用」, stays up, recovers, and leaves no half-written transition", async () => {
+  it("answers 「系統暫時無法使用」， stays up, recovers, and leaves no half-written transition", async () => {
     const db = database.db;
     await seedSystem(db);
     for (let i = 1; i <= 6; i++)

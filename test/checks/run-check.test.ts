@@ -59,7 +59,7 @@ describe("command checks", () => {
     pids.track(join(dir, "pid"));
     pids.track(join(dir, "child-pid"));
     const result = await runCheck(command([checkScript("hang-through-child.sh"), dir], 1));
-    expect(result).toEqual({ ok: false, detail: "逾時(1s)" });
+    expect(result).toEqual({ ok: false, detail: "逾時（1s）" });
     expect(alive(pids.read(join(dir, "pid")))).toBe(false);
     expect(alive(pids.read(join(dir, "child-pid")))).toBe(false);
   });
@@ -82,7 +82,7 @@ describe("command checks", () => {
   it("a missing executable fails with the reason", async () => {
     const result = await runCheck(command(["/nonexistent/backup"]));
     expect(result.ok).toBe(false);
-    expect(result.detail).toMatch(/^無法執行:.*ENOENT/);
+    expect(result.detail).toMatch(/^無法執行：.*ENOENT/);
   });
 });
 

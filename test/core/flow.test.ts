@@ -23,7 +23,7 @@ describe("selectFlow", () => {
     expect(selectFlow(same, "medium", null)).toEqual({
       kind: "flow1",
       reason: "same_version",
-      detail: "UAT 與 PROD 同版本(2026.11.20-1)",
+      detail: "UAT 與 PROD 同版本（2026.11.20-1）",
     });
     expect(selectFlow({ uat: "v1.2.0", prod: "1.2.0" }, "low", null).reason).toBe("same_version");
   });

@@ -127,7 +127,7 @@ describe("evaluateFreeze", () => {
   it("public holiday → full freeze, only when holidays are configured", () => {
     const facts = { holidayName: "中秋節", lunarNewYear: false };
     const v = evaluateFreeze(inputs({ rules: { ...noRules, holidays: "TW" }, facts }));
-    expect(v.full).toEqual([{ source: "calendar", reason: "國定假日:中秋節", until: "2026-11-19" }]);
+    expect(v.full).toEqual([{ source: "calendar", reason: "國定假日：中秋節", until: "2026-11-19" }]);
     expect(isFullyFrozen(evaluateFreeze(inputs({ facts })))).toBe(false);
   });
 
@@ -182,8 +182,8 @@ describe("describeFreeze", () => {
       }),
     );
     expect(describeFreeze(v, TPE)).toEqual([
-      "🧊 全面封版:DEPLOY_FREEZE=true(環境變數,至 2026-12-01 00:00 解除)",
-      "🧊 模組 financial 封版:大客戶上線週(/freeze #9,至 2026-11-19 08:00)",
+      "🧊 全面封版：DEPLOY_FREEZE=true（環境變數，至 2026-12-01 00:00 解除）",
+      "🧊 模組 financial 封版：大客戶上線週（/freeze #9，至 2026-11-19 08:00）",
     ]);
   });
 });

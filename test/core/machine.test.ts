@@ -182,7 +182,7 @@ describe("refusals and guards", () => {
 
   it("hotfix during a freeze needs a second, different admin", () => {
     const ev: BugEvent = { type: "hotfix", severity: "high", diff: "d" };
-    const freeze = { reason: "國定假日:中秋節" };
+    const freeze = { reason: "國定假日：中秋節" };
     expect(transition(bug("submitted"), ev, admin, { freeze })).toMatchObject({
       ok: false,
       reason: "needs_second_admin",

@@ -87,14 +87,14 @@ describe("nextWindow in Asia/Taipei", () => {
   });
 
   it("skips frozen days and lists them", () => {
-    const frozen: Record<string, string> = { "2026-11-21": "DEPLOY_FREEZE=true", "2026-11-22": "國定假日:測試" };
+    const frozen: Record<string, string> = { "2026-11-21": "DEPLOY_FREEZE=true", "2026-11-22": "國定假日：測試" };
     const r = nextWindow(tpe("2026-11-21", "19:59"), "20:00", TPE, { skipDay: (d) => frozen[d] ?? null });
     expect(r).toEqual({
       at: tpe("2026-11-23", "20:00"),
       date: "2026-11-23",
       skipped: [
         { date: "2026-11-21", reason: "DEPLOY_FREEZE=true" },
-        { date: "2026-11-22", reason: "國定假日:測試" },
+        { date: "2026-11-22", reason: "國定假日：測試" },
       ],
     });
   });
@@ -147,21 +147,21 @@ describe("nextT2ForApproval (T2 cutoff)", () => {
 describe("formatWindowTime / formatDateTime", () => {
   const now = tpe("2026-11-21", "10:00");
   it("today, tomorrow, later", () => {
-    expect(formatWindowTime(tpe("2026-11-21", "22:00"), now, TPE)).toBe("今晚 22:00(11/21)");
-    expect(formatWindowTime(tpe("2026-11-22", "22:00"), now, TPE)).toBe("明晚 22:00(11/22)");
-    expect(formatWindowTime(tpe("2026-11-24", "22:00"), now, TPE)).toBe("11/24(二) 22:00");
-    expect(formatWindowTime(tpe("2026-11-29", "20:00"), now, TPE)).toBe("11/29(日) 20:00");
+    expect(formatWindowTime(tpe("2026-11-21", "22:00"), now, TPE)).toBe("今晚 22:00（11/21）");
+    expect(formatWindowTime(tpe("2026-11-22", "22:00"), now, TPE)).toBe("明晚 22:00（11/22）");
+    expect(formatWindowTime(tpe("2026-11-24", "22:00"), now, TPE)).toBe("11/24（二） 22:00");
+    expect(formatWindowTime(tpe("2026-11-29", "20:00"), now, TPE)).toBe("11/29（日） 20:00");
   });
 
   it("compares local dates, not UTC dates", () => {
     // 23:30 Taipei is 15:30 UTC, the same UTC date as tomorrow 20:00 Taipei (12:00 UTC)
     const late = tpe("2026-11-21", "23:30");
-    expect(formatWindowTime(tpe("2026-11-22", "20:00"), late, TPE)).toBe("明晚 20:00(11/22)");
-    expect(formatWindowTime(tpe("2026-11-22", "20:00"), tpe("2026-11-22", "00:10"), TPE)).toBe("今晚 20:00(11/22)");
+    expect(formatWindowTime(tpe("2026-11-22", "20:00"), late, TPE)).toBe("明晚 20:00（11/22）");
+    expect(formatWindowTime(tpe("2026-11-22", "20:00"), tpe("2026-11-22", "00:10"), TPE)).toBe("今晚 20:00（11/22）");
   });
 
   it("says 今天/明天 for a daytime slot", () => {
-    expect(formatWindowTime(tpe("2026-11-22", "09:00"), now, TPE)).toBe("明天 09:00(11/22)");
+    expect(formatWindowTime(tpe("2026-11-22", "09:00"), now, TPE)).toBe("明天 09:00（11/22）");
   });
 
   it("formats a local date-time", () => {

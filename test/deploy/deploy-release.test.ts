@@ -206,11 +206,11 @@ describe.each(testBackends())("deploying on $name", (backend) => {
     const alerts = (await outboxRows(t.db)).filter((r) => r.method === "sendMessage" && r.text.startsWith("❌"));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.text.split("\n").slice(0, 3)).toEqual([
-      "❌ 部署逾時,已終止 — UAT",
+      "❌ 部署逾時，已終止 — UAT",
       `📦 Release: ${d!.version}`,
       `• #${bug.id} [medium] Login button does nothing`,
     ]);
     const [w] = await t.db.select().from(windowRuns).where(eq(windowRuns.id, run!.id));
-    expect(w!.summary).toContain("失敗(timed_out)");
+    expect(w!.summary).toContain("失敗（timed_out）");
   });
 });

@@ -15,7 +15,7 @@ describe("the sandbox CLI", () => {
     expect(out).toContain("Flow 1 完成");
     expect(out).toContain("🚀 Bug Fix Pipeline — Flow 2 已部署 PROD");
     expect(out).toContain("Flow 2 全流程完成");
-    expect(out).toContain("smoke 測試:exit 1:fail: /checkout 回應 HTTP 500");
+    expect(out).toContain("smoke 測試：exit 1:fail: /checkout 回應 HTTP 500");
     expect(out).toContain("⚠️ Rollback 執行 — PROD");
     expect(out).toMatch(/#3 +pending_prod \(held\)/);
     expect(out).not.toContain("Bot API 拒絕");

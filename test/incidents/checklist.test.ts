@@ -59,29 +59,29 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
     expect(skipped?.status).toBe("skipped");
     expect(setup.deploy.calls()).toEqual([]);
     expect((await tb.groupTexts()).at(-1)!.split("\n")).toEqual([
-      "⏸️ T1 視窗已跳過(2026-11-24 20:00)",
+      "⏸️ T1 視窗已跳過（2026-11-24 20:00）",
       "原因:部署前檢查未通過",
-      "✓ 備份:pg_dump ok: crm.sql",
-      "✓ 監控:HTTP 200",
-      "✗ 值班:2026-11-24 未設定值班(/oncall me)",
-      "✓ 封版檢查:未封版",
-      "✓ 回滾路徑:UAT 可回滾至 2026.11.20-1",
-      "待處理的 bug 留在原狀態,下次視窗再處理。",
+      "✓ 備份：pg_dump ok: crm.sql",
+      "✓ 監控：HTTP 200",
+      "✗ 值班：2026-11-24 未設定值班（/oncall me）",
+      "✓ 封版檢查：未封版",
+      "✓ 回滾路徑：UAT 可回滾至 2026.11.20-1",
+      "待處理的 bug 留在原狀態，下次視窗再處理。",
     ]);
 
     tb.clock.set(at("20:10"));
     await tb.send(messageUpdate("/oncall", carol, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("2026-11-24 尚未設定值班(/oncall me)");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("2026-11-24 尚未設定值班（/oncall me）");
     await tb.send(messageUpdate("/oncall @carol", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("只有管理員可以操作");
     await tb.send(messageUpdate("/oncall me", bob, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班:Bob");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班：Bob");
     await tb.send(messageUpdate("/oncall @dave", bob, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("不認識 @dave:請對方先在群組中說句話。");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("不認識 @dave：請對方先在群組中說句話。");
     await tb.send(messageUpdate("/oncall @Carol", bob, GROUP)); // known: she wrote in the group
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班:Carol");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班：Carol");
     await tb.send(messageUpdate("/oncall me", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班:Alice");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班：Alice");
 
     const ran = await tb.window("t2");
     expect(ran?.status).toBe("done");
@@ -113,7 +113,7 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
       // A timeout of 50 minutes: only the check's own exit can let this window finish.
       const { window, lines } = await windowWithBackup([checkScript("leave-helper.sh"), pidFile], 3000);
       expect(window?.status).toBe("skipped"); // no on-call tonight
-      expect(lines).toContain("✓ 備份:backup ok: helper left running");
+      expect(lines).toContain("✓ 備份：backup ok: helper left running");
       expect(alive(pids.read(pidFile))).toBe(false);
     });
 
@@ -124,7 +124,7 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
       const { window, setup, lines } = await windowWithBackup([checkScript("hang-through-child.sh"), dir], 1);
       expect(window?.status).toBe("skipped");
       expect(setup.deploy.calls()).toEqual([]);
-      expect(lines).toContain("✗ 備份:逾時(1s)");
+      expect(lines).toContain("✗ 備份：逾時（1s）");
       expect(alive(pids.read(join(dir, "pid")))).toBe(false);
       expect(alive(pids.read(join(dir, "child-pid")))).toBe(false);
     });

@@ -15,7 +15,7 @@ import { at, incidentBot, incidentConfig, incidentSetup, setVersions } from "./s
 describe("parseFreezeCommand", () => {
   it("reads on/off, until, explicit module:x and the reason (free text, a dash optional)", () => {
     expect(parseFreezeCommand("")).toEqual({ action: "show" });
-    expect(parseFreezeCommand("on until 2026-11-25 module:Financial module:billing — 月底結帳")).toEqual({
+    expect(parseFreezeCommand("on until 2026-11-25 module：Financial module：billing — 月底結帳")).toEqual({
       action: "on",
       until: "2026-11-25",
       modules: ["financial", "billing"],
@@ -46,11 +46,11 @@ describe("parseFreezeCommand", () => {
     expect(parseFreezeCommand("maybe")).toEqual({ action: "invalid" });
     expect(parseFreezeCommand("on until tomorrow")).toEqual({
       action: "invalid",
-      problem: "日期格式應為 YYYY-MM-DD,且必須晚於今天。",
+      problem: "日期格式應為 YYYY-MM-DD，且必須晚於今天。",
     });
     expect(parseFreezeCommand("on module: 月底")).toEqual({
       action: "invalid",
-      problem: "模組名稱不可空白且最多 64 個字,例如 module:financial。",
+      problem: "模組名稱不可空白且最多 64 個字，例如 module：financial。",
     });
   });
 });
@@ -68,21 +68,21 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     const financial = await confirmedBug(t.db, { title: "Invoice rounding", module: "financial" });
     const booking = await confirmedBug(t.db, { title: "Booking slot overlap", module: "booking" });
 
-    await tb.send(messageUpdate("/freeze on until 2026-11-25 module:financial — 月底結帳", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on until 2026-11-25 module：financial — 月底結帳", alice, GROUP));
     const texts = await tb.groupTexts();
     expect(texts.at(-1)!.split("\n")).toEqual([
-      "🧊 封版開始:模組 financial(#1)",
+      "🧊 封版開始：模組 financial（#1）",
       "原因:月底結帳",
-      "期間:至 2026-11-25 00:00",
-      "設定人:Alice",
-      "→ 下次視窗略過模組 financial 的 bug:今晚 20:00(11/24)(其他 bug 照常部署)",
+      "期間：至 2026-11-25 00:00",
+      "設定人：Alice",
+      "→ 下次視窗略過模組 financial 的 bug：今晚 20:00（11/24）（其他 bug 照常部署）",
     ]);
     await tb.send(messageUpdate("/freeze", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
       [
         "🧊 Barber CRM 封版狀態",
-        "🧊 模組 financial 封版:月底結帳(/freeze #1,至 2026-11-25 00:00)",
-        "   → 下次視窗略過模組 financial 的 bug:今晚 20:00(11/24)(其他 bug 照常部署)",
+        "🧊 模組 financial 封版：月底結帳（/freeze #1，至 2026-11-25 00:00）",
+        "   → 下次視窗略過模組 financial 的 bug：今晚 20:00（11/24）（其他 bug 照常部署）",
       ].join("\n"),
     );
 
@@ -94,9 +94,9 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     expect(setup.deploy.calls().map((c) => c.bugIds)).toEqual([String(booking.id)]);
     expect(await tb.groupTexts()).toContainEqual(
       [
-        "🧊 T1 略過封版模組的 bug(其餘照常處理):",
+        "🧊 T1 略過封版模組的 bug（其餘照常處理）：",
         `• #${financial.id} [medium] Invoice rounding`,
-        "封版:financial:月底結帳",
+        "封版：financial：月底結帳",
       ].join("\n"),
     );
 
@@ -105,7 +105,7 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     await sweepIncidents(tb.deps);
     await sweepIncidents(tb.deps);
     expect((await tb.groupTexts()).filter((x) => x.includes("自動解除"))).toEqual([
-      "✅ 封版到期自動解除:模組 financial(#1)",
+      "✅ 封版到期自動解除：模組 financial（#1）",
     ]);
     const [row] = await t.db.select().from(freezes);
     expect(row).toMatchObject({ liftedBy: "system:auto" });
@@ -120,16 +120,16 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     const run = await tb.window("t1");
     expect(run?.status).toBe("skipped");
     expect(setup.deploy.calls()).toEqual([]);
-    expect((await tb.groupTexts()).at(-1)).toContain("原因:封版中:DEPLOY_FREEZE=true");
+    expect((await tb.groupTexts()).at(-1)).toContain("原因:封版中：DEPLOY_FREEZE=true");
     expect((await t.db.select().from(bugs).where(eq(bugs.id, bug.id)))[0]!.status).toBe("confirmed");
 
     await tb.send(messageUpdate("/freeze off", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
-      "環境變數的封版(DEPLOY_FREEZE=true)無法從聊天室解除,請修改部署設定後重啟。",
+      "環境變數的封版（DEPLOY_FREEZE=true）無法從聊天室解除，請修改部署設定後重啟。",
     );
     await tb.send(messageUpdate("/freeze", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain(
-      "🧊 全面封版:DEPLOY_FREEZE=true(環境變數,至解除為止)",
+      "🧊 全面封版：DEPLOY_FREEZE=true（環境變數，至解除為止）",
     );
   });
 
@@ -145,7 +145,7 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     await confirmedBug(t.db);
 
     await tb.send(messageUpdate("/freeze", carol, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("(行事曆,至 2026-10-11 00:00 解除)");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("（行事曆，至 2026-10-11 00:00 解除）");
     const run = await tb.window("t1", holiday);
     expect(run?.status).toBe("skipped");
     expect((await tb.groupTexts()).at(-1)).toContain("國定假日");
@@ -158,13 +158,13 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("只有管理員可以操作");
     for (const bad of ["2026-02-30", "2026-11-24", "tomorrow"]) {
       await tb.send(messageUpdate(`/freeze on until ${bad}`, alice, GROUP));
-      expect(last(tb, "sendMessage", GROUP).payload.text).toBe("日期格式應為 YYYY-MM-DD,且必須晚於今天。");
+      expect(last(tb, "sendMessage", GROUP).payload.text).toBe("日期格式應為 YYYY-MM-DD，且必須晚於今天。");
     }
     await tb.send(messageUpdate("/freeze on — go-live <b>", alice, GROUP));
     await tb.send(messageUpdate("/freeze off", alice, GROUP));
     const texts = await tb.groupTexts();
-    expect(texts.at(-2)).toContain("🧊 封版開始:整個系統 Barber CRM(#1)\n原因:go-live &lt;b&gt;\n期間:至手動解除");
-    expect(texts.at(-1)).toBe("✅ 封版解除:整個系統 Barber CRM(#1)· Alice");
+    expect(texts.at(-2)).toContain("🧊 封版開始：整個系統 Barber CRM（#1）\n原因:go-live &lt;b&gt;\n期間：至手動解除");
+    expect(texts.at(-1)).toBe("✅ 封版解除：整個系統 Barber CRM（#1）· Alice");
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("🧊 Barber CRM 封版狀態\n目前沒有封版。");
     await tb.send(messageUpdate("/freeze off", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("沒有可解除的 /freeze 封版。");

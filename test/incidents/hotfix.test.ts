@@ -52,7 +52,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
       "時間:2026-11-24 10:00",
       "部署人:Alice",
       "狀態:已部署,請立即驗收",
-      "需要跟進:yes — UAT 領先 PROD,需 cherry-pick 至 UAT:點「批准 Merge UAT」排入下次 T2",
+      "需要跟進:是 — UAT 領先 PROD，需 cherry-pick 至 UAT：點「批准 Merge UAT」排入下次 T2",
     ]);
     expect(tb.api.errors()).toEqual([]);
 
@@ -81,7 +81,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     const [after] = await t.db.select().from(bugs).where(eq(bugs.id, bug.id));
     expect(after).toMatchObject({ status: "deployed_prod", uatAhead: false });
     const template = await outboxRows(t.db).then((rows) => rows.at(-1)!);
-    expect(template.text.split("\n").at(-1)).toBe("需要跟進:no — UAT 與 PROD 同版本,請一併更新 UAT");
+    expect(template.text.split("\n").at(-1)).toBe("需要跟進:否 — UAT 與 PROD 同版本，請一併更新 UAT");
     expect(template.markup).toBeUndefined();
   });
 
@@ -95,14 +95,14 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     await hotfixFromChat(tb, bug.id);
     expect(setup.deploy.calls()).toEqual([]);
     expect(tb.api.sentTo(GROUP).map((c) => c.payload.text)).toContainEqual(
-      `🧊 目前封版(雙十一大促):#${bug.id} 的緊急修正需要另一位管理員核准,已發到群組,期限 2026-11-24 10:30。`,
+      `🧊 目前封版（雙十一大促）：#${bug.id} 的緊急修正需要另一位管理員核准，已發到群組，期限 2026-11-24 10:30。`,
     );
     const approval = tb.api.sentTo(GROUP).find((c) => buttonsOf(c.payload).some((b) => b.text === "✅ 核准緊急修正"))!;
-    expect(approval.payload.text).toContain("封版原因:雙十一大促");
+    expect(approval.payload.text).toContain("封版原因：雙十一大促");
 
     await tb.send(pressOn(approval, "✅ 核准緊急修正", alice));
     await tb.settle();
-    expect(toasts(tb).at(-1)).toBe("不能核准自己的申請,需要另一位管理員");
+    expect(toasts(tb).at(-1)).toBe("不能核准自己的申請，需要另一位管理員");
     expect(setup.deploy.calls()).toEqual([]);
 
     // Bob presses twice (the second press on the same message while the first is in flight).
@@ -119,7 +119,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(request).toMatchObject({ status: "done", requestedByName: "Alice", approvedByName: "Bob" });
     const trail = await t.db.select().from(bugEvents).where(eq(bugEvents.bugId, bug.id)).orderBy(bugEvents.id);
     expect(trail.map((e) => e.event)).toEqual(["report", "hotfix_requested", "hotfix"]);
-    expect(trail.at(-1)!.note).toContain("by Alice, approved by Bob");
+    expect(trail.at(-1)!.note).toContain("申請人 Alice，核准人 Bob");
     // The approval message was edited to show who approved (its button removed).
     const edited = tb.api.of("editMessageText").at(-1)!;
     expect(edited.payload.text).toContain("✅ Bob 已於 2026-11-24 10:00 核准");
@@ -153,7 +153,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(after!.status).toBe("submitted");
     const texts = await tb.groupTexts();
     expect(texts.filter((x) => x.includes("沒有第二位管理員核准"))).toEqual([
-      `⌛ 緊急修正申請 #${request!.id}(bug #${bug.id})在期限內沒有第二位管理員核准,已取消,未部署任何內容。`,
+      `⌛ 緊急修正申請 #${request!.id}（bug #${bug.id}）在期限內沒有第二位管理員核准，已取消，未部署任何內容。`,
     ]);
     expect(tb.api.errors()).toEqual([]);
   });
@@ -178,7 +178,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     });
     expect(setup.deploy.calls()).toHaveLength(1);
     expect(tb.api.sentTo(alice.id).map((c) => c.payload.text)).toContain(
-      `✅ #${bug!.id} 已部署到 PROD(2026.11.24-1),已通知群組。`,
+      `✅ #${bug!.id} 已部署到 PROD（2026.11.24-1），已通知群組。`,
     );
     expect((await tb.groupTexts()).at(-1)).toContain("Bug: #1 [critical] Payments down after &lt;deploy&gt;");
     expect(tb.api.errors()).toEqual([]);

@@ -75,7 +75,10 @@ describe("Prometheus thresholds", () => {
       "prod",
       {},
     );
-    expect(result).toEqual({ failures: [], warnings: [{ key: "prometheus", text: "Prometheus:Prometheus HTTP 503" }] });
+    expect(result).toEqual({
+      failures: [],
+      warnings: [{ key: "prometheus", text: "Prometheus：Prometheus HTTP 503" }],
+    });
   });
 
   /** A raw server: `answer(req)` → [status, headers, body]; records each request's url and Authorization. */
@@ -103,7 +106,7 @@ describe("Prometheus thresholds", () => {
     expect(result).toEqual({
       failures: [],
       warnings: [
-        { key: "prometheus", text: "Prometheus:Prometheus HTTP 302 重新導向至 sso.example.com\uff08不跟隨\uff09" },
+        { key: "prometheus", text: "Prometheus：Prometheus HTTP 302 重新導向至 sso.example.com\uff08不跟隨\uff09" },
       ],
     });
     expect(hits).toHaveLength(1);

@@ -39,14 +39,14 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     const preview = last(tb, "sendMessage", GROUP).payload.text as string;
     expect(preview.split("\n").slice(0, 3)).toEqual([
       "⚠️ 回滾預覽 — PROD",
-      "目前版本:2026.11.24-1 → 回滾至:2026.11.20-1",
-      "將撤回的發佈:2026.11.24-1(2026-11-24 22:00)",
+      "目前版本：2026.11.24-1 → 回滾至：2026.11.20-1",
+      "將撤回的發佈：2026.11.24-1（2026-11-24 22:00）",
     ]);
-    expect(preview).toContain(`• #${bugIds[0]} [medium] Receipt total wrong — deployed_prod`);
+    expect(preview).toContain(`• #${bugIds[0]} [medium] Receipt total wrong — 🚀 已部署 PROD`);
     expect(preview).toContain("請輸入回滾原因");
     await tb.send(messageUpdate("結帳頁 500 <script>", alice, GROUP));
     const prompt = last(tb, "sendMessage", GROUP);
-    expect(prompt.payload.text).toBe("原因:結帳頁 500 &lt;script&gt;\n確認要執行回滾嗎?");
+    expect(prompt.payload.text).toBe("原因:結帳頁 500 &lt;script&gt;\n確認要執行回滾嗎？");
 
     // Pressed twice, at the same moment, by two admins.
     await Promise.all([tb.send(pressOn(prompt, "⚠️ 確認回滾", alice)), tb.send(pressOn(prompt, "⚠️ 確認回滾", bob))]);
@@ -79,20 +79,20 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
       "時間:2026-11-24 22:30",
       `執行人:${winner}`,
       "狀態:已回滾,正在監控",
-      `下一步:調查原因並修正;#${bugIds[0]}、#${bugIds[1]} 已退回並暫停,修正後請按「重新排入」`,
+      `下一步:調查原因並修正;#${bugIds[0]}、#${bugIds[1]} 已退回並暫停，修正後請按「重新排入」`,
     ]);
-    expect(texts.at(-1)).toBe("✅ 回滾後檢查 — PROD 2026.11.20-1:穩定");
+    expect(texts.at(-1)).toBe("✅ 回滾後檢查 — PROD 2026.11.20-1：穩定");
 
     await tb.send(messageUpdate("/history", carol, GROUP));
     const history = last(tb, "sendMessage", GROUP).payload.text as string;
     expect(history.split("\n")[1]).toBe(
-      `⚠️ #${rows[1]!.id} 2026-11-24 22:30 PROD rollback → 2026.11.20-1(撤回 #${release.id}) · succeeded · ${winner} · 結帳頁 500 &lt;script&gt;`,
+      `⚠️ #${rows[1]!.id} 2026-11-24 22:30 PROD 回滾 → 2026.11.20-1（撤回 #${release.id}） · 成功 · ${winner} · 結帳頁 500 &lt;script&gt;`,
     );
-    expect(history).toContain(`↩️ #${release.id} 2026-11-24 22:00 PROD pipeline 2026.11.24-1 · rolled_back`);
+    expect(history).toContain(`↩️ #${release.id} 2026-11-24 22:00 PROD 排程發佈 2026.11.24-1 · 已回滾`);
 
     // The bug's own trail shows the rollback too.
     await tb.send(messageUpdate(`/history ${bugIds[0]}`, carol, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("rollback");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("· 回滾 · ");
 
     // 重新排入 under the template releases a held bug.
     const sentTemplate = tb.api.sentTo(GROUP).find((c) => String(c.payload.text).startsWith("⚠️ Rollback 執行"))!;
@@ -144,8 +144,8 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await tb.send(messageUpdate("/rollback prod 2026.11.21-1", alice, GROUP));
     const preview = String(last(tb, "sendMessage", GROUP).payload.text).split("\n");
     expect(preview.slice(1, 3)).toEqual([
-      "目前版本:2026.11.23-1 → 回滾至:2026.11.21-1",
-      "將撤回的發佈:2026.11.23-1(2026-11-23 22:00)、2026.11.22-1(2026-11-22 22:00)",
+      "目前版本：2026.11.23-1 → 回滾至：2026.11.21-1",
+      "將撤回的發佈：2026.11.23-1（2026-11-23 22:00）、2026.11.22-1（2026-11-22 22:00）",
     ]);
     await tb.send(messageUpdate("/cancel", alice, GROUP));
     await tb.send(messageUpdate("/rollback prod 1999.01.01-1", alice, GROUP));
@@ -157,9 +157,9 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
   it("explains when there is nothing to roll back to", async () => {
     const tb = await incidentBot(t.db, incidentConfig(incidentSetup()));
     await tb.send(messageUpdate("/rollback uat", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("UAT 目前沒有已知版本,無法回滾。");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("UAT 目前沒有已知版本，無法回滾。");
     await tb.send(messageUpdate("/rollback staging", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("用法:/rollback &lt;uat|prod&gt; [版本]");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("用法：/rollback &lt;uat|prod&gt; [版本]");
   });
 
   it("a rollback interrupted by a crash can be retried: recovery releases its claim and a new /rollback runs", async () => {

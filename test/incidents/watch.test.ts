@@ -42,23 +42,23 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
 
     const texts = await tb.groupTexts();
     expect(texts.find((x) => x.startsWith("🚨 PROD 2026.11.24-1 部署後檢查失敗"))!.split("\n")).toEqual([
-      "🚨 PROD 2026.11.24-1 部署後檢查失敗:",
-      "✗ smoke 測試:exit 1:fail: POST /checkout 500",
+      "🚨 PROD 2026.11.24-1 部署後檢查失敗：",
+      "✗ smoke 測試：exit 1:fail: POST /checkout 500",
       "→ 依設定自動回滾。",
     ]);
     expect(texts.find((x) => x.startsWith("⚠️ Rollback 執行"))!.split("\n")).toEqual([
       "⚠️ Rollback 執行 — PROD",
-      "原因:smoke 測試:exit 1:fail: POST /checkout 500",
+      "原因:smoke 測試：exit 1:fail: POST /checkout 500",
       "回滾至:2026.11.20-1",
       "時間:2026-11-24 22:01",
       "執行人:系統自動回滾",
       "狀態:已回滾,正在監控",
-      `下一步:調查原因並修正;#${bug.id} 已退回並暫停,修正後請按「重新排入」`,
+      `下一步:調查原因並修正;#${bug.id} 已退回並暫停，修正後請按「重新排入」`,
     ]);
     expect(texts.at(-1)!.split("\n")).toEqual([
       "🚨 回滾後仍不穩定 — PROD 2026.11.20-1",
-      "✗ smoke 測試:exit 1:fail: POST /checkout 500",
-      "不再自動回滾,請升級處理(值班:Alice)。",
+      "✗ smoke 測試：exit 1:fail: POST /checkout 500",
+      "不再自動回滾，請升級處理（值班：Alice）。",
     ]);
 
     // Next night the re-queued bug goes out again and fails again: one automatic rollback in a row is
@@ -71,7 +71,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     const alert = (await outboxRows(t.db))
       .filter((r) => r.text.startsWith("🚨 PROD 2026.11.25-1 部署後檢查失敗"))
       .at(-1)!;
-    expect(alert.text.split("\n").at(-1)).toBe("→ 已連續自動回滾 1 次,不再自動回滾,請人工處理。");
+    expect(alert.text.split("\n").at(-1)).toBe("→ 已連續自動回滾 1 次，不再自動回滾，請人工處理。");
     expect(alert.markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(["立即回滾"]);
 
     // An admin decides: 立即回滾 rolls back that release (once, however often it is pressed).
@@ -83,7 +83,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     expect(setup.rollback.calls()).toHaveLength(2);
     expect(setup.rollback.calls()[1]).toMatchObject({ targetVersion: "2026.11.20-1" });
     expect((await rollbacks()).map((d) => d.actorName)).toEqual(["system:auto-rollback", "Bob"]);
-    expect((await tb.groupTexts()).at(-1)).toBe("✅ 回滾後檢查 — PROD 2026.11.20-1:穩定");
+    expect((await tb.groupTexts()).at(-1)).toBe("✅ 回滾後檢查 — PROD 2026.11.20-1：穩定");
     expect(tb.api.errors()).toEqual([]);
   });
 
@@ -102,7 +102,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
       "🔭 PROD 2026.11.24-1 部署後監控 · 第 2/3 分鐘 · 檢查正常",
       "🔭 PROD 2026.11.24-1 部署後監控 · 第 3/3 分鐘 · 檢查正常",
     ]);
-    expect((await tb.groupTexts()).at(-1)).toBe("✅ PROD 2026.11.24-1 監控 3 分鐘結束:3 輪檢查全部正常,解除監控。");
+    expect((await tb.groupTexts()).at(-1)).toBe("✅ PROD 2026.11.24-1 監控 3 分鐘結束：3 輪檢查全部正常，解除監控。");
     expect(tb.api.of("editMessageText").filter((c) => c.payload.text.startsWith("🔭"))).toHaveLength(3);
     expect(tb.api.errors()).toEqual([]);
   });

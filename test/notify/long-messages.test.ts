@@ -31,7 +31,7 @@ const title = (i: number) => `#${i} <結帳> & "付款" 失敗 😵 ${"長標題
 const bugs = Array.from({ length: 60 }, (_, i) => ({ id: 1000 + i, severity: "medium" as const, title: title(i) }));
 /** 40 lines of script output with emoji and HTML-looking text. */
 const output = Array.from({ length: 40 }, (_, i) => `step ${i}: <error> & "回應" 500 🔥 ${"x".repeat(30)}`).join("\n");
-const problems = Array.from({ length: 60 }, (_, i) => `smoke 測試:exit 1:${"POST /checkout <500> ".repeat(10)}${i}`);
+const problems = Array.from({ length: 60 }, (_, i) => `smoke 測試：exit 1:${"POST /checkout <500> ".repeat(10)}${i}`);
 const version = "2099.03.10-1";
 
 /** The group messages of each builder, as their use cases enqueue them. */
@@ -39,11 +39,11 @@ const builders: [string, () => OutboxDraft[]][] = [
   [
     "Flow 1 UAT (60 bugs)",
     () =>
-      messages(GROUP, flow1Uat({ bugs, version, uatUrl: "https://uat.example.com", nextT2: "今晚 22:00(03/10)" }), {
+      messages(GROUP, flow1Uat({ bugs, version, uatUrl: "https://uat.example.com", nextT2: "今晚 22:00（03/10）" }), {
         replyMarkup: { inline_keyboard: [[{ text: "全部批准", callback_data: "x:1" }]] },
       }),
   ],
-  ["Flow 2 PROD (60 bugs)", () => messages(GROUP, flow2Prod({ bugs, nextT2: "今晚 22:00(03/10)" }))],
+  ["Flow 2 PROD (60 bugs)", () => messages(GROUP, flow2Prod({ bugs, nextT2: "今晚 22:00（03/10）" }))],
   [
     "deploy failed (60 bugs, output)",
     () => messages(GROUP, deployFailed({ env: "prod", version, bugs, status: "failed", step: "backend", output })),

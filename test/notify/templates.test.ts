@@ -29,7 +29,7 @@ describe("spec templates", () => {
       bugs,
       version: "2026.11.24-1",
       uatUrl: "https://uat.example.com",
-      nextT2: "今晚 22:00(11/24)",
+      nextT2: "今晚 22:00（11/24）",
     });
     expect(text.split("\n")).toEqual([
       "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
@@ -38,7 +38,7 @@ describe("spec templates", () => {
       "📦 Release: 2026.11.24-1",
       "✅ 請驗收 UAT:https://uat.example.com",
       "確認後請點「批准推 PROD」。",
-      "下次 T2 時間:今晚 22:00(11/24)",
+      "下次 T2 時間:今晚 22:00（11/24）",
     ]);
     expect(htmlProblem(text)).toBeNull();
   });
@@ -64,12 +64,12 @@ describe("spec templates", () => {
   });
 
   it("Flow 2 已部署 PROD and Flow 2 完成", () => {
-    expect(flow2Prod({ bugs: bugs.slice(0, 1), nextT2: "明晚 22:00(11/25)" }).split("\n")).toEqual([
+    expect(flow2Prod({ bugs: bugs.slice(0, 1), nextT2: "明晚 22:00（11/25）" }).split("\n")).toEqual([
       "🚀 Bug Fix Pipeline — Flow 2 已部署 PROD",
       "• #12 [medium] Login button does nothing",
       "⚠️ 請登入 PROD 驗收。",
       "確認正常後點「批准 Merge UAT」。",
-      "下次 T2 時間:明晚 22:00(11/25)",
+      "下次 T2 時間:明晚 22:00（11/25）",
     ]);
     expect(flow2Complete({ bugs: bugs.slice(0, 1) }).split("\n")).toEqual([
       "✅ Bug Fix Pipeline — Flow 2 完成",
@@ -85,7 +85,7 @@ describe("spec templates", () => {
         bug: { id: 7, severity: "critical", title: "Payments <down>" },
         at: "2026-11-24 22:10",
         admin: "Alice",
-        followUp: "yes — UAT cherry-pick needed",
+        followUp: "是 — 需 cherry-pick 至 UAT",
       }).split("\n"),
     ).toEqual([
       "🚨 Emergency Hotfix — PROD",
@@ -93,7 +93,7 @@ describe("spec templates", () => {
       "時間:2026-11-24 22:10",
       "部署人:Alice",
       "狀態:已部署,請立即驗收",
-      "需要跟進:yes — UAT cherry-pick needed",
+      "需要跟進:是 — 需 cherry-pick 至 UAT",
     ]);
     expect(
       rollbackExecuted({
@@ -101,7 +101,7 @@ describe("spec templates", () => {
         reason: "smoke failed",
         toVersion: "2026.11.23-1",
         at: "2026-11-24 22:40",
-        admin: "system:auto-rollback",
+        admin: "系統自動回滾",
         next: "investigation",
       }).split("\n"),
     ).toEqual([
@@ -109,7 +109,7 @@ describe("spec templates", () => {
       "原因:smoke failed",
       "回滾至:2026.11.23-1",
       "時間:2026-11-24 22:40",
-      "執行人:system:auto-rollback",
+      "執行人:系統自動回滾",
       "狀態:已回滾,正在監控",
       "下一步:investigation",
     ]);
@@ -119,7 +119,7 @@ describe("spec templates", () => {
 describe("engine messages", () => {
   it("are valid HTML with every user string escaped", () => {
     const texts = [
-      windowSkipped({ slot: "t1", scheduledAt: "2026-11-24 20:00", reason: "封版中:<x>", detail: ["✗ 值班:<none>"] }),
+      windowSkipped({ slot: "t1", scheduledAt: "2026-11-24 20:00", reason: "封版中：<x>", detail: ["✗ 值班：<none>"] }),
       windowMissed({ slot: "t1", scheduledAt: "2026-11-24 20:00", graceMinutes: 30, reason: "停機" }),
       deployFailed({
         env: "uat",
@@ -130,11 +130,16 @@ describe("engine messages", () => {
         output: "<html>502</html>\n& more",
       }),
       deploymentInterrupted({ env: "prod", version: "2026.11.24-2", bugs, startedAt: "2026-11-24 22:00" }),
-      approvalReminder({ awaitingProd: bugs, awaitingMerge: [], t2: "今晚 22:00(11/24)", after: "明晚 22:00(11/25)" }),
+      approvalReminder({
+        awaitingProd: bugs,
+        awaitingMerge: [],
+        t2: "今晚 22:00（11/24）",
+        after: "明晚 22:00（11/25）",
+      }),
     ];
     for (const text of texts) expect(htmlProblem(text)).toBeNull();
     expect(texts[2]).toContain("<pre>&lt;html&gt;502&lt;/html&gt;\n&amp; more</pre>");
-    expect(texts[4]!.split("\n")[0]).toBe("⏰ 尚有 2 個待批准,今晚 22:00(11/24) 截止");
+    expect(texts[4]!.split("\n")[0]).toBe("⏰ 尚有 2 個待批准，今晚 22:00（11/24） 截止");
   });
 
   it("progress lines", () => {

@@ -48,12 +48,12 @@ describe("sandbox", () => {
       "bugs",
     ]);
     expect(transcript).toContain("✅ 已建立 #1");
-    expect(transcript).toContain("💬 carol 看到提示:只有管理員可以操作");
-    expect(transcript).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1(先 UAT)");
+    expect(transcript).toContain("💬 carol 看到提示：只有管理員可以操作");
+    expect(transcript).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1（先 UAT）");
     expect(transcript).toContain("⏰ 2026-11-23 20:00 T1");
     expect(transcript).toContain("✅ T1 部署完成 · UAT 2026.11.23-1 · 3/3");
     expect(transcript).toContain("  [1] 批准推 PROD #1");
-    expect(transcript).toContain("(alice 按下「批准推 PROD #1」)");
+    expect(transcript).toContain("（alice 按下「批准推 PROD #1」）");
     expect(transcript).toContain("✅ Flow 1 完成。UAT 與 PROD 版本已對齊。");
     expect(transcript).toContain("監控 30 分鐘結束");
     expect(transcript).toMatch(/#1 +deployed_prod .* medium +flow1 +Login button does nothing/);
@@ -66,7 +66,7 @@ describe("sandbox", () => {
     expect(out).toContain("🕒 現在 2026-11-23 20:20");
     expect(out).toContain("時鐘只能往前撥");
     expect(out).toContain("目前沒有帶按鈕的訊息");
-    expect(out).toContain("用法:as");
-    expect(out).toContain("用法:run t1 或 run t2");
+    expect(out).toContain("用法：as");
+    expect(out).toContain("用法：run t1 或 run t2");
   });
 });

@@ -89,7 +89,7 @@ describe.each(testBackends())("approvals on $name", (backend) => {
 
     expect(await getBug(t.db, 1)).toMatchObject({ status: "pending_prod" });
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
-      "✅ 已批准推 PROD:#1\n⏳ 將於 今晚 22:00(11/21) 部署至 PROD。",
+      "✅ 已批准推 PROD：#1\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
     );
     const edited = messageState(tb, GROUP, note.result.message_id);
     expect(edited.payload.text).toMatch(/^🔧 <b>Bug Fix Pipeline<\/b> — Flow 1 已部署 UAT\n/);
@@ -106,7 +106,7 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     const first = await bugAt(toUat);
     tb.clock.set(AFTER_T2);
     await tb.send(pressOn(await notification([first]), "批准推 PROD #1", alice));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("將於 明晚 22:00(11/22) 部署至 PROD");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("將於 明晚 22:00（11/22） 部署至 PROD");
 
     await t.db.insert(freezes).values({
       scope: "all",
@@ -117,8 +117,8 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     const second = await bugAt(toUat, "Second");
     await tb.send(pressOn(await notification([second]), "批准推 PROD #2", bob));
     const reply = last(tb, "sendMessage", GROUP).payload.text;
-    expect(reply).toContain("將於 11/23(一) 22:00 部署至 PROD");
-    expect(reply).toContain("(跳過封版日:2026-11-22 大促 &lt;週末&gt;)");
+    expect(reply).toContain("將於 11/23（一） 22:00 部署至 PROD");
+    expect(reply).toContain("（跳過封版日：2026-11-22 大促 &lt;週末&gt;）");
   });
 
   it("two admins pressing 「批准推 PROD」 at once → one transition, one edited message", async () => {
@@ -145,7 +145,7 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     expect(edited.payload.text).toContain("✅ #1 #3 已由 Bob 批准推 PROD");
     expect(edited.payload.reply_markup).toEqual({ inline_keyboard: [] });
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
-      "✅ 已批准推 PROD:#1 #3\n⏳ 將於 今晚 22:00(11/21) 部署至 PROD。",
+      "✅ 已批准推 PROD：#1 #3\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
     );
     // Pressed again (an old copy of the keyboard): nothing left to do.
     await tb.send(pressOn(note, "全部批准", alice));
@@ -157,7 +157,7 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     await tb.send(pressOn(await notification([bug], "uat_merge"), "批准 Merge UAT #1", alice));
     expect((await getBug(t.db, 1))?.status).toBe("pending_uat_merge");
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
-      "✅ 已批准 Merge UAT:#1\n⏳ 將於 今晚 22:00(11/21) Merge 至 UAT。",
+      "✅ 已批准 Merge UAT：#1\n⏳ 將於 今晚 22:00（11/21） Merge 至 UAT。",
     );
   });
 
@@ -188,17 +188,17 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     await tb.send(messageUpdate("/approve_prod", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain("用法");
     await tb.send(messageUpdate("/approve_prod 1", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("已批准推 PROD:#1\n");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("已批准推 PROD：#1\n");
     await tb.send(messageUpdate("/approve_prod all", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
-      "✅ 已批准推 PROD:#2\n⏳ 將於 今晚 22:00(11/21) 部署至 PROD。",
+      "✅ 已批准推 PROD：#2\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
     );
     await tb.send(messageUpdate("/approve_prod all", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain("沒有等待批准推 PROD");
     await tb.send(messageUpdate("/approve_uat 1", alice));
-    expect(last(tb, "sendMessage", alice.id).payload.text).toBe("#1 目前為 ⏳ 待部署 PROD,無法批准。");
+    expect(last(tb, "sendMessage", alice.id).payload.text).toBe("#1 目前為 ⏳ 待部署 PROD，無法批准。");
     await tb.send(messageUpdate("/approve_uat all", alice));
-    expect(last(tb, "sendMessage", alice.id).payload.text).toContain("已批准 Merge UAT:#3");
+    expect(last(tb, "sendMessage", alice.id).payload.text).toContain("已批准 Merge UAT：#3");
   });
 
   it("the use case is callable without the bot (the engine), per bug with row versions", async () => {

@@ -34,7 +34,7 @@ describe.each(testBackends())("/bugs filters on $name", (backend) => {
   it("/bugs 已部署 lists UAT and PROD deployments; exact names, emoji and codes pick one status", async () => {
     await tb.send(messageUpdate("/bugs 已部署", carol, GROUP));
     const list = last(tb, "sendMessage", GROUP);
-    expect(said()).toContain("📋 <b>Bug 列表</b>(已部署 UAT、已部署 PROD) · 第 1/2 頁 · 共 12 筆");
+    expect(said()).toContain("📋 <b>Bug 列表</b>（已部署 UAT、已部署 PROD） · 第 1/2 頁 · 共 12 筆");
     expect(said()).not.toContain("closed one");
     // The next page keeps the filter.
     await tb.send(pressOn(list, "下一頁 ▶", carol));
@@ -54,7 +54,7 @@ describe.each(testBackends())("/bugs filters on $name", (backend) => {
     ] as const) {
       await tb.send(messageUpdate(`/bugs ${arg}`, carol, GROUP));
       if (count === 0) expect(said(), arg).toBe("沒有符合的 bug。");
-      else expect(said(), arg).toContain(`(${header}) · 第 1/${Math.ceil(count / 10)} 頁 · 共 ${count} 筆`);
+      else expect(said(), arg).toContain(`（${header}） · 第 1/${Math.ceil(count / 10)} 頁 · 共 ${count} 筆`);
     }
   });
 

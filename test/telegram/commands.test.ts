@@ -64,7 +64,7 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     }
     expect(await writes(t.db)).toEqual(before);
     expect(tb.api.of("answerCallbackQuery").length).toBe(answered + 1000);
-    expect(toasts(tb)).not.toContain("⚠️ 發生錯誤,請稍後再試。");
+    expect(toasts(tb)).not.toContain("⚠️ 發生錯誤，請稍後再試。");
     expect(tb.api.calls.filter((c) => c.error)).toEqual([]);
     expect(messageState(tb, GROUP, card.result.message_id).payload.reply_markup).toEqual(card.payload.reply_markup);
     expect(await getBug(t.db, 1)).toMatchObject({ status: "submitted", rowVersion: 1 });
@@ -108,7 +108,7 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/bugs confirmed", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("沒有符合的 bug。");
     await tb.send(messageUpdate("/bugs submitted", carol, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("Bug 列表</b>(待確認)");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("Bug 列表</b>（待確認）");
     await tb.send(messageUpdate("/bugs nonsense", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain("不認得狀態「nonsense」");
     expect(tb.api.errors()).toEqual([]);
@@ -129,8 +129,8 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/history 1", carol, GROUP));
     const history = last(tb, "sendMessage", GROUP).payload.text.split("\n");
     expect(history[0]).toBe("🕘 <b>#1 Card</b> 歷程");
-    expect(history[1]).toBe("2026-11-21 18:00 · 🆕 待確認 · report · Carol");
-    expect(history[2]).toBe("2026-11-21 12:00 · 🆕 待確認 → ✔️ 已關閉 · close · Alice · fixed upstream");
+    expect(history[1]).toBe("2026-11-21 18:00 · 🆕 待確認 · 回報 · Carol");
+    expect(history[2]).toBe("2026-11-21 12:00 · 🆕 待確認 → ✔️ 已關閉 · 關閉 · Alice · fixed upstream");
   });
 
   it("splits a long /history on line boundaries under 4096 characters", async () => {
@@ -173,7 +173,7 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     expect(await getBug(t.db, 1)).toMatchObject({ systemId: "pos", title: "Till crashes", module: null });
     const [card] = await deliverOutbox(tb);
     expect(card?.payload.chat_id).toBe(-1009);
-    expect(card?.payload.text).toContain("系統:POS");
+    expect(card?.payload.text).toContain("系統：POS");
   });
 
   it("/close and /reject: admin only, reason required, refused when not possible", async () => {
@@ -184,9 +184,9 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/close 1", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain("用法");
     await tb.send(messageUpdate("/reject 2 not reproducible", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("🚫 Alice 已拒絕 · 原因:not reproducible");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("🚫 Alice 已拒絕 · 原因：not reproducible");
     await tb.send(messageUpdate("/close 2 again", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("⚠️ #2 無法執行:目前的狀態不能這樣做");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("⚠️ #2 無法執行：目前的狀態不能這樣做");
     await tb.send(messageUpdate("/close 1 dup", alice));
     expect((await getBug(t.db, 1))?.status).toBe("closed");
     expect((await bugHistory(t.db, 2)).map((e) => e.event)).toEqual(["report", "reject"]);
@@ -209,20 +209,20 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/status", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text.split("\n")).toEqual([
       "📊 <b>Barber CRM</b>(crm)",
-      "UAT:2026.11.20-1 · PROD:?",
+      "UAT：2026.11.20-1 · PROD：未知版本",
       "🆕 待確認 2",
-      "下次 T1:今晚 20:00(11/21)",
-      "下次 T2:今晚 22:00(11/21)",
+      "下次 T1：今晚 20:00（11/21）",
+      "下次 T2：今晚 22:00（11/21）",
       "目前沒有封版。",
-      "上次視窗:T2 2026-11-20 22:00 · done · 2 bugs → PROD",
+      "上次視窗：T2 2026-11-20 22:00 · 完成 · 2 bugs → PROD",
     ]);
     await t.db
       .insert(freezes)
       .values({ scope: "system", systemId: "crm", reason: "go-live", until: null, createdBy: "Alice" });
     await tb.send(messageUpdate("/status", carol, GROUP));
     const text = last(tb, "sendMessage", GROUP).payload.text;
-    expect(text).toContain("🧊 全面封版:go-live(/freeze #1,至解除為止)");
-    expect(text).toContain("下次 T1:封版中,解除後才會排定");
+    expect(text).toContain("🧊 全面封版：go-live（/freeze #1，至解除為止）");
+    expect(text).toContain("下次 T1：封版中，解除後才會排定");
   });
 
   it("/version shows the app's version and each environment's", async () => {
@@ -230,7 +230,7 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/version", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text.split("\n")).toEqual([
       `🌙 Nightshift ${APP_VERSION}`,
-      "Barber CRM:UAT ? · PROD 2026.11.19-2",
+      "Barber CRM：UAT 未知版本 · PROD 2026.11.19-2",
     ]);
   });
 
@@ -271,7 +271,7 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
       throw new Error("boom");
     };
     await tb.send(messageUpdate("/status", carol, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("⚠️ 發生錯誤,請稍後再試。");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("⚠️ 發生錯誤，請稍後再試。");
     tb.deps.clock = clock;
     await tb.send(messageUpdate("/status", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain("Barber CRM");

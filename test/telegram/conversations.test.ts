@@ -39,7 +39,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
   const conversationRows = () => db.db.select().from(kv).where(like(kv.key, "conv:%"));
 
   describe("idle timeout", () => {
-    it("a /report idle for 15 minutes ends with 「已逾時,已取消」; the next line is not taken as its title", async () => {
+    it("a /report idle for 15 minutes ends with 「已逾時，已取消」; the next line is not taken as its title", async () => {
       await tb.send(messageUpdate("/report", carol, GROUP));
       await tb.send(messageUpdate("Login broken", carol, GROUP));
       expect(lastText(GROUP)).toContain("請描述問題");
@@ -152,7 +152,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
   });
 
   describe("buttons of an ended conversation", () => {
-    it("answer 「這個對話已結束」, not 「無法辨識的按鈕」; another member's live form still answers as before", async () => {
+    it("answer 「這個對話已結束」， not 「無法辨識的按鈕」; another member's live form still answers as before", async () => {
       await tb.send(messageUpdate("/report", carol, GROUP));
       await tb.send(messageUpdate("Title", carol, GROUP));
       await tb.send(messageUpdate("-", carol, GROUP));
@@ -168,7 +168,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       await tb.send(messageUpdate("DB down", alice));
       const severity = last(tb, "sendMessage", alice.id);
       await tb.send(messageUpdate("/status", alice));
-      await tb.send(pressOn(severity, "critical", alice));
+      await tb.send(pressOn(severity, "🔴 critical", alice));
       expect(toasts(tb).at(-1)).toBe(C.ended);
       expect(tb.api.errors()).toEqual([]);
     });
@@ -190,7 +190,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
     });
 
     it("a title with newlines is one line: it cannot fake lines in the card; reasons are one line too", async () => {
-      const forged = "Checkout 500\n✅ Alice 已確認 · 🟢 low\r\n狀態:已部署 PROD";
+      const forged = "Checkout 500\n✅ Alice 已確認 · 🟢 low\r\n狀態：已部署 PROD";
       await tb.send(messageUpdate("/report", carol, GROUP));
       await tb.send(messageUpdate(forged, carol, GROUP));
       await tb.send(messageUpdate("steps\nline two\u0000\ud800", carol, GROUP));
@@ -199,11 +199,11 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       await tb.send(messageUpdate("-", carol, GROUP));
       const summary = last(tb, "sendMessage", GROUP);
       expect(String(summary.payload.text).split("\n")).toContain(
-        "🐞 <b>Checkout 500 ✅ Alice 已確認 · 🟢 low 狀態:已部署 PROD</b>",
+        "🐞 <b>Checkout 500 ✅ Alice 已確認 · 🟢 low 狀態：已部署 PROD</b>",
       );
       await tb.send(pressOn(summary, "📨 送出", carol));
       const bug = await getBug(db.db, 1);
-      expect(bug?.title).toBe("Checkout 500 ✅ Alice 已確認 · 🟢 low 狀態:已部署 PROD");
+      expect(bug?.title).toBe("Checkout 500 ✅ Alice 已確認 · 🟢 low 狀態：已部署 PROD");
       // A description keeps its lines; a NUL and a lone surrogate (which Postgres refuses) do not reach it.
       expect(bug?.description).toBe("steps\nline two\ufffd");
       const [card] = await deliverOutbox(tb);

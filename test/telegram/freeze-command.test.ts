@@ -41,18 +41,18 @@ describe.each(testBackends())("/freeze through the bot on $name", (backend) => {
     ]);
     const started = (await tb.groupTexts()).at(-1)!;
     expect(started.split("\n")).toEqual([
-      "🧊 封版開始:整個系統 Barber CRM(#1)",
+      "🧊 封版開始：整個系統 Barber CRM（#1）",
       "原因:資料庫遷移中請勿部署",
-      "期間:至手動解除",
-      "設定人:Alice",
-      "→ 擋下視窗:從 今晚 20:00(3/10) 起,封版期間 T1/T2 都不部署",
+      "期間：至手動解除",
+      "設定人：Alice",
+      "→ 擋下視窗：從 今晚 20:00（3/10） 起，封版期間 T1/T2 都不部署",
     ]);
     expect(started).not.toContain("窗口");
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
       [
         "🧊 Barber CRM 封版狀態",
-        "🧊 全面封版:資料庫遷移中請勿部署(/freeze #1,至解除為止)",
-        "   → 擋下視窗:從 今晚 20:00(3/10) 起,封版期間 T1/T2 都不部署",
+        "🧊 全面封版：資料庫遷移中請勿部署（/freeze #1，至解除為止）",
+        "   → 擋下視窗：從 今晚 20:00（3/10） 起，封版期間 T1/T2 都不部署",
       ].join("\n"),
     );
 
@@ -63,22 +63,22 @@ describe.each(testBackends())("/freeze through the bot on $name", (backend) => {
     expect((await tb.groupTexts()).at(-1)).toContain("資料庫遷移中請勿部署");
   });
 
-  it("/freeze on module:financial 月結 freezes only financial bugs: T1 deploys the others and says what it skipped", async () => {
+  it("/freeze on module：financial 月結 freezes only financial bugs: T1 deploys the others and says what it skipped", async () => {
     const { setup, tb } = await setupBot(t.db);
     const financial = await confirmedBug(t.db, { title: "Invoice rounding", module: "financial" });
     const booking = await confirmedBug(t.db, { title: "Booking slot overlap", module: "booking" });
 
-    await tb.send(messageUpdate("/freeze on module:financial 月結", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on module：financial 月結", alice, GROUP));
     expect(await t.db.select().from(freezes)).toMatchObject([
       { scope: "module", systemId: "crm", module: "financial", reason: "月結" },
     ]);
     const started = (await tb.groupTexts()).at(-1)!;
     expect(started.split("\n")).toEqual([
-      "🧊 封版開始:模組 financial(#1)",
+      "🧊 封版開始：模組 financial（#1）",
       "原因:月結",
-      "期間:至手動解除",
-      "設定人:Alice",
-      "→ 下次視窗略過模組 financial 的 bug:今晚 20:00(3/10)(其他 bug 照常部署)",
+      "期間：至手動解除",
+      "設定人：Alice",
+      "→ 下次視窗略過模組 financial 的 bug：今晚 20:00（3/10）（其他 bug 照常部署）",
     ]);
     expect(started).not.toContain("擋下");
 
@@ -93,16 +93,16 @@ describe.each(testBackends())("/freeze through the bot on $name", (backend) => {
     await confirmedBug(t.db, { module: "financial" });
     await confirmedBug(t.db, { module: "booking" });
 
-    await tb.send(messageUpdate("/freeze on module:finance 月結", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on module：finance 月結", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
-      "⚠️ 不認得模組 finance,未設定封版。這個系統已知的模組:booking、financial、payroll。",
+      "⚠️ 不認得模組 finance，未設定封版。這個系統已知的模組：booking、financial、payroll。",
     );
     expect(await t.db.select().from(freezes)).toEqual([]);
     expect(await tb.groupTexts()).toEqual([]);
     // A declared module is known even before any bug carries it; a member still cannot freeze.
-    await tb.send(messageUpdate("/freeze on module:PAYROLL 發薪日", carol, GROUP));
+    await tb.send(messageUpdate("/freeze on module：PAYROLL 發薪日", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("只有管理員可以操作");
-    await tb.send(messageUpdate("/freeze on module:PAYROLL 發薪日", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on module：PAYROLL 發薪日", alice, GROUP));
     expect(await t.db.select().from(freezes)).toMatchObject([{ scope: "module", module: "payroll" }]);
   });
 
@@ -123,7 +123,7 @@ describe.each(testBackends())("/freeze through the bot on $name", (backend) => {
     );
     const other = await confirmedBug(t.db, { title: "Booking slot overlap", module: "booking" });
 
-    await tb.send(messageUpdate("/freeze on module:financial 月結", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on module：financial 月結", alice, GROUP));
     await tb.window("t1", D);
     expect(await status(bug.id)).toBe("confirmed");
     expect(await status(legacy.id)).toBe("confirmed");
@@ -154,7 +154,7 @@ describe.each(testBackends())("/freeze through the bot on $name", (backend) => {
     await startReport(tb, carol);
     await tb.send(messageUpdate("Billing ", carol, GROUP));
     const confirm = last(tb, "sendMessage", GROUP);
-    expect(confirm.payload.text).toBe("「billing」不是這個系統已知的模組。要新增這個模組嗎?(或改選下方已知的模組)");
+    expect(confirm.payload.text).toBe("「billing」不是這個系統已知的模組。要新增這個模組嗎？（或改選下方已知的模組）");
     await tb.send(pressOn(confirm, "➕ 新增模組「billing」", carol));
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "📨 送出", carol));
     expect(await getBug(t.db, 3)).toMatchObject({ module: "billing" });
@@ -162,11 +162,11 @@ describe.each(testBackends())("/freeze through the bot on $name", (backend) => {
     // 「➕ 新增模組」 asks for the name; the new module is known from then on.
     await startReport(tb, carol);
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "➕ 新增模組", carol));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("請輸入新模組的名稱:");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("請輸入新模組的名稱：");
     await tb.send(messageUpdate("ＡＵＴＨ", carol, GROUP));
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "📨 送出", carol));
     expect(await getBug(t.db, 4)).toMatchObject({ module: "auth" });
-    await tb.send(messageUpdate("/freeze on module:auth 登入改版", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on module：auth 登入改版", alice, GROUP));
     expect(await t.db.select().from(freezes)).toMatchObject([{ module: "auth" }]);
     expect(tb.api.errors()).toEqual([]);
   });

@@ -53,7 +53,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
 
   it("files a bug by /report in the group; an admin confirms it from the card (medium + flow1)", async () => {
     const card = await reportedCard();
-    expect(tb.api.sentTo(GROUP).map((c) => c.payload.text)).toContain("✅ 已建立 #1,已通知群組等待管理員確認。");
+    expect(tb.api.sentTo(GROUP).map((c) => c.payload.text)).toContain("✅ 已建立 #1，已通知群組等待管理員確認。");
     expect(card.payload.text).toContain("#1 Login button does nothing");
     expect(card.payload.text).toContain("🆕 待確認");
 
@@ -62,10 +62,10 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     expect(menu.payload.text).toContain("請選擇嚴重度");
     await tb.send(pressOn(menu, "🟡 medium", alice));
     const flows = messageState(tb, GROUP, card.result.message_id);
-    expect(flows.payload.text).toContain("建議流程:<b>Flow 1(先 UAT)</b>");
+    expect(flows.payload.text).toContain("建議流程：<b>Flow 1（先 UAT）</b>");
     expect(flows.payload.text).toContain("版本不明");
-    expect(flows.payload.reply_markup.inline_keyboard.flat().map((b: any) => b.text)).toContain("✅ Flow 1(先 UAT)");
-    await tb.send(pressOn(flows, "✅ Flow 1(先 UAT)", alice)); // already selected: no identical edit
+    expect(flows.payload.reply_markup.inline_keyboard.flat().map((b: any) => b.text)).toContain("✅ Flow 1（先 UAT）");
+    await tb.send(pressOn(flows, "✅ Flow 1（先 UAT）", alice)); // already selected: no identical edit
     expect(tb.api.errors()).toEqual([]);
     await tb.send(pressOn(flows, "✔️ 確認分類", alice));
 
@@ -77,7 +77,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
       ["confirm", "confirmed", "Alice"],
     ]);
     const final = messageState(tb, GROUP, card.result.message_id);
-    expect(final.payload.text).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1(先 UAT)");
+    expect(final.payload.text).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1（先 UAT）");
     expect(final.payload.reply_markup).toEqual({ inline_keyboard: [] });
     expect(tb.api.errors()).toEqual([]);
   });
@@ -89,8 +89,8 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(pressOn(card, "✅ 確認", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "🟢 low", alice));
     const flows = messageState(tb, GROUP, card.result.message_id);
-    expect(flows.payload.text).toContain("UAT(2026.11.20-2)領先 PROD(2026.11.20-1)");
-    await tb.send(pressOn(flows, "Flow 1(先 UAT)", alice));
+    expect(flows.payload.text).toContain("UAT（2026.11.20-2）領先 PROD（2026.11.20-1）");
+    await tb.send(pressOn(flows, "Flow 1（先 UAT）", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "✔️ 確認分類", alice));
     expect(await getBug(t.db, 1)).toMatchObject({ status: "confirmed", severity: "low", fixFlow: "flow1" });
   });
@@ -113,7 +113,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(pressOn(card, "✅ 確認", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "🔴 critical", alice));
     const state = messageState(tb, GROUP, card.result.message_id);
-    expect(state.payload.text).toContain("必須走緊急 Hotfix:<code>/hotfix 1</code>");
+    expect(state.payload.text).toContain("必須走緊急 Hotfix：<code>/hotfix 1</code>");
     await tb.send(pressOn(state, "🚨 改走 /hotfix", alice));
     // The incidents' /hotfix conversation takes over for this admin, with the bug and severity.
     const [row] = await t.db
@@ -170,7 +170,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(messageUpdate("duplicate of #0 <b>", alice, GROUP));
     expect(await getBug(t.db, 1)).toMatchObject({ status: "rejected" });
     const final = messageState(tb, GROUP, card.result.message_id);
-    expect(final.payload.text).toContain("🚫 Alice 已拒絕 · 原因:duplicate of #0 &lt;b&gt;");
+    expect(final.payload.text).toContain("🚫 Alice 已拒絕 · 原因：duplicate of #0 &lt;b&gt;");
     expect((await bugHistory(t.db, 1)).at(-1)).toMatchObject({ event: "reject", note: "duplicate of #0 <b>" });
     expect(tb.api.errors()).toEqual([]);
   });
@@ -276,7 +276,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
 
     await tb.send(messageUpdate("/triage", alice));
     const first = last(tb, "sendMessage", alice.id);
-    expect(first.payload.text).toContain("待確認:2 筆");
+    expect(first.payload.text).toContain("待確認：2 筆");
     expect(first.payload.text).toContain("#1 first");
     await tb.send(pressOn(first, "略過 ▶", alice));
     const skipped = messageState(tb, alice.id, first.result.message_id);

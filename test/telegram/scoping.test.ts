@@ -82,7 +82,7 @@ describe.each(testBackends())("multi-system scoping on $name", (backend) => {
     expect(await getBug(t.db, 3)).toMatchObject({ systemId: "pos", title: "Till crashes", reporterId: erin.id });
 
     await tb.send(messageUpdate("/report", dave));
-    expect(said(dave.id)).toBe("要回報哪個系統?");
+    expect(said(dave.id)).toBe("要回報哪個系統？");
   });
 
   it("a system admin acts on their own system only, re-checked on every command", async () => {

@@ -109,7 +109,7 @@ describe("fake OpenAI-compatible server", () => {
       expect(after).toMatchObject({
         status: "deployed_uat",
         aiRootCause: "null check missing in the login handler",
-        aiFixPlan: "guard the session\n\n風險:low",
+        aiFixPlan: "guard the session\n\n風險：low",
         analysisFailed: false,
       });
       const events = (await bugHistory(t.db, bug.id)).map((e) => [e.event, e.toStatus, e.actorName]);

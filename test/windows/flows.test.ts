@@ -82,7 +82,7 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       "📦 Release: 2026.11.24-1",
       "✅ 請驗收 UAT:https://uat.example.com",
       "確認後請點「批准推 PROD」。",
-      "下次 T2 時間:今晚 22:00(11/24)",
+      "下次 T2 時間:今晚 22:00（11/24）",
     ]);
     expect(buttonsOf(uat.payload).map((x) => x.text)).toEqual([
       `批准推 PROD #${a.id}`,
@@ -136,7 +136,7 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       `• #${c.id} [medium] Report totals wrong in PROD`,
       "⚠️ 請登入 PROD 驗收。",
       "確認正常後點「批准 Merge UAT」。",
-      "下次 T2 時間:明晚 22:00(11/25)",
+      "下次 T2 時間:明晚 22:00（11/25）",
     ]);
     expect(buttonsOf(prod.payload).map((x) => x.text)).toEqual([`批准 Merge UAT #${c.id}`]);
 
@@ -144,7 +144,7 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
     await press(prod, `批准 Merge UAT #${c.id}`, "22:30");
     expect((await getBug(t.db, c.id))?.status).toBe("pending_uat_merge");
     const reply = tb.api.sentTo(GROUP).at(-1)!.payload.text as string;
-    expect(reply).toContain("明晚 22:00(11/25)");
+    expect(reply).toContain("明晚 22:00（11/25）");
 
     await windowAt("20:00", "2026-11-25");
     expect((await getBug(t.db, c.id))?.status).toBe("pending_uat_merge");

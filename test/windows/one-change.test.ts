@@ -90,13 +90,13 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     const { setup, tb, gate: g, t2 } = await t2Deploying();
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")[1]).toBe(
-      "目前版本:2026.11.24-1 → 回滾至:2026.11.20-1",
+      "目前版本：2026.11.24-1 → 回滾至：2026.11.20-1",
     );
     await tb.send(messageUpdate("結帳壞了", alice, GROUP));
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
     await until(
       "the rollback to say it waits",
-      waitingText(tb, "⏳ PROD 正在進行T2 部署,本次回滾會等它結束後再執行。"),
+      waitingText(tb, "⏳ PROD 正在進行T2 部署，本次回滾會等它結束後再執行。"),
     );
     expect(setup.rollback.calls()).toEqual([]);
 
@@ -106,7 +106,7 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     // nothing ran alongside T2, and the plan made before it is not applied on top of it
     expect(setup.rollback.calls()).toEqual([]);
     const told = tb.api.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === GROUP);
-    expect(told.map((c) => c.payload.text)).toContain("環境版本已變更,請重新 /rollback。");
+    expect(told.map((c) => c.payload.text)).toContain("環境版本已變更，請重新 /rollback。");
     const waits = (await tb.groupTexts()).filter((x) => x.startsWith("⏳ PROD"));
     expect(waits).toHaveLength(1);
     const [prod] = await t.db.select().from(environments).where(eq(environments.env, "prod"));
@@ -115,7 +115,7 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     // Asked again, it undoes T2's release.
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")[1]).toBe(
-      "目前版本:2026.11.25-1 → 回滾至:2026.11.24-1",
+      "目前版本：2026.11.25-1 → 回滾至：2026.11.24-1",
     );
     await tb.send(messageUpdate("結帳壞了", alice, GROUP));
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
@@ -138,7 +138,7 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     await tb.send(pressData(last(tb, "sendMessage", GROUP), "hfx:m:run", alice));
     await until(
       "the hotfix to say it waits",
-      waitingText(tb, "⏳ PROD 正在進行T2 部署,本次緊急修復會等它結束後再執行。"),
+      waitingText(tb, "⏳ PROD 正在進行T2 部署，本次緊急修復會等它結束後再執行。"),
     );
     const prodCalls = () => setup.deploy.calls().filter((c) => c.env === "prod");
     expect(prodCalls()).toHaveLength(1); // day 1's T2 only (tonight's waits at the gate)
@@ -196,7 +196,7 @@ describe.each(postgresBackends())("two replicas on $name", (backend) => {
       await until("A deploying", async () => (await t.db.select().from(deployments)).length === 1);
       const second = release(other.db, "B", "2026.11.24-2");
       await until("B to wait", async () =>
-        (await outboxRows(t.db)).some((r) => r.text === "⏳ PROD 正在進行T2 部署,本次T2 部署會等它結束後再執行。"),
+        (await outboxRows(t.db)).some((r) => r.text === "⏳ PROD 正在進行T2 部署，本次T2 部署會等它結束後再執行。"),
       );
       expect(await t.db.select().from(deployments)).toHaveLength(1); // B has not started
       g.open();

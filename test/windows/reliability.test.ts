@@ -169,10 +169,10 @@ describe.each(testBackends())("nothing wedges on $name", (backend) => {
     expect(await tick(windowDeps(faulty.db, config, clock))).toEqual([]);
     const [run] = await t.db.select().from(windowRuns).where(eq(windowRuns.slot, "t1"));
     expect(run).toMatchObject({ status: "missed" });
-    expect(run!.summary).toBe("資料庫無法連線(connect ECONNREFUSED 127.0.0.1:5432 (injected))");
+    expect(run!.summary).toBe("資料庫無法連線（connect ECONNREFUSED 127.0.0.1:5432 (injected)）");
     const missed = (await outboxRows(t.db)).filter((r) => r.text.startsWith("⚠️ T1 視窗未執行"));
     expect(missed.map((r) => r.text.split("\n")[1])).toEqual([
-      "原因:資料庫無法連線(connect ECONNREFUSED 127.0.0.1:5432 (injected))(補跑寬限 30 分鐘)",
+      "原因:資料庫無法連線（connect ECONNREFUSED 127.0.0.1:5432 (injected)）（補跑寬限 30 分鐘）",
     ]);
   });
 });

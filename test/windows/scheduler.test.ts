@@ -128,9 +128,9 @@ describe.each(testBackends())("windows on $name", (backend) => {
     const missed = (await outboxRows(t.db)).filter((r) => r.text.startsWith("⚠️ T1 視窗未執行"));
     expect(missed).toHaveLength(1);
     expect(missed[0]!.text.split("\n")).toEqual([
-      "⚠️ T1 視窗未執行(2026-11-24 20:00)",
-      "原因:機器人停機,125 分鐘後才恢復(補跑寬限 30 分鐘)",
-      "待處理的 bug 留在原狀態,下次視窗再處理;如需立即執行請用 /run。",
+      "⚠️ T1 視窗未執行（2026-11-24 20:00）",
+      "原因:機器人停機，125 分鐘後才恢復（補跑寬限 30 分鐘）",
+      "待處理的 bug 留在原狀態，下次視窗再處理;如需立即執行請用 /run。",
     ]);
     // a second start-up reports nothing again
     await tick(windowDeps(t.db, config, fakeClock(at("22:06"))));
@@ -173,7 +173,7 @@ describe.each(testBackends())("windows on $name", (backend) => {
     for (let i = 0; i < 200 && !(await outboxRows(t.db)).some((r) => r.text.startsWith("⏳ T2 等待")); i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect((await outboxRows(t.db)).map((r) => r.text)).toContain("⏳ T2 等待 T1 完成後開始(不重疊執行)…");
+    expect((await outboxRows(t.db)).map((r) => r.text)).toContain("⏳ T2 等待 T1 完成後開始（不重疊執行）…");
     expect(target.calls.map((c) => c.env.NIGHTSHIFT_ENV)).toEqual(["uat"]);
     target.release();
     expect((await t1)?.status).toBe("done");
@@ -211,7 +211,7 @@ describe.each(testBackends())("windows on $name", (backend) => {
       "done",
     );
     expect(target.calls.map((c) => c.env.NIGHTSHIFT_ENV)).toEqual(["uat", "prod"]);
-    expect((await outboxRows(t.db)).map((r) => r.text)).not.toContain("⏳ T2 等待 T1 完成後開始(不重疊執行)…");
+    expect((await outboxRows(t.db)).map((r) => r.text)).not.toContain("⏳ T2 等待 T1 完成後開始（不重疊執行）…");
     releaseWatch();
     expect((await t1)?.status).toBe("done");
     expect(watched).toEqual(["uat", "prod"]);
@@ -231,10 +231,10 @@ describe.each(testBackends())("windows on $name", (backend) => {
     expect(reminders).toHaveLength(1);
     expect(reminders[0]!.chatId).toBe(GROUP);
     expect(reminders[0]!.text.split("\n")).toEqual([
-      "⏰ 尚有 1 個待批准,今晚 22:00(11/24) 截止",
-      "待「批准推 PROD」:",
+      "⏰ 尚有 1 個待批准，今晚 22:00（11/24） 截止",
+      "待「批准推 PROD」：",
       "• #1 [medium] Needs approval",
-      "截止後才批准的,將於 明晚 22:00(11/25) 執行。",
+      "截止後才批准的，將於 明晚 22:00（11/25） 執行。",
     ]);
   });
 
@@ -248,14 +248,14 @@ describe.each(testBackends())("windows on $name", (backend) => {
     expect(run?.status).toBe("skipped");
     const [skipped] = (await outboxRows(t.db)).filter((r) => r.text.startsWith("⏸️"));
     expect(skipped!.text.split("\n")).toEqual([
-      "⏸️ T1 視窗已跳過(2026-11-24 20:00)",
+      "⏸️ T1 視窗已跳過（2026-11-24 20:00）",
       "原因:部署前檢查未通過",
-      "✓ 備份:未設定,略過",
-      "✓ 監控:未設定,略過",
-      "✓ 值班:Alice",
-      "✓ 封版檢查:未封版",
-      "✗ 回滾路徑:未設定:UAT 部署目標",
-      "待處理的 bug 留在原狀態,下次視窗再處理。",
+      "✓ 備份：未設定，略過",
+      "✓ 監控：未設定，略過",
+      "✓ 值班：Alice",
+      "✓ 封版檢查：未封版",
+      "✗ 回滾路徑：未設定：UAT 部署目標",
+      "待處理的 bug 留在原狀態，下次視窗再處理。",
     ]);
     expect((await getBug(t.db, bug.id))?.status).toBe("confirmed");
     expect(await t.db.select().from(deployments)).toHaveLength(0);
@@ -269,7 +269,7 @@ describe.each(testBackends())("windows on $name", (backend) => {
       scheduledFor: at("20:00"),
       trigger: "schedule",
     });
-    expect(run).toMatchObject({ status: "skipped", summary: "封版中:DEPLOY_FREEZE=true" });
+    expect(run).toMatchObject({ status: "skipped", summary: "封版中：DEPLOY_FREEZE=true" });
   });
 });
 

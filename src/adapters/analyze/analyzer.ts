@@ -69,7 +69,7 @@ export function createAnalyzer(config: AnalyzerConfig, options: { fetch?: typeof
       });
     } catch (error) {
       const timedOut = (error as Error).name === "TimeoutError";
-      throw new AnalysisError(timedOut ? `逾時(${config.timeoutSeconds}s)` : `無法連線:${(error as Error).message}`);
+      throw new AnalysisError(timedOut ? `逾時（${config.timeoutSeconds}s）` : `無法連線：${(error as Error).message}`);
     }
     if (!response.ok) throw new AnalysisError(`HTTP ${response.status}`);
     const completion = completionSchema.safeParse(await response.json().catch(() => null));

@@ -36,12 +36,12 @@ async function httpCheck(check: Extract<Check, { type: "http" }>): Promise<Check
       return { ok: false, detail: `HTTP ${answer.status} 重新導向至 ${answer.redirectHost}（不跟隨）` };
     return answer.status === check.expectStatus
       ? { ok: true, detail: `HTTP ${answer.status}` }
-      : { ok: false, detail: `HTTP ${answer.status}(預期 ${check.expectStatus})` };
+      : { ok: false, detail: `HTTP ${answer.status}（預期 ${check.expectStatus}）` };
   } catch (error) {
     const timedOut = (error as Error).name === "TimeoutError";
     return {
       ok: false,
-      detail: timedOut ? `逾時(${check.timeoutSeconds}s)` : `無法連線:${oneLine((error as Error).message)}`,
+      detail: timedOut ? `逾時（${check.timeoutSeconds}s）` : `無法連線：${oneLine((error as Error).message)}`,
     };
   }
 }
@@ -58,8 +58,8 @@ async function commandCheck(
     timeoutMs: check.timeoutSeconds * 1000,
     outputLimit: OUTPUT_LIMIT,
   });
-  if (result.outcome === "not_started") return { ok: false, detail: `無法執行:${cleanText(result.error ?? "")}` };
-  if (result.outcome === "timed_out") return { ok: false, detail: `逾時(${check.timeoutSeconds}s)` };
+  if (result.outcome === "not_started") return { ok: false, detail: `無法執行：${cleanText(result.error ?? "")}` };
+  if (result.outcome === "timed_out") return { ok: false, detail: `逾時（${check.timeoutSeconds}s）` };
   const lines = result.output.split("\n").map(oneLine).filter(Boolean);
   const last = lines.at(-1) ?? "";
   const tail = last === "…(truncated)" ? "" : tailCodePoints(last, DETAIL_LIMIT);

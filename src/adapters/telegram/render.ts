@@ -4,9 +4,7 @@ import type { BugEventRow, BugRow } from "../../app/bugs.js";
 import type { Config } from "../../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
 import { formatDateTime } from "../../core/windows.js";
-import { t } from "../../i18n/zh-tw.js";
-
-const DESCRIPTION_LIMIT = 2500;
+import { cardHtml, t } from "../../i18n/zh-tw.js";
 
 export interface SystemView {
   id: string;
@@ -21,23 +19,7 @@ export function systemView(config: Config, systemId: string): SystemView {
 
 export const at = (date: Date, tz: string): string => formatDateTime(date, tz);
 
-export function bugCard(bug: BugRow, system: SystemView): string {
-  const c = t.card;
-  const description = bug.description.trim();
-  const lines = [
-    c.title(bug.id, bug.title),
-    `${c.status(bug.status)} · ${c.system(system.name)}`,
-    `${c.severity(bug.severity)} · ${c.env(bug.foundInEnv)} · ${c.flow(bug.fixFlow)}`,
-    `${c.services(bug.services)} · ${c.module(bug.module)}`,
-    c.reporter(bug.reporterName, at(bug.createdAt, system.timezone)),
-    ...(bug.held ? [c.held] : []),
-  ];
-  if (description) {
-    const cut = description.length > DESCRIPTION_LIMIT;
-    lines.push(c.description(cut ? description.slice(0, DESCRIPTION_LIMIT) : description) + (cut ? c.truncated : ""));
-  }
-  return lines.join("\n");
-}
+export const bugCard = (bug: BugRow, system: SystemView): string => cardHtml(bug, system);
 
 export const canMergeToUat = (bug: Pick<BugRow, "fixFlow" | "uatAhead">): boolean =>
   bug.fixFlow === "flow2" || (bug.fixFlow === "hotfix" && bug.uatAhead === true);

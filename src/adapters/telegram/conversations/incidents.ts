@@ -64,8 +64,8 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
   let severity = args.severity;
   if (severity === null) {
     const chosen = await choose(conversation, last, "s", H.askSeverity, [
-      ["high", "high"],
-      ["critical", "critical"],
+      [t.labels.severity.high, "high"],
+      [t.labels.severity.critical, "critical"],
     ]);
     severity = chosen.value;
     last = chosen.ctx;
@@ -108,7 +108,7 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
     inBackground(octx, octx.log, octx.chat!.id, async () =>
       hotfixText(await requestHotfix(deps, input), system.timezone),
     );
-    return H.running(bugId);
+    return H.accepted(bugId);
   });
   await mode.ctx.reply(reply, HTML);
 }

@@ -41,7 +41,7 @@ onAction(composer, [CALLBACK_ACTIONS.hotfixApprove], async (ctx, payload) => {
     const text = { own_request: H.ownRequest, expired: H.expired, already_handled: H.alreadyHandled }[claim.kind];
     return ctx.answerCallbackQuery({ text, show_alert: claim.kind === "own_request" });
   }
-  await ctx.answerCallbackQuery({ text: H.running(claim.request.bugId) });
+  await ctx.answerCallbackQuery({ text: H.running(claim.request.bugId, claim.request.mode) });
   const tz = chatSystem(ctx)?.timezone ?? "UTC";
   const deps = ctx.deps;
   inBackground(ctx, ctx.log, ctx.chat!.id, async () => {

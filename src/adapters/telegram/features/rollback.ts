@@ -80,7 +80,7 @@ onAction(composer, [A.rollbackConfirm, A.rollbackCancel], async (ctx, payload) =
   if (typeof stored === "string")
     return ctx.answerCallbackQuery({ text: stored === "outdated" ? R.outdated : R.alreadyHandled });
   await ctx.answerCallbackQuery({ text: R.started(admin.name) });
-  await editHtml(ctx, pressedHtml(ctx, `${R.started(admin.name)}(${at})`));
+  await editHtml(ctx, pressedHtml(ctx, `${R.started(admin.name)}（${at}）`));
   const deps = ctx.deps;
   rollInBackground(ctx, () => runRollbackPlan(deps, stored, admin));
 });

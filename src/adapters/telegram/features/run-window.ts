@@ -1,8 +1,10 @@
 // /run t1|t2 [system] (admin): runs a window now, through the same gates as the scheduler. The
 // window runs in the background so a long deploy never blocks the bot's updates.
 import { Composer } from "grammy";
+import { messages } from "../../../app/messages.js";
+import { enqueue } from "../../../app/outbox.js";
 import { runWindow, type WindowDeps } from "../../../app/windows.js";
-import { escapeHtml } from "../../../core/html.js";
+import { t } from "../../../i18n/zh-tw.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId, requireAdmin } from "../guards.js";
 
@@ -11,7 +13,9 @@ const running = new Set<Promise<unknown>>();
 /** Waits for manual windows started by /run (tests, graceful stop). */
 export const settleManualRuns = () => Promise.allSettled([...running]);
 
-const USAGE = "用法:/run t1 或 /run t2(多個系統時加上系統 id,例如 /run t1 crm)";
+const USAGE = t.run.usage;
+/** The summary of a window that found nothing to do (windows.ts): nothing else reaches the group. */
+const NOTHING = "無待處理 bug";
 
 const composer = new Composer<BotContext>();
 
@@ -25,14 +29,16 @@ composer.command("run", async (ctx) => {
   if (!system) return ctx.reply(USAGE);
 
   const slot = slotArg.toUpperCase();
-  await ctx.reply(
-    `▶️ ${escapeHtml(admin.name)} 手動執行 ${slot}(${escapeHtml(system.name)}):封版檢查 → 部署前檢查 → 執行,結果會發到群組。`,
-    { parse_mode: "HTML" },
-  );
+  await ctx.reply(t.run.started(admin.name, slot, system.name), { parse_mode: "HTML" });
   // Ports main.ts adds beside the bot's (analyzer, post-deploy hook) travel on the same deps object.
   const deps: WindowDeps = ctx.deps;
   const log = ctx.log;
   const run = runWindow(deps, system, slotArg, { scheduledFor: deps.clock(), trigger: "manual" })
+    .then(async (row) => {
+      // The promise above said the result goes to the group: a window with nothing to do says so.
+      if (row?.status === "done" && row.summary === NOTHING)
+        await enqueue(deps.db, messages(system.groupChatId, t.run.nothing(slot, system.name)), deps.clock());
+    })
     .catch((err: unknown) => log.error({ err }, "manual window failed"))
     .finally(() => running.delete(run));
   running.add(run);
