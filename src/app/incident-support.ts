@@ -12,6 +12,7 @@ import { localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { describeBreach } from "../i18n/metrics.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
+import { systemRegistry } from "./systems.js";
 
 const W = incidents.watch;
 
@@ -22,9 +23,7 @@ export type IncidentDeps = DeployDeps;
 export type UserActor = Extract<Actor, { kind: "user" }>;
 
 export function systemById(config: Pick<Config, "systems">, systemId: string): SystemConfig {
-  const system = config.systems.find((s) => s.id === systemId);
-  if (!system) throw new Error(`unknown system ${systemId}`);
-  return system;
+  return systemRegistry(config).get(systemId);
 }
 
 /** The next release name of the system's local date (`2026.11.21-3`). */

@@ -14,6 +14,7 @@ import { deploymentInterrupted } from "../i18n/templates.js";
 import { type DeploymentRow, releaseDeadEnvLocks } from "./deploy-release.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
+import { systemRegistry } from "./systems.js";
 
 async function deadOwned<T extends { id: number; owner: string | null }>(
   rows: T[],
@@ -74,7 +75,7 @@ async function markInterrupted(
         .where(and(eq(windowRuns.status, "running"), inArray(windowRuns.id, deadWindows)));
     }
     for (const d of stuck) {
-      const system = deps.config.systems.find((s) => s.id === d.systemId);
+      const system = systemRegistry(deps.config).find(d.systemId);
       if (!system) continue;
       const bugRows = d.bugIds.length ? await tx.select().from(bugs).where(inArray(bugs.id, d.bugIds)) : [];
       const text = deploymentInterrupted({

@@ -8,6 +8,7 @@ import { evaluateFreeze, freezeFor } from "../core/freeze.js";
 import type { Slot } from "../core/model.js";
 import { nextWindow, type WindowResult, zonedInstant } from "../core/windows.js";
 import { activeStoredFreezes } from "./freeze-state.js";
+import { systemRegistry } from "./systems.js";
 
 /** The freeze inputs from configuration (env and calendar rules); stored freezes come from the database. */
 export type FreezeConfig = Pick<Config, "freeze" | "systems">;
@@ -28,7 +29,7 @@ export async function nextOpenWindow(
   now: Date,
   module: string | null = null,
 ): Promise<(WindowResult & { tz: string }) | null> {
-  const system = config?.systems.find((s) => s.id === systemId);
+  const system = config && systemRegistry(config).find(systemId);
   if (!system || !config) {
     const [row] = await q.select().from(systems).where(eq(systems.id, systemId));
     if (!row) return null;

@@ -3,6 +3,7 @@ import type { InlineKeyboardMarkup } from "grammy/types";
 import { type ApplyResult, applyEvent, type BugRow, getBug } from "../../app/bugs.js";
 import type { OutboxDraft } from "../../app/outbox.js";
 import { htmlMessage } from "../../app/outbox.js";
+import { systemRegistry } from "../../app/systems.js";
 import { cardKey, cardOutboxRow, nextSubmitted } from "../../app/triage.js";
 import type { BugEvent } from "../../core/model.js";
 import { t } from "../../i18n/zh-tw.js";
@@ -13,7 +14,7 @@ import { editHtml, HTML, NO_BUTTONS } from "./respond.js";
 
 /** The card posted to the group when a bug is reported (one per bug, by its dedupe key). */
 export function groupCardDraft(deps: BotDeps, bug: BugRow): OutboxDraft[] {
-  const system = deps.config.systems.find((s) => s.id === bug.systemId);
+  const system = systemRegistry(deps.config).find(bug.systemId);
   if (!system) return [];
   const keyboard = cardKeyboard(bug);
   return [

@@ -1,6 +1,7 @@
 // Authorization and callback routing shared by the features.
 import type { Composer } from "grammy";
 import { memberSystemIds } from "../../app/members.js";
+import { systemRegistry } from "../../app/systems.js";
 import { type CallbackAction, type CallbackPayload, parseCallback } from "../../core/callback-data.js";
 import type { Actor } from "../../core/model.js";
 import { t } from "../../i18n/zh-tw.js";
@@ -10,9 +11,7 @@ export type AdminActor = Extract<Actor, { kind: "user" }>;
 
 /** Whether the sender is one of `systemId`'s admins in the config (`systems[].adminIds`). */
 const systemAdmin = (ctx: BotContext, systemId: string | null | undefined): boolean =>
-  Boolean(
-    systemId && ctx.from && ctx.deps.config.systems.find((s) => s.id === systemId)?.adminIds?.includes(ctx.from.id),
-  );
+  Boolean(systemId && ctx.from && systemRegistry(ctx.deps.config).find(systemId)?.adminIds?.includes(ctx.from.id));
 
 /**
  * Whether the sender may act as an admin on `systemId`: a global admin (ADMIN_IDS or the admins
@@ -44,7 +43,7 @@ export async function requireAdmin(ctx: BotContext, systemId?: string | null): P
  */
 export async function visibleSystemIds(ctx: BotContext): Promise<string[]> {
   const systems = ctx.deps.config.systems;
-  const own = systems.find((s) => s.groupChatId === ctx.chat?.id);
+  const own = systemRegistry(ctx.deps.config).byGroupChat(ctx.chat?.id);
   if (own) return [own.id];
   if (ctx.chat?.type !== "private" || !ctx.from) return [];
   if (systems.length === 1) return [systems[0]!.id];
@@ -76,7 +75,7 @@ export const unknownButton = (ctx: BotContext) => ctx.answerCallbackQuery({ text
 /** The system a chat belongs to: its group's system, else the only one configured, else null (ask). */
 export function chatSystemId(ctx: BotContext): string | null {
   const systems = ctx.deps.config.systems;
-  const own = systems.find((s) => s.groupChatId === ctx.chat?.id);
+  const own = systemRegistry(ctx.deps.config).byGroupChat(ctx.chat?.id);
   if (own) return own.id;
   return systems.length === 1 ? systems[0]!.id : null;
 }

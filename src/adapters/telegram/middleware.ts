@@ -2,7 +2,7 @@ import { desc, lt, lte } from "drizzle-orm";
 import type { MiddlewareFn } from "grammy";
 import { processedUpdates, users } from "../../../drizzle/schema.js";
 import { recordMember } from "../../app/members.js";
-import { isAdmin } from "../../app/systems.js";
+import { isAdmin, systemRegistry } from "../../app/systems.js";
 import type { Actor } from "../../core/model.js";
 import { conversationText } from "../../i18n/conversations.js";
 import type { BotContext, BotDeps } from "./context.js";
@@ -113,7 +113,7 @@ export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
   const chat = ctx.chat;
   const from = ctx.from;
   if (!chat) return next();
-  const group = ctx.deps.config.systems.find((s) => s.groupChatId === chat.id);
+  const group = systemRegistry(ctx.deps.config).byGroupChat(chat.id);
   if (group) {
     if (from && !from.is_bot) {
       await rememberUser(ctx.deps, from);

@@ -1,6 +1,7 @@
 // Message rendering shared by every feature: the bug card, its buttons, lists and history.
 import { InlineKeyboard } from "grammy";
 import type { BugEventRow, BugRow } from "../../app/bugs.js";
+import { systemRegistry } from "../../app/systems.js";
 import type { Config } from "../../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
 import { formatDateTime } from "../../core/windows.js";
@@ -13,7 +14,7 @@ export interface SystemView {
 }
 
 export function systemView(config: Config, systemId: string): SystemView {
-  const s = config.systems.find((x) => x.id === systemId);
+  const s = systemRegistry(config).find(systemId);
   return { id: systemId, name: s?.name ?? systemId, timezone: s?.timezone ?? "Asia/Taipei" };
 }
 

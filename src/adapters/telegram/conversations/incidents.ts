@@ -4,6 +4,7 @@ import type { Context } from "grammy";
 import { reportBug } from "../../../app/bugs.js";
 import { requestHotfix } from "../../../app/hotfix.js";
 import { describePlan, planRollback, prepareRollback } from "../../../app/rollback.js";
+import { systemRegistry } from "../../../app/systems.js";
 import { CALLBACK_ACTIONS, type CallbackAction, encodeCallback } from "../../../core/callback-data.js";
 import type { Env, Severity } from "../../../core/model.js";
 import { conversationText } from "../../../i18n/conversations.js";
@@ -85,7 +86,7 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
     const actor = await octx.actor();
     if (actor.kind !== "user" || !actor.isAdmin) return t.errors.adminOnly;
     const { deps } = octx;
-    const system = deps.config.systems.find((s) => s.id === args.systemId)!;
+    const system = systemRegistry(deps.config).get(args.systemId);
     let bugId = args.bugId;
     if (bugId === null) {
       const bug = await reportBug(
@@ -121,7 +122,7 @@ export interface RollbackArgs {
 
 export async function rollbackConversation(conversation: Convo, ctx: Context, args: RollbackArgs): Promise<void> {
   const preview = await conversation.external(async (octx) => {
-    const system = octx.deps.config.systems.find((s) => s.id === args.systemId)!;
+    const system = systemRegistry(octx.deps.config).get(args.systemId);
     const planned = await planRollback(octx.deps.db, system, args.env, args.version ? { version: args.version } : {});
     if (!planned.ok) return { ok: false as const, error: planned.message };
     return { ok: true as const, plan: planned.plan, html: await describePlan(octx.deps.db, system, planned.plan) };

@@ -3,6 +3,7 @@
 // Only collects input; the bug is created in `external` when 送出 is pressed.
 import { type Context, InlineKeyboard } from "grammy";
 import { knownModules, reportBug } from "../../../app/bugs.js";
+import { systemRegistry } from "../../../app/systems.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
 import { boundedText, codePointLength, normalizeModule } from "../../../core/text.js";
 import { conversationText } from "../../../i18n/conversations.js";
@@ -68,7 +69,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
   const setup = await conversation.external(async (octx) => {
     const visible = await visibleSystemIds(octx); // only the systems the reporter belongs to
     return {
-      chatSystem: octx.deps.config.systems.find((s) => s.groupChatId === octx.chat?.id)?.id ?? null,
+      chatSystem: systemRegistry(octx.deps.config).byGroupChat(octx.chat?.id)?.id ?? null,
       systems: octx.deps.config.systems
         .filter((s) => visible.includes(s.id))
         .map((s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) })),
@@ -141,7 +142,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
 
   // Module: one of the system's known modules (buttons), none, or a new one added explicitly.
   const known = await conversation.external((octx) => {
-    const config = octx.deps.config.systems.find((s) => s.id === system.id)!;
+    const config = systemRegistry(octx.deps.config).get(system.id);
     return knownModules(octx.deps.db, config);
   });
   const moduleKeyboard = (pending: string | null) =>

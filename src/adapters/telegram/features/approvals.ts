@@ -11,6 +11,7 @@ import {
   deploymentBugIds,
 } from "../../../app/approvals.js";
 import { getBug } from "../../../app/bugs.js";
+import { systemRegistry } from "../../../app/systems.js";
 import { CALLBACK_ACTIONS, type CallbackPayload, parseCallback } from "../../../core/callback-data.js";
 import { formatWindowTime } from "../../../core/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
@@ -86,7 +87,7 @@ function remainingButtons(ctx: BotContext, ids: number[]): InlineKeyboardButton[
 async function stamp(ctx: BotContext, kind: ApprovalKind, actor: AdminActor, ids: number[], all: boolean) {
   const message = ctx.callbackQuery?.message;
   if (!message) return;
-  const tz = ctx.deps.config.systems.find((s) => s.groupChatId === message.chat.id)?.timezone ?? "Asia/Taipei";
+  const tz = systemRegistry(ctx.deps.config).byGroupChat(message.chat.id)?.timezone ?? "Asia/Taipei";
   const text = "text" in message && message.text ? messageHtml(message.text, message.entities) : "";
   const line = t.approvals.stamp(kind, ids, actor.name, at(ctx.deps.clock(), tz));
   await editHtml(ctx, text ? `${text}\n\n${line}` : line, { inline_keyboard: all ? [] : remainingButtons(ctx, ids) });

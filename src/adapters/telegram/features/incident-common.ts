@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { HotfixOutcome } from "../../../app/hotfix.js";
 import type { RollbackOutcome } from "../../../app/rollback.js";
+import { systemRegistry } from "../../../app/systems.js";
 import type { SystemConfig } from "../../../config.js";
 import { splitMessage } from "../../../core/html.js";
 import { formatDateTime } from "../../../core/windows.js";
@@ -34,7 +35,7 @@ export function inBackground(
 
 export function chatSystem(ctx: BotContext): SystemConfig | null {
   const id = chatSystemId(ctx);
-  return ctx.deps.config.systems.find((s) => s.id === id) ?? null;
+  return systemRegistry(ctx.deps.config).find(id) ?? null;
 }
 
 export function hotfixText(outcome: HotfixOutcome, tz: string): string {

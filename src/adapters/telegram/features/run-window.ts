@@ -3,6 +3,7 @@
 import { Composer } from "grammy";
 import { messages } from "../../../app/messages.js";
 import { enqueue } from "../../../app/outbox.js";
+import { systemRegistry } from "../../../app/systems.js";
 import { runWindow, type WindowDeps } from "../../../app/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
 import type { BotContext } from "../context.js";
@@ -25,7 +26,7 @@ composer.command("run", async (ctx) => {
   const [slotArg, systemArg] = ctx.match.trim().toLowerCase().split(/\s+/);
   if (slotArg !== "t1" && slotArg !== "t2") return ctx.reply(USAGE);
   const systemId = systemArg ?? chatSystemId(ctx);
-  const system = ctx.deps.config.systems.find((s) => s.id === systemId);
+  const system = systemRegistry(ctx.deps.config).find(systemId);
   if (!system) return ctx.reply(USAGE);
 
   const slot = slotArg.toUpperCase();
