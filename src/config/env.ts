@@ -98,8 +98,8 @@ const speed = z
   .refine((n) => n >= 0.001 && n <= 100_000, { error: SPEED_ERROR });
 
 /**
- * Reads every env variable but the ones describing the single system of an env-only setup (see
- * ./env-system.ts). Also returns what the rest of loading needs: PIPELINE_CONFIG's path and the
+ * Reads every env variable but the ones describing the single system of an env-only setup (envSystem
+ * in ./load.ts). Also returns what the rest of loading needs: PIPELINE_CONFIG's path and the
  * defaults (time zone, windows, Prometheus) that the file's systems fall back to.
  */
 export function readEnv(
