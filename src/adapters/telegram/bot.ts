@@ -14,6 +14,7 @@ import type { UserFromGetMe } from "grammy/types";
 import { conversationText } from "../../i18n/conversations.js";
 import { t } from "../../i18n/zh-tw.js";
 import { connectionFailure } from "../db/database.js";
+import { recognizeChat } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { tellingTelegramErrors } from "./conversations/common.js";
 import { rejectConversation } from "./conversations/reject.js";
@@ -87,6 +88,7 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   guarded.use(answerCallbacksOnce);
   guarded.use(dedupeUpdates);
   guarded.use(housekeeping);
+  guarded.use(recognizeChat); // which system's group (migrated supergroups too); records migrations
   guarded.use(onlyKnownChats);
   guarded.use(
     conversations<BotContext, Context>({ storage: kvConversationStorage(), plugins: [retryInsideConversations] }),

@@ -10,6 +10,7 @@ import { conversationText } from "../../../i18n/conversations.js";
 import { incidents } from "../../../i18n/incidents.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { hotfixText, inBackground } from "../features/incident-common.js";
+import { isAdminFor } from "../guards.js";
 import { displayName } from "../middleware.js";
 import { HTML } from "../respond.js";
 import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
@@ -83,7 +84,7 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
 
   const reply = await conversation.external(async (octx) => {
     const actor = await octx.actor();
-    if (actor.kind !== "user" || !actor.isAdmin) return t.errors.adminOnly;
+    if (actor.kind !== "user" || !(await isAdminFor(octx, args.systemId))) return t.errors.adminOnly;
     const { deps } = octx;
     const system = deps.config.systems.find((s) => s.id === args.systemId)!;
     let bugId = args.bugId;
@@ -104,7 +105,8 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
       );
       bugId = bug.id;
     }
-    const input = { bugId, severity: chosenSeverity, diff: diff.text, mode: chosenMode, actor };
+    const admin = { ...actor, isAdmin: true };
+    const input = { bugId, severity: chosenSeverity, diff: diff.text, mode: chosenMode, actor: admin };
     inBackground(octx, octx.log, octx.chat!.id, async () =>
       hotfixText(await requestHotfix(deps, input), system.timezone),
     );
@@ -131,8 +133,8 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
   const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason), { line: true });
   const planId = await conversation.external(async (octx) => {
     const actor = await octx.actor();
-    if (actor.kind !== "user" || !actor.isAdmin) return null;
-    return prepareRollback(octx.deps, { plan: preview.plan, actor, reason: reason.text });
+    if (actor.kind !== "user" || !(await isAdminFor(octx, args.systemId))) return null;
+    return prepareRollback(octx.deps, { plan: preview.plan, actor: { ...actor, isAdmin: true }, reason: reason.text });
   });
   if (planId === null) return void (await reason.ctx.reply(t.errors.adminOnly));
   const data = (action: CallbackAction) => encodeCallback({ action, id: planId, version: 0 });

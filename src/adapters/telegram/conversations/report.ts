@@ -68,7 +68,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
   const setup = await conversation.external(async (octx) => {
     const visible = await visibleSystemIds(octx); // only the systems the reporter belongs to
     return {
-      chatSystem: octx.deps.config.systems.find((s) => s.groupChatId === octx.chat?.id)?.id ?? null,
+      chatSystem: octx.groupSystemId, // a migrated supergroup is still its system's group
       systems: octx.deps.config.systems
         .filter((s) => visible.includes(s.id))
         .map((s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) })),

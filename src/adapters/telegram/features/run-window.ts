@@ -20,12 +20,12 @@ const NOTHING = "無待處理 bug";
 const composer = new Composer<BotContext>();
 
 composer.command("run", async (ctx) => {
-  const admin = await requireAdmin(ctx);
-  if (!admin) return;
   const [slotArg, systemArg] = ctx.match.trim().toLowerCase().split(/\s+/);
-  if (slotArg !== "t1" && slotArg !== "t2") return ctx.reply(USAGE);
   const systemId = systemArg ?? chatSystemId(ctx);
   const system = ctx.deps.config.systems.find((s) => s.id === systemId);
+  const admin = await requireAdmin(ctx, system?.id); // a system admin runs their own system's windows
+  if (!admin) return;
+  if (slotArg !== "t1" && slotArg !== "t2") return ctx.reply(USAGE);
   if (!system) return ctx.reply(USAGE);
 
   const slot = slotArg.toUpperCase();

@@ -5,7 +5,7 @@ import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { outdated, QUEUE_SKIP, queueMessage } from "../cards.js";
 import type { BotContext } from "../context.js";
-import { onAction, pressedButtonShown, requireAdmin } from "../guards.js";
+import { onAction, pressedButtonShown, requireAdmin, requireSomeAdmin } from "../guards.js";
 import { showTriage, triageMenu } from "../menus/triage.js";
 import { editHtml, replyHtml } from "../respond.js";
 
@@ -19,8 +19,8 @@ const fromQueue = (ctx: BotContext): boolean =>
     .some((b) => "callback_data" in b && QUEUE_SKIP.test(b.callback_data)) ?? false;
 
 onAction(composer, [CALLBACK_ACTIONS.confirm, CALLBACK_ACTIONS.reject], async (ctx, p) => {
-  if (!(await requireAdmin(ctx))) return;
   const bug = await getBug(ctx.deps.db, p.id);
+  if (!(await requireAdmin(ctx, bug?.systemId))) return; // a system admin triages their system's bugs
   if (!bug || bug.rowVersion !== p.version || bug.status !== "submitted") return outdated(ctx, bug);
   const queue = fromQueue(ctx);
   if (p.action === CALLBACK_ACTIONS.confirm) {
@@ -40,17 +40,19 @@ onAction(composer, [CALLBACK_ACTIONS.confirm, CALLBACK_ACTIONS.reject], async (c
 });
 
 composer.callbackQuery(QUEUE_SKIP, async (ctx) => {
-  if (!(await requireAdmin(ctx))) return;
+  const admin = await requireSomeAdmin(ctx);
+  if (!admin) return;
   if (!pressedButtonShown(ctx)) return ctx.answerCallbackQuery({ text: t.errors.outdated });
   await ctx.answerCallbackQuery();
-  const next = await queueMessage(ctx.deps, Number(ctx.match[1]));
+  const next = await queueMessage(ctx.deps, admin.systemIds, Number(ctx.match[1]));
   await editHtml(ctx, next.html, next.markup);
 });
 
 composer.command("triage", async (ctx) => {
-  if (!(await requireAdmin(ctx))) return;
+  const admin = await requireSomeAdmin(ctx); // the queue holds the systems the sender administers
+  if (!admin) return;
   if (ctx.chat.type !== "private") return replyHtml(ctx, t.triage.privateOnly);
-  const first = await queueMessage(ctx.deps);
+  const first = await queueMessage(ctx.deps, admin.systemIds);
   await replyHtml(ctx, first.html, first.markup);
 });
 

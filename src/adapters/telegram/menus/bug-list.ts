@@ -5,7 +5,7 @@ import { STATUSES, type Status } from "../../../core/model.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { cardMessage } from "../cards.js";
 import type { BotContext } from "../context.js";
-import { canSeeSystem, visibleSystemIds } from "../guards.js";
+import { canSeeSystem, isAdminFor, visibleSystemIds } from "../guards.js";
 import { editHtml, replyHtml } from "../respond.js";
 
 export const PAGE_SIZE = 10;
@@ -102,8 +102,7 @@ export async function showCard(ctx: BotContext, id: number): Promise<void> {
   const bug = await getBug(ctx.deps.db, id);
   // Another system's bug is not shown here, nor is its existence told.
   if (!bug || !(await canSeeSystem(ctx, bug.systemId))) return void (await replyHtml(ctx, t.errors.notFound(id)));
-  // The card's buttons (triage) are for global admins: their handlers re-check it on every press.
-  const actor = await ctx.actor();
+  // The card's buttons are for the bug's system's admins: their handlers re-check it on every press.
   const card = cardMessage(ctx.deps, bug);
-  await replyHtml(ctx, card.html, actor.kind === "user" && actor.isAdmin ? card.markup : undefined);
+  await replyHtml(ctx, card.html, (await isAdminFor(ctx, bug.systemId)) ? card.markup : undefined);
 }
