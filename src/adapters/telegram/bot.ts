@@ -11,6 +11,7 @@ import {
   type MiddlewareFn,
 } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
+import { CHOICE_BUTTON, isStaleCallback } from "../../core/callback-data.js";
 import { conversationText } from "../../i18n/conversations.js";
 import { t } from "../../i18n/zh-tw.js";
 import { connectionFailure } from "../db/database.js";
@@ -98,15 +99,16 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   guarded.use(createConversation(tellingTelegramErrors(reportConversation), "report"));
   guarded.use(createConversation(tellingTelegramErrors(rejectConversation), "reject"));
   for (const feature of features) guarded.use(feature);
-  guarded.callbackQuery(CONVERSATION_BUTTON, endedConversationButton);
-  guarded.on("callback_query:data", unknownButton);
+  guarded.callbackQuery(CHOICE_BUTTON, endedConversationButton);
+  guarded.on("callback_query:data", staleOrUnknownButton);
 
   bot.catch((err) => deps.logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
 }
 
-/** Buttons the conversations wait for (report `rp:…`, hotfix `hfx:…`). */
-const CONVERSATION_BUTTON = /^(rp|hfx):/;
+/** A button from an earlier encoding still in a chat says it expired; anything else is unknown. */
+const staleOrUnknownButton = (ctx: BotContext) =>
+  isStaleCallback(ctx.callbackQuery?.data) ? ctx.answerCallbackQuery({ text: t.errors.outdated }) : unknownButton(ctx);
 
 /**
  * A conversation button no conversation took: its conversation ended (timed out, cancelled, replaced

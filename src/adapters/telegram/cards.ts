@@ -4,6 +4,7 @@ import { type ApplyResult, applyEvent, type BugRow, getBug } from "../../app/bug
 import type { OutboxDraft } from "../../app/outbox.js";
 import { htmlMessage } from "../../app/outbox.js";
 import { cardKey, cardOutboxRow, nextSubmitted } from "../../app/triage.js";
+import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
 import type { BugEvent } from "../../core/model.js";
 import { t } from "../../i18n/zh-tw.js";
 import { liveChatId } from "./chats.js";
@@ -38,8 +39,8 @@ export function cardMessage(
   };
 }
 
-export const queueSkipData = (bugId: number): string => `tq:${bugId}`;
-export const QUEUE_SKIP = /^tq:(\d{1,15})$/;
+export const queueSkipData = (bugId: number): string =>
+  encodeCallback({ action: CALLBACK_ACTIONS.queueSkip, id: bugId, version: 0 });
 
 /** The next card of the /triage queue (bugs of `systemIds`) after `afterId`, or the "nothing left" text. */
 export async function queueMessage(

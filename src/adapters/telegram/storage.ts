@@ -23,7 +23,7 @@ import { conversationText } from "../../i18n/conversations.js";
 import type { BotContext, BotDeps } from "./context.js";
 
 /** Bump whenever conversation code changes: old replay logs then start over instead of replaying wrongly. */
-export const CONVERSATION_STORAGE_VERSION = 2;
+export const CONVERSATION_STORAGE_VERSION = 3;
 
 /**
  * Bounds of one stored conversation. Every update replays the whole log, so it must stay small:

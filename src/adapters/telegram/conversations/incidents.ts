@@ -4,7 +4,13 @@ import type { Context } from "grammy";
 import { reportBug } from "../../../app/bugs.js";
 import { requestHotfix } from "../../../app/hotfix.js";
 import { describePlan, planRollback, prepareRollback } from "../../../app/rollback.js";
-import { CALLBACK_ACTIONS, type CallbackAction, encodeCallback } from "../../../core/callback-data.js";
+import {
+  CALLBACK_ACTIONS,
+  type CallbackAction,
+  choicePattern,
+  encodeCallback,
+  encodeChoice,
+} from "../../../core/callback-data.js";
 import type { Env, Severity } from "../../../core/model.js";
 import { conversationText } from "../../../i18n/conversations.js";
 import { incidents } from "../../../i18n/incidents.js";
@@ -23,7 +29,7 @@ const keyboard = (rows: [string, string][]) => ({
   inline_keyboard: rows.map(([text, callback_data]) => [{ text, callback_data }]),
 });
 
-/** Asks with `hfx:<step>:<value>` buttons; the question is edited to show the choice. */
+/** Asks with answer buttons (encodeChoice); the question is edited to show the choice. */
 async function choose<V extends string>(
   conversation: Convo,
   ctx: Context,
@@ -31,10 +37,15 @@ async function choose<V extends string>(
   question: string,
   options: [label: string, value: V][],
 ): Promise<{ value: V; ctx: Context }> {
-  await ask(ctx, question, keyboard(options.map(([label, value]) => [label, `hfx:${step}:${value}`])));
+  const data = (value: string) => encodeChoice({ flow: "hotfix", step, value });
+  await ask(ctx, question, keyboard(options.map(([label, value]) => [label, data(value)])));
   const c = await waitButton(
     conversation,
-    new RegExp(`^hfx:${step}:(${options.map(([, v]) => v).join("|")})$`),
+    choicePattern(
+      "hotfix",
+      step,
+      options.map(([, v]) => v),
+    ),
     t.report.useButtons,
   );
   const value = c.match[1] as V;

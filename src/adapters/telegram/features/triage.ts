@@ -1,9 +1,9 @@
 // Triage from the card: 確認 opens the severity/flow menu, 拒絕 asks for a reason; /triage walks the queue.
 import { Composer } from "grammy";
 import { getBug } from "../../../app/bugs.js";
-import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
+import { CALLBACK_ACTIONS, parseCallback } from "../../../core/callback-data.js";
 import { t } from "../../../i18n/zh-tw.js";
-import { outdated, QUEUE_SKIP, queueMessage } from "../cards.js";
+import { outdated, queueMessage } from "../cards.js";
 import type { BotContext } from "../context.js";
 import { onAction, pressedButtonShown, requireAdmin, requireSomeAdmin } from "../guards.js";
 import { showTriage, triageMenu } from "../menus/triage.js";
@@ -16,7 +16,8 @@ composer.use(triageMenu); // here rather than in bot.ts: its hotfix button enter
 const fromQueue = (ctx: BotContext): boolean =>
   ctx.callbackQuery?.message?.reply_markup?.inline_keyboard
     .flat()
-    .some((b) => "callback_data" in b && QUEUE_SKIP.test(b.callback_data)) ?? false;
+    .some((b) => "callback_data" in b && parseCallback(b.callback_data)?.action === CALLBACK_ACTIONS.queueSkip) ??
+  false;
 
 onAction(composer, [CALLBACK_ACTIONS.confirm, CALLBACK_ACTIONS.reject], async (ctx, p) => {
   const bug = await getBug(ctx.deps.db, p.id);
@@ -39,12 +40,12 @@ onAction(composer, [CALLBACK_ACTIONS.confirm, CALLBACK_ACTIONS.reject], async (c
   });
 });
 
-composer.callbackQuery(QUEUE_SKIP, async (ctx) => {
+onAction(composer, [CALLBACK_ACTIONS.queueSkip], async (ctx, p) => {
   const admin = await requireSomeAdmin(ctx);
   if (!admin) return;
   if (!pressedButtonShown(ctx)) return ctx.answerCallbackQuery({ text: t.errors.outdated });
   await ctx.answerCallbackQuery();
-  const next = await queueMessage(ctx.deps, admin.systemIds, Number(ctx.match[1]));
+  const next = await queueMessage(ctx.deps, admin.systemIds, p.id);
   await editHtml(ctx, next.html, next.markup);
 });
 

@@ -1,6 +1,7 @@
 // /bugs [status]: a paged list of the bugs the viewer may see here, newest first, 10 a page; a number button shows that bug's card.
 import { Menu } from "@grammyjs/menu";
 import { countBugs, getBug, listBugs } from "../../../app/bugs.js";
+import { fitsMenuPayload } from "../../../core/callback-data.js";
 import { STATUSES, type Status } from "../../../core/model.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { cardMessage } from "../cards.js";
@@ -41,8 +42,12 @@ export interface ListState {
 }
 
 /** Statuses as their indices (`4-6.0`), `all.0` for every status: short, no `/`. */
-export const encodeList = (s: ListState): string =>
-  `${s.statuses.length ? s.statuses.map((x) => STATUSES.indexOf(x)).join("-") : "all"}.${s.page}`;
+/** At most 39 bytes (11 statuses, a 6-digit page): within MENU_PAYLOAD_MAX_BYTES (core/callback-data.ts). */
+export function encodeList(s: ListState): string {
+  const payload = `${s.statuses.length ? s.statuses.map((x) => STATUSES.indexOf(x)).join("-") : "all"}.${s.page}`;
+  if (!fitsMenuPayload(payload)) throw new Error(`bug list menu payload too long: ${payload}`);
+  return payload;
+}
 
 export function decodeList(payload: string | undefined): ListState | null {
   const m = payload ? /^(all|\d{1,2}(?:-\d{1,2}){0,10})\.(\d{1,6})$/.exec(payload) : null;

@@ -5,6 +5,7 @@ import { Menu } from "@grammyjs/menu";
 import { type BugRow, getBug } from "../../../app/bugs.js";
 import { bugSystemId } from "../../../app/scopes.js";
 import { suggestFlow } from "../../../app/triage.js";
+import { fitsMenuPayload } from "../../../core/callback-data.js";
 import {
   isPipelineEligible,
   PIPELINE_FLOWS,
@@ -32,8 +33,12 @@ const SEV_CODE = { low: "l", medium: "m", high: "h", critical: "c" } as const;
 const FLOW_CODE = { flow1: "1", flow2: "2" } as const;
 const STATE = /^(\d{1,15})\.(\d{1,10})\.([lmhc-])\.([12-])\.([01])$/;
 
-export const encodeTriage = (s: TriageState): string =>
-  `${s.id}.${s.rv}.${s.sev ? SEV_CODE[s.sev] : "-"}.${s.flow ? FLOW_CODE[s.flow] : "-"}.${s.queue ? 1 : 0}`;
+/** At most 32 bytes (15-digit id, 10-digit row version): within MENU_PAYLOAD_MAX_BYTES (core/callback-data.ts). */
+export function encodeTriage(s: TriageState): string {
+  const payload = `${s.id}.${s.rv}.${s.sev ? SEV_CODE[s.sev] : "-"}.${s.flow ? FLOW_CODE[s.flow] : "-"}.${s.queue ? 1 : 0}`;
+  if (!fitsMenuPayload(payload)) throw new Error(`triage menu payload too long: ${payload}`);
+  return payload;
+}
 
 export function decodeTriage(payload: string | undefined): TriageState | null {
   const m = payload ? STATE.exec(payload) : null;
