@@ -129,15 +129,15 @@ export function decodeChoice(data: string | undefined): ChoicePayload | null {
   return decoded?.kind === "choice" ? { flow: decoded.flow, step: decoded.step, value: decoded.value } : null;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * What a conversation waits for: the buttons of `flow`'s `step` whose value is one of `values`
  * (or matches the regular-expression source `valuePattern`); the value is capture group 1.
  */
 export function choicePattern(flow: ChoiceFlow, step: string, values: readonly string[] | string): RegExp {
-  const alternatives = typeof values === "string" ? values : values.map(escape).join("|");
-  return new RegExp(`^${CALLBACK_VERSION}:${CHOICE_FLOWS[flow]}:${escape(step)}:(${alternatives})$`);
+  const alternatives = typeof values === "string" ? values : values.map(escapeRegExp).join("|");
+  return new RegExp(`^${CALLBACK_VERSION}:${CHOICE_FLOWS[flow]}:${escapeRegExp(step)}:(${alternatives})$`);
 }
 
 /** Any conversation's answer button (to tell one whose conversation has ended). */
