@@ -15,6 +15,7 @@ import { bugSystemId, deploymentSystemId } from "../../../app/scopes.js";
 import { CALLBACK_ACTIONS, type CallbackPayload, parseCallback } from "../../../core/callback-data.js";
 import { formatWindowTime } from "../../../core/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import {
   type AdminActor,
@@ -137,7 +138,7 @@ for (const [command, kind] of [
   ["approve_prod", "prod"],
   ["approve_uat", "uat_merge"],
 ] as const) {
-  composer.command(command, async (ctx) => {
+  onCommand(composer, command, async (ctx) => {
     const [arg] = commandArgs(ctx);
     const id = arg && /^#?\d{1,15}$/.test(arg) ? Number(arg.replace("#", "")) : null;
     // Checked against the bug's system (one id), the group's (all, in a group) or, in private,

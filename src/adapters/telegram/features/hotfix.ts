@@ -8,6 +8,7 @@ import { hotfixRequestSystemId } from "../../../app/scopes.js";
 import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
 import { isPipelineEligible } from "../../../core/model.js";
 import { incidents } from "../../../i18n/incidents.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
 import { hotfixConversation } from "../conversations/incidents.js";
@@ -19,7 +20,7 @@ const H = incidents.hotfix;
 const composer = new Composer<BotContext>();
 composer.use(createConversation(tellingTelegramErrors(hotfixConversation), "hotfix"));
 
-composer.command("hotfix", async (ctx) => {
+onCommand(composer, "hotfix", async (ctx) => {
   const system = chatSystem(ctx);
   const admin = await requireAdmin(ctx, system?.id); // a system admin hotfixes their own system
   if (!admin) return;

@@ -4,6 +4,7 @@ import { userByUsername } from "../../../app/members.js";
 import { getOncall, setOncall } from "../../../app/oncall.js";
 import { localParts } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { requireAdmin } from "../guards.js";
 import { replyHtml } from "../respond.js";
@@ -12,7 +13,7 @@ import { chatSystem } from "./incident-common.js";
 const O = incidents.oncall;
 const composer = new Composer<BotContext>();
 
-composer.command("oncall", async (ctx) => {
+onCommand(composer, "oncall", async (ctx) => {
   const system = chatSystem(ctx);
   if (!system) return replyHtml(ctx, incidents.noSystem);
   const { db, clock } = ctx.deps;

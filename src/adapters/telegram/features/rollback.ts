@@ -20,6 +20,7 @@ import { ENVS, type Env } from "../../../core/model.js";
 import { codePointLength } from "../../../core/text.js";
 import { formatDateTime } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
 import { rollbackConversation } from "../conversations/incidents.js";
@@ -34,7 +35,7 @@ composer.use(createConversation(tellingTelegramErrors(rollbackConversation), "ro
 
 const isEnv = (s: string | undefined): s is Env => ENVS.includes(s as Env);
 
-composer.command("rollback", async (ctx) => {
+onCommand(composer, "rollback", async (ctx) => {
   const system = chatSystem(ctx);
   const admin = await requireAdmin(ctx, system?.id); // a system admin rolls back their own system
   if (!admin) return;
@@ -46,7 +47,7 @@ composer.command("rollback", async (ctx) => {
   await ctx.conversation.enter("rollback", { systemId: system.id, env: lower, version: version ?? null });
 });
 
-composer.command("history", async (ctx, next) => {
+onCommand(composer, "history", async (ctx, next) => {
   const arg = ctx.match.trim().toLowerCase();
   if (arg && !isEnv(arg)) return next();
   const system = chatSystem(ctx);

@@ -5,6 +5,7 @@ import { messages } from "../../../app/messages.js";
 import { enqueue } from "../../../app/outbox.js";
 import { runWindow, type WindowDeps } from "../../../app/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId, requireAdmin } from "../guards.js";
 
@@ -19,7 +20,7 @@ const NOTHING = "無待處理 bug";
 
 const composer = new Composer<BotContext>();
 
-composer.command("run", async (ctx) => {
+onCommand(composer, "run", async (ctx) => {
   const [slotArg, systemArg] = ctx.match.trim().toLowerCase().split(/\s+/);
   const systemId = systemArg ?? chatSystemId(ctx);
   const system = ctx.deps.config.systems.find((s) => s.id === systemId);

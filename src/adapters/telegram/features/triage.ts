@@ -4,6 +4,7 @@ import { getBug } from "../../../app/bugs.js";
 import { CALLBACK_ACTIONS, parseCallback } from "../../../core/callback-data.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { outdated, queueMessage } from "../cards.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { onAction, pressedButtonShown, requireAdmin, requireSomeAdmin } from "../guards.js";
 import { showTriage, triageMenu } from "../menus/triage.js";
@@ -49,7 +50,7 @@ onAction(composer, [CALLBACK_ACTIONS.queueSkip], async (ctx, p) => {
   await editHtml(ctx, next.html, next.markup);
 });
 
-composer.command("triage", async (ctx) => {
+onCommand(composer, "triage", async (ctx) => {
   const admin = await requireSomeAdmin(ctx); // the queue holds the systems the sender administers
   if (!admin) return;
   if (ctx.chat.type !== "private") return replyHtml(ctx, t.triage.privateOnly);
