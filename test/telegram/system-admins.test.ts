@@ -3,15 +3,17 @@
 // still its system's group.
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { chatMigrations } from "../../drizzle/schema.js";
+import { chatMigrations, outbox } from "../../drizzle/schema.js";
+import { groupCardDraft } from "../../src/adapters/telegram/cards.js";
 import { getBug } from "../../src/app/bugs.js";
+import { enqueue, recordChatMigration } from "../../src/app/outbox.js";
 import type { Config } from "../../src/config.js";
 import type { BugEvent } from "../../src/core/model.js";
 import { startTestBot, type TestBot, testConfig } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { ADMIN, drive, GROUP, reportOne, T1 } from "../support/fixtures.js";
 import { alice, carol, messageUpdate, type Person } from "../support/telegram.js";
-import { last, messageState, pressOn, toasts } from "./helpers.js";
+import { deliverOutbox, last, messageState, pressOn, toasts } from "./helpers.js";
 
 const POS_GROUP = -1009;
 const dave: Person = { id: 3001, first_name: "Dave", username: "dave" }; // POS admin only
@@ -108,6 +110,23 @@ describe.each(testBackends())("system admins and migrated groups on $name", (bac
     await tb.send(messageUpdate("/bug 2", dave, SUPER));
     await tb.send(pressOn(last(tb, "sendMessage", SUPER), "✅ 確認", dave));
     expect(last(tb, "editMessageText", SUPER).payload.text).toContain("請選擇嚴重度");
+  });
+
+  it("a card sent before the move is decided in the supergroup in place: no second edit through the outbox", async () => {
+    const SUPER = -1007777;
+    const bug = (await getBug(t.db, 2))!;
+    await enqueue(t.db, groupCardDraft(tb.deps, bug), tb.clock());
+    const [sent] = await deliverOutbox(tb);
+    await recordChatMigration(t.db, POS_GROUP, SUPER, tb.clock());
+    // Telegram shows the old messages in the supergroup, under its new id.
+    const card = { ...sent!, payload: { ...sent!.payload, chat_id: SUPER } };
+    await tb.send(pressOn(card, "✅ 確認", dave));
+    const menu = last(tb, "editMessageText", SUPER);
+    await tb.send(pressOn({ ...menu, result: card.result }, "🟢 low", dave));
+    await tb.send(pressOn({ ...last(tb, "editMessageText", SUPER), result: card.result }, "✔️ 確認分類", dave));
+    expect((await getBug(t.db, 2))?.status).toBe("confirmed");
+    expect(last(tb, "editMessageText", SUPER).payload.text).toContain("Dave 已確認");
+    expect((await t.db.select().from(outbox)).filter((r) => r.method === "editMessageText")).toEqual([]);
   });
 
   it("migrate_from_chat_id in the new supergroup records the move too; an unknown group's move is ignored", async () => {
