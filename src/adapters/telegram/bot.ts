@@ -1,3 +1,9 @@
+// The Telegram adapter (src/adapters/telegram): turns updates into app use cases and their results
+// into chat messages. bot.ts builds the bot (middleware order, features); features/ hold one Composer
+// per area, menus/ the @grammyjs/menu menus, conversations/ the multi-step dialogs; guards.ts decides
+// who may act on which system, chats.ts which system's group a chat is, commands.ts the command
+// table, core/callback-data.ts the one button codec. No SQL here: the database is reached through
+// src/app functions.
 import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations, createConversation } from "@grammyjs/conversations";
 import {
