@@ -1,5 +1,5 @@
 // Triage helpers: the suggested flow for a severity, the queue of submitted bugs, the group card.
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { bugs, outbox } from "../../drizzle/schema.js";
 import type { Queryable } from "../adapters/db/database.js";
 import { type FlowChoice, selectFlow } from "../core/flow.js";
@@ -12,15 +12,27 @@ export async function suggestFlow(q: Queryable, systemId: string, severity: Seve
   return selectFlow(await environmentVersions(q, systemId), severity, null);
 }
 
-/** The oldest submitted bug after `afterId` (0 = from the start), and how many are submitted in all. */
-export async function nextSubmitted(q: Queryable, afterId = 0): Promise<{ bug: BugRow | null; left: number }> {
+/**
+ * The oldest submitted bug of `systemIds` after `afterId` (0 = from the start), and how many of
+ * theirs are submitted in all.
+ */
+export async function nextSubmitted(
+  q: Queryable,
+  systemIds: readonly string[],
+  afterId = 0,
+): Promise<{ bug: BugRow | null; left: number }> {
+  if (systemIds.length === 0) return { bug: null, left: 0 };
+  const mine = inArray(bugs.systemId, [...systemIds]);
   const [bug] = await q
     .select()
     .from(bugs)
-    .where(and(eq(bugs.status, "submitted"), gt(bugs.id, afterId)))
+    .where(and(eq(bugs.status, "submitted"), mine, gt(bugs.id, afterId)))
     .orderBy(asc(bugs.id))
     .limit(1);
-  const [count] = await q.select({ n: sql<number>`count(*)::int` }).from(bugs).where(eq(bugs.status, "submitted"));
+  const [count] = await q
+    .select({ n: sql<number>`count(*)::int` })
+    .from(bugs)
+    .where(and(eq(bugs.status, "submitted"), mine));
   return { bug: bug ?? null, left: count?.n ?? 0 };
 }
 

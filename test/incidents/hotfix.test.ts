@@ -21,7 +21,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
   async function hotfixFromChat(tb: IncidentBot, bugId: number, mode: "run" | "manual" = "run") {
     await tb.send(messageUpdate(`/hotfix ${bugId}`, alice, GROUP));
     await tb.send(messageUpdate("--- a/pay.ts\n+++ b/pay.ts\n+if (!card) return;", alice, GROUP));
-    await tb.send(pressData(last(tb, "sendMessage", GROUP), `hfx:m:${mode}`, alice));
+    await tb.send(pressData(last(tb, "sendMessage", GROUP), `v1:hx:m:${mode}`, alice));
     await tb.settle();
   }
 
@@ -163,9 +163,9 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     const tb = await incidentBot(t.db, incidentConfig(setup));
     await tb.send(messageUpdate("/hotfix", alice, alice.id));
     await tb.send(messageUpdate("Payments down after <deploy>", alice, alice.id));
-    await tb.send(pressData(last(tb, "sendMessage", alice.id), "hfx:s:critical", alice));
+    await tb.send(pressData(last(tb, "sendMessage", alice.id), "v1:hx:s:critical", alice));
     await tb.send(messageUpdate("revert commit abc123", alice, alice.id));
-    await tb.send(pressData(last(tb, "sendMessage", alice.id), "hfx:m:run", alice));
+    await tb.send(pressData(last(tb, "sendMessage", alice.id), "v1:hx:m:run", alice));
     await tb.settle();
 
     const [bug] = await t.db.select().from(bugs);

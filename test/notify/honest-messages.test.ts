@@ -77,7 +77,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
   async function hotfixFromChat(tb: IncidentBot, bugId: number, mode: "run" | "manual" = "run") {
     await tb.send(messageUpdate(`/hotfix ${bugId}`, alice, GROUP));
     await tb.send(messageUpdate("revert abc123", alice, GROUP));
-    await tb.send(pressData(last(tb, "sendMessage", GROUP), `hfx:m:${mode}`, alice));
+    await tb.send(pressData(last(tb, "sendMessage", GROUP), `v1:hx:m:${mode}`, alice));
     await tb.settle();
   }
 

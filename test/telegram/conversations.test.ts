@@ -243,7 +243,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       const services = last(tb, "sendMessage", alice.id);
       let presses = 0;
       while ((await conversationRows()).length > 0 && presses < 2 * STATE_LIMITS.operations) {
-        await tb.send(pressData(services, "rp:svc:0", alice));
+        await tb.send(pressData(services, "v1:rp:svc:0", alice));
         presses += 1;
       }
       expect(presses).toBeLessThan(STATE_LIMITS.operations);

@@ -135,7 +135,7 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     const bug = await reportOne(t.db, { title: "Checkout crashes", severity: "critical", foundInEnv: "prod" });
     await tb.send(messageUpdate(`/hotfix ${bug.id}`, alice, GROUP));
     await tb.send(messageUpdate("--- a/pay.ts\n+++ b/pay.ts\n+if (!card) return;", alice, GROUP));
-    await tb.send(pressData(last(tb, "sendMessage", GROUP), "hfx:m:run", alice));
+    await tb.send(pressData(last(tb, "sendMessage", GROUP), "v1:hx:m:run", alice));
     await until(
       "the hotfix to say it waits",
       waitingText(tb, "⏳ PROD 正在進行T2 部署，本次緊急修復會等它結束後再執行。"),

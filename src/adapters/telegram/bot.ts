@@ -1,3 +1,9 @@
+// The Telegram adapter (src/adapters/telegram): turns updates into app use cases and their results
+// into chat messages. bot.ts builds the bot (middleware order, features); features/ hold one Composer
+// per area, menus/ the @grammyjs/menu menus, conversations/ the multi-step dialogs; guards.ts decides
+// who may act on which system, chats.ts which system's group a chat is, commands.ts the command
+// table, core/callback-data.ts the one button codec. No SQL here: the database is reached through
+// src/app functions.
 import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations, createConversation } from "@grammyjs/conversations";
 import {
@@ -11,9 +17,11 @@ import {
   type MiddlewareFn,
 } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
+import { CHOICE_BUTTON, isStaleCallback } from "../../core/callback-data.js";
 import { conversationText } from "../../i18n/conversations.js";
 import { t } from "../../i18n/zh-tw.js";
 import { connectionFailure } from "../db/database.js";
+import { recognizeChat } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { tellingTelegramErrors } from "./conversations/common.js";
 import { rejectConversation } from "./conversations/reject.js";
@@ -87,6 +95,7 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   guarded.use(answerCallbacksOnce);
   guarded.use(dedupeUpdates);
   guarded.use(housekeeping);
+  guarded.use(recognizeChat); // which system's group (migrated supergroups too); records migrations
   guarded.use(onlyKnownChats);
   guarded.use(
     conversations<BotContext, Context>({ storage: kvConversationStorage(), plugins: [retryInsideConversations] }),
@@ -96,15 +105,16 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   guarded.use(createConversation(tellingTelegramErrors(reportConversation), "report"));
   guarded.use(createConversation(tellingTelegramErrors(rejectConversation), "reject"));
   for (const feature of features) guarded.use(feature);
-  guarded.callbackQuery(CONVERSATION_BUTTON, endedConversationButton);
-  guarded.on("callback_query:data", unknownButton);
+  guarded.callbackQuery(CHOICE_BUTTON, endedConversationButton);
+  guarded.on("callback_query:data", staleOrUnknownButton);
 
   bot.catch((err) => deps.logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
 }
 
-/** Buttons the conversations wait for (report `rp:…`, hotfix `hfx:…`). */
-const CONVERSATION_BUTTON = /^(rp|hfx):/;
+/** A button from an earlier encoding still in a chat says it expired; anything else is unknown. */
+const staleOrUnknownButton = (ctx: BotContext) =>
+  isStaleCallback(ctx.callbackQuery?.data) ? ctx.answerCallbackQuery({ text: t.errors.outdated }) : unknownButton(ctx);
 
 /**
  * A conversation button no conversation took: its conversation ended (timed out, cancelled, replaced

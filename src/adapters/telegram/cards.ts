@@ -5,8 +5,10 @@ import type { OutboxDraft } from "../../app/outbox.js";
 import { htmlMessage } from "../../app/outbox.js";
 import { systemRegistry } from "../../app/systems.js";
 import { cardKey, cardOutboxRow, nextSubmitted } from "../../app/triage.js";
+import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
 import type { BugEvent } from "../../core/model.js";
 import { t } from "../../i18n/zh-tw.js";
+import { liveChatId } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { type AdminActor, pressedButtonShown } from "./guards.js";
 import { at, bugCard, cardKeyboard, systemView } from "./render.js";
@@ -38,16 +40,17 @@ export function cardMessage(
   };
 }
 
-export const queueSkipData = (bugId: number): string => `tq:${bugId}`;
-export const QUEUE_SKIP = /^tq:(\d{1,15})$/;
+export const queueSkipData = (bugId: number): string =>
+  encodeCallback({ action: CALLBACK_ACTIONS.queueSkip, id: bugId, version: 0 });
 
-/** The next card of the /triage queue after `afterId`, or the "nothing left" text. */
+/** The next card of the /triage queue (bugs of `systemIds`) after `afterId`, or the "nothing left" text. */
 export async function queueMessage(
   deps: BotDeps,
+  systemIds: readonly string[],
   afterId = 0,
 ): Promise<{ html: string; markup?: InlineKeyboardMarkup }> {
-  let next = await nextSubmitted(deps.db, afterId);
-  if (!next.bug && afterId > 0) next = await nextSubmitted(deps.db, 0);
+  let next = await nextSubmitted(deps.db, systemIds, afterId);
+  if (!next.bug && afterId > 0) next = await nextSubmitted(deps.db, systemIds, 0);
   if (!next.bug) return { html: t.triage.queueEmpty };
   const card = cardMessage(deps, next.bug, true);
   return { ...card, html: `${t.triage.queueHeader(next.left)}\n\n${card.html}` };
@@ -99,14 +102,17 @@ export async function decide(
     actor: AdminActor;
     /** the message the button sits under, if any */
     pressed?: { chatId: number; messageId: number };
-    queue?: boolean;
+    /** from the /triage queue: the systems it walks (the next card is shown) */
+    queue?: readonly string[] | undefined;
   },
 ): Promise<Decision> {
   const now = deps.clock();
   const card = await cardOutboxRow(deps.db, input.bugId);
+  // The card was sent before its group became a supergroup: compare where it is now.
+  const cardChat = card ? await liveChatId(deps, card.chatId) : null;
   const onGroupCard =
     card !== null &&
-    input.pressed?.chatId === card.chatId &&
+    input.pressed?.chatId === cardChat &&
     card.sentMessageId !== null &&
     input.pressed.messageId === card.sentMessageId;
   let html = "";
@@ -137,5 +143,9 @@ export async function decide(
     const card = bug ? cardMessage(deps, bug) : null;
     return { kind: "already_handled", html: "", ...(card?.markup ? { current: card } : {}) };
   }
-  return { kind: "applied", html, ...(input.queue ? { next: await queueMessage(deps, input.bugId) } : {}) };
+  return {
+    kind: "applied",
+    html,
+    ...(input.queue ? { next: await queueMessage(deps, input.queue, input.bugId) } : {}),
+  };
 }

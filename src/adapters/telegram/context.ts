@@ -19,6 +19,8 @@ export interface NightshiftFlavor {
   deps: BotDeps;
   /** A child logger bound to this update. */
   log: Logger;
+  /** The system whose group this chat is (following supergroup migrations), else null. Set by chats.ts. */
+  groupSystemId: string | null;
   /** The sender as a core Actor, with admin rights re-read from the database. */
   actor(): Promise<Actor>;
 }

@@ -36,6 +36,27 @@ export async function requireAdmin(ctx: BotContext, systemId?: string | null): P
 }
 
 /**
+ * The systems the sender may act on as an admin: every system for a global admin, else those
+ * listing them in `systems[].adminIds` (empty for a member).
+ */
+export async function adminSystemIds(ctx: BotContext): Promise<string[]> {
+  const systems = ctx.deps.config.systems;
+  const actor = await ctx.actor();
+  if (actor.kind === "user" && actor.isAdmin) return systems.map((s) => s.id);
+  return systems.filter((s) => systemAdmin(ctx, s.id)).map((s) => s.id);
+}
+
+/**
+ * For actions across systems (the /triage queue, `/approve_* all` in private): the sender and the
+ * systems they administer, or a refusal (as requireAdmin) and null when they administer none.
+ */
+export async function requireSomeAdmin(ctx: BotContext): Promise<{ actor: AdminActor; systemIds: string[] } | null> {
+  const systemIds = await adminSystemIds(ctx);
+  const actor = await requireAdmin(ctx, systemIds[0] ?? null);
+  return actor ? { actor, systemIds } : null;
+}
+
+/**
  * The systems whose bugs the sender may see in this chat. A system's group sees that system only
  * (whoever asks: the whole group reads the answer). In private: a global admin sees every system;
  * anyone else the systems whose group they have been seen in, plus those they administer. With a
@@ -43,8 +64,7 @@ export async function requireAdmin(ctx: BotContext, systemId?: string | null): P
  */
 export async function visibleSystemIds(ctx: BotContext): Promise<string[]> {
   const systems = ctx.deps.config.systems;
-  const own = systemRegistry(ctx.deps.config).byGroupChat(ctx.chat?.id);
-  if (own) return [own.id];
+  if (ctx.groupSystemId) return [ctx.groupSystemId];
   if (ctx.chat?.type !== "private" || !ctx.from) return [];
   if (systems.length === 1) return [systems[0]!.id];
   const actor = await ctx.actor();
@@ -72,11 +92,13 @@ export function onAction(
 /** Anything no feature recognised: a toast, nothing written. */
 export const unknownButton = (ctx: BotContext) => ctx.answerCallbackQuery({ text: t.errors.unknownButton });
 
-/** The system a chat belongs to: its group's system, else the only one configured, else null (ask). */
+/**
+ * The system a chat belongs to: its group's system (a migrated supergroup included), else the only
+ * one configured, else null (ask).
+ */
 export function chatSystemId(ctx: BotContext): string | null {
+  if (ctx.groupSystemId) return ctx.groupSystemId;
   const systems = ctx.deps.config.systems;
-  const own = systemRegistry(ctx.deps.config).byGroupChat(ctx.chat?.id);
-  if (own) return own.id;
   return systems.length === 1 ? systems[0]!.id : null;
 }
 

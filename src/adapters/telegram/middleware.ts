@@ -1,8 +1,7 @@
-import { desc, lt, lte } from "drizzle-orm";
 import type { MiddlewareFn } from "grammy";
-import { processedUpdates, users } from "../../../drizzle/schema.js";
-import { recordMember } from "../../app/members.js";
-import { isAdmin, systemRegistry } from "../../app/systems.js";
+import { isKnownUser, recordMember, rememberUser as writeUser } from "../../app/members.js";
+import { isAdmin } from "../../app/systems.js";
+import { claimUpdate, pruneUpdates } from "../../app/updates.js";
 import type { Actor } from "../../core/model.js";
 import { conversationText } from "../../i18n/conversations.js";
 import type { BotContext, BotDeps } from "./context.js";
@@ -16,6 +15,7 @@ export const displayName = (from: { first_name: string; last_name?: string; user
 export function attachDeps(deps: BotDeps): MiddlewareFn<BotContext> {
   return (ctx, next) => {
     ctx.deps = deps;
+    ctx.groupSystemId = null; // chats.ts's recognizeChat sets it
     ctx.log = deps.logger.child({ update_id: ctx.update.update_id });
     let cached: Promise<Actor> | null = null;
     ctx.actor = () => {
@@ -54,12 +54,7 @@ export const answerCallbacksOnce: MiddlewareFn<BotContext> = async (ctx, next) =
 
 /** A redelivered update (same update_id) is handled once. */
 export const dedupeUpdates: MiddlewareFn<BotContext> = async (ctx, next) => {
-  const claimed = await ctx.deps.db
-    .insert(processedUpdates)
-    .values({ updateId: ctx.update.update_id, processedAt: ctx.deps.clock() })
-    .onConflictDoNothing()
-    .returning({ id: processedUpdates.updateId });
-  if (claimed.length === 0) {
+  if (!(await claimUpdate(ctx.deps.db, ctx.update.update_id, ctx.deps.clock()))) {
     ctx.log.info("duplicate update ignored");
     return;
   }
@@ -80,13 +75,7 @@ async function rememberUser(
   written.set(deps, seen);
   const key = `${row.name}\n${row.username ?? ""}`;
   if (seen.get(from.id) === key) return;
-  await deps.db
-    .insert(users)
-    .values(row)
-    .onConflictDoUpdate({
-      target: users.userId,
-      set: { name: row.name, username: row.username, updatedAt: row.updatedAt },
-    });
+  await writeUser(deps.db, row, row.updatedAt);
   if (seen.size >= WRITTEN_MAX) seen.clear();
   seen.set(from.id, key);
 }
@@ -113,11 +102,11 @@ export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
   const chat = ctx.chat;
   const from = ctx.from;
   if (!chat) return next();
-  const group = systemRegistry(ctx.deps.config).byGroupChat(chat.id);
+  const group = ctx.groupSystemId;
   if (group) {
     if (from && !from.is_bot) {
       await rememberUser(ctx.deps, from);
-      await rememberMember(ctx.deps, group.id, from.id);
+      await rememberMember(ctx.deps, group, from.id);
     }
     return next();
   }
@@ -125,8 +114,7 @@ export const onlyKnownChats: MiddlewareFn<BotContext> = async (ctx, next) => {
     const actor = await ctx.actor();
     if (actor.kind === "user" && actor.isAdmin) return next();
     if (ctx.deps.config.systems.some((s) => s.adminIds?.includes(from.id))) return next();
-    const known = await ctx.deps.db.query.users.findFirst({ where: (u, { eq }) => eq(u.userId, from.id) });
-    if (known) return next();
+    if (await isKnownUser(ctx.deps.db, from.id)) return next();
     if (ctx.callbackQuery) await ctx.answerCallbackQuery();
     ctx.log.info({ chat: chat.id }, "private chat of an unknown user ignored");
     return;
@@ -145,15 +133,7 @@ export async function pruneProcessedUpdates(
   deps: BotDeps,
   keep: { ms: number; rows: number } = PROCESSED_UPDATES_KEEP,
 ): Promise<void> {
-  const { db } = deps;
-  await db.delete(processedUpdates).where(lt(processedUpdates.processedAt, new Date(deps.clock().getTime() - keep.ms)));
-  const [edge] = await db
-    .select({ id: processedUpdates.updateId })
-    .from(processedUpdates)
-    .orderBy(desc(processedUpdates.updateId))
-    .offset(keep.rows)
-    .limit(1);
-  if (edge) await db.delete(processedUpdates).where(lte(processedUpdates.updateId, edge.id));
+  await pruneUpdates(deps.db, deps.clock(), keep);
 }
 
 /** Bounds the bot's own tables: processed_updates pruned, idle conversations ended (and told). */

@@ -6,16 +6,24 @@
 // 「已逾時,已取消」 — on their next update (`takeEnded`) or by `sweepConversations`, whichever
 // comes first. A state is bounded: past `STATE_LIMITS` it is dropped instead of written.
 import type { ConversationData, ConversationStorage, VersionedState } from "@grammyjs/conversations";
-import { and, eq, gte, inArray, like, lt, ne } from "drizzle-orm";
 import type { Context } from "grammy";
-import { kv, users } from "../../../drizzle/schema.js";
-import { enqueue, htmlMessage } from "../../app/outbox.js";
+import {
+  conversationKeyOf,
+  deleteConversation,
+  dropIdleConversation,
+  othersActive,
+  readConversation,
+  sweepIdleConversations,
+  writeConversation,
+} from "../../app/conversation-store.js";
+import { userNames } from "../../app/members.js";
+import { htmlMessage } from "../../app/outbox.js";
 import { cleanText } from "../../core/text.js";
 import { conversationText } from "../../i18n/conversations.js";
 import type { BotContext, BotDeps } from "./context.js";
 
 /** Bump whenever conversation code changes: old replay logs then start over instead of replaying wrongly. */
-export const CONVERSATION_STORAGE_VERSION = 2;
+export const CONVERSATION_STORAGE_VERSION = 3;
 
 /**
  * Bounds of one stored conversation. Every update replays the whole log, so it must stay small:
@@ -24,15 +32,8 @@ export const CONVERSATION_STORAGE_VERSION = 2;
  */
 export const STATE_LIMITS = { operations: 150, chars: 256 * 1024 } as const;
 
-const PREFIX = "conv:";
-
 export const conversationKey = (ctx: Context): string | undefined =>
-  ctx.chatId !== undefined && ctx.from ? `${PREFIX}${ctx.chatId}:${ctx.from.id}` : undefined;
-
-const parseKey = (key: string): { chatId: number; userId: number } | null => {
-  const m = /^conv:(-?\d+):(\d+)$/.exec(key);
-  return m ? { chatId: Number(m[1]), userId: Number(m[2]) } : null;
-};
+  ctx.chatId !== undefined && ctx.from ? conversationKeyOf(ctx.chatId, ctx.from.id) : undefined;
 
 type State = VersionedState<ConversationData>;
 
@@ -87,16 +88,13 @@ export function kvConversationStorage(): ConversationStorage<BotContext, Convers
         const key = conversationKey(ctx);
         if (!key) return undefined;
         const { db } = ctx.deps;
-        const [row] = await db.select({ value: kv.value, updatedAt: kv.updatedAt }).from(kv).where(eq(kv.key, key));
+        const row = await readConversation(db, key);
         if (!row) return undefined;
         const cutoff = new Date(ctx.deps.clock().getTime() - idleLimitMs(ctx.deps));
         if (row.updatedAt >= cutoff) return row.value as State;
         // Idle too long. Whoever deletes it (this update or the sweep) tells the user.
-        const gone = await db
-          .delete(kv)
-          .where(and(eq(kv.key, key), lt(kv.updatedAt, cutoff)))
-          .returning({ key: kv.key });
-        if (gone.length) ended.set(ctx, { reason: "timeout", ids: conversationIds(row.value) });
+        if (await dropIdleConversation(db, key, cutoff))
+          ended.set(ctx, { reason: "timeout", ids: conversationIds(row.value) });
         return undefined;
       },
       write: async (ctx, written) => {
@@ -105,22 +103,18 @@ export function kvConversationStorage(): ConversationStorage<BotContext, Convers
         const json = JSON.stringify(written);
         const state = UNSAFE_IN_JSONB.test(json) ? (cleanStrings(written) as State) : written;
         if (operations(state) > STATE_LIMITS.operations || json.length > STATE_LIMITS.chars) {
-          await ctx.deps.db.delete(kv).where(eq(kv.key, key));
+          await deleteConversation(ctx.deps.db, key);
           ctx.log.warn({ key, ids: conversationIds(state) }, "conversation state over its bound: ended");
           await ctx.reply(conversationText.tooManySteps).catch((err: unknown) => {
             ctx.log.warn({ err }, "could not tell the user the conversation ended");
           });
           return;
         }
-        const updatedAt = ctx.deps.clock();
-        await ctx.deps.db
-          .insert(kv)
-          .values({ key, value: state, updatedAt })
-          .onConflictDoUpdate({ target: kv.key, set: { value: state, updatedAt } });
+        await writeConversation(ctx.deps.db, key, state, ctx.deps.clock());
       },
       delete: async (ctx) => {
         const key = conversationKey(ctx);
-        if (key) await ctx.deps.db.delete(kv).where(eq(kv.key, key));
+        if (key) await deleteConversation(ctx.deps.db, key);
       },
     },
   };
@@ -130,12 +124,7 @@ export function kvConversationStorage(): ConversationStorage<BotContext, Convers
 export async function othersInConversation(ctx: BotContext): Promise<boolean> {
   if (ctx.chatId === undefined || !ctx.from) return false;
   const cutoff = new Date(ctx.deps.clock().getTime() - idleLimitMs(ctx.deps));
-  const [row] = await ctx.deps.db
-    .select({ key: kv.key })
-    .from(kv)
-    .where(and(like(kv.key, `${PREFIX}${ctx.chatId}:%`), ne(kv.key, conversationKey(ctx)!), gte(kv.updatedAt, cutoff)))
-    .limit(1);
-  return row !== undefined;
+  return othersActive(ctx.deps.db, ctx.chatId, conversationKey(ctx)!, cutoff);
 }
 
 /**
@@ -146,35 +135,21 @@ export async function othersInConversation(ctx: BotContext): Promise<boolean> {
 export async function sweepConversations(deps: BotDeps): Promise<number> {
   const now = deps.clock();
   const cutoff = new Date(now.getTime() - idleLimitMs(deps));
-  return deps.db.transaction(async (tx) => {
-    const gone = await tx
-      .delete(kv)
-      .where(and(like(kv.key, `${PREFIX}%`), lt(kv.updatedAt, cutoff)))
-      .returning({ key: kv.key, value: kv.value });
-    const owners = gone.flatMap((row) => {
-      const parsed = parseKey(row.key);
-      return parsed ? [{ ...parsed, ids: conversationIds(row.value) }] : [];
-    });
-    if (owners.length === 0) return 0;
-    const inGroups = owners.filter((o) => o.chatId < 0).map((o) => o.userId);
-    const names = new Map(
-      inGroups.length
-        ? (
-            await tx.select({ id: users.userId, name: users.name }).from(users).where(inArray(users.userId, inGroups))
-          ).map((u) => [u.id, u.name])
-        : [],
-    );
-    const minutes = deps.config.conversationTimeoutMinutes;
-    await enqueue(
+  const minutes = deps.config.conversationTimeoutMinutes;
+  return sweepIdleConversations(deps.db, cutoff, now, async (ended, tx) => {
+    const names = await userNames(
       tx,
-      owners.map((o) =>
-        htmlMessage(
-          o.chatId,
-          conversationText.timedOut({ ids: o.ids, minutes, who: o.chatId < 0 ? (names.get(o.userId) ?? null) : null }),
-        ),
-      ),
-      now,
+      ended.filter((o) => o.chatId < 0).map((o) => o.userId),
     );
-    return owners.length;
+    return ended.map((o) =>
+      htmlMessage(
+        o.chatId,
+        conversationText.timedOut({
+          ids: conversationIds(o.value),
+          minutes,
+          who: o.chatId < 0 ? (names.get(o.userId) ?? null) : null,
+        }),
+      ),
+    );
   });
 }

@@ -5,12 +5,19 @@ import { reportBug } from "../../../app/bugs.js";
 import { requestHotfix } from "../../../app/hotfix.js";
 import { describePlan, planRollback, prepareRollback } from "../../../app/rollback.js";
 import { systemRegistry } from "../../../app/systems.js";
-import { CALLBACK_ACTIONS, type CallbackAction, encodeCallback } from "../../../core/callback-data.js";
+import {
+  CALLBACK_ACTIONS,
+  type CallbackAction,
+  choicePattern,
+  encodeCallback,
+  encodeChoice,
+} from "../../../core/callback-data.js";
 import type { Env, Severity } from "../../../core/model.js";
 import { conversationText } from "../../../i18n/conversations.js";
 import { incidents } from "../../../i18n/incidents.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { hotfixText, inBackground } from "../features/incident-common.js";
+import { isAdminFor } from "../guards.js";
 import { displayName } from "../middleware.js";
 import { HTML } from "../respond.js";
 import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
@@ -23,7 +30,7 @@ const keyboard = (rows: [string, string][]) => ({
   inline_keyboard: rows.map(([text, callback_data]) => [{ text, callback_data }]),
 });
 
-/** Asks with `hfx:<step>:<value>` buttons; the question is edited to show the choice. */
+/** Asks with answer buttons (encodeChoice); the question is edited to show the choice. */
 async function choose<V extends string>(
   conversation: Convo,
   ctx: Context,
@@ -31,10 +38,15 @@ async function choose<V extends string>(
   question: string,
   options: [label: string, value: V][],
 ): Promise<{ value: V; ctx: Context }> {
-  await ask(ctx, question, keyboard(options.map(([label, value]) => [label, `hfx:${step}:${value}`])));
+  const data = (value: string) => encodeChoice({ flow: "hotfix", step, value });
+  await ask(ctx, question, keyboard(options.map(([label, value]) => [label, data(value)])));
   const c = await waitButton(
     conversation,
-    new RegExp(`^hfx:${step}:(${options.map(([, v]) => v).join("|")})$`),
+    choicePattern(
+      "hotfix",
+      step,
+      options.map(([, v]) => v),
+    ),
     t.report.useButtons,
   );
   const value = c.match[1] as V;
@@ -84,7 +96,7 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
 
   const reply = await conversation.external(async (octx) => {
     const actor = await octx.actor();
-    if (actor.kind !== "user" || !actor.isAdmin) return t.errors.adminOnly;
+    if (actor.kind !== "user" || !(await isAdminFor(octx, args.systemId))) return t.errors.adminOnly;
     const { deps } = octx;
     const system = systemRegistry(deps.config).get(args.systemId);
     let bugId = args.bugId;
@@ -105,7 +117,8 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
       );
       bugId = bug.id;
     }
-    const input = { bugId, severity: chosenSeverity, diff: diff.text, mode: chosenMode, actor };
+    const admin = { ...actor, isAdmin: true };
+    const input = { bugId, severity: chosenSeverity, diff: diff.text, mode: chosenMode, actor: admin };
     inBackground(octx, octx.log, octx.chat!.id, async () =>
       hotfixText(await requestHotfix(deps, input), system.timezone),
     );
@@ -132,8 +145,8 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
   const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason), { line: true });
   const planId = await conversation.external(async (octx) => {
     const actor = await octx.actor();
-    if (actor.kind !== "user" || !actor.isAdmin) return null;
-    return prepareRollback(octx.deps, { plan: preview.plan, actor, reason: reason.text });
+    if (actor.kind !== "user" || !(await isAdminFor(octx, args.systemId))) return null;
+    return prepareRollback(octx.deps, { plan: preview.plan, actor: { ...actor, isAdmin: true }, reason: reason.text });
   });
   if (planId === null) return void (await reason.ctx.reply(t.errors.adminOnly));
   const data = (action: CallbackAction) => encodeCallback({ action, id: planId, version: 0 });

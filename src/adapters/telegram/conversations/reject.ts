@@ -1,8 +1,11 @@
 // 拒絕 on a card: ask the admin for a reason, then reject (the decision itself runs in `external`).
 import type { Context } from "grammy";
+import { bugSystemId } from "../../../app/scopes.js";
 import { splitMessage } from "../../../core/html.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { decide } from "../cards.js";
+import { liveChatId } from "../chats.js";
+import { adminSystemIds, isAdminFor } from "../guards.js";
 import { HTML, NO_BUTTONS, replyHtml } from "../respond.js";
 import { ask, type Convo, waitText } from "./common.js";
 
@@ -23,15 +26,19 @@ export async function rejectConversation(conversation: Convo, ctx: Context, args
   });
   const decision = await conversation.external(async (octx) => {
     const actor = await octx.actor();
-    if (actor.kind !== "user" || !actor.isAdmin) return null;
-    return decide(octx.deps, {
+    const systemId = await bugSystemId(octx.deps.db, args.bugId);
+    if (actor.kind !== "user" || !(await isAdminFor(octx, systemId))) return null;
+    // The card may have moved with its group to a supergroup meanwhile: edit it where it is now.
+    const chatId = await liveChatId(octx.deps, args.chatId);
+    const result = await decide(octx.deps, {
       bugId: args.bugId,
       rowVersion: args.rowVersion,
       event: { type: "reject", reason },
-      actor,
-      pressed: { chatId: args.chatId, messageId: args.messageId },
-      queue: args.queue,
+      actor: { ...actor, isAdmin: true },
+      pressed: { chatId, messageId: args.messageId },
+      queue: args.queue ? await adminSystemIds(octx) : undefined,
     });
+    return { ...result, chatId };
   });
   if (!decision) return void (await answer.reply(t.errors.adminOnly));
   if (decision.kind === "refused") return void (await answer.reply(decision.reason ?? t.errors.generic));
@@ -41,7 +48,7 @@ export async function rejectConversation(conversation: Convo, ctx: Context, args
   }
   if (shown) {
     await answer.api
-      .editMessageText(args.chatId, args.messageId, splitMessage(shown.html)[0]!, {
+      .editMessageText(decision.chatId, args.messageId, splitMessage(shown.html)[0]!, {
         ...HTML,
         reply_markup: shown.markup ?? NO_BUTTONS,
       })

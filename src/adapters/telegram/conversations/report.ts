@@ -4,6 +4,7 @@
 import { type Context, InlineKeyboard } from "grammy";
 import { knownModules, reportBug } from "../../../app/bugs.js";
 import { systemRegistry } from "../../../app/systems.js";
+import { choicePattern, encodeChoice } from "../../../core/callback-data.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
 import { boundedText, codePointLength, normalizeModule } from "../../../core/text.js";
 import { conversationText } from "../../../i18n/conversations.js";
@@ -18,7 +19,8 @@ const LIMITS = { title: 200, description: 3000, module: 64 } as const;
 const SUMMARY_DESCRIPTION = 1200;
 /** Known modules offered as buttons (the rest can be typed). */
 const MODULE_BUTTONS = 30;
-const MODULE_BUTTON = /^rp:mod:(\d{1,3}|none|new|add)$/;
+const MODULE_BUTTON = choicePattern("report", "mod", "\\d{1,3}|none|new|add");
+const answer = (step: string, value: string) => encodeChoice({ flow: "report", step, value });
 
 /** A typed answer (not a command), trimmed; null for anything else. */
 const typedText = (ctx: Context): string | null => {
@@ -54,11 +56,11 @@ const buttons = (rows: [string, string][][]) => {
   return { inline_keyboard: kb.inline_keyboard.filter((r) => r.length > 0) };
 };
 
-/** Asks with buttons `rp:<step>:<value>` and returns the chosen value; the question is edited to show it. */
+/** Asks with answer buttons (encodeChoice) and returns the chosen value; the question is edited to show it. */
 async function choose(conversation: Convo, ctx: Context, step: string, question: string, options: [string, string][]) {
-  await ask(ctx, question, buttons(options.map(([label, value]) => [[label, `rp:${step}:${value}`]])));
-  const values = options.map(([, v]) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
-  const c = await waitButton(conversation, new RegExp(`^rp:${step}:(${values})$`), t.report.useButtons);
+  await ask(ctx, question, buttons(options.map(([label, value]) => [[label, answer(step, value)]])));
+  const values = options.map(([, v]) => v);
+  const c = await waitButton(conversation, choicePattern("report", step, values), t.report.useButtons);
   const value = c.match[1]!;
   const label = options.find(([, v]) => v === value)![0];
   await c.editMessageText(t.report.chosen(question, label), { parse_mode: "HTML" });
@@ -69,7 +71,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
   const setup = await conversation.external(async (octx) => {
     const visible = await visibleSystemIds(octx); // only the systems the reporter belongs to
     return {
-      chatSystem: systemRegistry(octx.deps.config).byGroupChat(octx.chat?.id)?.id ?? null,
+      chatSystem: octx.groupSystemId, // a migrated supergroup is still its system's group
       systems: octx.deps.config.systems
         .filter((s) => visible.includes(s.id))
         .map((s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) })),
@@ -118,13 +120,13 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     const keyboard = () =>
       buttons([
         ...system.services.map((name, i): [string, string][] => [
-          [services.has(name) ? t.buttons.selected(name) : name, `rp:svc:${i}`],
+          [services.has(name) ? t.buttons.selected(name) : name, answer("svc", String(i))],
         ]),
-        [[t.buttons.done, "rp:svc:done"]],
+        [[t.buttons.done, answer("svc", "done")]],
       ]);
     await last.reply(t.report.askServices, { reply_markup: keyboard() });
     for (;;) {
-      const c = await waitButton(conversation, /^rp:svc:(\d+|done)$/, t.report.useButtons);
+      const c = await waitButton(conversation, choicePattern("report", "svc", "\\d{1,3}|done"), t.report.useButtons);
       last = c;
       if (c.match[1] === "done") {
         await c.editMessageText(t.report.chosen(t.report.askServices, [...services].join(", ") || "—"), {
@@ -147,14 +149,14 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
   });
   const moduleKeyboard = (pending: string | null) =>
     buttons([
-      ...(pending === null ? [] : [[[t.report.addModule(pending), "rp:mod:add"] as [string, string]]]),
+      ...(pending === null ? [] : [[[t.report.addModule(pending), answer("mod", "add")] as [string, string]]]),
       ...chunk(
-        known.slice(0, MODULE_BUTTONS).map((m, i): [string, string] => [m, `rp:mod:${i}`]),
+        known.slice(0, MODULE_BUTTONS).map((m, i): [string, string] => [m, answer("mod", String(i))]),
         3,
       ),
       [
-        [t.report.noModule, "rp:mod:none"],
-        [t.report.newModule, "rp:mod:new"],
+        [t.report.noModule, answer("mod", "none")],
+        [t.report.newModule, answer("mod", "new")],
       ],
     ]);
   await ask(last, t.report.askModule, moduleKeyboard(null));

@@ -11,12 +11,21 @@ import {
   deploymentBugIds,
 } from "../../../app/approvals.js";
 import { getBug } from "../../../app/bugs.js";
+import { bugSystemId, deploymentSystemId } from "../../../app/scopes.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { CALLBACK_ACTIONS, type CallbackPayload, parseCallback } from "../../../core/callback-data.js";
 import { formatWindowTime } from "../../../core/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
-import { type AdminActor, chatSystemId, onAction, pressedButtonShown, requireAdmin } from "../guards.js";
+import {
+  type AdminActor,
+  chatSystemId,
+  onAction,
+  pressedButtonShown,
+  requireAdmin,
+  requireSomeAdmin,
+} from "../guards.js";
 import { at } from "../render.js";
 import { commandArgs, editHtml, editMarkup, messageHtml, replyHtml } from "../respond.js";
 
@@ -87,17 +96,19 @@ function remainingButtons(ctx: BotContext, ids: number[]): InlineKeyboardButton[
 async function stamp(ctx: BotContext, kind: ApprovalKind, actor: AdminActor, ids: number[], all: boolean) {
   const message = ctx.callbackQuery?.message;
   if (!message) return;
-  const tz = systemRegistry(ctx.deps.config).byGroupChat(message.chat.id)?.timezone ?? "Asia/Taipei";
+  const tz = systemRegistry(ctx.deps.config).find(ctx.groupSystemId)?.timezone ?? "Asia/Taipei";
   const text = "text" in message && message.text ? messageHtml(message.text, message.entities) : "";
   const line = t.approvals.stamp(kind, ids, actor.name, at(ctx.deps.clock(), tz));
   await editHtml(ctx, text ? `${text}\n\n${line}` : line, { inline_keyboard: all ? [] : remainingButtons(ctx, ids) });
 }
 
 async function onButton(ctx: BotContext, p: CallbackPayload): Promise<void> {
-  const actor = await requireAdmin(ctx);
+  const batch = !SINGLE.includes(p.action);
+  // A system admin approves their system's bugs and releases only.
+  const systemId = batch ? await deploymentSystemId(ctx.deps.db, p.id) : await bugSystemId(ctx.deps.db, p.id);
+  const actor = await requireAdmin(ctx, systemId);
   if (!actor) return;
   const kind = KIND[p.action]!;
-  const batch = !SINGLE.includes(p.action);
   const ids = batch ? await deploymentBugIds(ctx.deps.db, p.id) : [p.id];
   if (!ids) return void (await ctx.answerCallbackQuery({ text: t.errors.outdated }));
   const results = await run(ctx, actor, kind, ids, batch ? undefined : { [p.id]: p.version });
@@ -128,20 +139,29 @@ for (const [command, kind] of [
   ["approve_prod", "prod"],
   ["approve_uat", "uat_merge"],
 ] as const) {
-  composer.command(command, async (ctx) => {
-    const actor = await requireAdmin(ctx);
-    if (!actor) return;
+  onCommand(composer, command, async (ctx) => {
     const [arg] = commandArgs(ctx);
-    const ids =
-      arg === "all"
-        ? await awaitingApproval(
-            ctx.deps.db,
-            kind,
-            ctx.chat.type === "private" ? undefined : (chatSystemId(ctx) ?? undefined),
-          )
-        : arg && /^#?\d{1,15}$/.test(arg)
-          ? [Number(arg.replace("#", ""))]
-          : null;
+    const id = arg && /^#?\d{1,15}$/.test(arg) ? Number(arg.replace("#", "")) : null;
+    // Checked against the bug's system (one id), the group's (all, in a group) or, in private,
+    // every system the sender administers.
+    const scope =
+      id !== null
+        ? { systemIds: [(await bugSystemId(ctx.deps.db, id)) ?? chatSystemId(ctx)] }
+        : ctx.chat.type === "private"
+          ? await requireSomeAdmin(ctx)
+          : { systemIds: [chatSystemId(ctx)] };
+    if (!scope) return; // refused (requireSomeAdmin said so)
+    const actor = "actor" in scope ? scope.actor : await requireAdmin(ctx, scope.systemIds[0]);
+    if (!actor) return;
+    const all = async (): Promise<number[]> => {
+      const sender = await ctx.actor();
+      if (ctx.chat.type === "private" && sender.kind === "user" && sender.isAdmin)
+        return awaitingApproval(ctx.deps.db, kind); // a global admin: every system
+      const out: number[] = [];
+      for (const s of scope.systemIds) if (s) out.push(...(await awaitingApproval(ctx.deps.db, kind, s)));
+      return out.sort((a, b) => a - b);
+    };
+    const ids = arg === "all" ? await all() : id !== null ? [id] : null;
     if (!ids) return void (await replyHtml(ctx, t.errors.usage(`/${command} <id|all>`)));
     if (ids.length === 0) return void (await replyHtml(ctx, t.approvals.none(kind)));
     await replyHtml(ctx, summary(ctx, kind, await run(ctx, actor, kind, ids)));

@@ -6,6 +6,7 @@ import { STATUSES } from "../../../core/model.js";
 import { boundedText, oneLine } from "../../../core/text.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { type DecisionEvent, decide } from "../cards.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { canSeeSystem, chatSystemId, requireAdmin } from "../guards.js";
 import { bugListMenu, parseStatusFilter, showCard, showList, statusName } from "../menus/bug-list.js";
@@ -15,14 +16,14 @@ import { idAndText, replyHtml } from "../respond.js";
 const composer = new Composer<BotContext>();
 composer.use(bugListMenu);
 
-composer.command("bugs", async (ctx) => {
+onCommand(composer, "bugs", async (ctx) => {
   const arg = ctx.match.trim();
   const statuses = arg ? parseStatusFilter(arg) : [];
   if (statuses === null) return replyHtml(ctx, t.list.badStatus(arg, STATUSES.map(statusName)));
   await showList(ctx, { statuses, page: 0 }, "reply");
 });
 
-composer.command("bug", async (ctx) => {
+onCommand(composer, "bug", async (ctx) => {
   const args = idAndText(ctx);
   if (!args) return replyHtml(ctx, t.errors.usage("/bug <id>"));
   await showCard(ctx, args.id);
@@ -34,7 +35,7 @@ async function visibleBug(ctx: BotContext, id: number) {
   return bug && (await canSeeSystem(ctx, bug.systemId)) ? bug : null;
 }
 
-composer.command("history", async (ctx) => {
+onCommand(composer, "history", async (ctx) => {
   const args = idAndText(ctx);
   if (!args) return replyHtml(ctx, t.errors.usage("/history <id>"));
   const bug = await visibleBug(ctx, args.id);
@@ -44,7 +45,7 @@ composer.command("history", async (ctx) => {
 });
 
 for (const type of ["close", "reject"] as const) {
-  composer.command(type, async (ctx) => {
+  onCommand(composer, type, async (ctx) => {
     const args = idAndText(ctx);
     const bug = args ? await visibleBug(ctx, args.id) : null;
     // A system admin acts on their system's bugs only; re-checked on every command.

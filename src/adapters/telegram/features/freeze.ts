@@ -6,6 +6,7 @@ import { Composer } from "grammy";
 import { addFreeze, freezeOverview, liftFreezes, parseFreezeCommand } from "../../../app/freeze-admin.js";
 import { escapeHtml } from "../../../core/html.js";
 import { incidents } from "../../../i18n/incidents.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { requireAdmin } from "../guards.js";
 import { replyHtml } from "../respond.js";
@@ -13,7 +14,7 @@ import { chatSystem } from "./incident-common.js";
 
 const composer = new Composer<BotContext>();
 
-composer.command("freeze", async (ctx) => {
+onCommand(composer, "freeze", async (ctx) => {
   const system = chatSystem(ctx);
   if (!system) return replyHtml(ctx, incidents.noSystem);
   const command = parseFreezeCommand(ctx.match);

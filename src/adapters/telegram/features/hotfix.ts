@@ -4,9 +4,11 @@ import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
 import { getBug } from "../../../app/bugs.js";
 import { claimHotfixApproval, runApprovedHotfix } from "../../../app/hotfix.js";
+import { hotfixRequestSystemId } from "../../../app/scopes.js";
 import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
 import { isPipelineEligible } from "../../../core/model.js";
 import { incidents } from "../../../i18n/incidents.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
 import { hotfixConversation } from "../conversations/incidents.js";
@@ -18,10 +20,10 @@ const H = incidents.hotfix;
 const composer = new Composer<BotContext>();
 composer.use(createConversation(tellingTelegramErrors(hotfixConversation), "hotfix"));
 
-composer.command("hotfix", async (ctx) => {
-  const admin = await requireAdmin(ctx);
-  if (!admin) return;
+onCommand(composer, "hotfix", async (ctx) => {
   const system = chatSystem(ctx);
+  const admin = await requireAdmin(ctx, system?.id); // a system admin hotfixes their own system
+  if (!admin) return;
   if (!system) return replyHtml(ctx, incidents.noSystem);
   if (!ctx.match.trim()) return ctx.conversation.enter("hotfix", { systemId: system.id, bugId: null, severity: null });
   const args = idAndText(ctx);
@@ -34,7 +36,7 @@ composer.command("hotfix", async (ctx) => {
 });
 
 onAction(composer, [CALLBACK_ACTIONS.hotfixApprove], async (ctx, payload) => {
-  const admin = await requireAdmin(ctx);
+  const admin = await requireAdmin(ctx, await hotfixRequestSystemId(ctx.deps.db, payload.id));
   if (!admin) return;
   const claim = await claimHotfixApproval(ctx.deps, payload.id, admin);
   if (claim.kind !== "claimed") {

@@ -8,6 +8,7 @@ import type { SystemConfig } from "../../../config.js";
 import { splitMessage } from "../../../core/html.js";
 import { formatDateTime } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
+import { liveChatId } from "../chats.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId } from "../guards.js";
 
@@ -18,15 +19,16 @@ export const settleIncidentTasks = () => Promise.allSettled([...running]);
 
 /** Runs `work` after the handler returns; its report goes to `chatId` (the group gets the outbox messages). */
 export function inBackground(
-  ctx: Pick<BotContext, "api">,
+  ctx: Pick<BotContext, "api" | "deps">,
   log: Logger,
   chatId: number,
   work: () => Promise<string | null>,
 ): void {
   const task = work()
     .then(async (text) => {
-      for (const part of text ? splitMessage(text) : [])
-        await ctx.api.sendMessage(chatId, part, { parse_mode: "HTML" });
+      if (!text) return;
+      const to = await liveChatId(ctx.deps, chatId); // the group may have become a supergroup meanwhile
+      for (const part of splitMessage(text)) await ctx.api.sendMessage(to, part, { parse_mode: "HTML" });
     })
     .catch((err: unknown) => log.error({ err }, "incident task failed"))
     .finally(() => running.delete(task));

@@ -1,17 +1,18 @@
 // /report enters the report conversation; /cancel leaves any conversation (installed before them).
 import { Composer } from "grammy";
 import { t } from "../../../i18n/zh-tw.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 
 const cancel = new Composer<BotContext>();
-cancel.command("cancel", async (ctx) => {
+onCommand(cancel, "cancel", async (ctx) => {
   const active = Object.keys(ctx.conversation.active()).length > 0;
   await ctx.conversation.exitAll();
   await ctx.reply(active ? t.cancel.done : t.cancel.nothing);
 });
 
 const composer = new Composer<BotContext>();
-composer.command("report", async (ctx) => {
+onCommand(composer, "report", async (ctx) => {
   await ctx.conversation.exitAll(); // /report again starts over
   await ctx.conversation.enter("report");
 });

@@ -14,11 +14,13 @@ import {
   rollbackDeployment,
   runRollbackPlan,
 } from "../../../app/rollback.js";
+import { bugSystemId, deploymentSystemId, rollbackPlanSystemId } from "../../../app/scopes.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../../core/callback-data.js";
 import { ENVS, type Env } from "../../../core/model.js";
 import { codePointLength } from "../../../core/text.js";
 import { formatDateTime } from "../../../core/windows.js";
 import { incidents } from "../../../i18n/incidents.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
 import { rollbackConversation } from "../conversations/incidents.js";
@@ -33,10 +35,10 @@ composer.use(createConversation(tellingTelegramErrors(rollbackConversation), "ro
 
 const isEnv = (s: string | undefined): s is Env => ENVS.includes(s as Env);
 
-composer.command("rollback", async (ctx) => {
-  const admin = await requireAdmin(ctx);
-  if (!admin) return;
+onCommand(composer, "rollback", async (ctx) => {
   const system = chatSystem(ctx);
+  const admin = await requireAdmin(ctx, system?.id); // a system admin rolls back their own system
+  if (!admin) return;
   if (!system) return replyHtml(ctx, incidents.noSystem);
   const [env, version, ...rest] = ctx.match.trim().split(/\s+/);
   const lower = env?.toLowerCase();
@@ -45,7 +47,7 @@ composer.command("rollback", async (ctx) => {
   await ctx.conversation.enter("rollback", { systemId: system.id, env: lower, version: version ?? null });
 });
 
-composer.command("history", async (ctx, next) => {
+onCommand(composer, "history", async (ctx, next) => {
   const arg = ctx.match.trim().toLowerCase();
   if (arg && !isEnv(arg)) return next();
   const system = chatSystem(ctx);
@@ -67,7 +69,7 @@ function rollInBackground(ctx: BotContext, work: () => ReturnType<typeof rollbac
 }
 
 onAction(composer, [A.rollbackConfirm, A.rollbackCancel], async (ctx, payload) => {
-  const admin = await requireAdmin(ctx);
+  const admin = await requireAdmin(ctx, await rollbackPlanSystemId(ctx.deps.db, payload.id));
   if (!admin) return;
   const at = formatDateTime(ctx.deps.clock(), chatSystem(ctx)?.timezone ?? "UTC");
   if (payload.action === A.rollbackCancel) {
@@ -86,7 +88,7 @@ onAction(composer, [A.rollbackConfirm, A.rollbackCancel], async (ctx, payload) =
 });
 
 onAction(composer, [A.rollbackNow], async (ctx, payload) => {
-  const admin = await requireAdmin(ctx);
+  const admin = await requireAdmin(ctx, await deploymentSystemId(ctx.deps.db, payload.id));
   if (!admin) return;
   // One press wins (the rollback itself is claimed again per release inside).
   if (!(await claimKey(ctx.deps.db, `rollback-now:${payload.id}`, { by: admin.name }, ctx.deps.clock())))
@@ -98,7 +100,7 @@ onAction(composer, [A.rollbackNow], async (ctx, payload) => {
 });
 
 onAction(composer, [A.requeue], async (ctx, payload) => {
-  const admin = await requireAdmin(ctx);
+  const admin = await requireAdmin(ctx, await bugSystemId(ctx.deps.db, payload.id));
   if (!admin) return;
   const result = await requeueBug(ctx.deps, { bugId: payload.id, rowVersion: payload.version, actor: admin });
   if (result.kind !== "applied") return ctx.answerCallbackQuery({ text: incidents.rollback.alreadyHandled });

@@ -6,6 +6,7 @@ import { enqueue } from "../../../app/outbox.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { runWindow, type WindowDeps } from "../../../app/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId, requireAdmin } from "../guards.js";
 
@@ -20,13 +21,13 @@ const NOTHING = "無待處理 bug";
 
 const composer = new Composer<BotContext>();
 
-composer.command("run", async (ctx) => {
-  const admin = await requireAdmin(ctx);
-  if (!admin) return;
+onCommand(composer, "run", async (ctx) => {
   const [slotArg, systemArg] = ctx.match.trim().toLowerCase().split(/\s+/);
-  if (slotArg !== "t1" && slotArg !== "t2") return ctx.reply(USAGE);
   const systemId = systemArg ?? chatSystemId(ctx);
   const system = systemRegistry(ctx.deps.config).find(systemId);
+  const admin = await requireAdmin(ctx, system?.id); // a system admin runs their own system's windows
+  if (!admin) return;
+  if (slotArg !== "t1" && slotArg !== "t2") return ctx.reply(USAGE);
   if (!system) return ctx.reply(USAGE);
 
   const slot = slotArg.toUpperCase();

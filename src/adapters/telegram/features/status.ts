@@ -10,6 +10,7 @@ import { STATUSES, type Status } from "../../../core/model.js";
 import { formatWindowTime } from "../../../core/windows.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { APP_VERSION } from "../../../version.js";
+import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { visibleSystemIds } from "../guards.js";
 import { at } from "../render.js";
@@ -43,7 +44,7 @@ async function systemStatus(ctx: BotContext, system: SystemConfig): Promise<stri
 
 const composer = new Composer<BotContext>();
 
-composer.command("status", async (ctx) => {
+onCommand(composer, "status", async (ctx) => {
   // A group sees its own system; a private chat the systems the sender belongs to.
   const visible = await visibleSystemIds(ctx);
   const rows = ctx.deps.config.systems.filter((s) => visible.includes(s.id));
@@ -52,7 +53,7 @@ composer.command("status", async (ctx) => {
   await replyHtml(ctx, blocks.join("\n\n") || t.status.noWindow);
 });
 
-composer.command("version", async (ctx) => {
+onCommand(composer, "version", async (ctx) => {
   const lines = [t.version.app(APP_VERSION)];
   const visible = await visibleSystemIds(ctx);
   for (const system of ctx.deps.config.systems.filter((s) => visible.includes(s.id))) {

@@ -1,11 +1,12 @@
 // /bugs [status]: a paged list of the bugs the viewer may see here, newest first, 10 a page; a number button shows that bug's card.
 import { Menu } from "@grammyjs/menu";
 import { countBugs, getBug, listBugs } from "../../../app/bugs.js";
+import { fitsMenuPayload } from "../../../core/callback-data.js";
 import { STATUSES, type Status } from "../../../core/model.js";
 import { t } from "../../../i18n/zh-tw.js";
 import { cardMessage } from "../cards.js";
 import type { BotContext } from "../context.js";
-import { canSeeSystem, visibleSystemIds } from "../guards.js";
+import { canSeeSystem, isAdminFor, visibleSystemIds } from "../guards.js";
 import { editHtml, replyHtml } from "../respond.js";
 
 export const PAGE_SIZE = 10;
@@ -41,8 +42,12 @@ export interface ListState {
 }
 
 /** Statuses as their indices (`4-6.0`), `all.0` for every status: short, no `/`. */
-export const encodeList = (s: ListState): string =>
-  `${s.statuses.length ? s.statuses.map((x) => STATUSES.indexOf(x)).join("-") : "all"}.${s.page}`;
+/** At most 39 bytes (11 statuses, a 6-digit page): within MENU_PAYLOAD_MAX_BYTES (core/callback-data.ts). */
+export function encodeList(s: ListState): string {
+  const payload = `${s.statuses.length ? s.statuses.map((x) => STATUSES.indexOf(x)).join("-") : "all"}.${s.page}`;
+  if (!fitsMenuPayload(payload)) throw new Error(`bug list menu payload too long: ${payload}`);
+  return payload;
+}
 
 export function decodeList(payload: string | undefined): ListState | null {
   const m = payload ? /^(all|\d{1,2}(?:-\d{1,2}){0,10})\.(\d{1,6})$/.exec(payload) : null;
@@ -102,8 +107,7 @@ export async function showCard(ctx: BotContext, id: number): Promise<void> {
   const bug = await getBug(ctx.deps.db, id);
   // Another system's bug is not shown here, nor is its existence told.
   if (!bug || !(await canSeeSystem(ctx, bug.systemId))) return void (await replyHtml(ctx, t.errors.notFound(id)));
-  // The card's buttons (triage) are for global admins: their handlers re-check it on every press.
-  const actor = await ctx.actor();
+  // The card's buttons are for the bug's system's admins: their handlers re-check it on every press.
   const card = cardMessage(ctx.deps, bug);
-  await replyHtml(ctx, card.html, actor.kind === "user" && actor.isAdmin ? card.markup : undefined);
+  await replyHtml(ctx, card.html, (await isAdminFor(ctx, bug.systemId)) ? card.markup : undefined);
 }

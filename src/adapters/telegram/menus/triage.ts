@@ -3,7 +3,9 @@
 // compute the next state and re-render through ctx.match.
 import { Menu } from "@grammyjs/menu";
 import { type BugRow, getBug } from "../../../app/bugs.js";
+import { bugSystemId } from "../../../app/scopes.js";
 import { suggestFlow } from "../../../app/triage.js";
+import { fitsMenuPayload } from "../../../core/callback-data.js";
 import {
   isPipelineEligible,
   PIPELINE_FLOWS,
@@ -15,7 +17,7 @@ import { t } from "../../../i18n/zh-tw.js";
 import { cardMessage, decide, outdated } from "../cards.js";
 import type { BotContext } from "../context.js";
 import type { HotfixArgs } from "../conversations/incidents.js";
-import { requireAdmin } from "../guards.js";
+import { adminSystemIds, requireAdmin } from "../guards.js";
 import { editHtml, replyHtml } from "../respond.js";
 
 export interface TriageState {
@@ -31,8 +33,12 @@ const SEV_CODE = { low: "l", medium: "m", high: "h", critical: "c" } as const;
 const FLOW_CODE = { flow1: "1", flow2: "2" } as const;
 const STATE = /^(\d{1,15})\.(\d{1,10})\.([lmhc-])\.([12-])\.([01])$/;
 
-export const encodeTriage = (s: TriageState): string =>
-  `${s.id}.${s.rv}.${s.sev ? SEV_CODE[s.sev] : "-"}.${s.flow ? FLOW_CODE[s.flow] : "-"}.${s.queue ? 1 : 0}`;
+/** At most 32 bytes (15-digit id, 10-digit row version): within MENU_PAYLOAD_MAX_BYTES (core/callback-data.ts). */
+export function encodeTriage(s: TriageState): string {
+  const payload = `${s.id}.${s.rv}.${s.sev ? SEV_CODE[s.sev] : "-"}.${s.flow ? FLOW_CODE[s.flow] : "-"}.${s.queue ? 1 : 0}`;
+  if (!fitsMenuPayload(payload)) throw new Error(`triage menu payload too long: ${payload}`);
+  return payload;
+}
 
 export function decodeTriage(payload: string | undefined): TriageState | null {
   const m = payload ? STATE.exec(payload) : null;
@@ -94,6 +100,9 @@ export async function showTriage(ctx: BotContext, bug: BugRow, s: TriageState): 
   await editHtml(ctx, `${cardMessage(ctx.deps, bug).html}\n\n${prompt}`, triageMenu);
 }
 
+/** The sender if an admin of the bug's system (a system admin triages their own system only). */
+const adminOfBug = async (ctx: BotContext, s: TriageState) => requireAdmin(ctx, await bugSystemId(ctx.deps.db, s.id));
+
 /** The bug if the menu is still current for it; otherwise "outdated" and the card refreshed. */
 async function current(ctx: BotContext, s: TriageState): Promise<BugRow | null> {
   const bug = await getBug(ctx.deps.db, s.id);
@@ -103,7 +112,7 @@ async function current(ctx: BotContext, s: TriageState): Promise<BugRow | null> 
 }
 
 async function step(ctx: BotContext, s: TriageState, change: Partial<TriageState>): Promise<void> {
-  if (!(await requireAdmin(ctx))) return;
+  if (!(await adminOfBug(ctx, s))) return;
   // Pressing the flow already selected changes nothing: an identical edit is an error at Telegram.
   if (change.flow && change.flow === s.flow) return;
   const bug = await current(ctx, s);
@@ -111,7 +120,7 @@ async function step(ctx: BotContext, s: TriageState, change: Partial<TriageState
 }
 
 async function backToCard(ctx: BotContext, s: TriageState): Promise<void> {
-  if (!(await requireAdmin(ctx))) return;
+  if (!(await adminOfBug(ctx, s))) return;
   const bug = await current(ctx, s);
   if (!bug) return;
   const card = cardMessage(ctx.deps, bug, s.queue);
@@ -120,7 +129,7 @@ async function backToCard(ctx: BotContext, s: TriageState): Promise<void> {
 
 /** Hands the bug to the incidents' /hotfix conversation (the card stays as it is until the hotfix is done). */
 async function startHotfix(ctx: BotContext, s: TriageState): Promise<void> {
-  if (!(await requireAdmin(ctx))) return;
+  if (!(await adminOfBug(ctx, s))) return;
   const bug = await current(ctx, s);
   if (!bug || !s.sev) return;
   if (Object.keys(ctx.conversation.active()).length > 0)
@@ -138,7 +147,7 @@ async function startHotfix(ctx: BotContext, s: TriageState): Promise<void> {
 }
 
 async function finish(ctx: BotContext, s: TriageState): Promise<void> {
-  const actor = await requireAdmin(ctx);
+  const actor = await adminOfBug(ctx, s);
   if (!actor || !s.sev || !s.flow) return;
   const message = ctx.callbackQuery?.message;
   const decision = await decide(ctx.deps, {
@@ -147,7 +156,7 @@ async function finish(ctx: BotContext, s: TriageState): Promise<void> {
     event: { type: "confirm", severity: s.sev, flow: s.flow },
     actor,
     ...(message ? { pressed: { chatId: message.chat.id, messageId: message.message_id } } : {}),
-    queue: s.queue,
+    queue: s.queue ? await adminSystemIds(ctx) : undefined,
   });
   await showDecision(ctx, decision);
 }

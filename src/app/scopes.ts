@@ -1,0 +1,34 @@
+// Which system a chat button's subject belongs to (a bug, a release, a hotfix request, a rollback
+// plan): the Telegram layer checks a system admin's rights against it. Null when the subject is gone.
+import { eq } from "drizzle-orm";
+import { bugs, deployments, hotfixRequests } from "../../drizzle/schema.js";
+import type { Queryable } from "../adapters/db/database.js";
+import { readKey } from "./incident-support.js";
+
+export async function bugSystemId(q: Queryable, bugId: number): Promise<string | null> {
+  const [row] = await q.select({ systemId: bugs.systemId }).from(bugs).where(eq(bugs.id, bugId));
+  return row?.systemId ?? null;
+}
+
+export async function deploymentSystemId(q: Queryable, deploymentId: number): Promise<string | null> {
+  const [row] = await q
+    .select({ systemId: deployments.systemId })
+    .from(deployments)
+    .where(eq(deployments.id, deploymentId));
+  return row?.systemId ?? null;
+}
+
+export async function hotfixRequestSystemId(q: Queryable, requestId: number): Promise<string | null> {
+  const [row] = await q
+    .select({ systemId: bugs.systemId })
+    .from(hotfixRequests)
+    .innerJoin(bugs, eq(bugs.id, hotfixRequests.bugId))
+    .where(eq(hotfixRequests.id, requestId));
+  return row?.systemId ?? null;
+}
+
+/** The system of a prepared rollback plan (stored by app/rollback.ts's prepareRollback). */
+export async function rollbackPlanSystemId(q: Queryable, planId: number): Promise<string | null> {
+  const plan = await readKey<{ systemId?: unknown }>(q, `rollback-plan:${planId}`);
+  return typeof plan?.systemId === "string" ? plan.systemId : null;
+}

@@ -1,0 +1,27 @@
+// Telegram updates handled once: each update_id is claimed in processed_updates before it is
+// handled, and the table is pruned (Telegram redelivers an update for at most a day).
+import { desc, lt, lte } from "drizzle-orm";
+import { processedUpdates } from "../../drizzle/schema.js";
+import type { Queryable } from "../adapters/db/database.js";
+
+/** True for the first claim of `updateId`; false for a redelivery. */
+export async function claimUpdate(q: Queryable, updateId: number, now: Date): Promise<boolean> {
+  const claimed = await q
+    .insert(processedUpdates)
+    .values({ updateId, processedAt: now })
+    .onConflictDoNothing()
+    .returning({ id: processedUpdates.updateId });
+  return claimed.length > 0;
+}
+
+/** Claims older than `keep.ms` and any beyond the newest `keep.rows` are deleted. */
+export async function pruneUpdates(q: Queryable, now: Date, keep: { ms: number; rows: number }): Promise<void> {
+  await q.delete(processedUpdates).where(lt(processedUpdates.processedAt, new Date(now.getTime() - keep.ms)));
+  const [edge] = await q
+    .select({ id: processedUpdates.updateId })
+    .from(processedUpdates)
+    .orderBy(desc(processedUpdates.updateId))
+    .offset(keep.rows)
+    .limit(1);
+  if (edge) await q.delete(processedUpdates).where(lte(processedUpdates.updateId, edge.id));
+}
