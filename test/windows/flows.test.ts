@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deployments } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { environmentVersions, setEnvironmentVersion } from "../../src/app/systems.js";
-import { tick } from "../../src/app/windows.js";
+import { tick } from "../../src/app/windows/index.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
