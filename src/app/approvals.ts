@@ -57,7 +57,8 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
     if (result.kind === "applied") {
       const { systemId, module } = result.bug;
       const key = JSON.stringify([systemId, module]);
-      if (!nextT2.has(key)) nextT2.set(key, nextWindow({ db, ...input }, systemId, "t2", input.now, { module }));
+      const schedule = { db, config: input.config, calendarFacts: input.calendarFacts };
+      if (!nextT2.has(key)) nextT2.set(key, nextWindow(schedule, systemId, "t2", input.now, { module }));
       const at = await nextT2.get(key)!;
       if (at) entry.runsAt = at;
     }

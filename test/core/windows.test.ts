@@ -5,8 +5,8 @@ import {
   formatDateTime,
   formatWindowTime,
   localParts,
-  nextT2ForApproval,
   nextWindow,
+  type SkipDay,
   windowsBetween,
   zonedInstant,
 } from "../../src/core/windows.js";
@@ -18,6 +18,9 @@ const utc = (iso: string) => new Date(iso);
 /** A Taipei wall time as an instant. */
 const tpe = (date: string, time: string) => new Date(`${date}T${time}:00+08:00`);
 const iso = (d: Date) => d.toISOString();
+/** The T2 cutoff (app/schedule.ts nextWindow): approved at or after today's T2 → the next one. */
+const nextT2ForApproval = (approvedAt: Date, t2Time: string, tz: string, skipDay?: SkipDay) =>
+  nextWindow(approvedAt, t2Time, tz, { inclusive: false, ...(skipDay ? { skipDay } : {}) });
 
 describe("localParts / addDays / zonedInstant", () => {
   it("reads the local wall clock", () => {
