@@ -2,7 +2,6 @@
 import { sql } from "drizzle-orm";
 import { Api, webhookCallback } from "grammy";
 import pino from "pino";
-import { createAnalyzer } from "./adapters/analyze/analyzer.js";
 import { createClock } from "./adapters/clock/clock.js";
 import { describeDatabaseError, isDriverWriteAfterClose, openDatabase } from "./adapters/db/database.js";
 import { holdLiveness } from "./adapters/db/liveness.js";
@@ -14,11 +13,12 @@ import { createBot, registerCommands } from "./adapters/telegram/bot.js";
 import { settleIncidentTasks } from "./adapters/telegram/features/incident-common.js";
 import { settleManualRuns } from "./adapters/telegram/features/run-window.js";
 import { botHousekeeping, HOUSEKEEPING_EVERY_MS } from "./adapters/telegram/middleware.js";
+import { adapterPorts } from "./adapters/wire-ports.js";
 import { startIncidentTimers } from "./app/freeze-admin.js";
 import { recoverInterrupted, releaseDeadClaims } from "./app/recovery.js";
 import { syncSystems } from "./app/systems.js";
 import { watchAfterDeploy } from "./app/watch.js";
-import type { WindowDeps } from "./app/windows.js";
+import type { WindowDeps } from "./app/windows/index.js";
 import { ConfigError, formatConfigError, loadConfig } from "./config.js";
 
 /** The documented bound on a graceful stop (README "Graceful stop"): after it the process exits anyway. */
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     config,
     clock,
     logger,
-    analyzer: createAnalyzer(config.analyzer),
+    ...adapterPorts(config),
     liveness,
     sleep: time.sleep,
   };

@@ -6,7 +6,8 @@ import type { Queryable } from "../adapters/db/database.js";
 import type { Actor, BugEvent, Status } from "../core/model.js";
 import type { WindowResult } from "../core/windows.js";
 import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
-import { type FreezeConfig, nextOpenWindow } from "./schedule.js";
+import type { Calendar } from "./ports.js";
+import { type FreezeConfig, nextWindow } from "./schedule.js";
 
 export type ApprovalKind = "prod" | "uat_merge";
 
@@ -24,6 +25,8 @@ export interface ApproveInput {
   expectedRowVersions?: Readonly<Record<number, number>>;
   /** Env and calendar freezes to skip frozen T2s (stored freezes are always read). */
   config?: FreezeConfig;
+  /** The calendar the freeze rules read (with `config`). */
+  calendarFacts?: Calendar;
   notify?: ApplyInput["notify"];
 }
 
@@ -39,7 +42,7 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
   const { event } = APPROVAL[input.kind];
   const out: ApprovalResult[] = [];
   // 全部批准 of a whole release: the next open T2 is read once per system and module, not per bug.
-  const nextT2 = new Map<string, ReturnType<typeof nextOpenWindow>>();
+  const nextT2 = new Map<string, ReturnType<typeof nextWindow>>();
   for (const bugId of input.bugIds) {
     const expected = input.expectedRowVersions?.[bugId];
     const result = await applyEvent(db, {
@@ -54,7 +57,8 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
     if (result.kind === "applied") {
       const { systemId, module } = result.bug;
       const key = JSON.stringify([systemId, module]);
-      if (!nextT2.has(key)) nextT2.set(key, nextOpenWindow(db, input.config, systemId, "t2", input.now, module));
+      const schedule = { db, config: input.config, calendarFacts: input.calendarFacts };
+      if (!nextT2.has(key)) nextT2.set(key, nextWindow(schedule, systemId, "t2", input.now, { module }));
       const at = await nextT2.get(key)!;
       if (at) entry.runsAt = at;
     }

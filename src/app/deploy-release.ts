@@ -3,22 +3,32 @@
 // `running`, then the target runs once per service in dependency order with a health check between
 // steps, stopping at the first failure; the outcome (and the environment's versions) is recorded in
 // one transaction, retried until it commits. Everything written comes through core/text first.
-import { randomUUID } from "node:crypto";
-import { and, eq, inArray, sql } from "drizzle-orm";
+// executeRelease returns what happened (the row, the last step, and the value of the caller's
+// outcome step, which runs inside the recording transaction: bug transitions and notifications).
+import { and, eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
-import { bugs, deployments, kv } from "../../drizzle/schema.js";
-import { type CheckResult, runCheck as defaultRunCheck } from "../adapters/checks/run-check.js";
+import { bugs, deployments } from "../../drizzle/schema.js";
 import { connectionFailure, type Db, type Tx } from "../adapters/db/database.js";
-import type { Liveness } from "../adapters/db/liveness.js";
-import { runTarget as defaultRunTarget, type RunTarget } from "../adapters/deploy/run-target.js";
-import type { Check, Config, SystemConfig } from "../config.js";
+import type { Config, SystemConfig } from "../config.js";
 import type { DeploymentKind, Env } from "../core/model.js";
 import { releaseNotes } from "../core/release.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../core/text.js";
+import { deployText } from "../i18n/deploy.js";
 import { reliability } from "../i18n/reliability.js";
+import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
+import type { DeployBug, DeployStep, RunCheck, RunTarget } from "./ports.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
+
+export {
+  acquireEnvLock,
+  EnvBusyError,
+  type EnvLock,
+  envLockKey,
+  type LivenessPort,
+  releaseDeadEnvLocks,
+} from "./env-lock.js";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -27,12 +37,33 @@ export interface DeployDeps {
   config: Config;
   clock: () => Date;
   logger: Logger;
-  runTarget?: RunTarget;
-  runCheck?: (check: Check, options: { cwd?: string }) => Promise<CheckResult>;
+  runTarget: RunTarget;
+  runCheck: RunCheck;
   /** Marks the rows this process runs, so recovery can tell a dead owner from a live one. */
-  liveness?: Pick<Liveness, "instanceId" | "isAlive">;
+  liveness?: LivenessPort;
   /** Waits between lock polls and outcome retries (tests pass a fast one). */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where a release is: step `n` of `total`, deploying `service` (null: a system without services). */
+export interface ReleaseProgress {
+  n: number;
+  total: number;
+  service: string | null;
+}
+
+/**
+ * The caller's part of the outcome, run inside the transaction that records it (retried with it):
+ * bug transitions and notifications. Its value comes back in ReleaseResult.outcome.
+ */
+export type OutcomeStep<T> = (tx: Tx, deployment: DeploymentRow, last: ReleaseProgress) => Promise<T>;
+
+export interface ReleaseResult<T> {
+  deployment: DeploymentRow;
+  /** The last step started (the failing one when the release failed). */
+  last: ReleaseProgress;
+  /** The outcome step's value; null when the outcome was recorded without it (interrupted meanwhile). */
+  outcome: T | null;
 }
 
 export interface ReleaseRequest {
@@ -49,129 +80,34 @@ export interface ReleaseRequest {
   windowRunId?: number;
   actorName: string;
   reason?: string;
-  /** Called before each step: `step` is 1-based, `service` the one about to deploy. */
-  onProgress?: (step: number, total: number, service: string | null) => Promise<void>;
-  /** Runs inside the transaction that records the outcome: bug transitions and notifications go here. */
-  onOutcome?: (tx: Tx, deployment: DeploymentRow) => Promise<void>;
+  /** Called before each step (`n` is 1-based): progress messages. */
+  onStep?: (progress: ReleaseProgress) => Promise<void>;
   /** The environment's lock, when the caller took it already (rollback, hotfix); else taken here. */
   lock?: EnvLock;
   /** What this change is, for the "waiting for …" message (e.g. 「T2 部署」). */
   label?: string;
 }
 
-const ENV_LABEL: Record<Env, string> = { uat: "UAT", prod: "PROD" };
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-// ---------- one change at a time per system and environment ----------
-
-/** A held environment lock: a kv row `env-lock:<system>:<env>` naming its owner process and holder. */
-export interface EnvLock {
-  key: string;
-  token: string;
-  release(): Promise<void>;
-}
-
-interface LockValue {
-  owner: string | null;
-  token: string;
-  holder: string;
-  since: string;
-}
-
-export const envLockKey = (systemId: string, env: Env) => `env-lock:${systemId}:${env}`;
-const LOCK_POLL_MS = 2_000;
-/** A change never waits longer than this for another one (then it is refused with the reason). */
-const MAX_LOCK_WAIT_MS = 3 * 60 * 60_000;
-
-export class EnvBusyError extends Error {
-  constructor(
-    readonly env: Env,
-    readonly holder: string,
-  ) {
-    super(reliability.busyTooLong(env, holder));
-  }
-}
-
-/**
- * Takes the environment's change lock, waiting while another deploy, hotfix or rollback of the same
- * system and environment holds it (the group is told once, `onWait`). A lock whose owner process
- * is dead (liveness) is taken over. Throws EnvBusyError after 3 hours of waiting.
- */
-export async function acquireEnvLock(
-  deps: Pick<DeployDeps, "db" | "clock" | "logger" | "liveness" | "sleep">,
-  input: { system: SystemConfig; env: Env; holder: string; what?: string },
-): Promise<EnvLock> {
-  const key = envLockKey(input.system.id, input.env);
-  const token = randomUUID();
-  const value: LockValue = {
-    owner: deps.liveness?.instanceId ?? null,
-    token,
-    holder: cleanText(input.holder),
-    since: deps.clock().toISOString(),
-  };
-  const sleep = deps.sleep ?? realSleep;
-  const started = deps.clock().getTime();
-  let told = false;
-  for (;;) {
-    const [taken] = await deps.db
-      .insert(kv)
-      .values({ key, value, updatedAt: deps.clock() })
-      .onConflictDoNothing()
-      .returning({ key: kv.key });
-    if (taken) {
-      const release = async () => {
-        await deps.db.delete(kv).where(and(eq(kv.key, key), sql`${kv.value}->>'token' = ${token}`));
-      };
-      return { key, token, release };
-    }
-    const [row] = await deps.db.select().from(kv).where(eq(kv.key, key));
-    const other = row?.value as LockValue | undefined;
-    if (!other) continue;
-    // Without liveness (tests, one process) a holder is presumed alive.
-    if (deps.liveness && !(await deps.liveness.isAlive(other.owner))) {
-      deps.logger.warn({ key, owner: other.owner }, "environment lock of a dead process released");
-      await deps.db.delete(kv).where(and(eq(kv.key, key), sql`${kv.value}->>'token' = ${other.token}`));
-      continue;
-    }
-    if (!told) {
-      told = true;
-      deps.logger.info({ key, holder: other.holder }, "waiting for the environment");
-      const text = reliability.waiting({ env: input.env, holder: other.holder, what: input.what ?? input.holder });
-      await enqueue(
-        deps.db,
-        messages(input.system.groupChatId, text, { dedupeKey: `env-wait:${token}` }),
-        deps.clock(),
-      );
-    }
-    if (deps.clock().getTime() - started > MAX_LOCK_WAIT_MS) throw new EnvBusyError(input.env, other.holder);
-    await sleep(LOCK_POLL_MS);
-  }
-}
-
-/** Environment locks whose owner process is dead are removed (start-up and periodic recovery). */
-export async function releaseDeadEnvLocks(deps: { db: Db; liveness?: Pick<Liveness, "isAlive"> }): Promise<number> {
-  if (!deps.liveness) return 0;
-  const rows = await deps.db.select().from(kv).where(sql`${kv.key} like 'env-lock:%'`);
-  let released = 0;
-  for (const row of rows) {
-    const v = row.value as LockValue;
-    if (await deps.liveness.isAlive(v.owner)) continue;
-    await deps.db.delete(kv).where(and(eq(kv.key, row.key), sql`${kv.value}->>'token' = ${v.token}`));
-    released++;
-  }
-  return released;
-}
 
 // ---------- a release ----------
 
-export async function executeRelease(deps: DeployDeps, req: ReleaseRequest): Promise<DeploymentRow> {
+/**
+ * Runs the release and records its outcome; `outcome` (the caller's bug transitions and
+ * notifications) runs in the recording transaction and its value is returned.
+ */
+export async function executeRelease<T = void>(
+  deps: DeployDeps,
+  req: ReleaseRequest,
+  outcome?: OutcomeStep<T>,
+): Promise<ReleaseResult<T>> {
   const envConfig = req.system.environments[req.env];
   const target = req.kind === "rollback" ? envConfig.rollback : envConfig.deploy;
-  if (!target) return recordMissingTarget(deps, req);
+  if (!target) return recordMissingTarget(deps, req, outcome);
   const holder = req.label ?? (req.kind === "rollback" ? reliability.holders.rollback : reliability.holders.hotfix);
   const lock = req.lock ?? (await acquireEnvLock(deps, { system: req.system, env: req.env, holder }));
   try {
-    return await runLocked(deps, req, target);
+    return await runLocked(deps, req, target, outcome);
   } finally {
     if (!req.lock)
       await lock.release().catch((err: unknown) => deps.logger.error({ err }, "environment lock not released"));
@@ -195,29 +131,39 @@ function baseRow(deps: DeployDeps, req: ReleaseRequest, previous: string | null)
   };
 }
 
-async function recordMissingTarget(deps: DeployDeps, req: ReleaseRequest): Promise<DeploymentRow> {
+const FIRST_STEP = (req: ReleaseRequest): ReleaseProgress => ({
+  n: 1,
+  total: Math.max(req.services.length, 1),
+  service: req.services[0] ?? null,
+});
+
+async function recordMissingTarget<T>(
+  deps: DeployDeps,
+  req: ReleaseRequest,
+  outcome?: OutcomeStep<T>,
+): Promise<ReleaseResult<T>> {
   const previous = (await environmentVersions(deps.db, req.system.id))[req.env];
-  const what = req.kind === "rollback" ? "回滾" : "部署";
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(deployments)
       .values({
         ...baseRow(deps, req, previous),
         status: "failed",
-        output: `[nightshift] 未設定 ${ENV_LABEL[req.env]} ${what}目標`,
+        output: deployText.missingTarget(req.env, req.kind === "rollback"),
         finishedAt: deps.clock(),
       })
       .returning();
-    await req.onOutcome?.(tx, row!);
-    return row!;
+    const last = { ...FIRST_STEP(req), n: 0, service: null };
+    return { deployment: row!, last, outcome: outcome ? await outcome(tx, row!, last) : null };
   });
 }
 
-async function runLocked(
+async function runLocked<T>(
   deps: DeployDeps,
   req: ReleaseRequest,
   target: NonNullable<SystemConfig["environments"][Env]["deploy"]>,
-): Promise<DeploymentRow> {
+  outcome?: OutcomeStep<T>,
+): Promise<ReleaseResult<T>> {
   const { db, config, logger } = deps;
   const envConfig = req.system.environments[req.env];
   // Read under the lock: no other change of this environment can move it until we are done.
@@ -233,15 +179,35 @@ async function runLocked(
 
   const bugRows = req.bugIds.length ? await db.select().from(bugs).where(inArray(bugs.id, req.bugIds)) : [];
   const steps: (string | null)[] = req.services.length ? req.services : [null];
-  const runTarget = deps.runTarget ?? defaultRunTarget;
-  const runCheck = deps.runCheck ?? defaultRunCheck;
+  const { runTarget, runCheck } = deps;
   const output: string[] = [];
   let status: DeploymentRow["status"] = "succeeded";
   let reported: string | null = null;
+  let last: ReleaseProgress = FIRST_STEP(req);
+  const releaseBugs: DeployBug[] = req.bugIds.flatMap((id) => {
+    const b = bugRows.find((r) => r.id === id);
+    return b
+      ? [
+          {
+            id: b.id,
+            title: b.title,
+            severity: b.severity,
+            fixFlow: b.fixFlow,
+            module: b.module,
+            services: b.services,
+            rootCause: b.aiRootCause,
+            fixPlan: b.aiFixPlan,
+            fixDiff: b.aiFixDiff,
+          },
+        ]
+      : [];
+  });
+  const notes = releaseNotes(bugRows);
 
   for (const [i, service] of steps.entries()) {
-    await req.onProgress?.(i + 1, steps.length, service);
-    const stdin = JSON.stringify({
+    last = { n: i + 1, total: steps.length, service };
+    await req.onStep?.(last);
+    const step: DeployStep = {
       releaseId: release.id,
       system: req.system.id,
       env: req.env,
@@ -252,37 +218,12 @@ async function runLocked(
       services: req.services,
       actor: req.actorName,
       reason: req.reason ?? null,
-      bugs: req.bugIds.flatMap((id) => {
-        const b = bugRows.find((r) => r.id === id);
-        return b
-          ? [
-              {
-                id: b.id,
-                title: b.title,
-                severity: b.severity,
-                fixFlow: b.fixFlow,
-                module: b.module,
-                services: b.services,
-                rootCause: b.aiRootCause,
-                fixPlan: b.aiFixPlan,
-                fixDiff: b.aiFixDiff,
-              },
-            ]
-          : [];
-      }),
-      notes: releaseNotes(bugRows),
-    });
-    const env: Record<string, string> = {
-      NIGHTSHIFT_SYSTEM: req.system.id,
-      NIGHTSHIFT_ENV: req.env,
-      NIGHTSHIFT_VERSION: req.version,
-      NIGHTSHIFT_RELEASE_ID: String(release.id),
-      NIGHTSHIFT_BUG_IDS: req.bugIds.join(","),
-      ...(service ? { NIGHTSHIFT_SERVICE: service } : {}),
-      ...(req.targetVersion ? { NIGHTSHIFT_TARGET_VERSION: req.targetVersion } : {}),
+      bugIds: req.bugIds,
+      bugs: releaseBugs,
+      notes,
     };
     log.info({ service, step: i + 1, of: steps.length }, "deploy step");
-    const result = await runTarget({ target, env, stdin, cwd: config.configDir });
+    const result = await runTarget({ target, step, cwd: config.configDir });
     // Outside text: cleaned (NUL, lone surrogates) and cut on code points before it goes anywhere.
     const stepOutput = boundedTail(result.output ?? "", 16 * 1024);
     output.push(`${service ? `[${service}] ` : ""}${result.status}\n${stepOutput}`.trimEnd());
@@ -306,7 +247,7 @@ async function runLocked(
   const version =
     reported ?? boundedText(oneLine(req.kind === "rollback" ? (req.targetVersion ?? req.version) : req.version), 200);
   const text = boundedTail(output.join("\n"), 16 * 1024);
-  return recordOutcome(deps, req, release, { status, version, text }, log);
+  return recordOutcome(deps, req, release, { status, version, text, last }, log, outcome);
 }
 
 /** Outcome attempts before a failing one is recorded as unrecorded (the admins alerted). */
@@ -321,16 +262,24 @@ const RETRY_MAX_MS = 30_000;
  * alerted: a live process never leaves it `running`. If the process dies first, its row stays
  * `running` with a dead owner, which start-up recovery marks interrupted and alerts.
  */
-async function recordOutcome(
+interface RunOutcome {
+  status: DeploymentRow["status"];
+  version: string;
+  text: string;
+  last: ReleaseProgress;
+}
+
+async function recordOutcome<T>(
   deps: DeployDeps,
   req: ReleaseRequest,
   release: DeploymentRow,
-  outcome: { status: DeploymentRow["status"]; version: string; text: string },
+  outcome: RunOutcome,
   log: Logger,
-): Promise<DeploymentRow> {
+  step?: OutcomeStep<T>,
+): Promise<ReleaseResult<T>> {
   const { db } = deps;
   const sleep = deps.sleep ?? realSleep;
-  const { status, version, text } = outcome;
+  const { status, version, text, last } = outcome;
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(async (tx) => {
@@ -344,12 +293,12 @@ async function recordOutcome(
           // Another replica's start-up marked it interrupted meanwhile: its alert stands.
           log.warn({ status }, "deployment finished after it was marked interrupted");
           const [current] = await tx.select().from(deployments).where(eq(deployments.id, release.id));
-          return current!;
+          return { deployment: current!, last, outcome: null };
         }
         if (status === "succeeded") await setEnvironmentVersion(tx, req.system.id, req.env, version, now);
-        await req.onOutcome?.(tx, done);
+        const value = step ? await step(tx, done, last) : null;
         log.info({ status, version }, "deployment finished");
-        return done;
+        return { deployment: done, last, outcome: value };
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -361,7 +310,7 @@ async function recordOutcome(
           log.error({ err: fallbackErr, attempt }, "marking the outcome unrecorded failed; retrying");
           return null;
         });
-        if (marked) return marked;
+        if (marked) return { deployment: marked, last, outcome: null };
       }
       await sleep(Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
     }
@@ -372,7 +321,7 @@ async function markUnrecorded(
   deps: DeployDeps,
   req: ReleaseRequest,
   release: DeploymentRow,
-  outcome: { status: DeploymentRow["status"]; version: string; text: string },
+  outcome: RunOutcome,
   error: string,
 ): Promise<DeploymentRow> {
   return deps.db.transaction(async (tx) => {

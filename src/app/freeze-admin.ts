@@ -7,13 +7,14 @@ import type { SystemConfig } from "../config.js";
 import { describeFreeze, type FreezeReason, type FreezeVerdict } from "../core/freeze.js";
 import { escapeHtml } from "../core/html.js";
 import { boundedText, cleanText, codePointLength, normalizeModule, oneLine } from "../core/text.js";
-import { addDays, formatDateTime, formatWindowTime, localParts, nextWindow, zonedInstant } from "../core/windows.js";
+import { addDays, formatDateTime, formatWindowTime, localParts, zonedInstant } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { knownModules } from "./bugs.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { expireHotfixRequests } from "./hotfix.js";
 import { actorName, type IncidentDeps, type UserActor } from "./incident-support.js";
 import { enqueue, htmlMessage } from "./outbox.js";
+import { nextWindow } from "./schedule.js";
 
 const T = incidents.freeze;
 export type FreezeRow = typeof freezes.$inferSelect;
@@ -89,11 +90,10 @@ export function parseFreezeCommand(args: string): FreezeCommand {
 const scopeText = (system: SystemConfig, row: Pick<FreezeRow, "scope" | "module">) =>
   row.scope === "module" && row.module ? T.scopeModule(row.module) : T.scopeSystem(system.name);
 
-/** The next T1 or T2 of the system after `now`. */
-function nextSystemWindow(system: SystemConfig, now: Date): Date {
-  const tz = system.timezone;
-  const t1 = nextWindow(now, system.windows.t1, tz, { inclusive: false }).at;
-  const t2 = nextWindow(now, system.windows.t2, tz, { inclusive: false }).at;
+/** The next T1 or T2 of the system after `now`, whatever the freezes (what a freeze would block). */
+async function nextSystemWindow(deps: IncidentDeps, system: SystemConfig, now: Date): Promise<Date> {
+  const t1 = (await nextWindow(deps, system, "t1", now, { freezes: "ignore" }))!.at;
+  const t2 = (await nextWindow(deps, system, "t2", now, { freezes: "ignore" }))!.at;
   return t1 < t2 ? t1 : t2;
 }
 
@@ -104,8 +104,13 @@ const untilInstant = (until: string | null, tz: string): Date | null =>
  * What a freeze blocks, exactly: a full freeze blocks the windows (the next one named); a module
  * freeze only makes the next window skip that module's bugs; one lifting before it blocks nothing.
  */
-function blocksLine(system: SystemConfig, until: Date | null, now: Date, modules: readonly string[]): string {
-  const next = nextSystemWindow(system, now);
+function blocksLine(
+  system: SystemConfig,
+  until: Date | null,
+  now: Date,
+  modules: readonly string[],
+  next: Date,
+): string {
   if (until !== null && until <= next) return T.liftsBefore;
   const when = formatWindowTime(next, now, system.timezone);
   return modules.length ? T.skipsModules(modules, when) : T.blocksWindows(when);
@@ -137,6 +142,7 @@ export async function addFreeze(
   const values = input.modules.length
     ? input.modules.map((module) => ({ ...base, scope: "module" as const, module }))
     : [{ ...base, scope: "system" as const, module: null }];
+  const next = await nextSystemWindow(deps, system, now);
   const rows = await deps.db.transaction(async (tx) => {
     const inserted = await tx.insert(freezes).values(values).returning();
     const scope = inserted.map((r) => `${scopeText(system, r)}（#${r.id}）`).join("、");
@@ -145,7 +151,7 @@ export async function addFreeze(
       input.reason,
       T.untilText(until && formatDateTime(until, tz)),
       actor.name,
-      blocksLine(system, until, now, input.modules),
+      blocksLine(system, until, now, input.modules, next),
     );
     await enqueue(tx, [htmlMessage(system.groupChatId, text)], now);
     return inserted;
@@ -228,9 +234,10 @@ export async function freezeOverview(deps: IncidentDeps, system: SystemConfig): 
   ];
   if (entries.length === 0) return `${T.header(system.name)}\n${T.none}`;
   const lines = describeFreeze(verdict, system.timezone);
+  const next = await nextSystemWindow(deps, system, now);
   const body = lines.map(
     (line, i) =>
-      `${escapeHtml(line)}\n   ${blocksLine(system, untilInstant(entries[i]!.reason.until, system.timezone), now, entries[i]!.modules)}`,
+      `${escapeHtml(line)}\n   ${blocksLine(system, untilInstant(entries[i]!.reason.until, system.timezone), now, entries[i]!.modules, next)}`,
   );
   return [T.header(system.name), ...body].join("\n");
 }

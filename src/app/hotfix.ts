@@ -336,18 +336,23 @@ async function hotfixLocked(
   const services = affectedServices(system.services, [bug.services]);
   const deployment =
     request.mode === "run"
-      ? await executeRelease(deps, {
-          system,
-          env: "prod",
-          kind: "hotfix",
-          bugIds: [bug.id],
-          services,
-          version: await allocateVersion(deps.db, system, deps.clock()),
-          actorName: request.requestedByName,
-          reason: `hotfix #${bug.id}`,
-          onOutcome,
-          lock,
-        })
+      ? (
+          await executeRelease(
+            deps,
+            {
+              system,
+              env: "prod",
+              kind: "hotfix",
+              bugIds: [bug.id],
+              services,
+              version: await allocateVersion(deps.db, system, deps.clock()),
+              actorName: request.requestedByName,
+              reason: `hotfix #${bug.id}`,
+              lock,
+            },
+            onOutcome,
+          )
+        ).deployment
       : await recordManualDeploy(deps, system, { bug, services, actorName: request.requestedByName }, onOutcome);
   if (deployment.status !== "succeeded") return { kind: "failed", deployment };
   return moved ? { kind: "deployed", bug: moved, deployment, mode: request.mode } : refused(T.alreadyHandled);

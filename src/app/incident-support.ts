@@ -1,42 +1,28 @@
 // Shared by hotfix, rollback, freeze and watch: the ports they need and small lookups.
-import { and, eq, like } from "drizzle-orm";
-import { deployments, kv } from "../../drizzle/schema.js";
-import { readMetrics } from "../adapters/checks/prometheus.js";
-import { runCheck } from "../adapters/checks/run-check.js";
+import { eq } from "drizzle-orm";
+import { kv } from "../../drizzle/schema.js";
 import type { Queryable } from "../adapters/db/database.js";
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { Actor, Env } from "../core/model.js";
-import { nextVersion } from "../core/release.js";
 import { breaches } from "../core/watch-rules.js";
-import { localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { describeBreach } from "../i18n/metrics.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
+import type { Calendar, Metrics } from "./ports.js";
 import { systemRegistry } from "./systems.js";
 
 const W = incidents.watch;
 
+export { allocateVersion } from "./versions.js";
 export type { DeploymentRow };
-/** The engine's deploy ports (db, config, clock, logger, runTarget?, runCheck?). */
-export type IncidentDeps = DeployDeps;
+
+/** The engine's deploy ports plus monitoring (the watch) and the calendar (freezes). */
+export type IncidentDeps = DeployDeps & { metrics: Metrics; calendarFacts: Calendar };
 
 export type UserActor = Extract<Actor, { kind: "user" }>;
 
 export function systemById(config: Pick<Config, "systems">, systemId: string): SystemConfig {
   return systemRegistry(config).get(systemId);
-}
-
-/** The next release name of the system's local date (`2026.11.21-3`). */
-export async function allocateVersion(q: Queryable, system: SystemConfig, now: Date): Promise<string> {
-  const date = localParts(now, system.timezone).date;
-  const rows = await q
-    .select({ version: deployments.version })
-    .from(deployments)
-    .where(and(eq(deployments.systemId, system.id), like(deployments.version, `${date.replaceAll("-", ".")}-%`)));
-  return nextVersion(
-    date,
-    rows.map((r) => r.version),
-  );
 }
 
 /** Inserts a kv key once; true for the caller that created it (a claim that survives restarts and replicas). */
@@ -69,13 +55,13 @@ export interface EnvCheckResult {
 
 /** One round of the environment's post-deploy checks: health URL, smoke command, Prometheus thresholds. */
 export async function runEnvChecks(
-  deps: Pick<IncidentDeps, "config" | "runCheck">,
+  deps: Pick<IncidentDeps, "config" | "runCheck" | "metrics">,
   system: SystemConfig,
   env: Env,
   options: { baselineP95?: number | null; prometheus?: boolean } = {},
 ): Promise<EnvCheckResult> {
   const target = system.environments[env];
-  const check = deps.runCheck ?? runCheck;
+  const check = deps.runCheck;
   const result: EnvCheckResult = { failures: [], warnings: [] };
   const labelled: [string, Check | null][] = [
     [W.health, target.health],
@@ -90,7 +76,7 @@ export async function runEnvChecks(
   if (options.prometheus !== false && prometheus) {
     try {
       const baseline = options.baselineP95 ?? null;
-      for (const b of breaches(await readMetrics(prometheus), baseline)) {
+      for (const b of breaches(await deps.metrics.read(prometheus), baseline)) {
         const text = describeBreach(b, baseline);
         if (b.functional) result.failures.push(text);
         else result.warnings.push({ key: b.metric, text });

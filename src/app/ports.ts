@@ -3,14 +3,51 @@
 // imports an adapter at run time (a lint rule and test/core/purity.test.ts enforce it).
 import type { AnalyzerConfig, Check, PrometheusConfig, Target } from "../config.js";
 import type { CalendarFacts, CalendarRules } from "../core/freeze.js";
+import type { DeploymentKind, Env } from "../core/model.js";
 import type { Readings } from "../core/watch-rules.js";
 
 // ---------- deploy targets ----------
 
+/** One bug of a release, as the deploy target is told about it. */
+export interface DeployBug {
+  id: number;
+  title: string;
+  severity: string | null;
+  fixFlow: string | null;
+  module: string | null;
+  services: string[];
+  rootCause: string | null;
+  fixPlan: string | null;
+  fixDiff: string | null;
+}
+
+/**
+ * One service step of a release, in domain terms. The deploy adapter turns it into the target's
+ * contract (the stdin JSON and the NIGHTSHIFT_* environment); the app never builds that.
+ */
+export interface DeployStep {
+  releaseId: number;
+  system: string;
+  env: Env;
+  kind: DeploymentKind;
+  version: string;
+  /** Rollbacks: the version to return to. */
+  targetVersion: string | null;
+  /** The service this step deploys; null for a system without services (one step). */
+  service: string | null;
+  /** Every service of the release, in dependency order. */
+  services: string[];
+  actor: string;
+  reason: string | null;
+  bugIds: number[];
+  bugs: DeployBug[];
+  /** Release notes, one line per bug and service. */
+  notes: string[];
+}
+
 export interface TargetRun {
   target: Target;
-  env: Record<string, string>;
-  stdin: string;
+  step: DeployStep;
   cwd: string;
 }
 

@@ -278,20 +278,23 @@ async function rollbackLocked(
   };
   let deployment: DeploymentRow;
   try {
-    deployment = await executeRelease(deps, {
-      system,
-      env: plan.env,
-      kind: "rollback",
-      bugIds: plan.bugIds,
-      services: plan.services,
-      version: plan.targetVersion,
-      targetVersion: plan.targetVersion,
-      rollsBackId: plan.undoIds[0]!,
-      actorName: name,
-      reason,
+    ({ deployment } = await executeRelease(
+      deps,
+      {
+        system,
+        env: plan.env,
+        kind: "rollback",
+        bugIds: plan.bugIds,
+        services: plan.services,
+        version: plan.targetVersion,
+        targetVersion: plan.targetVersion,
+        rollsBackId: plan.undoIds[0]!,
+        actorName: name,
+        reason,
+        lock,
+      },
       onOutcome,
-      lock,
-    });
+    ));
   } catch (error) {
     await releaseKey(deps.db, claim); // no outcome recorded: an admin may try again
     throw error;

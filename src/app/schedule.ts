@@ -1,13 +1,16 @@
 // When the next T1/T2 of a system runs, skipping the days a freeze blocks; the last window's outcome.
+// `nextWindow` here is the only caller of core's window math for "the next window": the approval
+// reply, the window messages, the reminder, /status and /freeze all ask it, so they agree.
 import { desc, eq } from "drizzle-orm";
 import { systems, windowRuns } from "../../drizzle/schema.js";
-import { calendarFacts } from "../adapters/calendar/calendar-facts.js";
 import type { Queryable } from "../adapters/db/database.js";
-import type { Config } from "../config.js";
-import { evaluateFreeze, freezeFor } from "../core/freeze.js";
+import type { Config, SystemConfig } from "../config.js";
+import type { StoredFreeze } from "../core/freeze.js";
 import type { Slot } from "../core/model.js";
-import { nextWindow, type WindowResult, zonedInstant } from "../core/windows.js";
+import { skipDays } from "../core/skip-days.js";
+import { nextWindow as nextWindowAt, type WindowResult } from "../core/windows.js";
 import { activeStoredFreezes } from "./freeze-state.js";
+import type { Calendar } from "./ports.js";
 import { systemRegistry } from "./systems.js";
 
 /** The freeze inputs from configuration (env and calendar rules); stored freezes come from the database. */
@@ -16,50 +19,75 @@ export type FreezeConfig = Pick<Config, "freeze" | "systems">;
 export type SystemRow = typeof systems.$inferSelect;
 
 /**
- * The next `slot` window strictly after `now` (the T2 cutoff: at or after today's T2 means the next
+ * What the window math needs. Without `config` and `calendarFacts` (a use case called without the
+ * freeze inputs) the systems table gives the times and no day is skipped.
+ */
+export interface ScheduleDeps {
+  db: Queryable;
+  config?: FreezeConfig;
+  calendarFacts?: Calendar;
+}
+
+export interface NextWindowOptions {
+  /** The bug's module: its module freezes skip a day too. Absent/null: only whole-system freezes. */
+  module?: string | null;
+  /** Stored freezes already read (a window reads them once, at its start); else read now. */
+  stored?: StoredFreeze[];
+  /** "ignore": the next scheduled window whatever the freezes (what a new freeze would block). */
+  freezes?: "skip" | "ignore";
+}
+
+export type NextWindow = WindowResult & { tz: string };
+
+const LOOKAHEAD_DAYS = 60;
+
+/**
+ * The next `slot` window strictly after `after` (the T2 cutoff: at or after today's T2 means the next
  * one) that no freeze blocks for a bug of `module` (null: only whole-system freezes count).
- * Without `config` (or for a system it does not list) the systems table gives the times, no skipping.
  * null: no such system, or frozen for the next LOOKAHEAD_DAYS (a freeze until lifted).
  */
-export async function nextOpenWindow(
-  q: Queryable,
-  config: FreezeConfig | undefined,
-  systemId: string,
+export async function nextWindow(
+  deps: ScheduleDeps,
+  system: SystemConfig | string,
   slot: Slot,
-  now: Date,
-  module: string | null = null,
-): Promise<(WindowResult & { tz: string }) | null> {
-  const system = config && systemRegistry(config).find(systemId);
-  if (!system || !config) {
-    const [row] = await q.select().from(systems).where(eq(systems.id, systemId));
-    if (!row) return null;
-    const time = slot === "t1" ? row.t1Time : row.t2Time;
-    return { ...nextWindow(now, time, row.timezone, { inclusive: false }), tz: row.timezone };
+  after: Date,
+  opts: NextWindowOptions = {},
+): Promise<NextWindow | null> {
+  const systemId = typeof system === "string" ? system : system.id;
+  const configured =
+    typeof system === "string" ? deps.config && systemRegistry(deps.config).find(systemId) : (system as SystemConfig);
+  const { config, calendarFacts } = deps;
+  if (!configured || !config || !calendarFacts || opts.freezes === "ignore") {
+    const times = configured
+      ? { time: configured.windows[slot], tz: configured.timezone }
+      : await systemRowTimes(deps.db, systemId, slot);
+    if (!times) return null;
+    return { ...nextWindowAt(after, times.time, times.tz, { inclusive: false }), tz: times.tz };
   }
-  const { timezone: tz } = system;
-  const time = system.windows[slot];
-  const stored = await activeStoredFreezes(q, now);
-  const skipDay = (date: string): string | null => {
-    const verdict = evaluateFreeze({
-      at: zonedInstant(date, time, tz),
-      tz,
-      systemId,
-      env: config.freeze,
-      stored,
-      rules: system.freeze,
-      facts: calendarFacts(system.freeze, date),
-    });
-    return freezeFor(verdict, module)?.reason ?? null;
-  };
+  const { timezone: tz } = configured;
+  const time = configured.windows[slot];
+  const skipDay = skipDays({
+    systemId,
+    tz,
+    slotTime: time,
+    env: config.freeze,
+    stored: opts.stored ?? (await activeStoredFreezes(deps.db, after)),
+    rules: configured.freeze,
+    facts: (date) => calendarFacts(configured.freeze, date),
+    module: opts.module ?? null,
+  });
   try {
-    return { ...nextWindow(now, time, tz, { inclusive: false, skipDay, maxDays: LOOKAHEAD_DAYS }), tz };
+    return { ...nextWindowAt(after, time, tz, { inclusive: false, skipDay, maxDays: LOOKAHEAD_DAYS }), tz };
   } catch (error) {
     if (error instanceof RangeError) return null;
     throw error;
   }
 }
 
-const LOOKAHEAD_DAYS = 60;
+async function systemRowTimes(q: Queryable, systemId: string, slot: Slot) {
+  const [row] = await q.select().from(systems).where(eq(systems.id, systemId));
+  return row ? { time: slot === "t1" ? row.t1Time : row.t2Time, tz: row.timezone } : null;
+}
 
 export async function lastWindowRun(q: Queryable, systemId: string) {
   const [row] = await q

@@ -135,11 +135,6 @@ export function nextWindow(
   throw new RangeError(`no ${slotTime} window within ${maxDays} days after ${after.toISOString()} (${tz})`);
 }
 
-/** T2 cutoff: approved strictly before today's T2 → tonight; at or after it → the next (unfrozen) T2. */
-export function nextT2ForApproval(approvedAt: Date, t2Time: string, tz: string, skipDay?: SkipDay): WindowResult {
-  return nextWindow(approvedAt, t2Time, tz, { inclusive: false, skipDay });
-}
-
 /**
  * `今晚 22:00(11/21)` on the same local day as `now`, `明晚 22:00(11/22)` on the next one,
  * otherwise `11/24(二) 22:00`. Slots before 18:00 say 今天/明天 instead of 今晚/明晚.

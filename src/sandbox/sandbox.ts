@@ -11,17 +11,17 @@ import { Api } from "grammy";
 import type { MessageEntity, Update } from "grammy/types";
 import pino from "pino";
 import { bugs as bugsTable } from "../../drizzle/schema.js";
-import { createAnalyzer } from "../adapters/analyze/analyzer.js";
 import { openDatabase } from "../adapters/db/database.js";
 import { botApiSender, createDispatcher } from "../adapters/notify/dispatcher.js";
 import { createBot } from "../adapters/telegram/bot.js";
 import { settleIncidentTasks } from "../adapters/telegram/features/incident-common.js";
 import { settleManualRuns } from "../adapters/telegram/features/run-window.js";
+import { adapterPorts } from "../adapters/wire-ports.js";
 import { sweepIncidents } from "../app/freeze-admin.js";
 import { setOncall } from "../app/oncall.js";
 import { environmentVersions, setEnvironmentVersion, syncSystems } from "../app/systems.js";
 import { watchAfterDeploy } from "../app/watch.js";
-import { tick, type WindowDeps } from "../app/windows.js";
+import { tick, type WindowDeps } from "../app/windows/index.js";
 import { loadConfig } from "../config.js";
 import { addDays, formatDateTime, localParts, windowsBetween, zonedInstant } from "../core/windows.js";
 import { t } from "../i18n/zh-tw.js";
@@ -183,7 +183,7 @@ async function createWorld() {
 
   // The watch and the window's wait sleep by moving the fake clock, never in real time.
   const sleep = async (ms: number) => clock.advance(ms);
-  const deps: WindowDeps = { db, config, clock, logger, analyzer: createAnalyzer(config.analyzer), sleep };
+  const deps: WindowDeps = { db, config, clock, logger, ...adapterPorts(config), sleep };
   deps.afterDeploy = watchAfterDeploy(deps, { sleep });
   const bot = createBot(deps, { botInfo: fakeBotInfo, client: { fetch: fake.fetch } });
   await bot.init();

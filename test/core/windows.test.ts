@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { skipDays } from "../../src/core/skip-days.js";
 import {
   addDays,
   formatDateTime,
   formatWindowTime,
   localParts,
-  nextT2ForApproval,
   nextWindow,
+  type SkipDay,
   windowsBetween,
   zonedInstant,
 } from "../../src/core/windows.js";
@@ -17,6 +18,9 @@ const utc = (iso: string) => new Date(iso);
 /** A Taipei wall time as an instant. */
 const tpe = (date: string, time: string) => new Date(`${date}T${time}:00+08:00`);
 const iso = (d: Date) => d.toISOString();
+/** The T2 cutoff (app/schedule.ts nextWindow): approved at or after today's T2 → the next one. */
+const nextT2ForApproval = (approvedAt: Date, t2Time: string, tz: string, skipDay?: SkipDay) =>
+  nextWindow(approvedAt, t2Time, tz, { inclusive: false, ...(skipDay ? { skipDay } : {}) });
 
 describe("localParts / addDays / zonedInstant", () => {
   it("reads the local wall clock", () => {
@@ -189,6 +193,49 @@ describe("windowsBetween", () => {
       "2026-03-07T07:30:00.000Z",
       "2026-03-08T07:00:00.000Z",
       "2026-03-09T06:30:00.000Z",
+    ]);
+  });
+});
+
+describe("skipDays (the one skip-day rule)", () => {
+  const inputs = {
+    systemId: "crm",
+    tz: TPE,
+    slotTime: "22:00",
+    env: { hard: false, modules: [], until: null },
+    rules: { holidays: null, lunarNewYear: false, monthEnd: { days: 6, modules: ["billing"] } },
+    facts: () => ({ holidayName: null, lunarNewYear: false }),
+  };
+  const stored = [
+    {
+      id: 1,
+      scope: "system" as const,
+      systemId: "crm",
+      module: null,
+      reason: "機房搬遷",
+      until: tpe("2099-11-22", "00:00"),
+      createdBy: "Alice",
+    },
+  ];
+
+  it("a module freeze skips days for that module's bugs only; a system freeze for everyone until it lifts", () => {
+    const forBilling = skipDays({ ...inputs, stored, module: "billing" });
+    const forSystem = skipDays({ ...inputs, stored, module: null });
+    expect(forSystem("2099-11-21")).toBe("機房搬遷");
+    expect(forBilling("2099-11-21")).toBe("機房搬遷");
+    expect(forSystem("2099-11-22")).toBeNull();
+    expect(forSystem("2099-11-25")).toBeNull();
+    expect(forBilling("2099-11-25")).toBe("月底結帳封版");
+    expect(forBilling("2099-12-01")).toBeNull();
+    const next = nextWindow(tpe("2099-11-24", "22:00"), "22:00", TPE, { inclusive: false, skipDay: forBilling });
+    expect(next.date).toBe("2099-12-01");
+    expect(next.skipped.map((s) => s.date)).toEqual([
+      "2099-11-25",
+      "2099-11-26",
+      "2099-11-27",
+      "2099-11-28",
+      "2099-11-29",
+      "2099-11-30",
     ]);
   });
 });

@@ -6,7 +6,7 @@ import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { executeRelease } from "../../src/app/deploy-release.js";
 import { environmentVersions, setEnvironmentVersion } from "../../src/app/systems.js";
-import { runWindow } from "../../src/app/windows.js";
+import { runWindow } from "../../src/app/windows/index.js";
 import { fakeClock } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
@@ -37,7 +37,7 @@ describe.each(testBackends())("deploying on $name", (backend) => {
       uat: { type: "webhook", url: "https://deploy.example/hook", timeoutSeconds: 5 } as never,
     });
     const clock = fakeClock(at("20:00", "2099-11-24"));
-    const d = await executeRelease(
+    const { deployment: d } = await executeRelease(
       {
         ...windowDeps(t.db, config, clock),
         runTarget: async () => ({
@@ -68,7 +68,7 @@ describe.each(testBackends())("deploying on $name", (backend) => {
     await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-1", clock());
     const bug = await confirmedBug(t.db, { services: ["frontend", "db-migration", "backend"] });
     const progress: string[] = [];
-    const d = await executeRelease(windowDeps(t.db, config, clock), {
+    const { deployment: d } = await executeRelease(windowDeps(t.db, config, clock), {
       system: config.systems[0]!,
       env: "uat",
       kind: "pipeline",
@@ -76,8 +76,8 @@ describe.each(testBackends())("deploying on $name", (backend) => {
       services: ["db-migration", "backend", "frontend"],
       version: "2026.11.24-1",
       actorName: "system:T1",
-      onProgress: async (step, total, service) => {
-        progress.push(`${service} ${step}/${total}`);
+      onStep: async ({ n, total, service }) => {
+        progress.push(`${service} ${n}/${total}`);
       },
     });
     expect(d).toMatchObject({ status: "succeeded", version: "2026.11.24-1", previousVersion: "2026.11.20-1" });
@@ -103,7 +103,7 @@ describe.each(testBackends())("deploying on $name", (backend) => {
     const config = pipelineConfig({ prod: rec.target("backend"), services: SERVICES });
     const clock = fakeClock(at("22:00"));
     await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", clock());
-    const d = await executeRelease(windowDeps(t.db, config, clock), {
+    const { deployment: d } = await executeRelease(windowDeps(t.db, config, clock), {
       system: config.systems[0]!,
       env: "prod",
       kind: "pipeline",
@@ -122,7 +122,7 @@ describe.each(testBackends())("deploying on $name", (backend) => {
     const rec = recorder();
     const services = SERVICES.map((s) => (s.name === "db-migration" ? { ...s, health: command(["/bin/false"]) } : s));
     const config = pipelineConfig({ uat: rec.target(), services });
-    const d = await executeRelease(windowDeps(t.db, config, fakeClock(at("20:00"))), {
+    const { deployment: d } = await executeRelease(windowDeps(t.db, config, fakeClock(at("20:00"))), {
       system: config.systems[0]!,
       env: "uat",
       kind: "pipeline",
@@ -149,7 +149,7 @@ describe.each(testBackends())("deploying on $name", (backend) => {
     const clock = fakeClock(at("22:30"));
     await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", clock());
     await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.24-1", clock());
-    const d = await executeRelease(windowDeps(t.db, config, clock), {
+    const { deployment: d } = await executeRelease(windowDeps(t.db, config, clock), {
       system: config.systems[0]!,
       env: "prod",
       kind: "rollback",

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { reportedVersion, runTarget } from "../../src/adapters/deploy/run-target.js";
+import { reportedVersion, runPrepared } from "../../src/adapters/deploy/run-target.js";
 import { alive, checkScript, pipelineWithSecrets, recordedPids } from "../checks/support.js";
 import { command, FIXTURES, recorder, script } from "../windows/support.js";
 
@@ -19,7 +19,7 @@ describe("command target", () => {
   it("passes data only through env and stdin, without a shell", async () => {
     const rec = recorder();
     const stdin = JSON.stringify({ title: "$(touch /tmp/pwned-run-target); rm -rf ~" });
-    const result = await runTarget({
+    const result = await runPrepared({
       target: rec.target(),
       env: { NIGHTSHIFT_ENV: "uat", NIGHTSHIFT_VERSION: "2026.11.24-1", NIGHTSHIFT_BUG_IDS: "1,2" },
       stdin,
@@ -35,7 +35,7 @@ describe("command target", () => {
   it("does not hand the bot's secrets to the script", async () => {
     process.env.BOT_TOKEN = "123:secret";
     try {
-      const result = await runTarget({
+      const result = await runPrepared({
         target: command(["/usr/bin/env"]),
         env: { NIGHTSHIFT_ENV: "uat" },
         stdin: "",
@@ -51,7 +51,7 @@ describe("command target", () => {
   it("kills a hanging script and its children at the timeout", async () => {
     const rec = recorder();
     const started = Date.now();
-    const result = await runTarget({
+    const result = await runPrepared({
       target: command([script("hang-deploy.sh"), rec.dir], 1),
       env: {},
       stdin: "",
@@ -67,12 +67,17 @@ describe("command target", () => {
   });
 
   it("a failing script fails with its output; a missing one fails too", async () => {
-    const failed = await runTarget({ target: command([script("fail-deploy.sh")]), env: {}, stdin: "", cwd: FIXTURES });
+    const failed = await runPrepared({
+      target: command([script("fail-deploy.sh")]),
+      env: {},
+      stdin: "",
+      cwd: FIXTURES,
+    });
     expect(failed.status).toBe("failed");
     expect(failed.output).toContain("error: image not found");
     expect(failed.output).toContain("exit 3");
     expect(failed.version).toBeNull();
-    const missing = await runTarget({ target: command(["/nonexistent/deploy"]), env: {}, stdin: "", cwd: FIXTURES });
+    const missing = await runPrepared({ target: command(["/nonexistent/deploy"]), env: {}, stdin: "", cwd: FIXTURES });
     expect(missing.status).toBe("failed");
     expect(missing.output).toContain("cannot run /nonexistent/deploy");
   });
@@ -103,7 +108,7 @@ describe("command target: the same process rules as checks", () => {
     );
     Object.assign(process.env, secrets);
     try {
-      const result = await runTarget({
+      const result = await runPrepared({
         target: config.systems[0]!.environments.uat.deploy!,
         env: { NIGHTSHIFT_ENV: "uat" },
         stdin: "{}",
@@ -123,7 +128,7 @@ describe("command target: the same process rules as checks", () => {
 
   it("`sleep 600 &` in a deploy script: done when the script exits, no process left behind", async () => {
     const pidFile = pids.track(join(mkdtempSync(join(tmpdir(), "ns-target-")), "helper-pid"));
-    const result = await runTarget({
+    const result = await runPrepared({
       target: command([checkScript("leave-helper.sh"), pidFile], 3000),
       env: {},
       stdin: "",
@@ -134,7 +139,7 @@ describe("command target: the same process rules as checks", () => {
   });
 
   it("keeps only the last 16K characters of a long output, and still reads the version", async () => {
-    const result = await runTarget({
+    const result = await runPrepared({
       target: command(["bash", "-c", "head -c 200000 /dev/zero | tr '\\0' '\u00e9'; echo; echo version=7.7.7"]),
       env: {},
       stdin: "",
@@ -147,7 +152,7 @@ describe("command target: the same process rules as checks", () => {
   });
 
   it("NUL bytes, invalid UTF-8 and a split emoji in the output become clean text", async () => {
-    const result = await runTarget({
+    const result = await runPrepared({
       target: command([checkScript("dirty-output.sh"), "4"]),
       env: {},
       stdin: "",
@@ -204,7 +209,7 @@ describe("webhook target", () => {
   it("POSTs the release JSON, HMAC-signed, with an Idempotency-Key; 2xx succeeds", async () => {
     answer = { status: 200, body: '{"version":"2026.11.24-7"}', delayMs: 0 };
     const stdin = JSON.stringify({ releaseId: 42, title: "ünïcode & <stuff>" });
-    const result = await runTarget({ target: target(), env, stdin, cwd: "/" });
+    const result = await runPrepared({ target: target(), env, stdin, cwd: "/" });
     expect(result).toMatchObject({ status: "succeeded", version: "2026.11.24-7" });
     const req = requests.at(-1)!;
     expect(req.body).toBe(stdin);
@@ -217,7 +222,7 @@ describe("webhook target", () => {
 
   it("a 500 is a failed deployment with the answer in the output", async () => {
     answer = { status: 500, body: "deployer exploded", delayMs: 0 };
-    const result = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    const result = await runPrepared({ target: target(), env, stdin: "{}", cwd: "/" });
     expect(result).toMatchObject({ status: "failed", version: null });
     expect(result.output).toContain("HTTP 500");
     expect(result.output).toContain("deployer exploded");
@@ -225,14 +230,14 @@ describe("webhook target", () => {
 
   it("no answer within the timeout → timed_out", async () => {
     answer = { status: 200, body: "{}", delayMs: 2500 };
-    const result = await runTarget({ target: target(1), env, stdin: "{}", cwd: "/" });
+    const result = await runPrepared({ target: target(1), env, stdin: "{}", cwd: "/" });
     expect(result.status).toBe("timed_out");
   });
 
   it("a 302 (to a login page) is a failure naming the Location host, never followed", async () => {
     const before = requests.length;
     answer = { status: 302, body: "", delayMs: 0, headers: { location: "https://sso.example.com/login?next=/hooks" } };
-    const result = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    const result = await runPrepared({ target: target(), env, stdin: "{}", cwd: "/" });
     expect(result).toMatchObject({ status: "failed", version: null });
     expect(result.output).toContain("HTTP 302");
     expect(result.output).toContain("redirect to sso.example.com not followed");
@@ -241,7 +246,7 @@ describe("webhook target", () => {
 
   it("reads at most 1 MiB of the answer and says so", async () => {
     answer = { status: 200, body: `{"version":"9.9.9","pad":"${"x".repeat(2 * 1024 * 1024)}"}`, delayMs: 0 };
-    const result = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    const result = await runPrepared({ target: target(), env, stdin: "{}", cwd: "/" });
     expect(result.status).toBe("succeeded");
     expect(result.version).toBeNull();
     expect(result.output).toContain("[nightshift] answer larger than 1 MiB: the rest was not read");
@@ -258,12 +263,12 @@ describe("webhook target", () => {
       ]),
       delayMs: 0,
     };
-    const dirty = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    const dirty = await runPrepared({ target: target(), env, stdin: "{}", cwd: "/" });
     expect(dirty.status).toBe("succeeded");
     expect(dirty.version).toBe("2026.12.01-3");
     expect(storable(dirty.output)).toBe(true);
     answer = { status: 200, body: '{"version":"1.0\\n\u2705 PROD rolled back"}', delayMs: 0 };
-    const fake = await runTarget({ target: target(), env, stdin: "{}", cwd: "/" });
+    const fake = await runPrepared({ target: target(), env, stdin: "{}", cwd: "/" });
     expect(fake).toMatchObject({ status: "succeeded", version: null });
   });
 });

@@ -9,7 +9,7 @@ import type { Db } from "../../src/adapters/db/database.js";
 import { settleIncidentTasks } from "../../src/adapters/telegram/features/incident-common.js";
 import { setEnvironmentVersion } from "../../src/app/systems.js";
 import { watchAfterDeploy } from "../../src/app/watch.js";
-import { runWindow, type WindowDeps } from "../../src/app/windows.js";
+import { runWindow, type WindowDeps } from "../../src/app/windows/index.js";
 import type { Check, Config, ServiceConfig, SystemConfig, WatchConfig } from "../../src/config.js";
 import type { Slot } from "../../src/core/model.js";
 import { type FakeClock, fakeClock, startTestBot, type TestBot, testConfig } from "../support/app.js";

@@ -3,6 +3,7 @@ import pino from "pino";
 import type { Db } from "../../src/adapters/db/database.js";
 import { createBot } from "../../src/adapters/telegram/bot.js";
 import type { BotDeps } from "../../src/adapters/telegram/context.js";
+import { adapterPorts } from "../../src/adapters/wire-ports.js";
 import { syncSystems } from "../../src/app/systems.js";
 import { type Config, loadConfig, type SystemConfig } from "../../src/config.js";
 import { GROUP } from "./fixtures.js";
@@ -57,7 +58,7 @@ export async function startTestBot(
   await syncSystems(db, config.systems);
   const clock = options.clock ?? fakeClock("2026-11-21T04:00:00Z");
   const api = options.api ?? fakeTelegram({ now: () => clock().getTime() });
-  const deps: BotDeps = { db, config, clock, logger: pino({ level: "silent" }) };
+  const deps: BotDeps = { db, config, clock, logger: pino({ level: "silent" }), ...adapterPorts(config) };
   const bot = createBot(deps, { botInfo, client: { fetch: api.fetch } });
   await bot.init();
   return { bot, api, deps, clock, send: (u) => bot.handleUpdate(u) };

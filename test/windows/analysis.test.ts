@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnalyzer } from "../../src/adapters/analyze/analyzer.js";
 import { bugHistory, getBug } from "../../src/app/bugs.js";
-import { runWindow } from "../../src/app/windows.js";
+import { runWindow } from "../../src/app/windows/index.js";
 import { fakeClock } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";

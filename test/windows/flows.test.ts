@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deployments } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { environmentVersions, setEnvironmentVersion } from "../../src/app/systems.js";
-import { tick } from "../../src/app/windows.js";
+import { tick } from "../../src/app/windows/index.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
@@ -164,6 +164,37 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       ["prod", "pipeline", "succeeded"],
       ["uat", "uat_merge", "succeeded"],
     ]);
+    expect(tb.api.errors()).toEqual([]);
+  });
+  it("a module freeze skipping a day: the window message and the approval reply name the same T2", async () => {
+    // Month-end closing freezes "billing" from 11/25 to 11/30; the whole system is not frozen.
+    const day = "2099-11-24";
+    const base = pipelineConfig({ uat: rec.target(), prod: rec.target() });
+    const config = pipelineConfig(
+      {
+        uat: rec.target(),
+        prod: rec.target(),
+        system: { freeze: { ...base.systems[0]!.freeze, monthEnd: { days: 6, modules: ["billing"] } } },
+      },
+      base,
+    );
+    tb = await startTestBot(t.db, { config, clock: fakeClock(at("10:00", day)) });
+    outbox = fakeDispatcher(t.db, tb.api, tb.clock);
+    await onCall(t.db, day);
+    await setEnvironmentVersion(t.db, "crm", "prod", "2099.11.20-1", at("09:00", day));
+    const c = await confirmedBug(t.db, { title: "Invoice rounding", flow: "flow2", module: "billing" });
+
+    await windowAt("20:00", day);
+    await windowAt("22:00", day);
+    expect((await getBug(t.db, c.id))?.status).toBe("deployed_prod");
+    const prod = lastGroupMessage("🚀 Bug Fix Pipeline — Flow 2 已部署 PROD");
+    // Not 明晚 (11/25): billing's next open T2 is after the month-end freeze.
+    expect(prod.payload.text.split("\n").at(-1)).toBe("下次 T2 時間:12/1（二） 22:00");
+
+    await press(prod, `批准 Merge UAT #${c.id}`, "22:30", day);
+    expect((await getBug(t.db, c.id))?.status).toBe("pending_uat_merge");
+    const reply = tb.api.sentTo(GROUP).at(-1)!.payload.text as string;
+    expect(reply).toContain("12/1（二） 22:00");
     expect(tb.api.errors()).toEqual([]);
   });
 });

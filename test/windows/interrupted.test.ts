@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { recoverInterrupted } from "../../src/app/recovery.js";
-import { tick } from "../../src/app/windows.js";
+import { tick } from "../../src/app/windows/index.js";
 import { fakeClock } from "../support/app.js";
 import { postgresBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";

@@ -9,6 +9,7 @@ import pino from "pino";
 import { beforeEach, describe, expect, it } from "vitest";
 import { deployments, environments, kv } from "../../drizzle/schema.js";
 import { openDatabase } from "../../src/adapters/db/database.js";
+import { adapterPorts } from "../../src/adapters/wire-ports.js";
 import { acquireEnvLock, envLockKey, executeRelease } from "../../src/app/deploy-release.js";
 import { recoverInterrupted } from "../../src/app/recovery.js";
 import type { Target } from "../../src/config.js";
@@ -178,20 +179,23 @@ describe.each(postgresBackends())("two replicas on $name", (backend) => {
         config,
         clock,
         logger,
+        ...adapterPorts(config),
         liveness: alive(id),
         sleep: () => pause(10),
       });
-      const release = (db: typeof t.db, id: string, version: string) =>
-        executeRelease(deps(db, id), {
-          system,
-          env: "prod",
-          kind: "pipeline",
-          bugIds: [],
-          services: [],
-          version,
-          actorName: `replica ${id}`,
-          label: "T2 部署",
-        });
+      const release = async (db: typeof t.db, id: string, version: string) =>
+        (
+          await executeRelease(deps(db, id), {
+            system,
+            env: "prod",
+            kind: "pipeline",
+            bugIds: [],
+            services: [],
+            version,
+            actorName: `replica ${id}`,
+            label: "T2 部署",
+          })
+        ).deployment;
       const first = release(t.db, "A", "2026.11.24-1");
       await until("A deploying", async () => (await t.db.select().from(deployments)).length === 1);
       const second = release(other.db, "B", "2026.11.24-2");

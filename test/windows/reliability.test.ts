@@ -7,7 +7,7 @@ import { startScheduler } from "../../src/adapters/scheduler/scheduler.js";
 import { getBug } from "../../src/app/bugs.js";
 import { executeRelease } from "../../src/app/deploy-release.js";
 import { environmentVersions } from "../../src/app/systems.js";
-import { tick } from "../../src/app/windows.js";
+import { tick } from "../../src/app/windows/index.js";
 import { fakeClock } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
@@ -97,19 +97,22 @@ describe.each(testBackends())("nothing wedges on $name", (backend) => {
     const config = pipelineConfig({ uat: command(["/bin/echo", "version=2099.11.24-8"]) });
     const deps = windowDeps(t.db, config, fakeClock(T1_AT));
     let tries = 0;
-    const d = await executeRelease(deps, {
-      system: config.systems[0]!,
-      env: "uat",
-      kind: "pipeline",
-      bugIds: [],
-      services: [],
-      version: "2099.11.24-8",
-      actorName: "system:T1",
-      onOutcome: async () => {
+    const { deployment: d } = await executeRelease(
+      deps,
+      {
+        system: config.systems[0]!,
+        env: "uat",
+        kind: "pipeline",
+        bugIds: [],
+        services: [],
+        version: "2099.11.24-8",
+        actorName: "system:T1",
+      },
+      async () => {
         tries++;
         throw new Error("bug in the outcome");
       },
-    });
+    );
     expect(tries).toBeGreaterThan(1);
     expect(d.status).toBe("interrupted");
     expect(d.output).toContain("outcome_unrecorded: succeeded");
@@ -118,7 +121,7 @@ describe.each(testBackends())("nothing wedges on $name", (backend) => {
     expect(alert).toHaveLength(1);
     expect(alert[0]!.text).toContain("bug in the outcome");
     // the environment is free again
-    const next = await executeRelease(deps, {
+    const { deployment: next } = await executeRelease(deps, {
       system: config.systems[0]!,
       env: "uat",
       kind: "pipeline",

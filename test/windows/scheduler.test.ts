@@ -4,9 +4,9 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { openDatabase } from "../../src/adapters/db/database.js";
-import type { RunTarget, TargetRun } from "../../src/adapters/deploy/run-target.js";
 import { getBug } from "../../src/app/bugs.js";
-import { dueWindows, runWindow, tick } from "../../src/app/windows.js";
+import type { RunTarget, TargetRun } from "../../src/app/ports.js";
+import { dueWindows, runWindow, tick } from "../../src/app/windows/index.js";
 import { fakeClock } from "../support/app.js";
 import { postgresBackends, testBackends, useTestDatabase } from "../support/db.js";
 import { drive, GROUP, seedSystem, T1 } from "../support/fixtures.js";
@@ -174,11 +174,11 @@ describe.each(testBackends())("windows on $name", (backend) => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect((await outboxRows(t.db)).map((r) => r.text)).toContain("⏳ T2 等待 T1 完成後開始（不重疊執行）…");
-    expect(target.calls.map((c) => c.env.NIGHTSHIFT_ENV)).toEqual(["uat"]);
+    expect(target.calls.map((c) => c.step.env)).toEqual(["uat"]);
     target.release();
     expect((await t1)?.status).toBe("done");
     expect((await t2)?.status).toBe("done");
-    expect(target.calls.map((c) => c.env.NIGHTSHIFT_ENV)).toEqual(["uat", "prod"]);
+    expect(target.calls.map((c) => c.step.env)).toEqual(["uat", "prod"]);
   });
 
   it("the post-deploy watch runs after the window is done: T2 does not wait for T1's watch", async () => {
@@ -210,7 +210,7 @@ describe.each(testBackends())("windows on $name", (backend) => {
     expect((await runWindow(deps, system, "t2", { scheduledFor: at("22:00"), trigger: "schedule" }))?.status).toBe(
       "done",
     );
-    expect(target.calls.map((c) => c.env.NIGHTSHIFT_ENV)).toEqual(["uat", "prod"]);
+    expect(target.calls.map((c) => c.step.env)).toEqual(["uat", "prod"]);
     expect((await outboxRows(t.db)).map((r) => r.text)).not.toContain("⏳ T2 等待 T1 完成後開始（不重疊執行）…");
     releaseWatch();
     expect((await t1)?.status).toBe("done");

@@ -10,9 +10,10 @@ import pino from "pino";
 import { outbox } from "../../drizzle/schema.js";
 import type { Db } from "../../src/adapters/db/database.js";
 import { botApiSender, createDispatcher } from "../../src/adapters/notify/dispatcher.js";
+import { adapterPorts } from "../../src/adapters/wire-ports.js";
 import type { BugRow } from "../../src/app/bugs.js";
 import { setOncall } from "../../src/app/oncall.js";
-import type { WindowDeps } from "../../src/app/windows.js";
+import type { WindowDeps } from "../../src/app/windows/index.js";
 import type { Config, ServiceConfig, SystemConfig, Target } from "../../src/config.js";
 import { addDays } from "../../src/core/windows.js";
 import { type FakeClock, fakeClock, TEST_TOKEN, testConfig } from "../support/app.js";
@@ -89,7 +90,7 @@ export function pipelineConfig(
 export const quietLogger = pino({ level: "silent" });
 
 export function windowDeps(db: Db, config: Config, clock: FakeClock, extra: Partial<WindowDeps> = {}): WindowDeps {
-  return { db, config, clock, logger: quietLogger, sleep: async () => {}, ...extra };
+  return { db, config, clock, logger: quietLogger, ...adapterPorts(config), sleep: async () => {}, ...extra };
 }
 
 /** The checklist needs an on-call for each window's local date. */

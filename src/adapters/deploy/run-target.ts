@@ -1,32 +1,34 @@
 // Runs one deploy/rollback target: a command (argv, spawn without a shell; data only in env and
 // stdin; see ../process/spawn.ts) or a webhook (POST JSON, HMAC-SHA256 signature, Idempotency-Key;
-// redirects are failures, answers are size-limited and cleaned).
+// redirects are failures, answers are size-limited and cleaned). The app's step becomes the target's
+// contract (stdin JSON, NIGHTSHIFT_* env) in ./contract.ts.
 import { createHmac } from "node:crypto";
+import type { RunTarget, TargetResult } from "../../app/ports.js";
 import type { Target } from "../../config.js";
 import { boundedTail, cleanText } from "../../core/text.js";
 import { ANSWER_LIMIT_BYTES, fetchAnswer, sizeLabel } from "../checks/http-answer.js";
 import { runProcess } from "../process/spawn.js";
 
-export interface TargetRun {
+import { deployContract } from "./contract.js";
+
+/** A step already in the target's contract: its environment and stdin. */
+export interface PreparedRun {
   target: Target;
   env: Record<string, string>;
   stdin: string;
   cwd: string;
 }
 
-export interface TargetResult {
-  status: "succeeded" | "failed" | "timed_out";
-  /** Cleaned (no NUL, no lone surrogates) and bounded to OUTPUT_LIMIT code points. */
-  output: string;
-  version: string | null;
-}
-
-export type RunTarget = (run: TargetRun) => Promise<TargetResult>;
-
 /** Code points of output kept (its tail). */
 export const OUTPUT_LIMIT = 16 * 1024;
 
-export const runTarget: RunTarget = (run) => (run.target.type === "command" ? runCommand(run) : runWebhook(run));
+/** The RunTarget port: one step of a release, described by the app, run through the contract. */
+export const runTarget: RunTarget = (run) =>
+  runPrepared({ target: run.target, cwd: run.cwd, ...deployContract(run.step) });
+
+/** Runs a target with the contract's env and stdin. The output is cleaned and bounded to OUTPUT_LIMIT. */
+export const runPrepared = (run: PreparedRun): Promise<TargetResult> =>
+  run.target.type === "command" ? runCommand(run) : runWebhook(run);
 
 const VERSION = /^\S{1,128}$/u;
 
@@ -37,7 +39,7 @@ export function reportedVersion(stdout: string): string | null {
   return m && VERSION.test(m[1]!) ? m[1]! : null;
 }
 
-async function runCommand(run: TargetRun): Promise<TargetResult> {
+async function runCommand(run: PreparedRun): Promise<TargetResult> {
   const target = run.target as Extract<Target, { type: "command" }>;
   const result = await runProcess({
     argv: target.command,
@@ -67,7 +69,7 @@ async function runCommand(run: TargetRun): Promise<TargetResult> {
 export const signBody = (secret: string, body: string): string =>
   `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 
-async function runWebhook(run: TargetRun): Promise<TargetResult> {
+async function runWebhook(run: PreparedRun): Promise<TargetResult> {
   const target = run.target as Extract<Target, { type: "webhook" }>;
   const body = run.stdin;
   const key = [run.env.NIGHTSHIFT_RELEASE_ID, run.env.NIGHTSHIFT_SERVICE].filter(Boolean).join(":");

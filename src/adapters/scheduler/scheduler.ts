@@ -5,7 +5,7 @@
 // failed for a system (the database unreachable at 20:00) is retried with backoff until it
 // succeeds, so a short blip costs seconds of the window's grace period, not the night's window.
 import { Cron } from "croner";
-import { tick, type WindowDeps } from "../../app/windows.js";
+import { tick, type WindowDeps } from "../../app/windows/index.js";
 import type { SystemConfig } from "../../config.js";
 
 const cronAt = (hhmm: string, minusMinutes = 0): string => {

@@ -51,6 +51,7 @@ function run(
     actor,
     now: ctx.deps.clock(),
     config: ctx.deps.config,
+    calendarFacts: ctx.deps.calendarFacts,
     ...(versions ? { expectedRowVersions: versions } : {}),
   });
 }

@@ -2,7 +2,7 @@
 import { Composer } from "grammy";
 import { countByStatus } from "../../../app/bugs.js";
 import { freezeVerdict } from "../../../app/freeze-state.js";
-import { lastWindowRun, nextOpenWindow } from "../../../app/schedule.js";
+import { lastWindowRun, nextWindow } from "../../../app/schedule.js";
 import { environmentVersions } from "../../../app/systems.js";
 import type { SystemConfig } from "../../../config.js";
 import { describeFreeze } from "../../../core/freeze.js";
@@ -29,7 +29,7 @@ async function systemStatus(ctx: BotContext, system: SystemConfig): Promise<stri
     t.status.counts(nonZero),
   ];
   for (const slot of ["t1", "t2"] as const) {
-    const next = await nextOpenWindow(db, config, system.id, slot, now);
+    const next = await nextWindow(ctx.deps, system, slot, now);
     const name = slot === "t1" ? "T1" : "T2";
     lines.push(next ? t.status.next(name, formatWindowTime(next.at, now, tz)) : t.status.noNext(name));
     if (next?.skipped.length) lines.push(t.status.skipped(next.skipped));

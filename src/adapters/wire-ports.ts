@@ -1,0 +1,27 @@
+// The real implementations of the app's ports (src/app/ports.ts), wired once for main.ts, the
+// sandbox and tests that run against the real adapters.
+import type { Analyzer, Calendar, Metrics, RunCheck, RunTarget } from "../app/ports.js";
+import type { Config } from "../config.js";
+import { createAnalyzer } from "./analyze/analyzer.js";
+import { calendarFacts } from "./calendar/calendar-facts.js";
+import { readBaselineP95, readMetrics } from "./checks/prometheus.js";
+import { runCheck } from "./checks/run-check.js";
+import { runTarget } from "./deploy/run-target.js";
+
+export interface AdapterPorts {
+  runTarget: RunTarget;
+  runCheck: RunCheck;
+  metrics: Metrics;
+  calendarFacts: Calendar;
+  analyzer: Analyzer;
+}
+
+export function adapterPorts(config: Pick<Config, "analyzer">): AdapterPorts {
+  return {
+    runTarget,
+    runCheck,
+    metrics: { read: readMetrics, baselineP95: readBaselineP95 },
+    calendarFacts,
+    analyzer: createAnalyzer(config.analyzer),
+  };
+}

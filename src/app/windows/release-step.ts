@@ -1,0 +1,110 @@
+// A release inside a window: one progress message edited as the steps go, then — in the
+// transaction that records the outcome — the bugs moved and the slot's template sent, or the
+// failure reported. executeRelease returns the deployment and what the outcome step applied.
+import type { Tx } from "../../adapters/db/database.js";
+import type { BugEvent, Env } from "../../core/model.js";
+import { affectedServices } from "../../core/release.js";
+import { tailCodePoints } from "../../core/text.js";
+import { reliability } from "../../i18n/reliability.js";
+import { deployFailed, type ProgressState, progressLine } from "../../i18n/templates.js";
+import { windowText } from "../../i18n/windows.js";
+import type { BugRow } from "../bugs.js";
+import { type DeploymentRow, executeRelease, type ReleaseProgress } from "../deploy-release.js";
+import { editMessage, messages } from "../messages.js";
+import { enqueue, type OutboxDraft } from "../outbox.js";
+import { applyAll, ids, type WindowContext } from "./context.js";
+
+export interface ReleaseSpec {
+  env: Env;
+  kind: "pipeline" | "uat_merge";
+  bugs: BugRow[];
+  version: string;
+  event: (releaseId: number) => BugEvent;
+  /** The slot's template for the bugs moved (runs inside the outcome transaction; no queries). */
+  notify: (applied: BugRow[], deployment: DeploymentRow) => Promise<OutboxDraft[]>;
+}
+
+export interface ReleaseDone {
+  deployment: DeploymentRow;
+  /** The bugs moved by the release (none when it failed). */
+  applied: BugRow[];
+}
+
+/** Deploys, editing one progress message as it goes; on success moves the bugs and sends the template. */
+export async function deployRelease(ctx: WindowContext, spec: ReleaseSpec): Promise<ReleaseDone> {
+  const { deps, system, chatId } = ctx;
+  const services = affectedServices(
+    system.services,
+    spec.bugs.map((b) => b.services),
+  );
+  const progress = progressMessage(ctx, spec);
+
+  const { deployment, outcome } = await executeRelease(
+    deps,
+    {
+      system,
+      env: spec.env,
+      kind: spec.kind,
+      bugIds: spec.bugs.map((b) => b.id),
+      services,
+      version: spec.version,
+      windowRunId: ctx.run.id,
+      actorName: `system:${ctx.slot.toUpperCase()}`,
+      label: reliability.holders.window(ctx.slot),
+      onStep: progress.show,
+    },
+    async (tx, d, last): Promise<BugRow[]> => {
+      const ok = d.status === "succeeded";
+      await progress.finish(tx, ok ? "succeeded" : "failed", last);
+      if (!ok) {
+        const text = deployFailed({
+          env: spec.env,
+          version: d.version,
+          bugs: spec.bugs,
+          status: d.status,
+          step: last.service,
+          // Short enough that the template's own cut never splits a character.
+          output: tailCodePoints(d.output, 400),
+        });
+        await enqueue(tx, messages(chatId, text, { dedupeKey: `deploy-failed:${d.id}` }), deps.clock());
+        return [];
+      }
+      const applied = await applyAll(tx, ctx, spec.bugs, spec.event(d.id));
+      await enqueue(tx, await spec.notify(applied, d), deps.clock());
+      return applied;
+    },
+  );
+
+  if (deployment.status === "succeeded") ctx.deployed.push(deployment);
+  return { deployment, applied: outcome ?? [] };
+}
+
+/** The release's one progress message: sent at the first step, edited at each next one and at the end. */
+function progressMessage(ctx: WindowContext, spec: ReleaseSpec) {
+  const { deps, chatId } = ctx;
+  let id: number | undefined;
+  const line = (state: ProgressState, at: ReleaseProgress) =>
+    progressLine({
+      slot: ctx.slot,
+      env: spec.env,
+      version: spec.version,
+      state,
+      done: state === "succeeded" ? at.total : at.n,
+      total: at.total,
+      service: state === "succeeded" ? null : at.service,
+    });
+  return {
+    show: async (at: ReleaseProgress): Promise<void> => {
+      if (id === undefined) [id] = await enqueue(deps.db, messages(chatId, line("running", at)), deps.clock());
+      else await enqueue(deps.db, [editMessage(chatId, id, line("running", at))], deps.clock());
+    },
+    finish: async (tx: Tx, state: ProgressState, at: ReleaseProgress): Promise<void> => {
+      if (id !== undefined) await enqueue(tx, [editMessage(chatId, id, line(state, at))], deps.clock());
+    },
+  };
+}
+
+export const releaseSummary = (d: DeploymentRow, applied: BugRow[]) =>
+  d.status === "succeeded"
+    ? windowText.releaseSucceeded(d.env.toUpperCase(), d.version, ids(applied))
+    : windowText.releaseFailed(d.env.toUpperCase(), d.version, d.status);
