@@ -6,6 +6,7 @@
 import { eq, sql } from "drizzle-orm";
 import { Bot } from "grammy";
 import { bugs } from "../drizzle/schema.js";
+import { adapterPorts } from "../src/adapters/ports.js";
 import { createBot } from "../src/adapters/telegram/bot.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../src/core/callback-data.js";
 import { fakeBotInfo } from "../src/sandbox/fake-bot-api.js";
@@ -91,7 +92,7 @@ export async function approveRun(backend: Backend, presses = 500, warmup = 50): 
   const rawIds = await seedBugs(backend.db, n, "deployed_uat");
   const api = instantBotApi();
   const bot = createBot(
-    { db: backend.db, config, clock: () => new Date(CLOCK), logger: silent },
+    { db: backend.db, config, clock: () => new Date(CLOCK), logger: silent, ...adapterPorts },
     { botInfo: fakeBotInfo, client: { fetch: api.fetch } },
   );
   await bot.init();

@@ -8,6 +8,7 @@
 import { sql } from "drizzle-orm";
 import { Bot } from "grammy";
 import { bugs, users } from "../drizzle/schema.js";
+import { adapterPorts } from "../src/adapters/ports.js";
 import { createBot } from "../src/adapters/telegram/bot.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../src/core/callback-data.js";
 import { t } from "../src/i18n/zh-tw.js";
@@ -198,7 +199,7 @@ export async function throughputRun(backend: Backend, cycles = 25): Promise<Thro
 
   const api = instantBotApi();
   const bot = createBot(
-    { db: backend.db, config, clock: () => new Date(CLOCK), logger: silent },
+    { db: backend.db, config, clock: () => new Date(CLOCK), logger: silent, ...adapterPorts },
     { botInfo: fakeBotInfo, client: { fetch: api.fetch } },
   );
   await bot.init();

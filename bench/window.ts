@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { eq, sql } from "drizzle-orm";
 import { bugEvents, bugs } from "../drizzle/schema.js";
+import { adapterPorts } from "../src/adapters/ports.js";
 import { setOncall } from "../src/app/oncall.js";
 import { runWindow, type WindowDeps } from "../src/app/windows.js";
 import type { Target } from "../src/config.js";
@@ -27,7 +28,14 @@ export async function windowRun(backend: Backend, n: number): Promise<number> {
   await seedSystems(backend.db, config);
   await setOncall(backend.db, { systemId: "crm", day: "2026-11-24", userId: 1001, name: "Alice", setBy: "Alice" }, T2);
   await seedBugs(backend.db, n, "pending_prod", { flow2Every: 2 });
-  const deps: WindowDeps = { db: backend.db, config, clock: () => new Date(T2), logger: silent, sleep: async () => {} };
+  const deps: WindowDeps = {
+    db: backend.db,
+    config,
+    clock: () => new Date(T2),
+    logger: silent,
+    sleep: async () => {},
+    ...adapterPorts,
+  };
   const system = config.systems[0]!;
   const { ms, value: run } = await timed(() =>
     runWindow(deps, system, "t2", { scheduledFor: new Date(T2), trigger: "schedule" }),

@@ -9,6 +9,7 @@ import { holdLiveness } from "./adapters/db/liveness.js";
 import { startHttpServer } from "./adapters/http/server.js";
 import { abortWith, createTelegramLink, TelegramRefusedError } from "./adapters/http/telegram-link.js";
 import { botApiSender, createDispatcher, LEASE_MS } from "./adapters/notify/dispatcher.js";
+import { adapterPorts } from "./adapters/ports.js";
 import { startScheduler } from "./adapters/scheduler/scheduler.js";
 import { createBot, registerCommands } from "./adapters/telegram/bot.js";
 import { settleIncidentTasks } from "./adapters/telegram/features/incident-common.js";
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
     clock,
     logger,
     analyzer: createAnalyzer(config.analyzer),
+    ...adapterPorts,
     liveness,
     sleep: time.sleep,
   };

@@ -7,17 +7,18 @@ import { randomUUID } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { bugs, deployments, kv } from "../../drizzle/schema.js";
-import { type CheckResult, runCheck as defaultRunCheck } from "../adapters/checks/run-check.js";
+import { runCheck as defaultRunCheck } from "../adapters/checks/run-check.js";
 import { connectionFailure, type Db, type Tx } from "../adapters/db/database.js";
 import type { Liveness } from "../adapters/db/liveness.js";
 import { runTarget as defaultRunTarget, type RunTarget } from "../adapters/deploy/run-target.js";
-import type { Check, Config, SystemConfig } from "../config.js";
+import type { Config, SystemConfig } from "../config.js";
 import type { DeploymentKind, Env } from "../core/model.js";
 import { releaseNotes } from "../core/release.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../core/text.js";
 import { reliability } from "../i18n/reliability.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
+import type { Calendar, Metrics, RunCheck } from "./ports.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -28,7 +29,9 @@ export interface DeployDeps {
   clock: () => Date;
   logger: Logger;
   runTarget?: RunTarget;
-  runCheck?: (check: Check, options: { cwd?: string }) => Promise<CheckResult>;
+  runCheck: RunCheck;
+  metrics: Metrics;
+  calendar: Calendar;
   /** Marks the rows this process runs, so recovery can tell a dead owner from a live one. */
   liveness?: Pick<Liveness, "instanceId" | "isAlive">;
   /** Waits between lock polls and outcome retries (tests pass a fast one). */

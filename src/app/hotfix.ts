@@ -2,7 +2,6 @@
 // it needs a second, different admin; the request row is the claim that makes it run once.
 import { and, eq, gt, inArray, lte, ne } from "drizzle-orm";
 import { bugEvents, bugs, deployments, hotfixRequests, outbox } from "../../drizzle/schema.js";
-import type { Queryable, Tx } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { freezeFor } from "../core/freeze.js";
@@ -15,6 +14,7 @@ import { reliability } from "../i18n/reliability.js";
 import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
 import { cardHtml } from "../i18n/zh-tw.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
+import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import { freezeVerdict } from "./freeze-state.js";
 import {
@@ -71,7 +71,10 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       );
     if (busy) return refused(T.busy(bug.id));
     const system = systemById(deps.config, bug.systemId);
-    const freeze = freezeFor(await freezeVerdict({ db: tx, config: deps.config }, system, now), bug.module);
+    const freeze = freezeFor(
+      await freezeVerdict({ db: tx, config: deps.config, calendar: deps.calendar }, system, now),
+      bug.module,
+    );
     const expiresAt = new Date(now.getTime() + deps.config.hotfixApprovalMinutes * 60_000);
     const [request] = await tx
       .insert(hotfixRequests)

@@ -1,7 +1,7 @@
 // Who belongs to which system: a user seen in a system's group chat is a member of that system.
 import { eq } from "drizzle-orm";
 import { systemMembers } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { Queryable } from "./db.js";
 
 /** Records that `userId` was seen in `systemId`'s group (idempotent). */
 export async function recordMember(q: Queryable, systemId: string, userId: number, now: Date): Promise<void> {

@@ -1,8 +1,8 @@
 import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import { chatMigrations, outbox } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength } from "../core/html.js";
 import { cleanText } from "../core/text.js";
+import type { Queryable } from "./db.js";
 
 /** A message to deliver, written in the same transaction as the change it reports. */
 export interface OutboxDraft {

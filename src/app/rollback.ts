@@ -3,7 +3,6 @@
 // → post-rollback check. Claims live in the database so one confirm (or one failing watch) rolls back once.
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { bugEvents, bugs, deployments, environments, kv } from "../../drizzle/schema.js";
-import type { Queryable, Tx } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import type { Actor, Env, Status } from "../core/model.js";
@@ -14,6 +13,7 @@ import { incidents } from "../i18n/incidents.js";
 import { reliability } from "../i18n/reliability.js";
 import { rollbackExecuted } from "../i18n/templates.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
+import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import {
   actorName,

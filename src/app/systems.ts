@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { admins, environments, systems } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { Env } from "../core/model.js";
+import type { Queryable } from "./db.js";
 
 export interface SystemSeed {
   id: string;

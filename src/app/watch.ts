@@ -2,15 +2,18 @@
 // one progress message edited as it goes, a summary when it stands down. A failed smoke/health or a
 // functional breach rolls back (policy auto|ask, at most autoRollbackLimit automatic rollbacks in a row).
 import { setTimeout as delay } from "node:timers/promises";
-import { readBaselineP95 } from "../adapters/checks/prometheus.js";
 import type { SystemConfig } from "../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { incidents } from "../i18n/incidents.js";
 import { claimKey, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
 import { enqueue, htmlMessage, type OutboxDraft } from "./outbox.js";
+import type { Metrics } from "./ports.js";
 import { consecutiveAutoRollbacks, executeRollback, planRollback } from "./rollback.js";
 
 const W = incidents.watch;
+
+/** The incident ports plus the Metrics port the watch reads its baseline from. */
+export type WatchDeps = IncidentDeps & { metrics: Metrics };
 
 export interface WatchOptions {
   /** Waits between rounds; tests pass one that returns at once (and may move a fake clock). */
@@ -26,7 +29,7 @@ export interface WatchResult {
 
 /** Runs the watch to its end (awaitable: the engine's afterDeploy, tests). */
 export async function runWatch(
-  deps: IncidentDeps,
+  deps: WatchDeps,
   deployment: DeploymentRow,
   options: WatchOptions = {},
 ): Promise<WatchResult> {
@@ -45,7 +48,9 @@ export async function runWatch(
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
   }
   const baselineP95 = watch.prometheus
-    ? await readBaselineP95(watch.prometheus, new Date(deployment.startedAt.getTime() - 1000)).catch(() => null)
+    ? await deps.metrics
+        .baselineP95(watch.prometheus, new Date(deployment.startedAt.getTime() - 1000))
+        .catch(() => null)
     : null;
   const [progressId] = await send(W.progress(env, version, 0, watch.minutes, W.starting));
   const edit = (text: string): OutboxDraft => ({
@@ -93,7 +98,7 @@ export async function runWatch(
 
 /** The engine's `afterDeploy` hook: the window waits for its watch (the watch is the window's last step). */
 export const watchAfterDeploy =
-  (deps: IncidentDeps, options: WatchOptions = {}) =>
+  (deps: WatchDeps, options: WatchOptions = {}) =>
   async (deployment: DeploymentRow): Promise<void> => {
     await runWatch(deps, deployment, options);
   };

@@ -14,6 +14,7 @@ import { bugs as bugsTable } from "../../drizzle/schema.js";
 import { createAnalyzer } from "../adapters/analyze/analyzer.js";
 import { openDatabase } from "../adapters/db/database.js";
 import { botApiSender, createDispatcher } from "../adapters/notify/dispatcher.js";
+import { adapterPorts } from "../adapters/ports.js";
 import { createBot } from "../adapters/telegram/bot.js";
 import { settleIncidentTasks } from "../adapters/telegram/features/incident-common.js";
 import { settleManualRuns } from "../adapters/telegram/features/run-window.js";
@@ -183,7 +184,15 @@ async function createWorld() {
 
   // The watch and the window's wait sleep by moving the fake clock, never in real time.
   const sleep = async (ms: number) => clock.advance(ms);
-  const deps: WindowDeps = { db, config, clock, logger, analyzer: createAnalyzer(config.analyzer), sleep };
+  const deps: WindowDeps = {
+    db,
+    config,
+    clock,
+    logger,
+    analyzer: createAnalyzer(config.analyzer),
+    sleep,
+    ...adapterPorts,
+  };
   deps.afterDeploy = watchAfterDeploy(deps, { sleep });
   const bot = createBot(deps, { botInfo: fakeBotInfo, client: { fetch: fake.fetch } });
   await bot.init();

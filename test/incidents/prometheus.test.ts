@@ -2,6 +2,7 @@
 // query evaluated before the deploy; functional breaches (5xx, login) fail the watch, the rest warn.
 import { afterEach, describe, expect, it } from "vitest";
 import { queryPrometheus, readBaselineP95, readMetrics } from "../../src/adapters/checks/prometheus.js";
+import { runCheck } from "../../src/adapters/checks/run-check.js";
 import { runEnvChecks } from "../../src/app/incident-support.js";
 import type { PrometheusConfig } from "../../src/config.js";
 import { breaches } from "../../src/core/watch-rules.js";
@@ -53,14 +54,16 @@ describe("Prometheus thresholds", () => {
   it("p95 above baseline + 20% is a breach, reported as a warning (not a rollback)", async () => {
     const { config } = await setup({ ...HEALTHY, q_p95: "0.650" });
     const system = withPrometheus(config);
-    const result = await runEnvChecks({ config: testConfig() }, system, "prod", { baselineP95: 0.5 });
+    const result = await runEnvChecks({ config: testConfig(), runCheck }, system, "prod", { baselineP95: 0.5 });
     expect(result.failures).toEqual([]);
     expect(result.warnings).toEqual([{ key: "p95", text: "p95 0.65 ≥ 0.6（基準 0.5 + 20%）" }]);
   });
 
   it("5xx, memory, CPU and login success each against the spec's limits", async () => {
     const { config } = await setup({ q_5xx: "0.012", q_p95: "0.5", q_mem: "0.91", q_cpu: "0.85", q_login: "0.95" });
-    const result = await runEnvChecks({ config: testConfig() }, withPrometheus(config), "prod", { baselineP95: 0.5 });
+    const result = await runEnvChecks({ config: testConfig(), runCheck }, withPrometheus(config), "prod", {
+      baselineP95: 0.5,
+    });
     expect(result.failures).toEqual(["HTTP 5xx 1.2% ≥ 0.5%", "登入成功率 95% ≤ 99%"]);
     expect(result.warnings.map((w) => w.text)).toEqual(["記憶體 91% ≥ 85%", "CPU 85% ≥ 80%"]);
   });
@@ -70,7 +73,7 @@ describe("Prometheus thresholds", () => {
     close = server.close;
     await expect(queryPrometheus(server.url, "up")).rejects.toThrow("Prometheus HTTP 503");
     const result = await runEnvChecks(
-      { config: testConfig() },
+      { config: testConfig(), runCheck },
       withPrometheus({ url: server.url, ...QUERIES }),
       "prod",
       {},
@@ -98,7 +101,7 @@ describe("Prometheus thresholds", () => {
   it("a redirect is never followed: a warning naming the Location host", async () => {
     const { url, hits } = await rawServer(() => [302, { location: "https://sso.example.com/login" }, ""]);
     const result = await runEnvChecks(
-      { config: testConfig() },
+      { config: testConfig(), runCheck },
       withPrometheus({ url, errorRate: "q_5xx" }),
       "prod",
       {},

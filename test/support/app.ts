@@ -1,6 +1,7 @@
 // Builds a real bot (all features) on a test database with the Bot API faked at client.fetch.
 import pino from "pino";
 import type { Db } from "../../src/adapters/db/database.js";
+import { adapterPorts } from "../../src/adapters/ports.js";
 import { createBot } from "../../src/adapters/telegram/bot.js";
 import type { BotDeps } from "../../src/adapters/telegram/context.js";
 import { syncSystems } from "../../src/app/systems.js";
@@ -57,7 +58,7 @@ export async function startTestBot(
   await syncSystems(db, config.systems);
   const clock = options.clock ?? fakeClock("2026-11-21T04:00:00Z");
   const api = options.api ?? fakeTelegram({ now: () => clock().getTime() });
-  const deps: BotDeps = { db, config, clock, logger: pino({ level: "silent" }) };
+  const deps: BotDeps = { db, config, clock, logger: pino({ level: "silent" }), ...adapterPorts };
   const bot = createBot(deps, { botInfo, client: { fetch: api.fetch } });
   await bot.init();
   return { bot, api, deps, clock, send: (u) => bot.handleUpdate(u) };

@@ -9,6 +9,7 @@ import pino from "pino";
 import { beforeEach, describe, expect, it } from "vitest";
 import { deployments, environments, kv } from "../../drizzle/schema.js";
 import { openDatabase } from "../../src/adapters/db/database.js";
+import { adapterPorts } from "../../src/adapters/ports.js";
 import { acquireEnvLock, envLockKey, executeRelease } from "../../src/app/deploy-release.js";
 import { recoverInterrupted } from "../../src/app/recovery.js";
 import type { Target } from "../../src/config.js";
@@ -180,6 +181,7 @@ describe.each(postgresBackends())("two replicas on $name", (backend) => {
         logger,
         liveness: alive(id),
         sleep: () => pause(10),
+        ...adapterPorts,
       });
       const release = (db: typeof t.db, id: string, version: string) =>
         executeRelease(deps(db, id), {

@@ -10,6 +10,7 @@ import pino from "pino";
 import { outbox } from "../../drizzle/schema.js";
 import type { Db } from "../../src/adapters/db/database.js";
 import { botApiSender, createDispatcher } from "../../src/adapters/notify/dispatcher.js";
+import { adapterPorts } from "../../src/adapters/ports.js";
 import type { BugRow } from "../../src/app/bugs.js";
 import { setOncall } from "../../src/app/oncall.js";
 import type { WindowDeps } from "../../src/app/windows.js";
@@ -89,7 +90,7 @@ export function pipelineConfig(
 export const quietLogger = pino({ level: "silent" });
 
 export function windowDeps(db: Db, config: Config, clock: FakeClock, extra: Partial<WindowDeps> = {}): WindowDeps {
-  return { db, config, clock, logger: quietLogger, sleep: async () => {}, ...extra };
+  return { db, config, clock, logger: quietLogger, sleep: async () => {}, ...adapterPorts, ...extra };
 }
 
 /** The checklist needs an on-call for each window's local date. */

@@ -2,6 +2,7 @@ import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { MenuFlavor } from "@grammyjs/menu";
 import type { Context } from "grammy";
 import type { Logger } from "pino";
+import type { Calendar, Metrics, RunCheck } from "../../app/ports.js";
 import type { Config } from "../../config.js";
 import type { Actor } from "../../core/model.js";
 import type { Db } from "../db/database.js";
@@ -13,6 +14,9 @@ export interface BotDeps {
   /** The only clock the bot reads (tests inject a fake one). */
   clock: () => Date;
   logger: Logger;
+  runCheck: RunCheck;
+  metrics: Metrics;
+  calendar: Calendar;
 }
 
 export interface NightshiftFlavor {
