@@ -4,7 +4,6 @@
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { bugEvents, bugs, deployments, environments, kv } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
-import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import type { Actor, Env, Status } from "../core/model.js";
 import { dependencyOrder } from "../core/release.js";
 import { tailCodePoints } from "../core/text.js";
@@ -264,17 +263,10 @@ async function rollbackLocked(
       admin: actor.kind === "user" ? actor.name : T.autoActor,
       next: T.nextSteps(reverted.map((b) => b.id)),
     });
-    const buttons = reverted.slice(0, 8).map((b) => [
-      {
-        text: T.requeueButton(b.id),
-        callback_data: encodeCallback({ action: CALLBACK_ACTIONS.requeue, id: b.id, version: b.rowVersion }),
-      },
-    ]);
-    await enqueue(
-      tx,
-      messages(system.groupChatId, text, buttons.length ? { replyMarkup: { inline_keyboard: buttons } } : {}),
-      now,
-    );
+    const buttons = reverted
+      .slice(0, 8)
+      .map((b) => [{ label: T.requeueButton(b.id), action: "requeue" as const, id: b.id, version: b.rowVersion }]);
+    await enqueue(tx, messages(system.groupChatId, text, { buttons }), now);
   };
   let deployment: DeploymentRow;
   try {

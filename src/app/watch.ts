@@ -3,10 +3,9 @@
 // functional breach rolls back (policy auto|ask, at most autoRollbackLimit automatic rollbacks in a row).
 import { setTimeout as delay } from "node:timers/promises";
 import type { SystemConfig } from "../config.js";
-import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { incidents } from "../i18n/incidents.js";
 import { claimKey, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
-import { enqueue, htmlMessage, type OutboxDraft } from "./outbox.js";
+import { enqueue, type NoticeButtons, notice, noticeEdit } from "./outbox.js";
 import type { Metrics } from "./ports.js";
 import { consecutiveAutoRollbacks, executeRollback, planRollback } from "./rollback.js";
 
@@ -41,8 +40,7 @@ export async function runWatch(
   if (!(await claimKey(deps.db, `watch:${deployment.id}`, { startedAt: deps.clock() }, deps.clock())))
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
 
-  const send = (text: string, extra: Parameters<typeof htmlMessage>[2] = {}) =>
-    enqueue(deps.db, [htmlMessage(system.groupChatId, text, extra)], deps.clock());
+  const send = (text: string) => enqueue(deps.db, [notice(system.groupChatId, text)], deps.clock());
   if (!system.environments[env].health && !watch.smoke && !watch.prometheus) {
     await send(W.nothing(env, version));
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
@@ -53,12 +51,9 @@ export async function runWatch(
         .catch(() => null)
     : null;
   const [progressId] = await send(W.progress(env, version, 0, watch.minutes, W.starting));
-  const edit = (text: string): OutboxDraft => ({
-    chatId: system.groupChatId,
-    method: "editMessageText",
-    payload: { text, parse_mode: "HTML" },
-    ...(progressId ? { editsOutboxId: progressId } : {}),
-  });
+  // The progress message is edited; if it was deduplicated away, each round is posted instead.
+  const edit = (text: string) =>
+    progressId ? noticeEdit(system.groupChatId, progressId, text) : notice(system.groupChatId, text);
 
   const rounds = Math.max(1, Math.round((watch.minutes * 60) / watch.intervalSeconds));
   const warned = new Map<string, string>();
@@ -111,22 +106,18 @@ async function onFailure(
 ): Promise<WatchResult["outcome"]> {
   const { env, version } = deployment;
   const failed = W.failed(env, version, failures);
-  const rollbackButton = {
-    replyMarkup: {
-      inline_keyboard: [
-        [
-          {
-            text: W.rollbackNow,
-            callback_data: encodeCallback({ action: CALLBACK_ACTIONS.rollbackNow, id: deployment.id, version: 0 }),
-          },
-        ],
-      ],
-    },
-  };
+  const rollbackButton: NoticeButtons = [
+    [{ label: W.rollbackNow, action: "rollbackNow", id: deployment.id, version: 0 }],
+  ];
   const alert = async (line: string, withButton: boolean) => {
     await enqueue(
       deps.db,
-      [htmlMessage(system.groupChatId, `${failed}\n${line}`, { ...(withButton ? rollbackButton : {}), urgent: true })],
+      [
+        notice(system.groupChatId, `${failed}\n${line}`, {
+          ...(withButton ? { buttons: rollbackButton } : {}),
+          urgent: true,
+        }),
+      ],
       deps.clock(),
     );
   };
