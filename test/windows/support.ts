@@ -163,7 +163,9 @@ export async function outboxRows(db: Db) {
     method: r.method,
     chatId: r.chatId,
     text: String(r.payload.text ?? ""),
-    markup: telegramPayload(r.payload).reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] } | undefined,
+    markup: telegramPayload(r.payload).reply_markup as
+      | { inline_keyboard: { text: string; callback_data: string }[][] }
+      | undefined,
     editsOutboxId: r.editsOutboxId,
   }));
 }
