@@ -2,10 +2,10 @@
 // (deployed_prod → pending_uat_merge). Shared by the buttons, /approve_prod, /approve_uat and the engine.
 import { and, eq } from "drizzle-orm";
 import { bugs, deployments } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { Actor, BugEvent, Status } from "../core/model.js";
 import type { WindowResult } from "../core/windows.js";
 import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
+import type { Queryable } from "./db.js";
 import type { Calendar } from "./ports.js";
 import { type FreezeConfig, nextWindow } from "./schedule.js";
 

@@ -2,11 +2,11 @@
 // (id, expected status, row version) + its audit row + its outbox rows.
 import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { bugEvents, bugs } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
 import { type BugPatch, type RefusalReason, TRANSITIONS, type TransitionContext, transition } from "../core/machine.js";
 import type { Actor, BugEvent, Env, Severity, Status } from "../core/model.js";
 import { normalizeModule } from "../core/text.js";
+import type { Queryable } from "./db.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
 
 export type BugRow = typeof bugs.$inferSelect;

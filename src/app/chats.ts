@@ -2,7 +2,7 @@
 // (app/outbox.ts keeps chat_migrations); this answers the other direction, for incoming updates.
 import { eq } from "drizzle-orm";
 import { chatMigrations } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { Queryable } from "./db.js";
 
 /** The old chat ids that now point at `chatId` (chains are stored flat: every old id points at the newest). */
 export async function migratedFrom(q: Queryable, chatId: number): Promise<number[]> {

@@ -1,14 +1,14 @@
 // The pre-deploy checklist that runs before every window: backup, monitoring, on-call,
 // freeze check, rollback path. Any ✗ skips the window.
 
-import { type CheckResult, runCheck } from "../adapters/checks/run-check.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { Check, Config, SystemConfig } from "../config.js";
 import { describeFreeze, type FreezeVerdict, isFullyFrozen } from "../core/freeze.js";
 import type { Env } from "../core/model.js";
 import { localParts } from "../core/windows.js";
+import type { Queryable } from "./db.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { getOncall } from "./oncall.js";
+import type { Calendar, RunCheck } from "./ports.js";
 import { environmentVersions } from "./systems.js";
 
 export const CHECKLIST_KEYS = ["backup", "monitoring", "oncall", "freeze", "rollback_path"] as const;
@@ -29,7 +29,8 @@ export interface ChecklistResult {
 export interface ChecklistDeps {
   db: Queryable;
   config: Pick<Config, "freeze" | "configDir">;
-  runCheck?: (check: Check, options: { cwd?: string }) => Promise<CheckResult>;
+  runCheck: RunCheck;
+  calendarFacts: Calendar;
 }
 
 export const CHECKLIST_LABELS: Record<ChecklistKey, string> = {
@@ -50,7 +51,7 @@ export async function runChecklist(
   windowAt: Date,
   envs: readonly Env[],
 ): Promise<ChecklistResult> {
-  const check = deps.runCheck ?? runCheck;
+  const check = deps.runCheck;
   const configured = async (key: ChecklistKey, c: Check | null): Promise<ChecklistItem> => {
     if (!c) return { key, ok: true, detail: "未設定，略過" };
     const result = await check(c, { cwd: deps.config.configDir });

@@ -2,7 +2,7 @@
 // `conv:<chat>:<user>` keys, with the idle cutoff applied in the same statements.
 import { and, eq, gte, like, lt, ne } from "drizzle-orm";
 import { kv } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { Queryable } from "./db.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
 
 const PREFIX = "conv:";

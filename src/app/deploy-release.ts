@@ -8,13 +8,13 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import { bugs, deployments } from "../../drizzle/schema.js";
-import { connectionFailure, type Db, type Tx } from "../adapters/db/database.js";
 import type { Config, SystemConfig } from "../config.js";
 import type { DeploymentKind, Env } from "../core/model.js";
 import { releaseNotes } from "../core/release.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../core/text.js";
 import { deployText } from "../i18n/deploy.js";
 import { reliability } from "../i18n/reliability.js";
+import { connectionFailure, type Db, type Tx } from "./db.js";
 import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";

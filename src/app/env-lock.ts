@@ -4,11 +4,11 @@ import { randomUUID } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { kv } from "../../drizzle/schema.js";
-import type { Db } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
 import type { Env } from "../core/model.js";
 import { cleanText } from "../core/text.js";
 import { reliability } from "../i18n/reliability.js";
+import type { Db } from "./db.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
 

@@ -13,7 +13,7 @@ import { knownModules } from "./bugs.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { expireHotfixRequests } from "./hotfix.js";
 import { actorName, type IncidentDeps, type UserActor } from "./incident-support.js";
-import { enqueue, htmlMessage } from "./outbox.js";
+import { enqueue, notice } from "./outbox.js";
 import { nextWindow } from "./schedule.js";
 
 const T = incidents.freeze;
@@ -153,7 +153,7 @@ export async function addFreeze(
       actor.name,
       blocksLine(system, until, now, input.modules, next),
     );
-    await enqueue(tx, [htmlMessage(system.groupChatId, text)], now);
+    await enqueue(tx, [notice(system.groupChatId, text)], now);
     return inserted;
   });
   return { ok: true, rows };
@@ -190,7 +190,7 @@ export async function liftFreezes(
       .returning();
     await enqueue(
       tx,
-      rows.map((r) => htmlMessage(system.groupChatId, T.lifted(scopeText(system, r), r.id, actor.name))),
+      rows.map((r) => notice(system.groupChatId, T.lifted(scopeText(system, r), r.id, actor.name))),
       now,
     );
     return rows;
@@ -212,7 +212,7 @@ export async function autoLiftFreezes(deps: IncidentDeps): Promise<FreezeRow[]> 
     const drafts = rows.flatMap((r) =>
       deps.config.systems
         .filter((s) => r.systemId === null || s.id === r.systemId)
-        .map((s) => htmlMessage(s.groupChatId, T.autoLifted(scopeText(s, r), r.id))),
+        .map((s) => notice(s.groupChatId, T.autoLifted(scopeText(s, r), r.id))),
     );
     await enqueue(tx, drafts, now);
     return rows;

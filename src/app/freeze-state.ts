@@ -1,15 +1,16 @@
 // The freeze in force for a system at an instant: env + stored (/freeze) + calendar rules.
 import { and, gt, isNull, or } from "drizzle-orm";
 import { freezes } from "../../drizzle/schema.js";
-import { calendarFacts } from "../adapters/calendar/calendar-facts.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { Config, SystemConfig } from "../config.js";
 import { evaluateFreeze, type FreezeVerdict, isFullyFrozen, type StoredFreeze } from "../core/freeze.js";
 import { localParts, type SkipDay, zonedInstant } from "../core/windows.js";
+import type { Queryable } from "./db.js";
+import type { Calendar } from "./ports.js";
 
 export interface FreezeDeps {
   db: Queryable;
   config: Pick<Config, "freeze">;
+  calendarFacts: Calendar;
 }
 
 /** Stored freezes not lifted and not expired at `at`. */
@@ -37,7 +38,7 @@ function verdictWith(deps: FreezeDeps, system: SystemConfig, stored: StoredFreez
     env: deps.config.freeze,
     stored,
     rules: system.freeze,
-    facts: calendarFacts(system.freeze, localParts(at, system.timezone).date),
+    facts: deps.calendarFacts(system.freeze, localParts(at, system.timezone).date),
   });
 }
 

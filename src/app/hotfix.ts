@@ -2,9 +2,7 @@
 // it needs a second, different admin; the request row is the claim that makes it run once.
 import { and, eq, gt, inArray, lte, ne } from "drizzle-orm";
 import { bugEvents, bugs, deployments, hotfixRequests, outbox } from "../../drizzle/schema.js";
-import type { Queryable, Tx } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
-import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { freezeFor } from "../core/freeze.js";
 import { isPipelineEligible, type Severity } from "../core/model.js";
 import { affectedServices, isAhead } from "../core/release.js";
@@ -15,6 +13,7 @@ import { reliability } from "../i18n/reliability.js";
 import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
 import { cardHtml } from "../i18n/zh-tw.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
+import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import { freezeVerdict } from "./freeze-state.js";
 import {
@@ -25,7 +24,7 @@ import {
   type UserActor,
 } from "./incident-support.js";
 import { messages } from "./messages.js";
-import { enqueue, htmlMessage } from "./outbox.js";
+import { enqueue, notice, noticeEdit } from "./outbox.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 import { cardOutboxRow } from "./triage.js";
 
@@ -71,7 +70,10 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       );
     if (busy) return refused(T.busy(bug.id));
     const system = systemById(deps.config, bug.systemId);
-    const freeze = freezeFor(await freezeVerdict({ db: tx, config: deps.config }, system, now), bug.module);
+    const freeze = freezeFor(
+      await freezeVerdict({ db: tx, config: deps.config, calendarFacts: deps.calendarFacts }, system, now),
+      bug.module,
+    );
     const expiresAt = new Date(now.getTime() + deps.config.hotfixApprovalMinutes * 60_000);
     const [request] = await tx
       .insert(hotfixRequests)
@@ -108,15 +110,12 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
         mode: input.mode,
         until,
       });
-      const button = {
-        text: T.approveButton,
-        callback_data: encodeCallback({ action: CALLBACK_ACTIONS.hotfixApprove, id: request.id, version: 0 }),
-      };
+      const button = { label: T.approveButton, action: "hotfixApprove", id: request.id, version: 0 } as const;
       await enqueue(
         tx,
         [
-          htmlMessage(system.groupChatId, text, {
-            replyMarkup: { inline_keyboard: [[button]] },
+          notice(system.groupChatId, text, {
+            buttons: [[button]],
             dedupeKey: approvalKey(request.id),
             urgent: true,
           }),
@@ -194,7 +193,7 @@ export async function expireHotfixRequests(deps: IncidentDeps): Promise<HotfixRe
         tx,
         [
           ...(await editApproval(tx, system, request.id, T.expiredLine)),
-          htmlMessage(system.groupChatId, T.expiredGroup(request.id, bug.id), {
+          notice(system.groupChatId, T.expiredGroup(request.id, bug.id), {
             dedupeKey: `hotfix-expired:${request.id}`,
           }),
         ],
@@ -287,34 +286,22 @@ async function hotfixLocked(
         // The bug's group card stops asking 確認/拒絕: it shows the hotfix and loses its buttons.
         const cardEdit = card
           ? [
-              {
-                chatId: card.chatId,
-                method: "editMessageText" as const,
-                editsOutboxId: card.id,
-                payload: {
-                  text: `${cardHtml(updated, system)}\n\n${T.cardLine(request.mode, deployment.version, request.requestedByName, formatDateTime(now, system.timezone))}`,
-                  parse_mode: "HTML",
-                  reply_markup: { inline_keyboard: [] },
-                },
-              },
+              noticeEdit(
+                card.chatId,
+                card.id,
+                `${cardHtml(updated, system)}\n\n${T.cardLine(request.mode, deployment.version, request.requestedByName, formatDateTime(now, system.timezone))}`,
+                { buttons: [] },
+              ),
             ]
           : [];
         // Row version after this event: uatAhead is written below without a bump.
-        const merge = encodeCallback({
-          action: CALLBACK_ACTIONS.approveUatMerge,
+        const merge = {
+          label: APPROVE_LABELS.uatMerge,
+          action: "approveUatMerge",
           id: updated.id,
           version: updated.rowVersion,
-        });
-        return [
-          ...cardEdit,
-          ...messages(
-            system.groupChatId,
-            text,
-            uatAhead
-              ? { replyMarkup: { inline_keyboard: [[{ text: APPROVE_LABELS.uatMerge, callback_data: merge }]] } }
-              : {},
-          ),
-        ];
+        } as const;
+        return [...cardEdit, ...messages(system.groupChatId, text, uatAhead ? { buttons: [[merge]] } : {})];
       },
     });
     if (applied.kind !== "applied") {
@@ -401,12 +388,5 @@ async function editApproval(tx: Queryable, system: SystemConfig, requestId: numb
     .where(eq(outbox.dedupeKey, approvalKey(requestId)));
   if (!sent) return [];
   const text = `${String(sent.payload.text)}\n\n${line}`;
-  return [
-    {
-      chatId: system.groupChatId,
-      method: "editMessageText" as const,
-      payload: { text, parse_mode: "HTML", reply_markup: { inline_keyboard: [] } },
-      editsOutboxId: sent.id,
-    },
-  ];
+  return [noticeEdit(system.groupChatId, sent.id, text, { buttons: [] })];
 }

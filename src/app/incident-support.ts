@@ -1,12 +1,12 @@
 // Shared by hotfix, rollback, freeze and watch: the ports they need and small lookups.
 import { eq } from "drizzle-orm";
 import { kv } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { Actor, Env } from "../core/model.js";
 import { breaches } from "../core/watch-rules.js";
 import { incidents } from "../i18n/incidents.js";
 import { describeBreach } from "../i18n/metrics.js";
+import type { Queryable } from "./db.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
 import type { Calendar, Metrics } from "./ports.js";
 import { systemRegistry } from "./systems.js";

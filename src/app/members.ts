@@ -2,7 +2,7 @@
 // each was seen in (a member of that system).
 import { eq, inArray, sql } from "drizzle-orm";
 import { systemMembers, users } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { Queryable } from "./db.js";
 
 /** Records that `userId` was seen in `systemId`'s group (idempotent). */
 export async function recordMember(q: Queryable, systemId: string, userId: number, now: Date): Promise<void> {

@@ -1,23 +1,26 @@
-// Group messages for the outbox: split under Telegram's limit, buttons under the last part, and
-// the approval keyboards that sit under the Flow 1 UAT and Flow 2 PROD notifications.
-import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
+// Group messages for the outbox, in the app's terms: split under Telegram's limit with the buttons
+// under the last part, and the approval buttons that sit under the Flow 1 UAT and Flow 2 PROD
+// notifications. src/adapters/notify/render.ts turns them into Bot API parameters.
 import { splitMessage } from "../core/html.js";
 import { APPROVE_LABELS } from "../i18n/templates.js";
-import { htmlMessage, type OutboxDraft } from "./outbox.js";
-
-export interface InlineKeyboard {
-  inline_keyboard: { text: string; callback_data: string }[][];
-}
+import { type NoticeButtons, type NoticeDraft, notice, noticeEdit } from "./outbox.js";
 
 export function messages(
   chatId: number,
   text: string,
-  extra: { replyMarkup?: InlineKeyboard; dedupeKey?: string; urgent?: boolean } = {},
-): OutboxDraft[] {
+  extra: {
+    buttons?: NoticeButtons;
+    /** The same as `buttons` (its older name, still used by the window engine). */
+    replyMarkup?: NoticeButtons;
+    dedupeKey?: string;
+    urgent?: boolean;
+  } = {},
+): NoticeDraft[] {
   const parts = splitMessage(text);
+  const buttons = extra.buttons ?? extra.replyMarkup;
   return parts.map((part, i) =>
-    htmlMessage(chatId, part, {
-      ...(i === parts.length - 1 && extra.replyMarkup ? { replyMarkup: extra.replyMarkup } : {}),
+    notice(chatId, part, {
+      ...(i === parts.length - 1 && buttons ? { buttons } : {}),
       ...(extra.dedupeKey ? { dedupeKey: parts.length > 1 ? `${extra.dedupeKey}:${i}` : extra.dedupeKey } : {}),
       ...(extra.urgent ? { urgent: true } : {}),
     }),
@@ -25,20 +28,12 @@ export function messages(
 }
 
 /** An edit of the message another outbox row sent. */
-export const editMessage = (chatId: number, outboxId: number, text: string): OutboxDraft => ({
-  chatId,
-  method: "editMessageText",
-  editsOutboxId: outboxId,
-  payload: { text, parse_mode: "HTML", link_preview_options: { is_disabled: true } },
-});
+export const editMessage = (chatId: number, outboxId: number, text: string): NoticeDraft =>
+  noticeEdit(chatId, outboxId, text);
 
 const APPROVALS = {
-  prod: { one: CALLBACK_ACTIONS.approveProd, all: CALLBACK_ACTIONS.approveProdAll, label: APPROVE_LABELS.prod },
-  uatMerge: {
-    one: CALLBACK_ACTIONS.approveUatMerge,
-    all: CALLBACK_ACTIONS.approveUatMergeAll,
-    label: APPROVE_LABELS.uatMerge,
-  },
+  prod: { one: "approveProd", all: "approveProdAll", label: APPROVE_LABELS.prod },
+  uatMerge: { one: "approveUatMerge", all: "approveUatMergeAll", label: APPROVE_LABELS.uatMerge },
 } as const;
 
 /** Telegram refuses keyboards of more than ~100 buttons: past this many bugs only 「全部批准」 stays. */
@@ -52,15 +47,11 @@ export function approvalKeyboard(
   kind: keyof typeof APPROVALS,
   bugs: readonly { id: number; rowVersion: number }[],
   deploymentId: number,
-): InlineKeyboard {
+): NoticeButtons {
   const a = APPROVALS[kind];
-  const rows = (bugs.length > MAX_BUG_BUTTONS ? [] : bugs).map((b) => [
-    { text: `${a.label} #${b.id}`, callback_data: encodeCallback({ action: a.one, id: b.id, version: b.rowVersion }) },
+  const rows: NoticeButtons = (bugs.length > MAX_BUG_BUTTONS ? [] : bugs).map((b) => [
+    { label: `${a.label} #${b.id}`, action: a.one, id: b.id, version: b.rowVersion },
   ]);
-  if (bugs.length > 1) {
-    rows.push([
-      { text: APPROVE_LABELS.all, callback_data: encodeCallback({ action: a.all, id: deploymentId, version: 0 }) },
-    ]);
-  }
-  return { inline_keyboard: rows };
+  if (bugs.length > 1) rows.push([{ label: APPROVE_LABELS.all, action: a.all, id: deploymentId, version: 0 }]);
+  return rows;
 }

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { oncall } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { Queryable } from "./db.js";
 
 export type OncallRow = typeof oncall.$inferSelect;
 

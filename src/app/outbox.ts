@@ -1,18 +1,25 @@
 import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import { chatMigrations, outbox } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { CALLBACK_ACTIONS } from "../core/callback-data.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength } from "../core/html.js";
 import { cleanText } from "../core/text.js";
+import type { Queryable } from "./db.js";
 
-/** A message to deliver, written in the same transaction as the change it reports. */
-export interface OutboxDraft {
+/** A button under a notification: what it asks for, on which row (id) at which row version. */
+export interface NoticeButton {
+  label: string;
+  action: keyof typeof CALLBACK_ACTIONS;
+  id: number;
+  version: number;
+}
+/** Rows of buttons; an empty list takes the message's buttons away. */
+export type NoticeButtons = NoticeButton[][];
+
+interface DraftBase {
   chatId: number;
-  method?: "sendMessage" | "editMessageText" | "editMessageReplyMarkup";
-  /** Bot API parameters without chat_id (and without message_id when editsOutboxId is set). */
-  payload: Record<string, unknown>;
   /** Rows with the same key are written once. */
   dedupeKey?: string;
-  /** Edit the message another outbox row sent (its message_id is filled in at send time). */
+  /** Edit the message another outbox row sent (its message id is filled in at send time). */
   editsOutboxId?: number;
   /** Earliest send time (reminders). */
   notBefore?: Date;
@@ -24,18 +31,104 @@ export interface OutboxDraft {
   urgent?: boolean;
 }
 
+/**
+ * A notification in the app's terms: HTML text already rendered by src/i18n and domain buttons.
+ * `send` posts a message; `edit` replaces the text (and buttons, when given) of the message
+ * `editsOutboxId` sent; `editButtons` replaces only its buttons. src/adapters/notify/render.ts turns
+ * it into Bot API parameters when it is sent.
+ */
+export interface NoticeDraft extends DraftBase {
+  kind: "send" | "edit" | "editButtons";
+  text?: string;
+  buttons?: NoticeButtons;
+}
+
+/** Bot API parameters prepared by the Telegram adapter itself (its cards and menus), sent as they are. */
+export interface PayloadDraft extends DraftBase {
+  method?: "sendMessage" | "editMessageText" | "editMessageReplyMarkup";
+  /** Bot API parameters without chat_id (and without message_id when editsOutboxId is set). */
+  payload: Record<string, unknown>;
+}
+
+/** A message to deliver, written in the same transaction as the change it reports. */
+export type OutboxDraft = NoticeDraft | PayloadDraft;
+
+/** How a notice is stored: `format` tells it from Bot API parameters (older rows, adapter drafts). */
+export const NOTICE_FORMAT = "notice";
+export interface StoredNotice {
+  format: typeof NOTICE_FORMAT;
+  text?: string;
+  buttons?: NoticeButtons;
+}
+
+/** The method column's value for each kind (the column predates notices; old rows keep it). */
+const METHOD_OF = { send: "sendMessage", edit: "editMessageText", editButtons: "editMessageReplyMarkup" } as const;
+
+/** A draft as it is stored: its method column and its payload (a StoredNotice or Bot API parameters). */
+interface Stored extends DraftBase {
+  method: string;
+  payload: Record<string, unknown>;
+}
+
+function stored(d: OutboxDraft): Stored {
+  if (!("kind" in d)) {
+    const { method, payload, ...base } = d;
+    return { ...base, method: method ?? "sendMessage", payload };
+  }
+  const { kind, text, buttons, ...base } = d;
+  const notice: StoredNotice = {
+    format: NOTICE_FORMAT,
+    ...(text !== undefined ? { text } : {}),
+    ...(buttons !== undefined ? { buttons } : {}),
+  };
+  return { ...base, method: METHOD_OF[kind], payload: notice as unknown as Record<string, unknown> };
+}
+
+/** A notice to the chat. */
+export const notice = (
+  chatId: number,
+  text: string,
+  extra: { buttons?: NoticeButtons; dedupeKey?: string; notBefore?: Date; urgent?: boolean } = {},
+): NoticeDraft => ({
+  chatId,
+  kind: "send",
+  text,
+  ...(extra.buttons?.length ? { buttons: extra.buttons } : {}),
+  ...(extra.dedupeKey ? { dedupeKey: extra.dedupeKey } : {}),
+  ...(extra.notBefore ? { notBefore: extra.notBefore } : {}),
+  ...(extra.urgent ? { urgent: true } : {}),
+});
+
+/** An edit of the message another outbox row sent: new text, and new buttons when given ([] removes them). */
+export const noticeEdit = (
+  chatId: number,
+  outboxId: number,
+  text: string,
+  extra: { buttons?: NoticeButtons; urgent?: boolean } = {},
+): NoticeDraft => ({
+  chatId,
+  kind: "edit",
+  editsOutboxId: outboxId,
+  text,
+  ...(extra.buttons ? { buttons: extra.buttons } : {}),
+  ...(extra.urgent ? { urgent: true } : {}),
+});
+
 export const PRIORITY = { routine: 0, urgent: 1 } as const;
 
+/** The buttons of a stored payload, in its own form (a notice's or Bot API reply_markup). */
+const markupOf = (p: Record<string, unknown>): string => JSON.stringify(p.reply_markup ?? p.buttons ?? null);
+
+/** Same text and buttons (a stored notice and Bot API parameters with buttons never compare equal). */
 const sameContent = (a: Record<string, unknown>, b: Record<string, unknown>, method: string): boolean =>
-  (method === "editMessageReplyMarkup" || a.text === b.text) &&
-  JSON.stringify(a.reply_markup ?? null) === JSON.stringify(b.reply_markup ?? null);
+  (method === "editMessageReplyMarkup" || a.text === b.text) && markupOf(a) === markupOf(b);
 
 /**
  * Drops edits that would leave their message as it already is (or will be, once the rows before
  * them are sent): Telegram refuses an edit that changes nothing.
  */
-async function withoutNoopEdits(q: Queryable, drafts: readonly OutboxDraft[]): Promise<OutboxDraft[]> {
-  const kept: OutboxDraft[] = [];
+async function withoutNoopEdits(q: Queryable, drafts: readonly Stored[]): Promise<Stored[]> {
+  const kept: Stored[] = [];
   for (const d of drafts) {
     const target = d.editsOutboxId;
     if (target === undefined) {
@@ -51,7 +144,7 @@ async function withoutNoopEdits(q: Queryable, drafts: readonly OutboxDraft[]): P
           .where(or(eq(outbox.id, target), eq(outbox.editsOutboxId, target)))
           .orderBy(desc(outbox.id))
           .limit(1);
-    if (!latest || !sameContent(latest.payload, d.payload, d.method ?? "sendMessage")) kept.push(d);
+    if (!latest || !sameContent(latest.payload, d.payload, d.method)) kept.push(d);
   }
   return kept;
 }
@@ -63,7 +156,7 @@ async function withoutNoopEdits(q: Queryable, drafts: readonly OutboxDraft[]): P
  * edit over it is shortened. A group that became a supergroup gets its new chat id.
  */
 export async function enqueue(q: Queryable, all: readonly OutboxDraft[], now: Date): Promise<number[]> {
-  const drafts = await withPriorities(q, await withoutNoopEdits(q, all.flatMap(withinLimit)));
+  const drafts = await withPriorities(q, await withoutNoopEdits(q, all.map(stored).flatMap(withinLimit)));
   if (drafts.length === 0) return [];
   const chats = await currentChatIds(
     q,
@@ -74,7 +167,7 @@ export async function enqueue(q: Queryable, all: readonly OutboxDraft[], now: Da
     .values(
       drafts.map((d) => ({
         chatId: chats.get(d.chatId) ?? d.chatId,
-        method: d.method ?? "sendMessage",
+        method: d.method,
         payload: d.payload,
         dedupeKey: d.dedupeKey ?? null,
         editsOutboxId: d.editsOutboxId ?? null,
@@ -97,24 +190,29 @@ const ELLIPSIS = "\n…";
  * Postgres refuse the whole transaction). Builders split or bound their own text (messages.ts);
  * this is the net under them.
  */
-export function withinLimit(draft: OutboxDraft): OutboxDraft[] {
+function withinLimit(draft: Stored): Stored[] {
   const raw = draft.payload.text;
   if (typeof raw !== "string") return [draft];
   const text = cleanText(raw);
   const d = text === raw ? draft : { ...draft, payload: { ...draft.payload, text } };
   if (visibleLength(text) <= TELEGRAM_TEXT_LIMIT) return [d];
-  if ((d.method ?? "sendMessage") !== "sendMessage") {
+  if (d.method !== "sendMessage") {
     const [first = ""] = splitMessage(text, TELEGRAM_TEXT_LIMIT - ELLIPSIS.length);
     return [{ ...d, payload: { ...d.payload, text: `${first}${ELLIPSIS}` } }];
   }
   const parts = splitMessage(text);
-  const { reply_markup: markup, ...rest } = d.payload;
+  const { reply_markup: markup, buttons, ...rest } = d.payload;
   return parts.map((part, i) => {
     const last = i === parts.length - 1;
     const { dedupeKey, ...draft } = d;
     return {
       ...draft,
-      payload: { ...rest, text: part, ...(last && markup !== undefined ? { reply_markup: markup } : {}) },
+      payload: {
+        ...rest,
+        text: part,
+        ...(last && markup !== undefined ? { reply_markup: markup } : {}),
+        ...(last && buttons !== undefined ? { buttons } : {}),
+      },
       ...(dedupeKey ? { dedupeKey: last ? dedupeKey : `${dedupeKey}:${i}` } : {}),
     };
   });
@@ -124,8 +222,8 @@ export function withinLimit(draft: OutboxDraft): OutboxDraft[] {
  * An urgent edit goes routine while a routine row of its message (the message itself or an
  * earlier edit) is still unsent: it may not overtake them.
  */
-async function withPriorities(q: Queryable, drafts: OutboxDraft[]): Promise<OutboxDraft[]> {
-  const out: OutboxDraft[] = [];
+async function withPriorities(q: Queryable, drafts: Stored[]): Promise<Stored[]> {
+  const out: Stored[] = [];
   for (const d of drafts) {
     const target = d.editsOutboxId;
     if (!d.urgent || target === undefined) {
@@ -202,12 +300,15 @@ export async function recordChatMigration(
   });
 }
 
-/** An HTML message for the outbox. */
+/**
+ * Bot API parameters for an HTML message, for the Telegram adapter's own drafts (its cards carry
+ * grammY keyboards). Use cases enqueue `notice()` instead.
+ */
 export const htmlMessage = (
   chatId: number,
   text: string,
   extra: { replyMarkup?: unknown; dedupeKey?: string; notBefore?: Date; urgent?: boolean } = {},
-): OutboxDraft => ({
+): PayloadDraft => ({
   chatId,
   payload: {
     text,

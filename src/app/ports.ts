@@ -84,6 +84,16 @@ export interface Metrics {
 /** What the calendar says about one local date (YYYY-MM-DD): holidays, Lunar New Year, month end. */
 export type Calendar = (rules: CalendarRules, localDate: string) => CalendarFacts;
 
+// ---------- liveness ----------
+
+/** Which process owns a `running` row: this process's id, and whether another owner still lives. */
+export interface Liveness {
+  /** Written as `owner` on rows this process runs. */
+  instanceId: string;
+  isAlive(owner: string | null): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 // ---------- analysis ----------
 
 export interface BugForAnalysis {

@@ -6,14 +6,14 @@
 // environment, or a `/rollback` of that release, can run again.
 import { and, eq, gt, inArray, isNotNull, isNull, like, or } from "drizzle-orm";
 import { bugs, deployments, kv, outbox, windowRuns } from "../../drizzle/schema.js";
-import type { Db } from "../adapters/db/database.js";
-import type { Liveness } from "../adapters/db/liveness.js";
 import type { Config } from "../config.js";
 import { formatDateTime } from "../core/windows.js";
 import { deploymentInterrupted } from "../i18n/templates.js";
+import type { Db } from "./db.js";
 import { type DeploymentRow, releaseDeadEnvLocks } from "./deploy-release.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
+import type { Liveness } from "./ports.js";
 import { systemRegistry } from "./systems.js";
 
 async function deadOwned<T extends { id: number; owner: string | null }>(

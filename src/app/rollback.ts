@@ -3,17 +3,14 @@
 // → post-rollback check. Claims live in the database so one confirm (or one failing watch) rolls back once.
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { bugEvents, bugs, deployments, environments, kv } from "../../drizzle/schema.js";
-import type { Queryable, Tx } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
-import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import type { Actor, Env, Status } from "../core/model.js";
 import { dependencyOrder } from "../core/release.js";
-import { tailCodePoints } from "../core/text.js";
 import { formatDateTime, localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { reliability } from "../i18n/reliability.js";
-import { rollbackExecuted } from "../i18n/templates.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
+import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import {
   actorName,
@@ -25,9 +22,9 @@ import {
   runEnvChecks,
   systemById,
 } from "./incident-support.js";
-import { messages } from "./messages.js";
 import { getOncall } from "./oncall.js";
 import { enqueue } from "./outbox.js";
+import { rollbackExecutedNotices, rollbackFailedNotices, rollbackHealthNotices } from "./rollback-notices.js";
 import { environmentVersions } from "./systems.js";
 
 const T = incidents.rollback;
@@ -230,6 +227,7 @@ async function rollbackLocked(
   name: string,
 ): Promise<RollbackOutcome> {
   const { system, plan, actor, reason } = input;
+  const where = { chatId: system.groupChatId, timezone: system.timezone };
   const claim = rollbackOfKey(plan.undoIds[0]!);
   const claimValue = { by: name, reason, owner: deps.liveness?.instanceId ?? null };
   if (!(await claimKey(deps.db, claim, claimValue, deps.clock()))) return { kind: "already_handled" };
@@ -240,14 +238,7 @@ async function rollbackLocked(
     if (deployment.status !== "succeeded") {
       await releaseKey(tx, claim);
       const oncall = await oncallName(tx, deps, system);
-      const text = T.failedGroup(
-        plan.env,
-        plan.targetVersion,
-        deployment.status,
-        tailCodePoints(deployment.output, 1500),
-        oncall,
-      );
-      await enqueue(tx, messages(system.groupChatId, text, { urgent: true }), deps.clock());
+      await enqueue(tx, rollbackFailedNotices(where, plan, deployment, oncall), deps.clock());
       return;
     }
     const now = deps.clock();
@@ -256,25 +247,7 @@ async function rollbackLocked(
       .set({ status: "rolled_back" })
       .where(and(inArray(deployments.id, plan.undoIds), eq(deployments.status, "succeeded")));
     reverted = await revertBugs(tx, plan, deployment, actor, now);
-    const text = rollbackExecuted({
-      env: plan.env,
-      reason,
-      toVersion: plan.targetVersion,
-      at: formatDateTime(now, system.timezone),
-      admin: actor.kind === "user" ? actor.name : T.autoActor,
-      next: T.nextSteps(reverted.map((b) => b.id)),
-    });
-    const buttons = reverted.slice(0, 8).map((b) => [
-      {
-        text: T.requeueButton(b.id),
-        callback_data: encodeCallback({ action: CALLBACK_ACTIONS.requeue, id: b.id, version: b.rowVersion }),
-      },
-    ]);
-    await enqueue(
-      tx,
-      messages(system.groupChatId, text, buttons.length ? { replyMarkup: { inline_keyboard: buttons } } : {}),
-      now,
-    );
+    await enqueue(tx, rollbackExecutedNotices(where, plan, { reason, actor, now, reverted }), now);
   };
   let deployment: DeploymentRow;
   try {
@@ -304,10 +277,7 @@ async function rollbackLocked(
   const check = await runEnvChecks(deps, system, plan.env, { prometheus: false });
   const stable = check.failures.length === 0;
   const oncall = stable ? null : await oncallName(deps.db, deps, system);
-  const text = stable
-    ? T.stable(plan.env, plan.targetVersion)
-    : T.unstable(plan.env, plan.targetVersion, check.failures, oncall);
-  await enqueue(deps.db, messages(system.groupChatId, text, { urgent: !stable }), deps.clock());
+  await enqueue(deps.db, rollbackHealthNotices(where, plan, check.failures, oncall), deps.clock());
   return { kind: "rolled_back", deployment, stable, bugs: reverted };
 }
 

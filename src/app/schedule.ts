@@ -3,12 +3,12 @@
 // reply, the window messages, the reminder, /status and /freeze all ask it, so they agree.
 import { desc, eq } from "drizzle-orm";
 import { systems, windowRuns } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { Config, SystemConfig } from "../config.js";
 import type { StoredFreeze } from "../core/freeze.js";
 import type { Slot } from "../core/model.js";
 import { skipDays } from "../core/skip-days.js";
 import { nextWindow as nextWindowAt, type WindowResult } from "../core/windows.js";
+import type { Queryable } from "./db.js";
 import { activeStoredFreezes } from "./freeze-state.js";
 import type { Calendar } from "./ports.js";
 import { systemRegistry } from "./systems.js";

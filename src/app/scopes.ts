@@ -2,7 +2,7 @@
 // plan): the Telegram layer checks a system admin's rights against it. Null when the subject is gone.
 import { eq } from "drizzle-orm";
 import { bugs, deployments, hotfixRequests } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { Queryable } from "./db.js";
 import { readKey } from "./incident-support.js";
 
 export async function bugSystemId(q: Queryable, bugId: number): Promise<string | null> {

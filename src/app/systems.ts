@@ -2,9 +2,9 @@
 // versions, admin rights, and systemRegistry — the one way to look a system up by id or group chat.
 import { and, eq, sql } from "drizzle-orm";
 import { admins, chatMigrations, environments, systems } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { Config, SystemConfig } from "../config.js";
 import type { Env } from "../core/model.js";
+import type { Queryable } from "./db.js";
 
 export interface SystemSeed {
   id: string;

@@ -1,10 +1,10 @@
 // Triage helpers: the suggested flow for a severity, the queue of submitted bugs, the group card.
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { bugs, outbox } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import { type FlowChoice, selectFlow } from "../core/flow.js";
 import type { Severity } from "../core/model.js";
 import type { BugRow } from "./bugs.js";
+import type { Queryable } from "./db.js";
 import { environmentVersions } from "./systems.js";
 
 /** Flow for a bug of this severity from the environments' current versions (freezes do not change it). */

@@ -2,7 +2,7 @@
 // handled, and the table is pruned (Telegram redelivers an update for at most a day).
 import { desc, lt, lte } from "drizzle-orm";
 import { processedUpdates } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
+import type { Queryable } from "./db.js";
 
 /** True for the first claim of `updateId`; false for a redelivery. */
 export async function claimUpdate(q: Queryable, updateId: number, now: Date): Promise<boolean> {

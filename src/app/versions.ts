@@ -2,10 +2,10 @@
 // the windows, hotfixes and incidents.
 import { and, eq, like } from "drizzle-orm";
 import { deployments } from "../../drizzle/schema.js";
-import type { Queryable } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
 import { nextVersion } from "../core/release.js";
 import { localParts } from "../core/windows.js";
+import type { Queryable } from "./db.js";
 
 /** The next release name of the system's local date (`2026.11.21-3`). */
 export async function allocateVersion(q: Queryable, system: SystemConfig, now: Date): Promise<string> {

@@ -2,15 +2,17 @@
 // one progress message edited as it goes, a summary when it stands down. A failed smoke/health or a
 // functional breach rolls back (policy auto|ask, at most autoRollbackLimit automatic rollbacks in a row).
 import { setTimeout as delay } from "node:timers/promises";
-import { readBaselineP95 } from "../adapters/checks/prometheus.js";
 import type { SystemConfig } from "../config.js";
-import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { incidents } from "../i18n/incidents.js";
 import { claimKey, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
-import { enqueue, htmlMessage, type OutboxDraft } from "./outbox.js";
+import { enqueue, type NoticeButtons, notice, noticeEdit } from "./outbox.js";
+import type { Metrics } from "./ports.js";
 import { consecutiveAutoRollbacks, executeRollback, planRollback } from "./rollback.js";
 
 const W = incidents.watch;
+
+/** The incident ports plus the Metrics port the watch reads its baseline from. */
+export type WatchDeps = IncidentDeps & { metrics: Metrics };
 
 export interface WatchOptions {
   /** Waits between rounds; tests pass one that returns at once (and may move a fake clock). */
@@ -26,7 +28,7 @@ export interface WatchResult {
 
 /** Runs the watch to its end (awaitable: the engine's afterDeploy, tests). */
 export async function runWatch(
-  deps: IncidentDeps,
+  deps: WatchDeps,
   deployment: DeploymentRow,
   options: WatchOptions = {},
 ): Promise<WatchResult> {
@@ -38,22 +40,20 @@ export async function runWatch(
   if (!(await claimKey(deps.db, `watch:${deployment.id}`, { startedAt: deps.clock() }, deps.clock())))
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
 
-  const send = (text: string, extra: Parameters<typeof htmlMessage>[2] = {}) =>
-    enqueue(deps.db, [htmlMessage(system.groupChatId, text, extra)], deps.clock());
+  const send = (text: string) => enqueue(deps.db, [notice(system.groupChatId, text)], deps.clock());
   if (!system.environments[env].health && !watch.smoke && !watch.prometheus) {
     await send(W.nothing(env, version));
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
   }
   const baselineP95 = watch.prometheus
-    ? await readBaselineP95(watch.prometheus, new Date(deployment.startedAt.getTime() - 1000)).catch(() => null)
+    ? await deps.metrics
+        .baselineP95(watch.prometheus, new Date(deployment.startedAt.getTime() - 1000))
+        .catch(() => null)
     : null;
   const [progressId] = await send(W.progress(env, version, 0, watch.minutes, W.starting));
-  const edit = (text: string): OutboxDraft => ({
-    chatId: system.groupChatId,
-    method: "editMessageText",
-    payload: { text, parse_mode: "HTML" },
-    ...(progressId ? { editsOutboxId: progressId } : {}),
-  });
+  // The progress message is edited; if it was deduplicated away, each round is posted instead.
+  const edit = (text: string) =>
+    progressId ? noticeEdit(system.groupChatId, progressId, text) : notice(system.groupChatId, text);
 
   const rounds = Math.max(1, Math.round((watch.minutes * 60) / watch.intervalSeconds));
   const warned = new Map<string, string>();
@@ -93,7 +93,7 @@ export async function runWatch(
 
 /** The engine's `afterDeploy` hook: the window waits for its watch (the watch is the window's last step). */
 export const watchAfterDeploy =
-  (deps: IncidentDeps, options: WatchOptions = {}) =>
+  (deps: WatchDeps, options: WatchOptions = {}) =>
   async (deployment: DeploymentRow): Promise<void> => {
     await runWatch(deps, deployment, options);
   };
@@ -106,22 +106,18 @@ async function onFailure(
 ): Promise<WatchResult["outcome"]> {
   const { env, version } = deployment;
   const failed = W.failed(env, version, failures);
-  const rollbackButton = {
-    replyMarkup: {
-      inline_keyboard: [
-        [
-          {
-            text: W.rollbackNow,
-            callback_data: encodeCallback({ action: CALLBACK_ACTIONS.rollbackNow, id: deployment.id, version: 0 }),
-          },
-        ],
-      ],
-    },
-  };
+  const rollbackButton: NoticeButtons = [
+    [{ label: W.rollbackNow, action: "rollbackNow", id: deployment.id, version: 0 }],
+  ];
   const alert = async (line: string, withButton: boolean) => {
     await enqueue(
       deps.db,
-      [htmlMessage(system.groupChatId, `${failed}\n${line}`, { ...(withButton ? rollbackButton : {}), urgent: true })],
+      [
+        notice(system.groupChatId, `${failed}\n${line}`, {
+          ...(withButton ? { buttons: rollbackButton } : {}),
+          urgent: true,
+        }),
+      ],
       deps.clock(),
     );
   };

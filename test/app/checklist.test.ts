@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { freezes } from "../../drizzle/schema.js";
 import { calendarFacts } from "../../src/adapters/calendar/calendar-facts.js";
+import { adapterPorts } from "../../src/adapters/wire-ports.js";
 import { checklistLines, runChecklist } from "../../src/app/checklist.js";
 import { freezeVerdict, frozenDays } from "../../src/app/freeze-state.js";
 import { setOncall } from "../../src/app/oncall.js";
@@ -49,7 +50,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
   it("fails on a missing on-call and passes once it is set", async () => {
     const config = testConfig();
     const system = withTargets(config);
-    const before = await runChecklist({ db: t.db, config }, system, T1_TONIGHT, ["uat"]);
+    const before = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, system, T1_TONIGHT, ["uat"]);
     expect(before.ok).toBe(false);
     expect(checklistLines(before)).toContain("✗ 值班：2026-11-24 未設定值班（/oncall me）");
     await setOncall(
@@ -57,7 +58,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
       { systemId: "crm", day: "2026-11-24", userId: 1001, name: "Alice", setBy: "Alice" },
       T1_TONIGHT,
     );
-    const after = await runChecklist({ db: t.db, config }, system, T1_TONIGHT, ["uat"]);
+    const after = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, system, T1_TONIGHT, ["uat"]);
     expect(after.ok).toBe(true);
     expect(checklistLines(after)).toEqual([
       "✓ 備份：未設定，略過",
@@ -75,7 +76,9 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
       { systemId: "crm", day: "2026-11-24", userId: 1001, name: "Alice", setBy: "Alice" },
       T1_TONIGHT,
     );
-    const result = await runChecklist({ db: t.db, config }, config.systems[0]!, T1_TONIGHT, ["prod"]);
+    const result = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, config.systems[0]!, T1_TONIGHT, [
+      "prod",
+    ]);
     expect(result.items.find((i) => i.key === "rollback_path")).toMatchObject({
       ok: false,
       detail: "未設定：PROD 部署目標、PROD 回滾目標",
@@ -91,23 +94,34 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
         monitoring: { type: "command" as const, command: ["/bin/true"], timeoutSeconds: 5 },
       },
     };
-    const result = await runChecklist({ db: t.db, config }, system, T1_TONIGHT, ["uat"]);
+    const result = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, system, T1_TONIGHT, ["uat"]);
     expect(result.items.find((i) => i.key === "backup")).toMatchObject({ ok: false, detail: "exit 1" });
     expect(result.items.find((i) => i.key === "monitoring")).toMatchObject({ ok: true });
   });
 
   it("a full freeze fails the freeze item; a module freeze only notes it", async () => {
     const config = testConfig({ freeze: { hard: true, modules: [], until: null } });
-    const hard = await runChecklist({ db: t.db, config }, withTargets(config), T1_TONIGHT, ["uat"]);
+    const hard = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, withTargets(config), T1_TONIGHT, [
+      "uat",
+    ]);
     expect(hard.items.find((i) => i.key === "freeze")).toMatchObject({ ok: false, detail: "DEPLOY_FREEZE=true" });
 
     const moduleOnly = testConfig();
     await t.db
       .insert(freezes)
       .values({ scope: "module", systemId: "crm", module: "financial", reason: "結帳", createdBy: "Alice" });
-    const verdict = await freezeVerdict({ db: t.db, config: moduleOnly }, moduleOnly.systems[0]!, T1_TONIGHT);
+    const verdict = await freezeVerdict(
+      { db: t.db, config: moduleOnly, ...adapterPorts(config) },
+      moduleOnly.systems[0]!,
+      T1_TONIGHT,
+    );
     expect(Object.keys(verdict.modules)).toEqual(["financial"]);
-    const soft = await runChecklist({ db: t.db, config: moduleOnly }, withTargets(moduleOnly), T1_TONIGHT, ["uat"]);
+    const soft = await runChecklist(
+      { db: t.db, config: moduleOnly, ...adapterPorts(config) },
+      withTargets(moduleOnly),
+      T1_TONIGHT,
+      ["uat"],
+    );
     expect(soft.items.find((i) => i.key === "freeze")?.ok).toBe(true);
   });
 
@@ -116,7 +130,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const system = { ...config.systems[0]!, freeze: { holidays: "TW", lunarNewYear: false, monthEnd: null } };
     // 2026-10-09 (Fri) 21:00 local: tonight's T2 runs; the 10th is National Day.
     const friday = new Date("2026-10-09T13:00:00Z");
-    const skip = await frozenDays({ db: t.db, config }, system, "22:00", friday);
+    const skip = await frozenDays({ db: t.db, config, ...adapterPorts(config) }, system, "22:00", friday);
     expect(nextWindow(new Date("2026-10-09T14:30:00Z"), "22:00", "Asia/Taipei", { skipDay: skip })).toMatchObject({
       date: "2026-10-11",
       skipped: [{ date: "2026-10-10", reason: expect.stringContaining("國慶") }],
@@ -128,7 +142,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
       until: new Date("2026-10-11T16:00:00Z"),
       createdBy: "Alice",
     });
-    const skipStored = await frozenDays({ db: t.db, config }, system, "22:00", friday);
+    const skipStored = await frozenDays({ db: t.db, config, ...adapterPorts(config) }, system, "22:00", friday);
     expect(nextWindow(new Date("2026-10-09T14:30:00Z"), "22:00", "Asia/Taipei", { skipDay: skipStored }).date).toBe(
       "2026-10-12",
     );

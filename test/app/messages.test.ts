@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { approvalKeyboard, MAX_BUG_BUTTONS } from "../../src/app/messages.js";
+import { telegramKeyboard } from "../../src/adapters/notify/render.js";
+import { approvalKeyboard as domainKeyboard, MAX_BUG_BUTTONS } from "../../src/app/messages.js";
 import { parseCallback } from "../../src/core/callback-data.js";
+
+/** The keyboard as Telegram receives it. */
+const approvalKeyboard = (...args: Parameters<typeof domainKeyboard>) => telegramKeyboard(domainKeyboard(...args));
 
 const bugs = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, rowVersion: 3 }));
 

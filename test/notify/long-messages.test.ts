@@ -7,8 +7,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { outbox } from "../../drizzle/schema.js";
 import type { Db } from "../../src/adapters/db/database.js";
 import { botApiSender, createDispatcher } from "../../src/adapters/notify/dispatcher.js";
+import { telegramPayload } from "../../src/adapters/notify/render.js";
 import { editMessage, messages } from "../../src/app/messages.js";
-import { enqueue, htmlMessage, type OutboxDraft } from "../../src/app/outbox.js";
+import { enqueue, htmlMessage, notice, type OutboxDraft } from "../../src/app/outbox.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength, visibleText } from "../../src/core/html.js";
 import { incidents } from "../../src/i18n/incidents.js";
 import {
@@ -40,7 +41,7 @@ const builders: [string, () => OutboxDraft[]][] = [
     "Flow 1 UAT (60 bugs)",
     () =>
       messages(GROUP, flow1Uat({ bugs, version, uatUrl: "https://uat.example.com", nextT2: "今晚 22:00（03/10）" }), {
-        replyMarkup: { inline_keyboard: [[{ text: "全部批准", callback_data: "x:1" }]] },
+        buttons: [[{ label: "全部批准", action: "approveProdAll", id: 1, version: 0 }]],
       }),
   ],
   ["Flow 2 PROD (60 bugs)", () => messages(GROUP, flow2Prod({ bugs, nextT2: "今晚 22:00（03/10）" }))],
@@ -101,6 +102,15 @@ const builders: [string, () => OutboxDraft[]][] = [
     ],
   ],
   [
+    "watch failed alert as a notice (60 problems, with its button)",
+    () => [
+      notice(GROUP, `${incidents.watch.failed("prod", version, problems)}\n${incidents.watch.ask}`, {
+        buttons: [[{ label: "立即回滾", action: "rollbackNow", id: 1, version: 0 }]],
+        urgent: true,
+      }),
+    ],
+  ],
+  [
     "watch summary with warnings (60)",
     () => [htmlMessage(GROUP, incidents.watch.summaryWarn("prod", version, 30, problems))],
   ],
@@ -154,14 +164,15 @@ describe.each(testBackends())("long messages on $name", (backend) => {
   it.each(builders)("%s: every row fits Telegram and is delivered", async (_name, build) => {
     const { api, clock, dispatcher } = setup(t.db);
     const drafts = build();
-    const original = drafts.map((d) => visibleText(String(d.payload.text))).join("\n");
+    const original = drafts.map((d) => visibleText(String("kind" in d ? d.text : d.payload.text))).join("\n");
     await enqueue(t.db, drafts, clock());
     const rows = await t.db.select().from(outbox).orderBy(outbox.id);
     expect(rows.length).toBeGreaterThan(1);
     for (const row of rows) expect(rowProblems(String(row.payload.text))).toEqual([]);
     // buttons sit under the last part only
-    const withButtons = rows.filter((r) => r.payload.reply_markup);
-    if (drafts.some((d) => d.payload.reply_markup)) expect(withButtons.map((r) => r.id)).toEqual([rows.at(-1)!.id]);
+    const withButtons = rows.filter((r) => telegramPayload(r.payload).reply_markup);
+    if (drafts.some((d) => ("kind" in d ? d.buttons : d.payload.reply_markup)))
+      expect(withButtons.map((r) => r.id)).toEqual([rows.at(-1)!.id]);
 
     await dispatcher.runUntilIdle();
     expect(api.errors()).toEqual([]);

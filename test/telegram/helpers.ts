@@ -4,6 +4,7 @@ import { asc, eq, isNull } from "drizzle-orm";
 import type { Update } from "grammy/types";
 import { bugEvents, bugs, kv, outbox } from "../../drizzle/schema.js";
 import type { Db } from "../../src/adapters/db/database.js";
+import { telegramPayload } from "../../src/adapters/notify/render.js";
 import type { TestBot } from "../support/app.js";
 import { type ApiCall, buttonsOf, callbackUpdate, type Person } from "../support/telegram.js";
 
@@ -12,7 +13,7 @@ export async function deliverOutbox(tb: TestBot): Promise<ApiCall[]> {
   const rows = await tb.deps.db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.id));
   const sent: ApiCall[] = [];
   for (const row of rows) {
-    const payload: Record<string, unknown> = { chat_id: row.chatId, ...row.payload };
+    const payload: Record<string, unknown> = { chat_id: row.chatId, ...telegramPayload(row.payload) };
     if (row.editsOutboxId) {
       const [target] = await tb.deps.db.select().from(outbox).where(eq(outbox.id, row.editsOutboxId));
       payload.message_id = target?.sentMessageId;

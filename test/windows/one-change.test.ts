@@ -182,6 +182,7 @@ describe.each(postgresBackends())("two replicas on $name", (backend) => {
         ...adapterPorts(config),
         liveness: alive(id),
         sleep: () => pause(10),
+        ...adapterPorts,
       });
       const release = async (db: typeof t.db, id: string, version: string) =>
         (

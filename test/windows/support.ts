@@ -10,6 +10,7 @@ import pino from "pino";
 import { outbox } from "../../drizzle/schema.js";
 import type { Db } from "../../src/adapters/db/database.js";
 import { botApiSender, createDispatcher } from "../../src/adapters/notify/dispatcher.js";
+import { telegramPayload } from "../../src/adapters/notify/render.js";
 import { adapterPorts } from "../../src/adapters/wire-ports.js";
 import type { BugRow } from "../../src/app/bugs.js";
 import { setOncall } from "../../src/app/oncall.js";
@@ -162,7 +163,9 @@ export async function outboxRows(db: Db) {
     method: r.method,
     chatId: r.chatId,
     text: String(r.payload.text ?? ""),
-    markup: r.payload.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] } | undefined,
+    markup: telegramPayload(r.payload).reply_markup as
+      | { inline_keyboard: { text: string; callback_data: string }[][] }
+      | undefined,
     editsOutboxId: r.editsOutboxId,
   }));
 }

@@ -1,6 +1,6 @@
 // Calendar facts for the freeze rules, from the date-holidays package (no network: its data ships with it).
 import Holidays from "date-holidays";
-import type { CalendarFacts, CalendarRules } from "../../core/freeze.js";
+import type { Calendar } from "../../app/ports.js";
 
 const publicHolidays = new Map<string, Map<string, string>>();
 const LUNAR_NEW_YEAR_RULE = /^chinese 01-0-0[123]$/; // 年初一 to 年初三
@@ -33,11 +33,11 @@ function lunarNewYearDays(year: number): Set<string> {
   return days;
 }
 
-/** What the calendar says about one local date (YYYY-MM-DD). */
-export function calendarFacts(rules: CalendarRules, localDate: string): CalendarFacts {
+/** The Calendar port: what the calendar says about one local date (YYYY-MM-DD). */
+export const calendarFacts: Calendar = (rules, localDate) => {
   const year = Number(localDate.slice(0, 4));
   return {
     holidayName: rules.holidays ? (holidaysOf(rules.holidays, year).get(localDate) ?? null) : null,
     lunarNewYear: rules.lunarNewYear && lunarNewYearDays(year).has(localDate),
   };
-}
+};

@@ -1,6 +1,7 @@
 // Prometheus instant queries (`/api/v1/query`): the Metrics port. The thresholds they are judged by
 // live in src/core/watch-rules.ts. Every query returns a ratio (0–1) except p95 (seconds).
 import { z } from "zod";
+import type { Metrics } from "../../app/ports.js";
 import type { PrometheusConfig } from "../../config.js";
 import { METRICS, type Readings } from "../../core/watch-rules.js";
 import { ANSWER_LIMIT_BYTES, fetchAnswer, sizeLabel } from "./http-answer.js";
@@ -74,3 +75,6 @@ export async function readBaselineP95(config: PrometheusConfig, before: Date): P
     ? queryPrometheus(config.url, config.p95, { at: before, authorization: config.authorization })
     : null;
 }
+
+/** The Metrics port, as src/main.ts wires it. */
+export const prometheusMetrics: Metrics = { read: readMetrics, baselineP95: readBaselineP95 };

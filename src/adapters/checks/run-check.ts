@@ -1,26 +1,21 @@
 // A check is a command (exit 0 = ok; argv, never a shell; run like a deploy target: own process
 // group, scrubbed env, group kill on timeout, settles when it exits) or an HTTP GET (expected
 // status; redirects are not followed).
+import type { CheckResult, RunCheck } from "../../app/ports.js";
 import type { Check } from "../../config.js";
 import { cleanText, oneLine, tailCodePoints } from "../../core/text.js";
 import { runProcess } from "../process/spawn.js";
 import { fetchAnswer } from "./http-answer.js";
 
-export interface CheckResult {
-  ok: boolean;
-  detail: string;
-}
+export type { CheckResult };
 
 /** Code points of output kept; the detail shows its last line. */
 const OUTPUT_LIMIT = 2000;
 const DETAIL_LIMIT = 300;
 
-export async function runCheck(
-  check: Check,
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<CheckResult> {
-  return check.type === "http" ? httpCheck(check) : commandCheck(check, options);
-}
+/** The RunCheck port. */
+export const runCheck: RunCheck = async (check, options = {}) =>
+  check.type === "http" ? httpCheck(check) : commandCheck(check, options);
 
 async function httpCheck(check: Extract<Check, { type: "http" }>): Promise<CheckResult> {
   try {

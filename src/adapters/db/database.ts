@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -10,11 +9,10 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "../../../drizzle/schema.js";
 
-export type Schema = typeof schema;
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, any>;
-/** A database or a transaction: query code that may run inside someone else's transaction. */
-export type Queryable = Db | Tx;
+import { connectionFailure, type Db } from "../../app/db.js";
+
+export type { Db, Queryable, Schema, Tx } from "../../app/db.js";
+export { connectionFailure } from "../../app/db.js";
 
 export type DatabaseTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string | null };
 
@@ -22,23 +20,6 @@ export interface Database {
   db: Db;
   kind: DatabaseTarget["kind"];
   close(): Promise<void>;
-}
-
-const UNREACHABLE = /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|57P03|08001|08004)$/;
-const LOST = /^(CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|ECONNRESET|EPIPE|ETIMEDOUT|57P0[12]|08\d{3})$/;
-
-/**
- * Whether an error means the database connection failed: "unreachable" (could not connect) or
- * "lost" (dropped mid-session: server shut down or restarted, network cut). Drizzle wraps query
- * errors ("Failed query: …") with the driver's error as `cause`, so the cause chain is read.
- */
-export function connectionFailure(error: unknown): "unreachable" | "lost" | null {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = String((e as { code?: unknown }).code ?? "");
-    if (UNREACHABLE.test(code)) return "unreachable";
-    if (LOST.test(code)) return "lost";
-  }
-  return null;
 }
 
 /** DATABASE_URL with its password replaced by `***`, for messages. */

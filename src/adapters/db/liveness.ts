@@ -7,17 +7,13 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import postgres from "postgres";
+import type { Liveness } from "../../app/ports.js";
 import { type DatabaseTarget, RECONNECT } from "./database.js";
 
 const LOCK_CLASS = 0x6e73; // "ns"
 const RELOCK_RETRY_MS = 1000;
 
-export interface Liveness {
-  /** Written as `owner` on rows this process runs. */
-  instanceId: string;
-  isAlive(owner: string | null): Promise<boolean>;
-  close(): Promise<void>;
-}
+export type { Liveness };
 
 export async function holdLiveness(target: DatabaseTarget): Promise<Liveness> {
   if (target.kind === "pglite") {

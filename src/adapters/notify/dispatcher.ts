@@ -2,7 +2,8 @@
 // (FOR UPDATE SKIP LOCKED, then a short lease so no transaction is open while sending), keeps
 // Telegram's limits (1 msg/s per chat, 20/min per group, 30/s overall), waits retry_after on 429,
 // backs off on 5xx and network errors, follows a group's migration to a supergroup, and records
-// the sent message_id so later edits work. Rows are never deleted.
+// the sent message_id so later edits work. Rows are never deleted. A row's payload becomes Bot API
+// parameters in render.ts (notices from the app; rows written as Bot API parameters pass through).
 import { and, count, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, min, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Api } from "grammy";
@@ -10,6 +11,7 @@ import type { Logger } from "pino";
 import { chatMigrations, outbox, systems } from "../../../drizzle/schema.js";
 import { recordChatMigration } from "../../app/outbox.js";
 import type { Db } from "../db/database.js";
+import { telegramPayload } from "./render.js";
 
 /** Calls one Bot API method; throws a grammY-like error ({ error_code, description, parameters }) on failure. */
 export type SendPort = (method: string, payload: Record<string, unknown>) => Promise<unknown>;
@@ -141,7 +143,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   async function deliver(row: OutboxRow): Promise<void> {
     const log = logger.child({ outboxId: row.id, chatId: row.chatId, method: row.method });
     let method = row.method;
-    let payload: Record<string, unknown> = { ...row.payload, chat_id: row.chatId };
+    let payload: Record<string, unknown> = { ...telegramPayload(row.payload), chat_id: row.chatId };
     if (row.editsOutboxId !== null) {
       const target = await messageToEdit(row);
       if (target.kind === "never_sent") return done(row, null, "gave up: the message to edit was never sent");

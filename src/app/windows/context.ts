@@ -2,11 +2,11 @@
 // Imported by the phases and the release step; imports none of them (no cycles).
 import type { Logger } from "pino";
 import type { windowRuns } from "../../../drizzle/schema.js";
-import type { Queryable } from "../../adapters/db/database.js";
 import type { SystemConfig } from "../../config.js";
 import type { StoredFreeze } from "../../core/freeze.js";
 import type { Actor, BugEvent, Slot } from "../../core/model.js";
 import { applyEventManyIn, type BugRow } from "../bugs.js";
+import type { Queryable } from "../db.js";
 import type { DeployDeps, DeploymentRow } from "../deploy-release.js";
 import type { Analyzer, Calendar, Metrics } from "../ports.js";
 import { nextWindow } from "../schedule.js";

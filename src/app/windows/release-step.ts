@@ -1,7 +1,7 @@
 // A release inside a window: one progress message edited as the steps go, then — in the
 // transaction that records the outcome — the bugs moved and the slot's template sent, or the
 // failure reported. executeRelease returns the deployment and what the outcome step applied.
-import type { Tx } from "../../adapters/db/database.js";
+
 import type { BugEvent, Env } from "../../core/model.js";
 import { affectedServices } from "../../core/release.js";
 import { tailCodePoints } from "../../core/text.js";
@@ -9,6 +9,7 @@ import { reliability } from "../../i18n/reliability.js";
 import { deployFailed, type ProgressState, progressLine } from "../../i18n/templates.js";
 import { windowText } from "../../i18n/windows.js";
 import type { BugRow } from "../bugs.js";
+import type { Tx } from "../db.js";
 import { type DeploymentRow, executeRelease, type ReleaseProgress } from "../deploy-release.js";
 import { editMessage, messages } from "../messages.js";
 import { enqueue, type OutboxDraft } from "../outbox.js";

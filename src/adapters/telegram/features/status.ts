@@ -34,7 +34,11 @@ async function systemStatus(ctx: BotContext, system: SystemConfig): Promise<stri
     lines.push(next ? t.status.next(name, formatWindowTime(next.at, now, tz)) : t.status.noNext(name));
     if (next?.skipped.length) lines.push(t.status.skipped(next.skipped));
   }
-  lines.push(...describeFreeze(await freezeVerdict({ db, config }, system, now), tz).map(t.status.freeze));
+  lines.push(
+    ...describeFreeze(await freezeVerdict({ db, config, calendarFacts: ctx.deps.calendarFacts }, system, now), tz).map(
+      t.status.freeze,
+    ),
+  );
   const last = await lastWindowRun(db, system.id);
   lines.push(
     last ? t.status.lastWindow(last.slot, at(last.scheduledFor, tz), last.status, last.summary) : t.status.noWindow,
