@@ -8,6 +8,7 @@ import { type Analyzer, createAnalyzer } from "../adapters/analyze/analyzer.js";
 import type { Queryable } from "../adapters/db/database.js";
 import type { SystemConfig } from "../config.js";
 import { freezeFor, isFullyFrozen } from "../core/freeze.js";
+import { mayMergeBackToUat } from "../core/machine.js";
 import type { Actor, BugEvent, Env, Slot } from "../core/model.js";
 import { affectedServices, nextVersion } from "../core/release.js";
 import { boundedText, oneLine, tailCodePoints } from "../core/text.js";
@@ -211,9 +212,7 @@ export async function sendApprovalReminder(deps: WindowDeps, system: SystemConfi
     )
     .orderBy(bugsTable.id);
   const awaitingProd = waiting.filter((b) => b.status === "deployed_uat");
-  const awaitingMerge = waiting.filter(
-    (b) => b.status === "deployed_prod" && (b.fixFlow === "flow2" || (b.fixFlow === "hotfix" && b.uatAhead === true)),
-  );
+  const awaitingMerge = waiting.filter((b) => b.status === "deployed_prod" && mayMergeBackToUat(b));
   if (awaitingProd.length + awaitingMerge.length === 0) return;
   const after = nextWindow(t2, system.windows.t2, tz, { inclusive: false, skipDay }).at;
   const text = approvalReminder({
