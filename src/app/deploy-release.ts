@@ -4,9 +4,9 @@
 // steps, stopping at the first failure; the outcome (and the environment's versions) is recorded in
 // one transaction, retried until it commits. Everything written comes through core/text first.
 import { randomUUID } from "node:crypto";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
-import { bugs, deployments, kv } from "../../drizzle/schema.js";
+import { bugs, deployments } from "../../drizzle/schema.js";
 import { type CheckResult, runCheck as defaultRunCheck } from "../adapters/checks/run-check.js";
 import { connectionFailure, type Db, type Tx } from "../adapters/db/database.js";
 import type { Liveness } from "../adapters/db/liveness.js";
@@ -16,6 +16,8 @@ import type { DeploymentKind, Env } from "../core/model.js";
 import { releaseNotes } from "../core/release.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../core/text.js";
 import { reliability } from "../i18n/reliability.js";
+import { claim, readClaim, release as releaseClaim, releaseDeadOwners, releaseIfUnchanged } from "./claims.js";
+import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
@@ -64,7 +66,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 // ---------- one change at a time per system and environment ----------
 
-/** A held environment lock: a kv row `env-lock:<system>:<env>` naming its owner process and holder. */
+/** A held environment lock: an `env-lock` claim of `<system>:<env>` naming its owner process and holder. */
 export interface EnvLock {
   key: string;
   token: string;
@@ -72,13 +74,12 @@ export interface EnvLock {
 }
 
 interface LockValue {
-  owner: string | null;
   token: string;
   holder: string;
   since: string;
 }
 
-export const envLockKey = (systemId: string, env: Env) => `env-lock:${systemId}:${env}`;
+export const envLockSubject = (systemId: string, env: Env) => `${systemId}:${env}`;
 const LOCK_POLL_MS = 2_000;
 /** A change never waits longer than this for another one (then it is refused with the reason). */
 const MAX_LOCK_WAIT_MS = 3 * 60 * 60_000;
@@ -101,10 +102,10 @@ export async function acquireEnvLock(
   deps: Pick<DeployDeps, "db" | "clock" | "logger" | "liveness" | "sleep">,
   input: { system: SystemConfig; env: Env; holder: string; what?: string },
 ): Promise<EnvLock> {
-  const key = envLockKey(input.system.id, input.env);
+  const key = envLockSubject(input.system.id, input.env);
   const token = randomUUID();
+  const owner = deps.liveness?.instanceId ?? null;
   const value: LockValue = {
-    owner: deps.liveness?.instanceId ?? null,
     token,
     holder: cleanText(input.holder),
     since: deps.clock().toISOString(),
@@ -113,24 +114,19 @@ export async function acquireEnvLock(
   const started = deps.clock().getTime();
   let told = false;
   for (;;) {
-    const [taken] = await deps.db
-      .insert(kv)
-      .values({ key, value, updatedAt: deps.clock() })
-      .onConflictDoNothing()
-      .returning({ key: kv.key });
-    if (taken) {
+    if (await claim(deps.db, "env-lock", key, { ...value }, deps.clock(), owner)) {
       const release = async () => {
-        await deps.db.delete(kv).where(and(eq(kv.key, key), sql`${kv.value}->>'token' = ${token}`));
+        await releaseClaim(deps.db, "env-lock", key, { ifValue: { token } });
       };
       return { key, token, release };
     }
-    const [row] = await deps.db.select().from(kv).where(eq(kv.key, key));
-    const other = row?.value as LockValue | undefined;
-    if (!other) continue;
+    const row = await readClaim(deps.db, "env-lock", key);
+    if (!row) continue;
+    const other = row.value as unknown as LockValue;
     // Without liveness (tests, one process) a holder is presumed alive.
-    if (deps.liveness && !(await deps.liveness.isAlive(other.owner))) {
-      deps.logger.warn({ key, owner: other.owner }, "environment lock of a dead process released");
-      await deps.db.delete(kv).where(and(eq(kv.key, key), sql`${kv.value}->>'token' = ${other.token}`));
+    if (deps.liveness && !(await deps.liveness.isAlive(row.owner))) {
+      deps.logger.warn({ key, owner: row.owner }, "environment lock of a dead process released");
+      await releaseIfUnchanged(deps.db, row);
       continue;
     }
     if (!told) {
@@ -150,16 +146,9 @@ export async function acquireEnvLock(
 
 /** Environment locks whose owner process is dead are removed (start-up and periodic recovery). */
 export async function releaseDeadEnvLocks(deps: { db: Db; liveness?: Pick<Liveness, "isAlive"> }): Promise<number> {
-  if (!deps.liveness) return 0;
-  const rows = await deps.db.select().from(kv).where(sql`${kv.key} like 'env-lock:%'`);
-  let released = 0;
-  for (const row of rows) {
-    const v = row.value as LockValue;
-    if (await deps.liveness.isAlive(v.owner)) continue;
-    await deps.db.delete(kv).where(and(eq(kv.key, row.key), sql`${kv.value}->>'token' = ${v.token}`));
-    released++;
-  }
-  return released;
+  const liveness = deps.liveness;
+  if (!liveness) return 0;
+  return (await releaseDeadOwners(deps.db, "env-lock", (owner) => liveness.isAlive(owner))).length;
 }
 
 // ---------- a release ----------
@@ -335,11 +324,8 @@ async function recordOutcome(
     try {
       return await db.transaction(async (tx) => {
         const now = deps.clock();
-        const [done] = await tx
-          .update(deployments)
-          .set({ status, output: text, version, finishedAt: now })
-          .where(and(eq(deployments.id, release.id), eq(deployments.status, "running")))
-          .returning();
+        const patch = { output: text, version, finishedAt: now };
+        const [done] = await advance(tx, "deployments", release.id, ["running"], status, patch);
         if (!done) {
           // Another replica's start-up marked it interrupted meanwhile: its alert stands.
           log.warn({ status }, "deployment finished after it was marked interrupted");
@@ -378,11 +364,8 @@ async function markUnrecorded(
   return deps.db.transaction(async (tx) => {
     const now = deps.clock();
     const note = `[nightshift] outcome_unrecorded: ${outcome.status}; ${boundedText(error, 500)}`;
-    const [marked] = await tx
-      .update(deployments)
-      .set({ status: "interrupted", output: boundedTail(`${outcome.text}\n${note}`, 16 * 1024), finishedAt: now })
-      .where(and(eq(deployments.id, release.id), eq(deployments.status, "running")))
-      .returning();
+    const patch = { output: boundedTail(`${outcome.text}\n${note}`, 16 * 1024), finishedAt: now };
+    const [marked] = await advance(tx, "deployments", release.id, ["running"], "interrupted", patch);
     if (!marked) {
       const [current] = await tx.select().from(deployments).where(eq(deployments.id, release.id));
       return current!;

@@ -1,6 +1,6 @@
 // Shared by hotfix, rollback, freeze and watch: the ports they need and small lookups.
 import { and, eq, like } from "drizzle-orm";
-import { deployments, kv } from "../../drizzle/schema.js";
+import { deployments } from "../../drizzle/schema.js";
 import { readMetrics } from "../adapters/checks/prometheus.js";
 import { runCheck } from "../adapters/checks/run-check.js";
 import type { Queryable } from "../adapters/db/database.js";
@@ -11,6 +11,7 @@ import { breaches } from "../core/watch-rules.js";
 import { localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { describeBreach } from "../i18n/metrics.js";
+import { CLAIM_KINDS, type ClaimKind, claim } from "./claims.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
 
 const W = incidents.watch;
@@ -40,24 +41,17 @@ export async function allocateVersion(q: Queryable, system: SystemConfig, now: D
   );
 }
 
-/** Inserts a kv key once; true for the caller that created it (a claim that survives restarts and replicas). */
-export async function claimKey(q: Queryable, key: string, value: unknown, now: Date): Promise<boolean> {
-  const rows = await q
-    .insert(kv)
-    .values({ key, value, updatedAt: now })
-    .onConflictDoNothing()
-    .returning({ key: kv.key });
-  return rows.length === 1;
+/** `kind:subject` (the old kv key form) → a claim of claims.ts; kept for callers not yet moved. */
+function claimOf(key: string): [ClaimKind, string] {
+  const at = key.indexOf(":");
+  const kind = key.slice(0, at) as ClaimKind;
+  if (at < 0 || !CLAIM_KINDS.includes(kind)) throw new Error(`not a claim key: ${key}`);
+  return [kind, key.slice(at + 1)];
 }
 
-export async function releaseKey(q: Queryable, key: string): Promise<void> {
-  await q.delete(kv).where(eq(kv.key, key));
-}
-
-export async function readKey<T>(q: Queryable, key: string): Promise<T | null> {
-  const [row] = await q.select().from(kv).where(eq(kv.key, key));
-  return (row?.value as T | undefined) ?? null;
-}
+/** Takes a claim once; true for the caller that created it (see claims.ts). */
+export const claimKey = (q: Queryable, key: string, value: Record<string, unknown>, now: Date): Promise<boolean> =>
+  claim(q, ...claimOf(key), value, now);
 
 export const actorName = (actor: Actor): string => (actor.kind === "user" ? actor.name : `system:${actor.name}`);
 

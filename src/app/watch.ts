@@ -6,7 +6,8 @@ import { readBaselineP95 } from "../adapters/checks/prometheus.js";
 import type { SystemConfig } from "../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { incidents } from "../i18n/incidents.js";
-import { claimKey, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
+import { claim } from "./claims.js";
+import { type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
 import { enqueue, htmlMessage, type OutboxDraft } from "./outbox.js";
 import { consecutiveAutoRollbacks, executeRollback, planRollback } from "./rollback.js";
 
@@ -35,7 +36,7 @@ export async function runWatch(
   const { env, version } = deployment;
   const watch = system.environments[env].watch;
   // Once per deployment, whoever calls (two replicas, a retried afterDeploy).
-  if (!(await claimKey(deps.db, `watch:${deployment.id}`, { startedAt: deps.clock() }, deps.clock())))
+  if (!(await claim(deps.db, "watch", deployment.id, { startedAt: deps.clock() }, deps.clock())))
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
 
   const send = (text: string, extra: Parameters<typeof htmlMessage>[2] = {}) =>
