@@ -294,3 +294,45 @@ export const systemMembers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.systemId, t.userId] }), index("system_members_user_idx").on(t.userId)],
 );
+
+/**
+ * A claim that survives restarts and replicas: the first insert of (kind, subject) wins. Kinds:
+ * `watch` (one post-deploy watch per release), `rollback-of` / `rollback-now` (one rollback per
+ * release), `env-lock` (one change at a time per system and environment, subject `system:env`).
+ * `owner` is the claiming process (liveness id): recovery releases the claims of dead owners.
+ */
+export const claims = pgTable(
+  "claims",
+  {
+    kind: text("kind").notNull(),
+    subject: text("subject").notNull(),
+    value: jsonb("value").$type<Record<string, unknown>>().notNull().default({}),
+    owner: text("owner"),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.subject] })],
+);
+
+/** A /rollback preview with its reason, waiting for the confirm button (its id is the button's id). */
+export const rollbackPlans = pgTable(
+  "rollback_plans",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    status: text("status", { enum: ["pending", "confirmed", "cancelled", "done", "failed"] }).notNull(),
+    systemId: text("system_id").notNull(),
+    env: text("env", { enum: ["uat", "prod"] }).notNull(),
+    fromVersion: text("from_version").notNull(),
+    targetVersion: text("target_version").notNull(),
+    /** The releases being undone, newest first. */
+    undoIds: bigint("undo_ids", { mode: "number" }).array().notNull(),
+    bugIds: bigint("bug_ids", { mode: "number" }).array().notNull().default(sql`'{}'::bigint[]`),
+    /** Reverse dependency order. */
+    services: text("services").array().notNull().default(sql`'{}'::text[]`),
+    actorId: bigint("actor_id", { mode: "number" }).notNull(),
+    actorName: text("actor_name").notNull(),
+    reason: text("reason").notNull(),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [index("rollback_plans_status_idx").on(t.status)],
+);

@@ -2,6 +2,7 @@
 // (deployed_prod → pending_uat_merge). Shared by the buttons, /approve_prod, /approve_uat and the engine.
 import { and, eq } from "drizzle-orm";
 import { bugs, deployments } from "../../drizzle/schema.js";
+import { mayMergeBackToUat } from "../core/machine.js";
 import type { Actor, BugEvent, Status } from "../core/model.js";
 import type { WindowResult } from "../core/windows.js";
 import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
@@ -81,9 +82,7 @@ export async function awaitingApproval(q: Queryable, kind: ApprovalKind, systemI
     )
     .orderBy(bugs.id);
   // A flow1 bug at deployed_prod is done: only flow2 (or a hotfix while UAT was ahead) merges back.
-  return rows
-    .filter((r) => kind === "prod" || r.fixFlow === "flow2" || (r.fixFlow === "hotfix" && r.uatAhead === true))
-    .map((r) => r.id);
+  return rows.filter((r) => kind === "prod" || mayMergeBackToUat(r)).map((r) => r.id);
 }
 
 /** The bugs of a deployment (a batch 「全部批准」 button carries the deployment id). */

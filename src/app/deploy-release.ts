@@ -5,7 +5,7 @@
 // one transaction, retried until it commits. Everything written comes through core/text first.
 // executeRelease returns what happened (the row, the last step, and the value of the caller's
 // outcome step, which runs inside the recording transaction: bug transitions and notifications).
-import { and, eq, inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import { bugs, deployments } from "../../drizzle/schema.js";
 import type { Config, SystemConfig } from "../config.js";
@@ -16,6 +16,7 @@ import { deployText } from "../i18n/deploy.js";
 import { reliability } from "../i18n/reliability.js";
 import { connectionFailure, type Db, type Tx } from "./db.js";
 import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
+import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
 import type { DeployBug, DeployStep, RunCheck, RunTarget } from "./ports.js";
@@ -25,7 +26,7 @@ export {
   acquireEnvLock,
   EnvBusyError,
   type EnvLock,
-  envLockKey,
+  envLockSubject,
   type LivenessPort,
   releaseDeadEnvLocks,
 } from "./env-lock.js";
@@ -284,11 +285,8 @@ async function recordOutcome<T>(
     try {
       return await db.transaction(async (tx) => {
         const now = deps.clock();
-        const [done] = await tx
-          .update(deployments)
-          .set({ status, output: text, version, finishedAt: now })
-          .where(and(eq(deployments.id, release.id), eq(deployments.status, "running")))
-          .returning();
+        const patch = { output: text, version, finishedAt: now };
+        const [done] = await advance(tx, "deployments", release.id, ["running"], status, patch);
         if (!done) {
           // Another replica's start-up marked it interrupted meanwhile: its alert stands.
           log.warn({ status }, "deployment finished after it was marked interrupted");
@@ -327,11 +325,8 @@ async function markUnrecorded(
   return deps.db.transaction(async (tx) => {
     const now = deps.clock();
     const note = `[nightshift] outcome_unrecorded: ${outcome.status}; ${boundedText(error, 500)}`;
-    const [marked] = await tx
-      .update(deployments)
-      .set({ status: "interrupted", output: boundedTail(`${outcome.text}\n${note}`, 16 * 1024), finishedAt: now })
-      .where(and(eq(deployments.id, release.id), eq(deployments.status, "running")))
-      .returning();
+    const patch = { output: boundedTail(`${outcome.text}\n${note}`, 16 * 1024), finishedAt: now };
+    const [marked] = await advance(tx, "deployments", release.id, ["running"], "interrupted", patch);
     if (!marked) {
       const [current] = await tx.select().from(deployments).where(eq(deployments.id, release.id));
       return current!;

@@ -1,13 +1,13 @@
 // One change at a time per system and environment (a deploy, hotfix or rollback), across replicas:
-// a kv row `env-lock:<system>:<env>` naming its owner process and holder; a dead owner's is taken over.
+// an `env-lock` claim of `<system>:<env>` (src/app/claims.ts) naming its owner process and holder;
+// a dead owner's is taken over.
 import { randomUUID } from "node:crypto";
-import { and, eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
-import { kv } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
 import type { Env } from "../core/model.js";
 import { cleanText } from "../core/text.js";
 import { reliability } from "../i18n/reliability.js";
+import { claim, readClaim, release as releaseClaim, releaseDeadOwners, releaseIfUnchanged } from "./claims.js";
 import type { Db } from "./db.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
@@ -29,7 +29,7 @@ export interface LockDeps {
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A held environment lock: a kv row `env-lock:<system>:<env>` naming its owner process and holder. */
+/** A held environment lock: an `env-lock` claim of `<system>:<env>` naming its owner process and holder. */
 export interface EnvLock {
   key: string;
   token: string;
@@ -37,13 +37,12 @@ export interface EnvLock {
 }
 
 interface LockValue {
-  owner: string | null;
   token: string;
   holder: string;
   since: string;
 }
 
-export const envLockKey = (systemId: string, env: Env) => `env-lock:${systemId}:${env}`;
+export const envLockSubject = (systemId: string, env: Env) => `${systemId}:${env}`;
 const LOCK_POLL_MS = 2_000;
 /** A change never waits longer than this for another one (then it is refused with the reason). */
 const MAX_LOCK_WAIT_MS = 3 * 60 * 60_000;
@@ -59,43 +58,34 @@ export class EnvBusyError extends Error {
 
 /**
  * Takes the environment's change lock, waiting while another deploy, hotfix or rollback of the same
- * system and environment holds it (the group is told once, `onWait`). A lock whose owner process
- * is dead (liveness) is taken over. Throws EnvBusyError after 3 hours of waiting.
+ * system and environment holds it (the group is told once). A lock whose owner process is dead
+ * (liveness) is taken over. Throws EnvBusyError after 3 hours of waiting.
  */
 export async function acquireEnvLock(
   deps: LockDeps,
   input: { system: SystemConfig; env: Env; holder: string; what?: string },
 ): Promise<EnvLock> {
-  const key = envLockKey(input.system.id, input.env);
+  const key = envLockSubject(input.system.id, input.env);
   const token = randomUUID();
-  const value: LockValue = {
-    owner: deps.liveness?.instanceId ?? null,
-    token,
-    holder: cleanText(input.holder),
-    since: deps.clock().toISOString(),
-  };
+  const owner = deps.liveness?.instanceId ?? null;
+  const value: LockValue = { token, holder: cleanText(input.holder), since: deps.clock().toISOString() };
   const sleep = deps.sleep ?? realSleep;
   const started = deps.clock().getTime();
   let told = false;
   for (;;) {
-    const [taken] = await deps.db
-      .insert(kv)
-      .values({ key, value, updatedAt: deps.clock() })
-      .onConflictDoNothing()
-      .returning({ key: kv.key });
-    if (taken) {
+    if (await claim(deps.db, "env-lock", key, { ...value }, deps.clock(), owner)) {
       const release = async () => {
-        await deps.db.delete(kv).where(and(eq(kv.key, key), sql`${kv.value}->>'token' = ${token}`));
+        await releaseClaim(deps.db, "env-lock", key, { ifValue: { token } });
       };
       return { key, token, release };
     }
-    const [row] = await deps.db.select().from(kv).where(eq(kv.key, key));
-    const other = row?.value as LockValue | undefined;
-    if (!other) continue;
+    const row = await readClaim(deps.db, "env-lock", key);
+    if (!row) continue;
+    const other = row.value as unknown as LockValue;
     // Without liveness (tests, one process) a holder is presumed alive.
-    if (deps.liveness && !(await deps.liveness.isAlive(other.owner))) {
-      deps.logger.warn({ key, owner: other.owner }, "environment lock of a dead process released");
-      await deps.db.delete(kv).where(and(eq(kv.key, key), sql`${kv.value}->>'token' = ${other.token}`));
+    if (deps.liveness && !(await deps.liveness.isAlive(row.owner))) {
+      deps.logger.warn({ key, owner: row.owner }, "environment lock of a dead process released");
+      await releaseIfUnchanged(deps.db, row);
       continue;
     }
     if (!told) {
@@ -115,14 +105,7 @@ export async function acquireEnvLock(
 
 /** Environment locks whose owner process is dead are removed (start-up and periodic recovery). */
 export async function releaseDeadEnvLocks(deps: { db: Db; liveness?: Pick<LivenessPort, "isAlive"> }): Promise<number> {
-  if (!deps.liveness) return 0;
-  const rows = await deps.db.select().from(kv).where(sql`${kv.key} like 'env-lock:%'`);
-  let released = 0;
-  for (const row of rows) {
-    const v = row.value as LockValue;
-    if (await deps.liveness.isAlive(v.owner)) continue;
-    await deps.db.delete(kv).where(and(eq(kv.key, row.key), sql`${kv.value}->>'token' = ${v.token}`));
-    released++;
-  }
-  return released;
+  const liveness = deps.liveness;
+  if (!liveness) return 0;
+  return (await releaseDeadOwners(deps.db, "env-lock", (owner) => liveness.isAlive(owner))).length;
 }

@@ -23,6 +23,7 @@ import {
   systemById,
   type UserActor,
 } from "./incident-support.js";
+import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
@@ -143,18 +144,17 @@ export async function claimHotfixApproval(
   approver: UserActor,
 ): Promise<ClaimResult> {
   const now = deps.clock();
-  const [claimed] = await deps.db
-    .update(hotfixRequests)
-    .set({ status: "approved", approvedById: approver.id, approvedByName: approver.name })
-    .where(
-      and(
-        eq(hotfixRequests.id, requestId),
-        eq(hotfixRequests.status, "pending"),
-        gt(hotfixRequests.expiresAt, now),
-        ne(hotfixRequests.requestedById, approver.id),
-      ),
-    )
-    .returning();
+  const approvedBy = { approvedById: approver.id, approvedByName: approver.name };
+  const mayApprove = and(gt(hotfixRequests.expiresAt, now), ne(hotfixRequests.requestedById, approver.id));
+  const [claimed] = await advance(
+    deps.db,
+    "hotfix_requests",
+    requestId,
+    ["pending"],
+    "approved",
+    approvedBy,
+    mayApprove,
+  );
   if (claimed) return { kind: "claimed", request: claimed };
   const [request] = await deps.db.select().from(hotfixRequests).where(eq(hotfixRequests.id, requestId));
   if (!request || !["pending", "expired"].includes(request.status)) return { kind: "already_handled" };
@@ -171,11 +171,8 @@ export const runApprovedHotfix = (deps: IncidentDeps, request: HotfixRequestRow,
 export async function expireHotfixRequests(deps: IncidentDeps): Promise<HotfixRequestRow[]> {
   const now = deps.clock();
   return deps.db.transaction(async (tx) => {
-    const expired = await tx
-      .update(hotfixRequests)
-      .set({ status: "expired" })
-      .where(and(eq(hotfixRequests.status, "pending"), lte(hotfixRequests.expiresAt, now)))
-      .returning();
+    const due = lte(hotfixRequests.expiresAt, now);
+    const expired = await advance(tx, "hotfix_requests", null, ["pending"], "expired", {}, due);
     for (const request of expired) {
       const [bug] = await tx.select().from(bugs).where(eq(bugs.id, request.bugId));
       if (!bug) continue;
@@ -253,7 +250,7 @@ async function hotfixLocked(
   const onOutcome = async (tx: Tx, deployment: DeploymentRow) => {
     const now = deps.clock();
     if (deployment.status !== "succeeded") {
-      await tx.update(hotfixRequests).set({ status: "failed" }).where(eq(hotfixRequests.id, request.id));
+      await advance(tx, "hotfix_requests", request.id, ["approved"], "failed");
       const text = T.failedGroup(
         { ...bug, severity: request.severity },
         deployment.status,
@@ -306,11 +303,11 @@ async function hotfixLocked(
     });
     if (applied.kind !== "applied") {
       deps.logger.error({ bugId: bug.id, applied }, "hotfix deployed but the bug could not be moved");
-      await tx.update(hotfixRequests).set({ status: "failed" }).where(eq(hotfixRequests.id, request.id));
+      await advance(tx, "hotfix_requests", request.id, ["approved"], "failed");
       return;
     }
     await tx.update(bugs).set({ uatAhead }).where(eq(bugs.id, bug.id));
-    await tx.update(hotfixRequests).set({ status: "done" }).where(eq(hotfixRequests.id, request.id));
+    await advance(tx, "hotfix_requests", request.id, ["approved"], "done");
     if (approver)
       await enqueue(
         tx,

@@ -1,11 +1,9 @@
-// Shared by hotfix, rollback, freeze and watch: the ports they need and small lookups.
-import { eq } from "drizzle-orm";
-import { kv } from "../../drizzle/schema.js";
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { Actor, Env } from "../core/model.js";
 import { breaches } from "../core/watch-rules.js";
 import { incidents } from "../i18n/incidents.js";
 import { describeBreach } from "../i18n/metrics.js";
+import { CLAIM_KINDS, type ClaimKind, claim } from "./claims.js";
 import type { Queryable } from "./db.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
 import type { Calendar, Metrics } from "./ports.js";
@@ -25,24 +23,17 @@ export function systemById(config: Pick<Config, "systems">, systemId: string): S
   return systemRegistry(config).get(systemId);
 }
 
-/** Inserts a kv key once; true for the caller that created it (a claim that survives restarts and replicas). */
-export async function claimKey(q: Queryable, key: string, value: unknown, now: Date): Promise<boolean> {
-  const rows = await q
-    .insert(kv)
-    .values({ key, value, updatedAt: now })
-    .onConflictDoNothing()
-    .returning({ key: kv.key });
-  return rows.length === 1;
+/** `kind:subject` (the old kv key form) → a claim of claims.ts; kept for callers not yet moved. */
+function claimOf(key: string): [ClaimKind, string] {
+  const at = key.indexOf(":");
+  const kind = key.slice(0, at) as ClaimKind;
+  if (at < 0 || !CLAIM_KINDS.includes(kind)) throw new Error(`not a claim key: ${key}`);
+  return [kind, key.slice(at + 1)];
 }
 
-export async function releaseKey(q: Queryable, key: string): Promise<void> {
-  await q.delete(kv).where(eq(kv.key, key));
-}
-
-export async function readKey<T>(q: Queryable, key: string): Promise<T | null> {
-  const [row] = await q.select().from(kv).where(eq(kv.key, key));
-  return (row?.value as T | undefined) ?? null;
-}
+/** Takes a claim once; true for the caller that created it (see claims.ts). */
+export const claimKey = (q: Queryable, key: string, value: Record<string, unknown>, now: Date): Promise<boolean> =>
+  claim(q, ...claimOf(key), value, now);
 
 export const actorName = (actor: Actor): string => (actor.kind === "user" ? actor.name : `system:${actor.name}`);
 

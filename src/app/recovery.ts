@@ -4,13 +4,15 @@
 // rows a dead process had claimed (maybe mid-send) are released at once instead of after the lease.
 // Environment locks and rollback claims held by a dead process are released, so a change of that
 // environment, or a `/rollback` of that release, can run again.
-import { and, eq, gt, inArray, isNotNull, isNull, like, or } from "drizzle-orm";
-import { bugs, deployments, kv, outbox, windowRuns } from "../../drizzle/schema.js";
+import { and, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
+import { bugs, deployments, outbox, windowRuns } from "../../drizzle/schema.js";
 import type { Config } from "../config.js";
 import { formatDateTime } from "../core/windows.js";
 import { deploymentInterrupted } from "../i18n/templates.js";
+import { listClaims, release as releaseClaim } from "./claims.js";
 import type { Db } from "./db.js";
 import { type DeploymentRow, releaseDeadEnvLocks } from "./deploy-release.js";
+import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
 import type { Liveness } from "./ports.js";
@@ -59,21 +61,12 @@ async function markInterrupted(
   deadWindows: number[],
   now: Date,
 ): Promise<DeploymentRow[]> {
-  const running = eq(deployments.status, "running");
   return deps.db.transaction(async (tx) => {
-    const stuck = deadDeployments.length
-      ? await tx
-          .update(deployments)
-          .set({ status: "interrupted", finishedAt: now })
-          .where(and(running, inArray(deployments.id, deadDeployments)))
-          .returning()
-      : [];
-    if (deadWindows.length) {
-      await tx
-        .update(windowRuns)
-        .set({ status: "failed", summary: "執行中斷（機器人重啟）", finishedAt: now })
-        .where(and(eq(windowRuns.status, "running"), inArray(windowRuns.id, deadWindows)));
-    }
+    const stuck = await advance(tx, "deployments", deadDeployments, ["running"], "interrupted", { finishedAt: now });
+    await advance(tx, "window_runs", deadWindows, ["running"], "failed", {
+      summary: "執行中斷（機器人重啟）",
+      finishedAt: now,
+    });
     for (const d of stuck) {
       const system = systemRegistry(deps.config).find(d.systemId);
       if (!system) continue;
@@ -100,15 +93,15 @@ export async function releaseStaleRollbackClaims(deps: {
   db: Db;
   liveness?: Pick<Liveness, "isAlive">;
 }): Promise<string[]> {
-  const claims = await deps.db
-    .select()
-    .from(kv)
-    .where(or(like(kv.key, "rollback-of:%"), like(kv.key, "rollback-now:%")));
+  const claims = (await listClaims(deps.db, ["rollback-of", "rollback-now"])).map((c) => ({
+    ...c,
+    key: `${c.kind}:${c.subject}`,
+  }));
   if (claims.length === 0) return [];
   const released: string[] = [];
   // `rollback-of:` before `rollback-now:` (a watch's claim waits for the release's own claim).
   for (const claim of claims.sort((a, b) => (a.key < b.key ? 1 : -1))) {
-    const releaseId = Number(claim.key.slice(claim.key.indexOf(":") + 1));
+    const releaseId = Number(claim.subject);
     if (!Number.isSafeInteger(releaseId)) continue;
     const rollbacks = await deps.db
       .select({ status: deployments.status, owner: deployments.owner })
@@ -122,10 +115,9 @@ export async function releaseStaleRollbackClaims(deps: {
     if (undone && undone.status !== "succeeded") continue; // already rolled back (or never stood)
     const ended = rollbacks.some((r) => r.status === "interrupted");
     if (claim.key.startsWith("rollback-of:")) {
-      const owner = (claim.value as { owner?: string | null } | null)?.owner ?? null;
-      if (!ended && (await deps.liveness?.isAlive(owner))) continue;
+      if (!ended && (await deps.liveness?.isAlive(claim.owner))) continue;
     } else if (claims.some((c) => c.key === `rollback-of:${releaseId}` && !released.includes(c.key))) continue;
-    await deps.db.delete(kv).where(eq(kv.key, claim.key));
+    await releaseClaim(deps.db, claim.kind, claim.subject);
     released.push(claim.key);
   }
   return released;

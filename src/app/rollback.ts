@@ -1,8 +1,8 @@
 // Rollback of an environment to an earlier release: plan → (reason, confirm) → run the rollback
 // target → mark the undone releases, send their bugs back where they were and hold them → template
 // → post-rollback check. Claims live in the database so one confirm (or one failing watch) rolls back once.
-import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
-import { bugEvents, bugs, deployments, environments, kv } from "../../drizzle/schema.js";
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
+import { bugEvents, bugs, deployments, environments, rollbackPlans } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
 import type { Actor, Env, Status } from "../core/model.js";
 import { dependencyOrder } from "../core/release.js";
@@ -10,18 +10,11 @@ import { formatDateTime, localParts } from "../core/windows.js";
 import { incidents } from "../i18n/incidents.js";
 import { reliability } from "../i18n/reliability.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
+import { claim, release } from "./claims.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
-import {
-  actorName,
-  claimKey,
-  type DeploymentRow,
-  type IncidentDeps,
-  readKey,
-  releaseKey,
-  runEnvChecks,
-  systemById,
-} from "./incident-support.js";
+import { actorName, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
+import { advance } from "./lifecycle.js";
 import { getOncall } from "./oncall.js";
 import { enqueue } from "./outbox.js";
 import { rollbackExecutedNotices, rollbackFailedNotices, rollbackHealthNotices } from "./rollback-notices.js";
@@ -118,14 +111,8 @@ export async function describePlan(q: Queryable, system: SystemConfig, plan: Rol
   });
 }
 
-export interface StoredPlan extends RollbackPlan {
-  status: "prepared" | "confirmed" | "cancelled";
-  actorId: number;
-  actorName: string;
-  reason: string;
-}
-const planKey = (id: number) => `rollback-plan:${id}`;
-export const rollbackOfKey = (deploymentId: number) => `rollback-of:${deploymentId}`;
+/** A plan stored for its confirm button (table rollback_plans; lifecycle in core/lifecycles.ts). */
+export type StoredPlan = typeof rollbackPlans.$inferSelect;
 
 /** Stores a plan with its reason for a confirm button; returns the plan id (the button's id). */
 export async function prepareRollback(
@@ -133,14 +120,19 @@ export async function prepareRollback(
   input: { plan: RollbackPlan; actor: Extract<Actor, { kind: "user" }>; reason: string },
 ): Promise<number> {
   const now = deps.clock();
-  const stored: StoredPlan = {
-    ...input.plan,
-    status: "prepared",
-    actorId: input.actor.id,
-    actorName: input.actor.name,
-    reason: input.reason,
-  };
-  for (let id = now.getTime(); ; id++) if (await claimKey(deps.db, planKey(id), stored, now)) return id;
+  const [stored] = await deps.db
+    .insert(rollbackPlans)
+    .values({
+      ...input.plan,
+      status: "pending",
+      actorId: input.actor.id,
+      actorName: input.actor.name,
+      reason: input.reason,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning({ id: rollbackPlans.id });
+  return stored!.id;
 }
 
 export type RollbackOutcome =
@@ -154,13 +146,12 @@ export async function claimRollbackPlan(
   deps: IncidentDeps,
   planId: number,
 ): Promise<StoredPlan | "already_handled" | "outdated"> {
-  const [claimed] = await deps.db
-    .update(kv)
-    .set({ value: sql`jsonb_set(${kv.value}, '{status}', '"confirmed"')`, updatedAt: deps.clock() })
-    .where(and(eq(kv.key, planKey(planId)), sql`${kv.value}->>'status' = 'prepared'`))
-    .returning();
-  if (claimed) return claimed.value as StoredPlan;
-  return (await readKey(deps.db, planKey(planId))) ? "already_handled" : "outdated";
+  const [claimed] = await advance(deps.db, "rollback_plans", planId, ["pending"], "confirmed", {
+    updatedAt: deps.clock(),
+  });
+  if (claimed) return claimed;
+  const [known] = await deps.db.select().from(rollbackPlans).where(eq(rollbackPlans.id, planId));
+  return known ? "already_handled" : "outdated";
 }
 
 /** Step 2: re-plans against the current state (it may have moved since the preview) and rolls back. */
@@ -171,17 +162,17 @@ export async function runRollbackPlan(
 ): Promise<RollbackOutcome> {
   const system = systemById(deps.config, stored.systemId);
   const fresh = await planRollback(deps.db, system, stored.env, { version: stored.targetVersion });
-  if (!fresh.ok || fresh.plan.fromVersion !== stored.fromVersion || fresh.plan.undoIds[0] !== stored.undoIds[0])
-    return { kind: "refused", message: fresh.ok ? T.changed : fresh.message };
-  return executeRollback(deps, { system, plan: fresh.plan, actor, reason: stored.reason });
+  const outcome: RollbackOutcome =
+    !fresh.ok || fresh.plan.fromVersion !== stored.fromVersion || fresh.plan.undoIds[0] !== stored.undoIds[0]
+      ? { kind: "refused", message: fresh.ok ? T.changed : fresh.message }
+      : await executeRollback(deps, { system, plan: fresh.plan, actor, reason: stored.reason });
+  const to = outcome.kind === "rolled_back" ? "done" : "failed";
+  await advance(deps.db, "rollback_plans", stored.id, ["confirmed"], to, { updatedAt: deps.clock() });
+  return outcome;
 }
 
 export async function cancelRollback(deps: IncidentDeps, planId: number): Promise<boolean> {
-  const rows = await deps.db
-    .update(kv)
-    .set({ value: sql`jsonb_set(${kv.value}, '{status}', '"cancelled"')`, updatedAt: deps.clock() })
-    .where(and(eq(kv.key, planKey(planId)), sql`${kv.value}->>'status' = 'prepared'`))
-    .returning({ key: kv.key });
+  const rows = await advance(deps.db, "rollback_plans", planId, ["pending"], "cancelled", { updatedAt: deps.clock() });
   return rows.length === 1;
 }
 
@@ -228,24 +219,22 @@ async function rollbackLocked(
 ): Promise<RollbackOutcome> {
   const { system, plan, actor, reason } = input;
   const where = { chatId: system.groupChatId, timezone: system.timezone };
-  const claim = rollbackOfKey(plan.undoIds[0]!);
-  const claimValue = { by: name, reason, owner: deps.liveness?.instanceId ?? null };
-  if (!(await claimKey(deps.db, claim, claimValue, deps.clock()))) return { kind: "already_handled" };
+  const undoId = plan.undoIds[0]!; // one rollback per release: claimed `rollback-of` it
+  const owner = deps.liveness?.instanceId ?? null;
+  if (!(await claim(deps.db, "rollback-of", undoId, { by: name, reason }, deps.clock(), owner)))
+    return { kind: "already_handled" };
 
   let reverted: BugRow[] = [];
   // Runs in the transaction that records the rollback's outcome.
   const onOutcome = async (tx: Tx, deployment: DeploymentRow) => {
     if (deployment.status !== "succeeded") {
-      await releaseKey(tx, claim);
+      await release(tx, "rollback-of", undoId);
       const oncall = await oncallName(tx, deps, system);
       await enqueue(tx, rollbackFailedNotices(where, plan, deployment, oncall), deps.clock());
       return;
     }
     const now = deps.clock();
-    await tx
-      .update(deployments)
-      .set({ status: "rolled_back" })
-      .where(and(inArray(deployments.id, plan.undoIds), eq(deployments.status, "succeeded")));
+    await advance(tx, "deployments", plan.undoIds, ["succeeded"], "rolled_back");
     reverted = await revertBugs(tx, plan, deployment, actor, now);
     await enqueue(tx, rollbackExecutedNotices(where, plan, { reason, actor, now, reverted }), now);
   };
@@ -269,7 +258,7 @@ async function rollbackLocked(
       onOutcome,
     ));
   } catch (error) {
-    await releaseKey(deps.db, claim); // no outcome recorded: an admin may try again
+    await release(deps.db, "rollback-of", undoId); // no outcome recorded: an admin may try again
     throw error;
   }
   if (deployment.status !== "succeeded") return { kind: "failed", deployment };

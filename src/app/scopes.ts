@@ -1,9 +1,8 @@
 // Which system a chat button's subject belongs to (a bug, a release, a hotfix request, a rollback
 // plan): the Telegram layer checks a system admin's rights against it. Null when the subject is gone.
 import { eq } from "drizzle-orm";
-import { bugs, deployments, hotfixRequests } from "../../drizzle/schema.js";
+import { bugs, deployments, hotfixRequests, rollbackPlans } from "../../drizzle/schema.js";
 import type { Queryable } from "./db.js";
-import { readKey } from "./incident-support.js";
 
 export async function bugSystemId(q: Queryable, bugId: number): Promise<string | null> {
   const [row] = await q.select({ systemId: bugs.systemId }).from(bugs).where(eq(bugs.id, bugId));
@@ -29,6 +28,9 @@ export async function hotfixRequestSystemId(q: Queryable, requestId: number): Pr
 
 /** The system of a prepared rollback plan (stored by app/rollback.ts's prepareRollback). */
 export async function rollbackPlanSystemId(q: Queryable, planId: number): Promise<string | null> {
-  const plan = await readKey<{ systemId?: unknown }>(q, `rollback-plan:${planId}`);
-  return typeof plan?.systemId === "string" ? plan.systemId : null;
+  const [row] = await q
+    .select({ systemId: rollbackPlans.systemId })
+    .from(rollbackPlans)
+    .where(eq(rollbackPlans.id, planId));
+  return row?.systemId ?? null;
 }

@@ -4,7 +4,8 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { SystemConfig } from "../config.js";
 import { incidents } from "../i18n/incidents.js";
-import { claimKey, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
+import { claim } from "./claims.js";
+import { type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
 import { enqueue, type NoticeButtons, notice, noticeEdit } from "./outbox.js";
 import type { Metrics } from "./ports.js";
 import { consecutiveAutoRollbacks, executeRollback, planRollback } from "./rollback.js";
@@ -37,7 +38,7 @@ export async function runWatch(
   const { env, version } = deployment;
   const watch = system.environments[env].watch;
   // Once per deployment, whoever calls (two replicas, a retried afterDeploy).
-  if (!(await claimKey(deps.db, `watch:${deployment.id}`, { startedAt: deps.clock() }, deps.clock())))
+  if (!(await claim(deps.db, "watch", deployment.id, { startedAt: deps.clock() }, deps.clock())))
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
 
   const send = (text: string) => enqueue(deps.db, [notice(system.groupChatId, text)], deps.clock());

@@ -4,6 +4,7 @@ import {
   type BugEvent,
   type BugEventType,
   type BugState,
+  type FixFlow,
   isPipelineEligible,
   isTerminal,
   type Status,
@@ -41,6 +42,14 @@ export const TRANSITIONS: Record<BugEventType, TransitionRule> = {
     who: "admin",
   },
 };
+
+/**
+ * Whether a bug at deployed_prod may be merged back to UAT: flow2 always, a hotfix only when UAT
+ * was ahead of PROD when it went out. The one place this rule is written (machine, approvals,
+ * reminders and the card's buttons all ask here).
+ */
+export const mayMergeBackToUat = (bug: { fixFlow: FixFlow | null; uatAhead?: boolean | null }): boolean =>
+  bug.fixFlow === "flow2" || (bug.fixFlow === "hotfix" && bug.uatAhead === true);
 
 /** Where a rollback of the release that produced `from` may send a bug back to. */
 export const ROLLBACK_TARGETS: Partial<Record<Status, readonly Status[]>> = {
@@ -130,7 +139,11 @@ export function transition(
     return refuse("severity_not_eligible", `${bug.severity} bugs never enter the windows`);
   }
 
-  const ok = (to: Status, patch: BugPatch = {}, held = bug.held, note: string | null = null): TransitionResult => ({
+  // The target comes from the table; the switch below only adds guards, patches and notes.
+  // A rollback names its target in the event (checked against ROLLBACK_TARGETS below).
+  const asked = event.type === "rollback" ? event.toStatus : bug.status;
+  const to: Status = rule.to === "same" ? bug.status : rule.to === "rollback_target" ? asked : rule.to;
+  const ok = (patch: BugPatch = {}, held = bug.held, note: string | null = null): TransitionResult => ({
     ok: true,
     from: bug.status,
     to,
@@ -144,9 +157,9 @@ export function transition(
       if (!isPipelineEligible(event.severity)) {
         return refuse("severity_not_eligible", `${event.severity} bugs go through /hotfix, not the pipeline`);
       }
-      return ok("confirmed", { severity: event.severity, fixFlow: event.flow }, false);
+      return ok({ severity: event.severity, fixFlow: event.flow }, false);
     case "reject":
-      return ok("rejected", {}, bug.held, event.reason);
+      return ok({}, bug.held, event.reason);
     case "hotfix":
       if (isPipelineEligible(event.severity)) {
         return refuse("severity_not_eligible", `${event.severity} bugs go through the pipeline, not /hotfix`);
@@ -157,43 +170,36 @@ export function transition(
           return refuse("needs_second_admin", `frozen (${ctx.freeze.reason}): a second, different admin must approve`);
         }
       }
-      return ok("deployed_prod", { severity: event.severity, fixFlow: "hotfix", aiFixDiff: event.diff }, false);
-    case "start_analysis":
-      return ok("analyzing");
+      return ok({ severity: event.severity, fixFlow: "hotfix", aiFixDiff: event.diff }, false);
     case "record_analysis":
       return ok(
-        "planned",
         { aiRootCause: event.rootCause, aiFixPlan: event.fixPlan, analysisFailed: event.failed },
         bug.held,
         event.failed ? "analysis failed" : null,
       );
     case "deploy_uat_ok":
       if (bug.fixFlow !== "flow1") return refuse("wrong_flow", "only flow1 bugs deploy to UAT at T1");
-      return ok("deployed_uat");
+      return ok();
     case "queue_prod":
       if (bug.fixFlow !== "flow2") return refuse("wrong_flow", "only flow2 bugs are queued for PROD at T1");
-      return ok("pending_prod");
-    case "approve_prod":
-      return ok("pending_prod");
-    case "deploy_prod_ok":
-      return ok("deployed_prod");
+      return ok();
     case "approve_uat_merge":
-      if (bug.fixFlow === "flow2" || (bug.fixFlow === "hotfix" && bug.uatAhead === true))
-        return ok("pending_uat_merge");
+      if (mayMergeBackToUat(bug)) return ok();
       return refuse("wrong_flow", "a UAT merge follows flow2 or a hotfix made while UAT was ahead");
-    case "uat_merge_ok":
-      return ok("uat_merged");
     case "close":
-      return ok("closed", {}, bug.held, event.reason);
-    case "rollback": {
-      const targets = ROLLBACK_TARGETS[bug.status] ?? [];
-      if (!targets.includes(event.toStatus)) {
+      return ok({}, bug.held, event.reason);
+    case "rollback":
+      if (!(ROLLBACK_TARGETS[bug.status] ?? []).includes(event.toStatus)) {
         return refuse("invalid", `a rollback cannot move ${bug.status} back to ${event.toStatus}`);
       }
-      return ok(event.toStatus, {}, true);
-    }
+      return ok({}, true);
     case "requeue":
       if (!bug.held) return refuse("not_held", "the bug is not held");
-      return ok(bug.status, {}, false);
+      return ok({}, false);
+    case "start_analysis":
+    case "approve_prod":
+    case "deploy_prod_ok":
+    case "uat_merge_ok":
+      return ok();
   }
 }

@@ -2,9 +2,9 @@
 // alerted, its claim (and the environment's lock) are released, and a new /rollback runs — once.
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { deployments, kv } from "../../drizzle/schema.js";
+import { claims, deployments } from "../../drizzle/schema.js";
 import { setEnvironmentVersion } from "../../src/app/systems.js";
 import { seedSystem } from "../support/fixtures.js";
 import { callbackUpdate, messageUpdate } from "../support/telegram.js";
@@ -102,10 +102,10 @@ describe("drill 6: kill -9 during a rollback", () => {
     expect(
       await pg.db
         .select()
-        .from(kv)
-        .where(eq(kv.key, `rollback-of:${release!.id}`)),
+        .from(claims)
+        .where(and(eq(claims.kind, "rollback-of"), eq(claims.subject, String(release!.id)))),
     ).toEqual([]);
-    expect((await pg.db.select().from(kv)).filter((r) => r.key.startsWith("env-lock:"))).toEqual([]);
+    expect((await pg.db.select().from(claims)).filter((r) => r.kind === "env-lock")).toEqual([]);
 
     await rollBack();
     await until(

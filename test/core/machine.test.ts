@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ROLLBACK_TARGETS, TRANSITIONS, transition } from "../../src/core/machine.js";
+import { mayMergeBackToUat, ROLLBACK_TARGETS, TRANSITIONS, transition } from "../../src/core/machine.js";
 import {
   type Actor,
   BUG_EVENT_TYPES,
@@ -368,5 +368,24 @@ describe("property: random event sequences stay inside the table", () => {
     );
     // The sequences are long enough to walk both flows to the end, so the property is not vacuous.
     expect([...reached].sort()).toEqual([...STATUSES].sort());
+  });
+});
+
+describe("mayMergeBackToUat: the one merge-back rule", () => {
+  it("flow2 always, a hotfix only when UAT was ahead, never flow1", () => {
+    expect(mayMergeBackToUat({ fixFlow: "flow2" })).toBe(true);
+    expect(mayMergeBackToUat({ fixFlow: "hotfix", uatAhead: true })).toBe(true);
+    expect(mayMergeBackToUat({ fixFlow: "hotfix", uatAhead: false })).toBe(false);
+    expect(mayMergeBackToUat({ fixFlow: "hotfix", uatAhead: null })).toBe(false);
+    expect(mayMergeBackToUat({ fixFlow: "flow1", uatAhead: true })).toBe(false);
+    expect(mayMergeBackToUat({ fixFlow: null })).toBe(false);
+  });
+
+  it("agrees with approve_uat_merge for every flow", () => {
+    for (const fixFlow of FIX_FLOWS)
+      for (const uatAhead of [true, false]) {
+        const r = transition(bug("deployed_prod", { fixFlow, uatAhead }), { type: "approve_uat_merge" }, admin);
+        expect(r.ok).toBe(mayMergeBackToUat({ fixFlow, uatAhead }));
+      }
   });
 });

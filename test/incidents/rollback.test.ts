@@ -1,8 +1,8 @@
 // /rollback from chat, end to end: a real T1/T2 release, the preview and reason, one rollback for two
 // presses of 確認回滾 (reverse dependency order through a real script), bugs back and held, /history.
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { bugs, deployments, kv } from "../../drizzle/schema.js";
+import { bugs, claims, deployments } from "../../drizzle/schema.js";
 import { recoverInterrupted } from "../../src/app/recovery.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
@@ -166,10 +166,12 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     const { setup, tb, release } = await releasedToProd([]);
     tb.clock.set(at("22:30"));
     // What a process killed mid-rollback leaves: the release's claim and a `running` rollback it owned.
-    await t.db.insert(kv).values({
-      key: `rollback-of:${release.id}`,
-      value: { by: "Alice", reason: "結帳壞了", owner: "pg:dead" },
-      updatedAt: at("22:20"),
+    await t.db.insert(claims).values({
+      kind: "rollback-of",
+      subject: String(release.id),
+      value: { by: "Alice", reason: "結帳壞了" },
+      owner: "pg:dead",
+      createdAt: at("22:20"),
     });
     await t.db.insert(deployments).values({
       systemId: "crm",
@@ -198,8 +200,8 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     expect(
       await t.db
         .select()
-        .from(kv)
-        .where(eq(kv.key, `rollback-of:${release.id}`)),
+        .from(claims)
+        .where(and(eq(claims.kind, "rollback-of"), eq(claims.subject, String(release.id)))),
     ).toEqual([]);
 
     await rollBack();
@@ -215,8 +217,8 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     expect(
       await t.db
         .select()
-        .from(kv)
-        .where(eq(kv.key, `rollback-of:${release.id}`)),
+        .from(claims)
+        .where(and(eq(claims.kind, "rollback-of"), eq(claims.subject, String(release.id)))),
     ).toHaveLength(1);
   });
 });

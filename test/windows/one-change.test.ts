@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
 import pino from "pino";
 import { beforeEach, describe, expect, it } from "vitest";
-import { deployments, environments, kv } from "../../drizzle/schema.js";
+import { claims, deployments, environments } from "../../drizzle/schema.js";
 import { openDatabase } from "../../src/adapters/db/database.js";
 import { adapterPorts } from "../../src/adapters/wire-ports.js";
-import { acquireEnvLock, envLockKey, executeRelease } from "../../src/app/deploy-release.js";
+import { acquireEnvLock, envLockSubject, executeRelease } from "../../src/app/deploy-release.js";
 import { recoverInterrupted } from "../../src/app/recovery.js";
 import type { Target } from "../../src/config.js";
 import { at, type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
@@ -128,7 +128,7 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
       ["pipeline", "2026.11.25-1", "2026.11.24-1", "rolled_back"],
       ["rollback", "2026.11.24-1", "2026.11.25-1", "succeeded"],
     ]);
-    expect((await t.db.select().from(kv)).filter((r) => r.key.startsWith("env-lock:"))).toEqual([]);
+    expect((await t.db.select().from(claims)).filter((r) => r.kind === "env-lock")).toEqual([]);
   });
 
   it("a /hotfix during T2's PROD deploy waits for it, then deploys on top with the right history", async () => {
@@ -212,20 +212,24 @@ describe.each(postgresBackends())("two replicas on $name", (backend) => {
       expect(rec.calls().map((c) => c.version)).toEqual(["2026.11.24-1", "2026.11.24-2"]);
 
       // A lock left by a dead process ("C") is taken over, and recovery clears it too.
-      await t.db.insert(kv).values({
-        key: envLockKey("crm", "prod"),
-        value: { owner: "C", token: "t-c", holder: "回滾", since: "" },
-        updatedAt: clock(),
+      await t.db.insert(claims).values({
+        kind: "env-lock",
+        subject: envLockSubject("crm", "prod"),
+        value: { token: "t-c", holder: "回滾", since: "" },
+        owner: "C",
+        createdAt: clock(),
       });
       const lock = await acquireEnvLock(deps(other.db, "B"), { system, env: "prod", holder: "T2 部署" });
       await lock.release();
-      await t.db.insert(kv).values({
-        key: envLockKey("crm", "prod"),
-        value: { owner: "C", token: "t-c", holder: "回滾", since: "" },
-        updatedAt: clock(),
+      await t.db.insert(claims).values({
+        kind: "env-lock",
+        subject: envLockSubject("crm", "prod"),
+        value: { token: "t-c", holder: "回滾", since: "" },
+        owner: "C",
+        createdAt: clock(),
       });
       await recoverInterrupted({ db: t.db, config, clock, liveness: alive("A") });
-      expect((await t.db.select().from(kv)).filter((r) => r.key.startsWith("env-lock:"))).toEqual([]);
+      expect((await t.db.select().from(claims)).filter((r) => r.kind === "env-lock")).toEqual([]);
     } finally {
       await other.close();
     }

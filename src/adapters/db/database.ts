@@ -206,5 +206,7 @@ export const ALL_TABLES = [
   "admins",
   "users",
   "kv",
+  "claims",
+  "rollback_plans",
   "processed_updates",
 ] as const;

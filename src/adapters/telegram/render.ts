@@ -4,6 +4,7 @@ import type { BugEventRow, BugRow } from "../../app/bugs.js";
 import { systemRegistry } from "../../app/systems.js";
 import type { Config } from "../../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
+import { mayMergeBackToUat } from "../../core/machine.js";
 import { formatDateTime } from "../../core/windows.js";
 import { cardHtml, t } from "../../i18n/zh-tw.js";
 
@@ -22,9 +23,6 @@ export const at = (date: Date, tz: string): string => formatDateTime(date, tz);
 
 export const bugCard = (bug: BugRow, system: SystemView): string => cardHtml(bug, system);
 
-export const canMergeToUat = (bug: Pick<BugRow, "fixFlow" | "uatAhead">): boolean =>
-  bug.fixFlow === "flow2" || (bug.fixFlow === "hotfix" && bug.uatAhead === true);
-
 /** The admin buttons a bug offers in its current status (none when it needs no human decision). */
 export function cardKeyboard(bug: BugRow, extra?: (kb: InlineKeyboard) => void): InlineKeyboard | undefined {
   const kb = new InlineKeyboard();
@@ -34,7 +32,7 @@ export function cardKeyboard(bug: BugRow, extra?: (kb: InlineKeyboard) => void):
     kb.text(t.buttons.confirm, data(CALLBACK_ACTIONS.confirm)).text(t.buttons.reject, data(CALLBACK_ACTIONS.reject));
   } else if (bug.status === "deployed_uat") {
     kb.text(t.buttons.approveProd(bug.id), data(CALLBACK_ACTIONS.approveProd));
-  } else if (bug.status === "deployed_prod" && canMergeToUat(bug)) {
+  } else if (bug.status === "deployed_prod" && mayMergeBackToUat(bug)) {
     kb.text(t.buttons.approveUatMerge(bug.id), data(CALLBACK_ACTIONS.approveUatMerge));
   }
   extra?.(kb);

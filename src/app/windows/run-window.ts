@@ -12,6 +12,7 @@ import { windowText } from "../../i18n/windows.js";
 import { checklistLines, runChecklist } from "../checklist.js";
 import type { DeploymentRow } from "../deploy-release.js";
 import { activeStoredFreezes, freezeVerdict } from "../freeze-state.js";
+import { advance } from "../lifecycle.js";
 import { messages } from "../messages.js";
 import { enqueue } from "../outbox.js";
 import {
@@ -86,11 +87,9 @@ export async function runWindow(
   let done: WindowRunRow | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      [done] = await deps.db
-        .update(windowRuns)
-        .set({ status: outcome.status, summary: outcome.summary, finishedAt: deps.clock() })
-        .where(eq(windowRuns.id, run.id))
-        .returning();
+      const patch = { summary: outcome.summary, finishedAt: deps.clock() };
+      // From `failed` too: recovery may have taken this live process for dead (see core/lifecycles.ts).
+      [done] = await advance(deps.db, "window_runs", run.id, ["running", "failed"], outcome.status, patch);
       break;
     } catch (err) {
       log.error({ err, attempt }, "recording the window outcome failed; retrying");

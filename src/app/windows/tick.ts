@@ -4,6 +4,7 @@ import { and, eq, inArray, max, ne } from "drizzle-orm";
 import { bugs as bugsTable, windowRuns } from "../../../drizzle/schema.js";
 import type { SystemConfig } from "../../config.js";
 import { type DueWindow, dueWindows } from "../../core/due-windows.js";
+import { mayMergeBackToUat } from "../../core/machine.js";
 import { boundedText, oneLine } from "../../core/text.js";
 import { formatDateTime, formatWindowTime, localParts, zonedInstant } from "../../core/windows.js";
 import { reliability } from "../../i18n/reliability.js";
@@ -126,9 +127,7 @@ export async function sendApprovalReminder(deps: WindowDeps, system: SystemConfi
     )
     .orderBy(bugsTable.id);
   const awaitingProd = waiting.filter((b) => b.status === "deployed_uat");
-  const awaitingMerge = waiting.filter(
-    (b) => b.status === "deployed_prod" && (b.fixFlow === "flow2" || (b.fixFlow === "hotfix" && b.uatAhead === true)),
-  );
+  const awaitingMerge = waiting.filter((b) => b.status === "deployed_prod" && mayMergeBackToUat(b));
   if (awaitingProd.length + awaitingMerge.length === 0) return;
   const after =
     (await nextWindow(deps, system, "t2", t2, { stored })) ??
