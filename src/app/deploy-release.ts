@@ -15,6 +15,7 @@ import type { Check, Config, SystemConfig } from "../config.js";
 import type { DeploymentKind, Env } from "../core/model.js";
 import { releaseNotes } from "../core/release.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../core/text.js";
+import { ENV_LABEL } from "../i18n/labels.js";
 import { reliability } from "../i18n/reliability.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
@@ -59,7 +60,6 @@ export interface ReleaseRequest {
   label?: string;
 }
 
-const ENV_LABEL: Record<Env, string> = { uat: "UAT", prod: "PROD" };
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---------- one change at a time per system and environment ----------

@@ -6,6 +6,7 @@ import type { Queryable } from "../adapters/db/database.js";
 import type { Config, SystemConfig } from "../config.js";
 import { evaluateFreeze, type FreezeVerdict, isFullyFrozen, type StoredFreeze } from "../core/freeze.js";
 import { localParts, type SkipDay, zonedInstant } from "../core/windows.js";
+import { freezeReasonText } from "../i18n/freeze.js";
 
 export interface FreezeDeps {
   db: Queryable;
@@ -58,6 +59,6 @@ export async function frozenDays(
   const stored = await activeStoredFreezes(deps.db, now);
   return (localDate) => {
     const verdict = verdictWith(deps, system, stored, zonedInstant(localDate, slotTime, system.timezone));
-    return isFullyFrozen(verdict) ? verdict.full.map((r) => r.reason).join("、") : null;
+    return isFullyFrozen(verdict) ? verdict.full.map(freezeReasonText).join("、") : null;
   };
 }

@@ -10,6 +10,7 @@ import { isPipelineEligible, type Severity } from "../core/model.js";
 import { affectedServices, isAhead } from "../core/release.js";
 import { tailCodePoints } from "../core/text.js";
 import { formatDateTime } from "../core/windows.js";
+import { freezeReasonText } from "../i18n/freeze.js";
 import { incidents } from "../i18n/incidents.js";
 import { reliability } from "../i18n/reliability.js";
 import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
@@ -95,7 +96,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       event: "hotfix_requested",
       actorId: input.actor.id,
       actorName: input.actor.name,
-      note: T.requestNote(request.id, input.mode, freeze?.reason ?? null),
+      note: T.requestNote(request.id, input.mode, freeze ? freezeReasonText(freeze) : null),
       at: now,
     });
     if (freeze) {
@@ -103,7 +104,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       const text = T.approvalRequest({
         requestId: request.id,
         bug: { ...bug, severity: input.severity },
-        freeze: freeze.reason,
+        freeze: freezeReasonText(freeze),
         requester: input.actor.name,
         mode: input.mode,
         until,
@@ -127,7 +128,8 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
     return { kind: "created" as const, request, freeze };
   });
   if (created.kind === "refused") return created;
-  if (created.freeze) return { kind: "awaiting_approval", request: created.request, freeze: created.freeze.reason };
+  if (created.freeze)
+    return { kind: "awaiting_approval", request: created.request, freeze: freezeReasonText(created.freeze) };
   return executeHotfix(deps, created.request, null);
 }
 

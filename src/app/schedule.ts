@@ -7,6 +7,7 @@ import type { Config } from "../config.js";
 import { evaluateFreeze, freezeFor } from "../core/freeze.js";
 import type { Slot } from "../core/model.js";
 import { nextWindow, type WindowResult, zonedInstant } from "../core/windows.js";
+import { freezeReasonText } from "../i18n/freeze.js";
 import { activeStoredFreezes } from "./freeze-state.js";
 
 /** The freeze inputs from configuration (env and calendar rules); stored freezes come from the database. */
@@ -48,7 +49,8 @@ export async function nextOpenWindow(
       rules: system.freeze,
       facts: calendarFacts(system.freeze, date),
     });
-    return freezeFor(verdict, module)?.reason ?? null;
+    const reason = freezeFor(verdict, module);
+    return reason ? freezeReasonText(reason) : null;
   };
   try {
     return { ...nextWindow(now, time, tz, { inclusive: false, skipDay, maxDays: LOOKAHEAD_DAYS }), tz };

@@ -13,13 +13,13 @@ import { affectedServices, nextVersion } from "../core/release.js";
 import { boundedText, oneLine, tailCodePoints } from "../core/text.js";
 import {
   formatDateTime,
-  formatWindowTime,
   localParts,
   nextT2ForApproval,
   nextWindow,
   windowsBetween,
   zonedInstant,
 } from "../core/windows.js";
+import { freezeReasonText } from "../i18n/freeze.js";
 import { reliability } from "../i18n/reliability.js";
 import {
   approvalReminder,
@@ -38,6 +38,7 @@ import {
   windowMissed,
   windowSkipped,
 } from "../i18n/templates.js";
+import { formatWindowTime } from "../i18n/time.js";
 import { applyEvent, applyEventManyIn, type BugRow } from "./bugs.js";
 import { checklistLines, runChecklist } from "./checklist.js";
 import { type DeployDeps, type DeploymentRow, executeRelease } from "./deploy-release.js";
@@ -325,7 +326,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   if (!(await waitForEarlierWindow(ctx))) return skip(ctx, "前一個視窗執行超過 3 小時仍未結束");
 
   const freeze = await freezeVerdict(deps, system, deps.clock());
-  if (isFullyFrozen(freeze)) return skip(ctx, `封版中：${freeze.full.map((r) => r.reason).join("、")}`);
+  if (isFullyFrozen(freeze)) return skip(ctx, `封版中：${freeze.full.map(freezeReasonText).join("、")}`);
 
   const candidates = await deps.db
     .select()
@@ -346,7 +347,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   const frozen = candidates.filter((b) => freezeFor(freeze, b.module));
   const bugs = candidates.filter((b) => !freezeFor(freeze, b.module));
   if (frozen.length) {
-    const reasons = [...new Set(frozen.map((b) => `${b.module}：${freezeFor(freeze, b.module)!.reason}`))];
+    const reasons = [...new Set(frozen.map((b) => `${b.module}：${freezeReasonText(freezeFor(freeze, b.module)!)}`))];
     await enqueue(deps.db, messages(ctx.chatId, frozenBugsSkipped({ slot, bugs: frozen, reasons })), deps.clock());
   }
   if (bugs.length === 0)

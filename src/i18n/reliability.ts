@@ -2,8 +2,7 @@
 // whose outcome could not be recorded. Every outside string is escaped here; callers pass raw text.
 import { escapeHtml } from "../core/html.js";
 import type { Env } from "../core/model.js";
-
-const ENV: Record<Env, string> = { uat: "UAT", prod: "PROD" };
+import { ENV_LABEL as ENV } from "./labels.js";
 
 export const reliability = {
   /** What holds an environment (shown to the change that waits for it). */

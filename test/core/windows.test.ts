@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   addDays,
   formatDateTime,
-  formatWindowTime,
   localParts,
   nextT2ForApproval,
   nextWindow,
   windowsBetween,
   zonedInstant,
 } from "../../src/core/windows.js";
+import { formatWindowTime } from "../../src/i18n/time.js";
 
 const TPE = "Asia/Taipei"; // UTC+8, no DST
 const NY = "America/New_York";

@@ -86,7 +86,7 @@ export async function showTriage(ctx: BotContext, bug: BugRow, s: TriageState): 
     const choice = await suggestFlow(ctx.deps.db, bug.systemId, s.sev);
     const suggested = choice.kind === "flow2" ? "flow2" : "flow1";
     s = { ...s, flow: s.flow ?? suggested };
-    prompt = t.triage.suggestion(suggested, choice.detail);
+    prompt = t.triage.suggestion(suggested, choice);
   } else if (s.sev) {
     prompt = t.triage.mustHotfix(bug.id, s.sev);
   }
