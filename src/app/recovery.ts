@@ -10,6 +10,7 @@ import type { Db } from "../adapters/db/database.js";
 import type { Liveness } from "../adapters/db/liveness.js";
 import type { Config } from "../config.js";
 import { formatDateTime } from "../core/windows.js";
+import { reliability } from "../i18n/reliability.js";
 import { deploymentInterrupted } from "../i18n/templates.js";
 import { type DeploymentRow, releaseDeadEnvLocks } from "./deploy-release.js";
 import { messages } from "./messages.js";
@@ -70,7 +71,7 @@ async function markInterrupted(
     if (deadWindows.length) {
       await tx
         .update(windowRuns)
-        .set({ status: "failed", summary: "執行中斷（機器人重啟）", finishedAt: now })
+        .set({ status: "failed", summary: reliability.interruptedByRestart, finishedAt: now })
         .where(and(eq(windowRuns.status, "running"), inArray(windowRuns.id, deadWindows)));
     }
     for (const d of stuck) {
