@@ -83,8 +83,10 @@ describe("chat text lives in src/i18n", () => {
   it("the scan sees template parts and ignores comments", () => {
     const probe = [
       "// 註解 /* 也是註解 */",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source to scan, not a template
       'const ok = /模組/.test(x) ? "ok" : `${x} ok`;',
       'const a = "確認";',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source to scan, not a template
       "const b = `#${id} 已部署 ${env}（${version}）`;",
       "const c = '拒絕';",
     ].join("\n");
