@@ -3,7 +3,7 @@
 import { escapeHtml as e } from "../core/html.js";
 import type { Env, Severity } from "../core/model.js";
 import { ENV_LABEL } from "./labels.js";
-import { actorLabel } from "./zh-tw.js";
+import { actorLabel, zhTW } from "./zh-tw.js";
 
 /** A deployment's status as the chat shows it. */
 export const DEPLOYMENT_STATUS: Record<string, string> = {
@@ -22,19 +22,8 @@ const DEPLOYMENT_KIND: Record<string, string> = {
   rollback: "回滾",
   uat_merge: "Merge UAT",
 };
-const BUG_STATUS: Record<string, string> = {
-  submitted: "🆕 待確認",
-  confirmed: "🔵 已確認",
-  analyzing: "🟣 分析中",
-  planned: "📝 已規劃",
-  deployed_uat: "🧪 已部署 UAT",
-  pending_prod: "⏳ 待部署 PROD",
-  deployed_prod: "🚀 已部署 PROD",
-  pending_uat_merge: "⏳ 待 Merge UAT",
-  uat_merged: "✅ 已 Merge UAT",
-  closed: "✔️ 已關閉",
-  rejected: "🚫 已拒絕",
-};
+/** A bug's status as the chat shows it (the bot's one status map). */
+const BUG_STATUS: Record<string, string> = zhTW.labels.status;
 /** The rollback preview lists this many bugs at most (it is one message). */
 const PLAN_BUGS = 30;
 const bugLine = (bug: { id: number; severity: Severity | null; title: string }) =>
