@@ -7,7 +7,7 @@ import type { Check, Config, SystemConfig } from "../config.js";
 import { type FreezeVerdict, isFullyFrozen } from "../core/freeze.js";
 import type { Env } from "../core/model.js";
 import { localParts } from "../core/windows.js";
-import { describeFreeze, freezeReasonText } from "../i18n/freeze.js";
+import { describeFreeze, freezeReasonText } from "../i18n/index.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { getOncall } from "./oncall.js";
 import { environmentVersions } from "./systems.js";

@@ -6,7 +6,7 @@ import type { Queryable } from "../adapters/db/database.js";
 import type { Config, SystemConfig } from "../config.js";
 import { evaluateFreeze, type FreezeVerdict, isFullyFrozen, type StoredFreeze } from "../core/freeze.js";
 import { localParts, type SkipDay, zonedInstant } from "../core/windows.js";
-import { freezeReasonText } from "../i18n/freeze.js";
+import { freezeReasonText } from "../i18n/index.js";
 
 export interface FreezeDeps {
   db: Queryable;

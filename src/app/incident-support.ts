@@ -9,8 +9,7 @@ import type { Actor, Env } from "../core/model.js";
 import { nextVersion } from "../core/release.js";
 import { breaches } from "../core/watch-rules.js";
 import { localParts } from "../core/windows.js";
-import { incidents } from "../i18n/incidents.js";
-import { describeBreach } from "../i18n/metrics.js";
+import { describeBreach, incidents } from "../i18n/index.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
 
 const W = incidents.watch;

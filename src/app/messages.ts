@@ -2,7 +2,7 @@
 // the approval keyboards that sit under the Flow 1 UAT and Flow 2 PROD notifications.
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
 import { splitMessage } from "../core/html.js";
-import { APPROVE_LABELS } from "../i18n/templates.js";
+import { APPROVE_LABELS } from "../i18n/index.js";
 import { htmlMessage, type OutboxDraft } from "./outbox.js";
 
 export interface InlineKeyboard {

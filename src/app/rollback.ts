@@ -10,9 +10,7 @@ import type { Actor, Env, Status } from "../core/model.js";
 import { dependencyOrder } from "../core/release.js";
 import { tailCodePoints } from "../core/text.js";
 import { formatDateTime, localParts } from "../core/windows.js";
-import { incidents } from "../i18n/incidents.js";
-import { reliability } from "../i18n/reliability.js";
-import { rollbackExecuted } from "../i18n/templates.js";
+import { incidents, reliability, rollbackExecuted } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import {

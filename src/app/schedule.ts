@@ -7,7 +7,7 @@ import type { Config } from "../config.js";
 import { evaluateFreeze, freezeFor } from "../core/freeze.js";
 import type { Slot } from "../core/model.js";
 import { nextWindow, type WindowResult, zonedInstant } from "../core/windows.js";
-import { freezeReasonText } from "../i18n/freeze.js";
+import { freezeReasonText } from "../i18n/index.js";
 import { activeStoredFreezes } from "./freeze-state.js";
 
 /** The freeze inputs from configuration (env and calendar rules); stored freezes come from the database. */

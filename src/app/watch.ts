@@ -5,7 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { readBaselineP95 } from "../adapters/checks/prometheus.js";
 import type { SystemConfig } from "../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../core/callback-data.js";
-import { incidents } from "../i18n/incidents.js";
+import { incidents } from "../i18n/index.js";
 import { claimKey, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
 import { enqueue, htmlMessage, type OutboxDraft } from "./outbox.js";
 import { consecutiveAutoRollbacks, executeRollback, planRollback } from "./rollback.js";

@@ -19,8 +19,6 @@ import {
   windowsBetween,
   zonedInstant,
 } from "../core/windows.js";
-import { freezeReasonText } from "../i18n/freeze.js";
-import { reliability } from "../i18n/reliability.js";
 import {
   approvalReminder,
   deployFailed,
@@ -30,15 +28,17 @@ import {
   flow2Complete,
   flow2Prod,
   flow2Queued,
+  formatWindowTime,
+  freezeReasonText,
   frozenBugsSkipped,
   hotfixMerged,
   type ProgressState,
   progressLine,
+  reliability,
   waitingForWindow,
   windowMissed,
   windowSkipped,
-} from "../i18n/templates.js";
-import { formatWindowTime } from "../i18n/time.js";
+} from "../i18n/index.js";
 import { applyEvent, applyEventManyIn, type BugRow } from "./bugs.js";
 import { checklistLines, runChecklist } from "./checklist.js";
 import { type DeployDeps, type DeploymentRow, executeRelease } from "./deploy-release.js";

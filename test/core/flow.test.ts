@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { selectFlow } from "../../src/core/flow.js";
 import type { FreezeReason } from "../../src/core/freeze.js";
-import { flowDetail } from "../../src/i18n/flow.js";
+import { flowDetail } from "../../src/i18n/index.js";
 
 const freeze: FreezeReason = { source: "env", cause: { kind: "env_hard" }, until: null };
 const same = { uat: "2026.11.20-1", prod: "2026.11.20-1" };

@@ -11,7 +11,7 @@ import {
   isMonthEnd,
   type StoredFreeze,
 } from "../../src/core/freeze.js";
-import { describeFreeze, freezeReasonText } from "../../src/i18n/freeze.js";
+import { describeFreeze, freezeReasonText } from "../../src/i18n/index.js";
 
 /** A reason as the chat says it: core returns the cause (codes and values), i18n words it. */
 const said = (r: FreezeReason | null | undefined) => {

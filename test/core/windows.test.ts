@@ -8,7 +8,7 @@ import {
   windowsBetween,
   zonedInstant,
 } from "../../src/core/windows.js";
-import { formatWindowTime } from "../../src/i18n/time.js";
+import { formatWindowTime } from "../../src/i18n/index.js";
 
 const TPE = "Asia/Taipei"; // UTC+8, no DST
 const NY = "America/New_York";

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SRC = join(ROOT, "src");
 
-/** Where text belongs, and the generated sandbox (its demo scripts print their own lines). */
+/** Where text belongs, and the sandbox (a developer CLI around the real bot; its demo lines are its own). */
 const TEXT_HOMES = ["src/i18n/", "src/sandbox/"];
 
 /**

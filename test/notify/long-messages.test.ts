@@ -10,7 +10,6 @@ import { botApiSender, createDispatcher } from "../../src/adapters/notify/dispat
 import { editMessage, messages } from "../../src/app/messages.js";
 import { enqueue, htmlMessage, type OutboxDraft } from "../../src/app/outbox.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength, visibleText } from "../../src/core/html.js";
-import { incidents } from "../../src/i18n/incidents.js";
 import {
   approvalReminder,
   deployFailed,
@@ -18,9 +17,10 @@ import {
   flow1Uat,
   flow2Prod,
   frozenBugsSkipped,
+  incidents,
   progressLine,
   windowSkipped,
-} from "../../src/i18n/templates.js";
+} from "../../src/i18n/index.js";
 import { fakeClock, TEST_TOKEN } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";

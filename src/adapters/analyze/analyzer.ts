@@ -2,7 +2,7 @@
 // JSON {root_cause, fix_plan, risk}. A bad answer throws AnalysisError; the window notes it and goes on.
 import { z } from "zod";
 import type { AnalyzerConfig } from "../../config.js";
-import { outsideText } from "../../i18n/outside.js";
+import { outsideText } from "../../i18n/index.js";
 
 const T = outsideText.analysis;
 

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import type { PrometheusConfig } from "../../config.js";
 import { METRICS, type Readings } from "../../core/watch-rules.js";
-import { outsideText } from "../../i18n/outside.js";
+import { outsideText } from "../../i18n/index.js";
 import { ANSWER_LIMIT_BYTES, fetchAnswer, sizeLabel } from "./http-answer.js";
 
 const T = outsideText.prometheus;

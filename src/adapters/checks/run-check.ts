@@ -3,7 +3,7 @@
 // status; redirects are not followed).
 import type { Check } from "../../config.js";
 import { cleanText, oneLine, tailCodePoints } from "../../core/text.js";
-import { outsideText } from "../../i18n/outside.js";
+import { outsideText } from "../../i18n/index.js";
 import { runProcess } from "../process/spawn.js";
 import { fetchAnswer } from "./http-answer.js";
 

@@ -11,8 +11,7 @@ import {
   type MiddlewareFn,
 } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import { conversationText } from "../../i18n/conversations.js";
-import { t } from "../../i18n/zh-tw.js";
+import { conversationText, t } from "../../i18n/index.js";
 import { connectionFailure } from "../db/database.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { tellingTelegramErrors } from "./conversations/common.js";

@@ -5,7 +5,7 @@ import type { OutboxDraft } from "../../app/outbox.js";
 import { htmlMessage } from "../../app/outbox.js";
 import { cardKey, cardOutboxRow, nextSubmitted } from "../../app/triage.js";
 import type { BugEvent } from "../../core/model.js";
-import { t } from "../../i18n/zh-tw.js";
+import { t } from "../../i18n/index.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { type AdminActor, pressedButtonShown } from "./guards.js";
 import { at, bugCard, cardKeyboard, systemView } from "./render.js";

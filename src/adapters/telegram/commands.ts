@@ -4,7 +4,7 @@ import type { BotCommand } from "grammy/types";
 import type { Logger } from "pino";
 import { adminIds } from "../../app/systems.js";
 import type { Config } from "../../config.js";
-import { t } from "../../i18n/zh-tw.js";
+import { t } from "../../i18n/index.js";
 import type { Db } from "../db/database.js";
 
 type Command = keyof typeof t.commands;

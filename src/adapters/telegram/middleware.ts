@@ -4,7 +4,7 @@ import { processedUpdates, users } from "../../../drizzle/schema.js";
 import { recordMember } from "../../app/members.js";
 import { isAdmin } from "../../app/systems.js";
 import type { Actor } from "../../core/model.js";
-import { conversationText } from "../../i18n/conversations.js";
+import { conversationText } from "../../i18n/index.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { commandOf } from "./conversations/common.js";
 import { sweepConversations, takeEnded } from "./storage.js";

@@ -1,7 +1,7 @@
 // 拒絕 on a card: ask the admin for a reason, then reject (the decision itself runs in `external`).
 import type { Context } from "grammy";
 import { splitMessage } from "../../../core/html.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { decide } from "../cards.js";
 import { HTML, NO_BUTTONS, replyHtml } from "../respond.js";
 import { ask, type Convo, waitText } from "./common.js";

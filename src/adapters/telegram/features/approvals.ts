@@ -12,8 +12,7 @@ import {
 } from "../../../app/approvals.js";
 import { getBug } from "../../../app/bugs.js";
 import { CALLBACK_ACTIONS, type CallbackPayload, parseCallback } from "../../../core/callback-data.js";
-import { formatWindowTime } from "../../../i18n/time.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { formatWindowTime, t } from "../../../i18n/index.js";
 import type { BotContext } from "../context.js";
 import { type AdminActor, chatSystemId, onAction, pressedButtonShown, requireAdmin } from "../guards.js";
 import { at } from "../render.js";

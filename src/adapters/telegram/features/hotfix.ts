@@ -6,7 +6,7 @@ import { getBug } from "../../../app/bugs.js";
 import { claimHotfixApproval, runApprovedHotfix } from "../../../app/hotfix.js";
 import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
 import { isPipelineEligible } from "../../../core/model.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
 import { hotfixConversation } from "../conversations/incidents.js";

@@ -6,7 +6,7 @@ import type { RollbackOutcome } from "../../../app/rollback.js";
 import type { SystemConfig } from "../../../config.js";
 import { splitMessage } from "../../../core/html.js";
 import { formatDateTime } from "../../../core/windows.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId } from "../guards.js";
 

@@ -4,7 +4,7 @@ import { Composer } from "grammy";
 import { users } from "../../../../drizzle/schema.js";
 import { getOncall, setOncall } from "../../../app/oncall.js";
 import { localParts } from "../../../core/windows.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import type { BotContext } from "../context.js";
 import { requireAdmin } from "../guards.js";
 import { replyHtml } from "../respond.js";

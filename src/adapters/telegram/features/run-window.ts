@@ -4,7 +4,7 @@ import { Composer } from "grammy";
 import { messages } from "../../../app/messages.js";
 import { enqueue } from "../../../app/outbox.js";
 import { runWindow, type WindowDeps } from "../../../app/windows.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId, requireAdmin } from "../guards.js";
 

@@ -2,7 +2,7 @@
 import { Composer } from "grammy";
 import { getBug } from "../../../app/bugs.js";
 import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { outdated, QUEUE_SKIP, queueMessage } from "../cards.js";
 import type { BotContext } from "../context.js";
 import { onAction, pressedButtonShown, requireAdmin } from "../guards.js";

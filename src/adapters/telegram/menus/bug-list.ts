@@ -2,7 +2,7 @@
 import { Menu } from "@grammyjs/menu";
 import { countBugs, getBug, listBugs } from "../../../app/bugs.js";
 import { STATUSES, type Status } from "../../../core/model.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { cardMessage } from "../cards.js";
 import type { BotContext } from "../context.js";
 import { canSeeSystem, visibleSystemIds } from "../guards.js";

@@ -11,7 +11,7 @@ import {
   SEVERITIES,
   type Severity,
 } from "../../../core/model.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { cardMessage, decide, outdated } from "../cards.js";
 import type { BotContext } from "../context.js";
 import type { HotfixArgs } from "../conversations/incidents.js";

@@ -1,8 +1,8 @@
 // Freezes in words: core/freeze.ts says why (FreezeCause), this file says it in zh-TW.
 // Raw text: callers escape (the HTML renderers in this folder do).
-import type { FreezeCause, FreezeReason, FreezeVerdict } from "../core/freeze.js";
-import { isFrozenAnywhere } from "../core/freeze.js";
-import { formatDateTime } from "../core/windows.js";
+import type { FreezeCause, FreezeReason, FreezeVerdict } from "../../core/freeze.js";
+import { isFrozenAnywhere } from "../../core/freeze.js";
+import { formatDateTime } from "../../core/windows.js";
 
 /** One freeze cause as a short phrase (env causes keep the variable an operator set). */
 export function freezeCauseText(cause: FreezeCause): string {

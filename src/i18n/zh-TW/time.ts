@@ -1,5 +1,5 @@
 // Window times as the chat says them (e.g. 今晚 22:00（11/21）).
-import { addDays, localParts } from "../core/windows.js";
+import { addDays, localParts } from "../../core/windows.js";
 
 const WEEKDAYS = "日一二三四五六";
 

@@ -1,9 +1,9 @@
 // zh-TW text for incidents: /hotfix, /rollback, /freeze, /oncall, the checklist and the post-deploy watch.
 // Renderers return HTML: every argument that may come from a user is escaped here.
-import { escapeHtml as e } from "../core/html.js";
-import type { Env, Severity } from "../core/model.js";
+import { escapeHtml as e } from "../../core/html.js";
+import type { Env, Severity } from "../../core/model.js";
+import { actorLabel, zhTW } from "./bot.js";
 import { ENV_LABEL } from "./labels.js";
-import { actorLabel, zhTW } from "./zh-tw.js";
 
 /** A deployment's status as the chat shows it. */
 export const DEPLOYMENT_STATUS: Record<string, string> = {

@@ -1,8 +1,8 @@
 // The zh-TW pipeline notifications (spec/dual-env-deploy-workflow.txt, "Telegram Notification
 // Templates") and the engine's own messages. Pure: every field comes in formatted; every
 // user-supplied string is escaped here, so callers pass raw text.
-import { escapeHtml } from "../core/html.js";
-import type { Env, Slot } from "../core/model.js";
+import { escapeHtml } from "../../core/html.js";
+import type { Env, Slot } from "../../core/model.js";
 import { ENV_LABEL } from "./labels.js";
 
 export interface BugLine {

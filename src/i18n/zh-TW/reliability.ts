@@ -1,7 +1,7 @@
 // Chat text for the deploy path's reliability: one change at a time per environment, a release
 // whose outcome could not be recorded. Every outside string is escaped here; callers pass raw text.
-import { escapeHtml } from "../core/html.js";
-import type { Env } from "../core/model.js";
+import { escapeHtml } from "../../core/html.js";
+import type { Env } from "../../core/model.js";
 import { ENV_LABEL as ENV } from "./labels.js";
 
 export const reliability = {

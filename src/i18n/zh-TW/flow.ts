@@ -1,5 +1,5 @@
 // The suggested flow's explanation (core/flow.ts decides, this file says why), raw text.
-import type { FlowChoice } from "../core/flow.js";
+import type { FlowChoice } from "../../core/flow.js";
 import { freezeReasonText } from "./freeze.js";
 
 export function flowDetail(c: FlowChoice): string {

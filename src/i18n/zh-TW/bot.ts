@@ -1,12 +1,12 @@
-// Every chat string the bot says, in one place (a second locale would be another file of this shape).
+// The bot's own words: commands, cards, buttons, triage, approvals, /status, /help (other areas: own files).
 // Functions return HTML: every string argument is escaped here, so callers pass raw values.
 
-import type { FlowChoice } from "../core/flow.js";
-import { escapeHtml as e } from "../core/html.js";
-import type { RefusalReason } from "../core/machine.js";
-import type { Env, FixFlow, Severity, Status } from "../core/model.js";
-import { headCodePoints } from "../core/text.js";
-import { formatDateTime } from "../core/windows.js";
+import type { FlowChoice } from "../../core/flow.js";
+import { escapeHtml as e } from "../../core/html.js";
+import type { RefusalReason } from "../../core/machine.js";
+import type { Env, FixFlow, Severity, Status } from "../../core/model.js";
+import { headCodePoints } from "../../core/text.js";
+import { formatDateTime } from "../../core/windows.js";
 import { flowDetail } from "./flow.js";
 import { ENV_LABEL } from "./labels.js";
 
