@@ -11,7 +11,7 @@ import { bugs, users } from "../drizzle/schema.js";
 import { createBot } from "../src/adapters/telegram/bot.js";
 import { adapterPorts } from "../src/adapters/wire-ports.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../src/core/callback-data.js";
-import { t } from "../src/i18n/zh-tw.js";
+import { t } from "../src/i18n/index.js";
 import { fakeBotInfo } from "../src/sandbox/fake-bot-api.js";
 import {
   ADMIN,

@@ -2,9 +2,10 @@
 // freeze check, rollback path. Any ✗ skips the window.
 
 import type { Check, Config, SystemConfig } from "../config.js";
-import { describeFreeze, type FreezeVerdict, isFullyFrozen } from "../core/freeze.js";
+import { type FreezeVerdict, isFullyFrozen } from "../core/freeze.js";
 import type { Env } from "../core/model.js";
 import { localParts } from "../core/windows.js";
+import { describeFreeze, freezeReasonText } from "../i18n/index.js";
 import type { Queryable } from "./db.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { getOncall } from "./oncall.js";
@@ -71,7 +72,7 @@ export async function runChecklist(
     ? { key: "oncall", ok: true, detail: onDuty.name }
     : { key: "oncall", ok: false, detail: `${day} 未設定值班（/oncall me）` };
   const freezeItem: ChecklistItem = isFullyFrozen(freeze)
-    ? { key: "freeze", ok: false, detail: freeze.full.map((r) => r.reason).join("、") }
+    ? { key: "freeze", ok: false, detail: freeze.full.map(freezeReasonText).join("、") }
     : {
         key: "freeze",
         ok: true,

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { SystemConfig } from "../config.js";
 import type { Env } from "../core/model.js";
 import { cleanText } from "../core/text.js";
-import { reliability } from "../i18n/reliability.js";
+import { reliability } from "../i18n/index.js";
 import { claim, readClaim, release as releaseClaim, releaseDeadOwners, releaseIfUnchanged } from "./claims.js";
 import type { Db } from "./db.js";
 import { messages } from "./messages.js";

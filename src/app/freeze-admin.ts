@@ -4,11 +4,11 @@ import { and, eq, gt, isNull, lte, or } from "drizzle-orm";
 import { z } from "zod";
 import { freezes } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
-import { describeFreeze, type FreezeReason, type FreezeVerdict } from "../core/freeze.js";
+import type { FreezeReason, FreezeVerdict } from "../core/freeze.js";
 import { escapeHtml } from "../core/html.js";
 import { boundedText, cleanText, codePointLength, normalizeModule, oneLine } from "../core/text.js";
-import { addDays, formatDateTime, formatWindowTime, localParts, zonedInstant } from "../core/windows.js";
-import { incidents } from "../i18n/incidents.js";
+import { addDays, formatDateTime, localParts, zonedInstant } from "../core/windows.js";
+import { describeFreeze, formatWindowTime, freezeReasonText, incidents } from "../i18n/index.js";
 import { knownModules } from "./bugs.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { expireHotfixRequests } from "./hotfix.js";
@@ -174,7 +174,7 @@ export async function liftFreezes(
   const verdict = await freezeVerdict(deps, system, now);
   const envReasons = allReasons(verdict)
     .filter((r) => r.source === "env")
-    .map((r) => r.reason);
+    .map(freezeReasonText);
   const lifted = await deps.db.transaction(async (tx) => {
     const rows = await tx
       .update(freezes)

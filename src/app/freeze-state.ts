@@ -4,6 +4,7 @@ import { freezes } from "../../drizzle/schema.js";
 import type { Config, SystemConfig } from "../config.js";
 import { evaluateFreeze, type FreezeVerdict, isFullyFrozen, type StoredFreeze } from "../core/freeze.js";
 import { localParts, type SkipDay, zonedInstant } from "../core/windows.js";
+import { freezeReasonText } from "../i18n/index.js";
 import type { Queryable } from "./db.js";
 import type { Calendar } from "./ports.js";
 
@@ -59,6 +60,6 @@ export async function frozenDays(
   const stored = await activeStoredFreezes(deps.db, now);
   return (localDate) => {
     const verdict = verdictWith(deps, system, stored, zonedInstant(localDate, slotTime, system.timezone));
-    return isFullyFrozen(verdict) ? verdict.full.map((r) => r.reason).join("、") : null;
+    return isFullyFrozen(verdict) ? verdict.full.map(freezeReasonText).join("、") : null;
   };
 }

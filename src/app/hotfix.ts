@@ -8,10 +8,7 @@ import { isPipelineEligible, type Severity } from "../core/model.js";
 import { affectedServices, isAhead } from "../core/release.js";
 import { tailCodePoints } from "../core/text.js";
 import { formatDateTime } from "../core/windows.js";
-import { incidents } from "../i18n/incidents.js";
-import { reliability } from "../i18n/reliability.js";
-import { APPROVE_LABELS, emergencyHotfix } from "../i18n/templates.js";
-import { cardHtml } from "../i18n/zh-tw.js";
+import { APPROVE_LABELS, cardHtml, emergencyHotfix, freezeReasonText, incidents, reliability } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
@@ -98,7 +95,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       event: "hotfix_requested",
       actorId: input.actor.id,
       actorName: input.actor.name,
-      note: T.requestNote(request.id, input.mode, freeze?.reason ?? null),
+      note: T.requestNote(request.id, input.mode, freeze ? freezeReasonText(freeze) : null),
       at: now,
     });
     if (freeze) {
@@ -106,7 +103,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       const text = T.approvalRequest({
         requestId: request.id,
         bug: { ...bug, severity: input.severity },
-        freeze: freeze.reason,
+        freeze: freezeReasonText(freeze),
         requester: input.actor.name,
         mode: input.mode,
         until,
@@ -127,7 +124,8 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
     return { kind: "created" as const, request, freeze };
   });
   if (created.kind === "refused") return created;
-  if (created.freeze) return { kind: "awaiting_approval", request: created.request, freeze: created.freeze.reason };
+  if (created.freeze)
+    return { kind: "awaiting_approval", request: created.request, freeze: freezeReasonText(created.freeze) };
   return executeHotfix(deps, created.request, null);
 }
 

@@ -1,8 +1,7 @@
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { Actor, Env } from "../core/model.js";
 import { breaches } from "../core/watch-rules.js";
-import { incidents } from "../i18n/incidents.js";
-import { describeBreach } from "../i18n/metrics.js";
+import { describeBreach, incidents } from "../i18n/index.js";
 import { CLAIM_KINDS, type ClaimKind, claim } from "./claims.js";
 import type { Queryable } from "./db.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";

@@ -2,7 +2,7 @@
 // under the last part, and the approval buttons that sit under the Flow 1 UAT and Flow 2 PROD
 // notifications. src/adapters/notify/render.ts turns them into Bot API parameters.
 import { splitMessage } from "../core/html.js";
-import { APPROVE_LABELS } from "../i18n/templates.js";
+import { APPROVE_LABELS } from "../i18n/index.js";
 import { type NoticeButtons, type NoticeDraft, notice, noticeEdit } from "./outbox.js";
 
 export function messages(

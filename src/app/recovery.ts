@@ -8,7 +8,7 @@ import { and, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
 import { bugs, deployments, outbox, windowRuns } from "../../drizzle/schema.js";
 import type { Config } from "../config.js";
 import { formatDateTime } from "../core/windows.js";
-import { deploymentInterrupted } from "../i18n/templates.js";
+import { deploymentInterrupted, reliability } from "../i18n/index.js";
 import { listClaims, release as releaseClaim } from "./claims.js";
 import type { Db } from "./db.js";
 import { type DeploymentRow, releaseDeadEnvLocks } from "./deploy-release.js";
@@ -64,7 +64,7 @@ async function markInterrupted(
   return deps.db.transaction(async (tx) => {
     const stuck = await advance(tx, "deployments", deadDeployments, ["running"], "interrupted", { finishedAt: now });
     await advance(tx, "window_runs", deadWindows, ["running"], "failed", {
-      summary: "執行中斷（機器人重啟）",
+      summary: reliability.interruptedByRestart,
       finishedAt: now,
     });
     for (const d of stuck) {

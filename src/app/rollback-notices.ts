@@ -4,8 +4,7 @@
 import type { Actor, Env } from "../core/model.js";
 import { tailCodePoints } from "../core/text.js";
 import { formatDateTime } from "../core/windows.js";
-import { incidents } from "../i18n/incidents.js";
-import { rollbackExecuted } from "../i18n/templates.js";
+import { incidents, rollbackExecuted } from "../i18n/index.js";
 import { messages } from "./messages.js";
 import type { NoticeDraft } from "./outbox.js";
 

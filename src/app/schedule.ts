@@ -8,6 +8,7 @@ import type { StoredFreeze } from "../core/freeze.js";
 import type { Slot } from "../core/model.js";
 import { skipDays } from "../core/skip-days.js";
 import { nextWindow as nextWindowAt, type WindowResult } from "../core/windows.js";
+import { freezeReasonText } from "../i18n/index.js";
 import type { Queryable } from "./db.js";
 import { activeStoredFreezes } from "./freeze-state.js";
 import type { Calendar } from "./ports.js";
@@ -75,6 +76,7 @@ export async function nextWindow(
     rules: configured.freeze,
     facts: (date) => calendarFacts(configured.freeze, date),
     module: opts.module ?? null,
+    describe: freezeReasonText,
   });
   try {
     return { ...nextWindowAt(after, time, tz, { inclusive: false, skipDay, maxDays: LOOKAHEAD_DAYS }), tz };

@@ -3,7 +3,7 @@
 // functional breach rolls back (policy auto|ask, at most autoRollbackLimit automatic rollbacks in a row).
 import { setTimeout as delay } from "node:timers/promises";
 import type { SystemConfig } from "../config.js";
-import { incidents } from "../i18n/incidents.js";
+import { incidents } from "../i18n/index.js";
 import { claim } from "./claims.js";
 import { type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
 import { enqueue, type NoticeButtons, notice, noticeEdit } from "./outbox.js";

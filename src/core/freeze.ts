@@ -1,10 +1,26 @@
 // Is a system (or one of its modules) frozen at an instant, and why. Calendar facts come from an adapter.
+// Reasons are codes and values (FreezeCause); src/i18n renders them (freezeReasonText, describeFreeze).
 import { normalizeModule } from "./text.js";
-import { addDays, formatDateTime, localParts } from "./windows.js";
+import { addDays, localParts } from "./windows.js";
+
+/** Why something is frozen, as data: i18n turns it into words. */
+export type FreezeCause =
+  /** DEPLOY_FREEZE=true */
+  | { kind: "env_hard" }
+  /** DEPLOY_FREEZE_MODULES names this module */
+  | { kind: "env_module"; module: string }
+  /** DEPLOY_FREEZE_UNTIL alone */
+  | { kind: "env_until"; until: string }
+  /** a /freeze row: its reason as the admin typed it */
+  | { kind: "stored"; text: string }
+  /** a public holiday of the configured country */
+  | { kind: "holiday"; name: string }
+  | { kind: "lunar_new_year" }
+  | { kind: "month_end" };
 
 export interface FreezeReason {
   source: "env" | "stored" | "calendar";
-  reason: string;
+  cause: FreezeCause;
   /** a local date (YYYY-MM-DD, lifts at 00:00 of it) or an ISO instant; null = until lifted */
   until: string | null;
   /** the stored freeze's id */
@@ -85,11 +101,11 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
   const envActive = env.until === null || today < env.until;
   const envModules = env.modules.map(moduleKey).filter(Boolean);
   if (envActive) {
-    if (env.hard) full.push({ source: "env", reason: "DEPLOY_FREEZE=true", until: env.until });
+    if (env.hard) full.push({ source: "env", cause: { kind: "env_hard" }, until: env.until });
     for (const m of new Set(envModules))
-      addModule(m, { source: "env", reason: `DEPLOY_FREEZE_MODULES=${m}`, until: env.until });
+      addModule(m, { source: "env", cause: { kind: "env_module", module: m }, until: env.until });
     if (!env.hard && envModules.length === 0 && env.until !== null) {
-      full.push({ source: "env", reason: `DEPLOY_FREEZE_UNTIL=${env.until}`, until: env.until });
+      full.push({ source: "env", cause: { kind: "env_until", until: env.until }, until: env.until });
     }
   }
 
@@ -97,7 +113,7 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
     if (s.until !== null && i.at >= s.until) continue;
     const reason: FreezeReason = {
       source: "stored",
-      reason: s.reason,
+      cause: { kind: "stored", text: s.reason },
       until: s.until?.toISOString() ?? null,
       id: s.id,
     };
@@ -111,14 +127,14 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
 
   const { rules, facts } = i;
   if (rules.holidays && facts.holidayName) {
-    full.push({ source: "calendar", reason: `國定假日：${facts.holidayName}`, until: addDays(today, 1) });
+    full.push({ source: "calendar", cause: { kind: "holiday", name: facts.holidayName }, until: addDays(today, 1) });
   }
   if (rules.lunarNewYear && facts.lunarNewYear) {
-    full.push({ source: "calendar", reason: "農曆新年封版", until: addDays(today, 1) });
+    full.push({ source: "calendar", cause: { kind: "lunar_new_year" }, until: addDays(today, 1) });
   }
   if (rules.monthEnd && isMonthEnd(today, rules.monthEnd.days)) {
     const until = `${addDays(`${today.slice(0, 7)}-28`, 7).slice(0, 7)}-01`;
-    for (const m of rules.monthEnd.modules) addModule(m, { source: "calendar", reason: "月底結帳封版", until });
+    for (const m of rules.monthEnd.modules) addModule(m, { source: "calendar", cause: { kind: "month_end" }, until });
   }
   return { full, modules };
 }
@@ -132,24 +148,3 @@ export const isFullyFrozen = (v: FreezeVerdict): boolean => v.full.length > 0;
 
 export const isFrozenAnywhere = (v: FreezeVerdict): boolean =>
   v.full.length > 0 || Object.values(v.modules).some((r) => r.length > 0);
-
-const SOURCE_LABEL: Record<FreezeReason["source"], string> = { env: "環境變數", stored: "/freeze", calendar: "行事曆" };
-
-function untilText(until: string | null, tz: string | undefined): string {
-  if (until === null) return "至解除為止";
-  if (/^\d{4}-\d{2}-\d{2}$/.test(until)) return `至 ${until} 00:00 解除`;
-  return `至 ${tz ? formatDateTime(new Date(until), tz) : until}`;
-}
-
-const line = (r: FreezeReason, tz: string | undefined): string =>
-  `${r.reason}（${SOURCE_LABEL[r.source]}${r.id === undefined ? "" : ` #${r.id}`}，${untilText(r.until, tz)}）`;
-
-/** Raw (unescaped) zh-TW lines for chat; `tz` renders stored ISO instants as local time. */
-export function describeFreeze(v: FreezeVerdict, tz?: string): string[] {
-  if (!isFrozenAnywhere(v)) return ["目前沒有封版。"];
-  const lines = v.full.map((r) => `🧊 全面封版：${line(r, tz)}`);
-  for (const [module, reasons] of Object.entries(v.modules)) {
-    for (const r of reasons) lines.push(`🧊 模組 ${module} 封版：${line(r, tz)}`);
-  }
-  return lines;
-}

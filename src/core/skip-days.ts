@@ -4,6 +4,7 @@ import {
   type CalendarRules,
   type EnvFreeze,
   evaluateFreeze,
+  type FreezeReason,
   freezeFor,
   type StoredFreeze,
 } from "./freeze.js";
@@ -22,6 +23,8 @@ export interface SkipDayInputs {
   facts: (localDate: string) => CalendarFacts;
   /** A bug's module: its module freezes skip a day too. null: only a whole-system freeze does. */
   module: string | null;
+  /** How a skipped day's reason reads (i18n renders it; core only decides). */
+  describe: (reason: FreezeReason) => string;
 }
 
 /** The skip rule: a day is skipped (with the first reason) when the freeze at that day's window blocks `module`. */
@@ -36,6 +39,7 @@ export function skipDays(i: SkipDayInputs): SkipDay {
       rules: i.rules,
       facts: i.facts(localDate),
     });
-    return freezeFor(verdict, i.module)?.reason ?? null;
+    const reason = freezeFor(verdict, i.module);
+    return reason ? i.describe(reason) : null;
   };
 }

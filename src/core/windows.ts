@@ -22,7 +22,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const WEEKDAYS = "日一二三四五六";
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(tz: string): Intl.DateTimeFormat {
@@ -133,20 +132,6 @@ export function nextWindow(
     return { at, date, skipped };
   }
   throw new RangeError(`no ${slotTime} window within ${maxDays} days after ${after.toISOString()} (${tz})`);
-}
-
-/**
- * `今晚 22:00(11/21)` on the same local day as `now`, `明晚 22:00(11/22)` on the next one,
- * otherwise `11/24(二) 22:00`. Slots before 18:00 say 今天/明天 instead of 今晚/明晚.
- */
-export function formatWindowTime(at: Date, now: Date, tz: string): string {
-  const local = localParts(at, tz);
-  const today = localParts(now, tz).date;
-  const [, m, d] = parseDate(local.date);
-  const evening = local.time >= "18:00";
-  if (local.date === today) return `${evening ? "今晚" : "今天"} ${local.time}（${m}/${d}）`;
-  if (local.date === addDays(today, 1)) return `${evening ? "明晚" : "明天"} ${local.time}（${m}/${d}）`;
-  return `${m}/${d}（${WEEKDAYS[local.weekday]}） ${local.time}`;
 }
 
 /** `2026-11-21 22:05` in local time. */

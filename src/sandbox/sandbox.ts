@@ -24,7 +24,7 @@ import { watchAfterDeploy } from "../app/watch.js";
 import { tick, type WindowDeps } from "../app/windows/index.js";
 import { loadConfig } from "../config.js";
 import { addDays, formatDateTime, localParts, windowsBetween, zonedInstant } from "../core/windows.js";
-import { t } from "../i18n/zh-tw.js";
+import { t } from "../i18n/index.js";
 import { DEMO_SCRIPT } from "./demo.js";
 import { createFakeBotApi, fakeBotInfo, visibleText } from "./fake-bot-api.js";
 

@@ -8,7 +8,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bugs } from "../../drizzle/schema.js";
 import { type Database, openDatabase } from "../../src/adapters/db/database.js";
-import { t } from "../../src/i18n/zh-tw.js";
+import { t } from "../../src/i18n/index.js";
 import { seedSystem } from "../support/fixtures.js";
 import { callbackUpdate, messageUpdate } from "../support/telegram.js";
 import { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";

@@ -2,15 +2,23 @@ import { describe, expect, it } from "vitest";
 import {
   type CalendarFacts,
   type CalendarRules,
-  describeFreeze,
   type EnvFreeze,
   evaluateFreeze,
   type FreezeInputs,
+  type FreezeReason,
   freezeFor,
   isFullyFrozen,
   isMonthEnd,
   type StoredFreeze,
 } from "../../src/core/freeze.js";
+import { describeFreeze, freezeReasonText } from "../../src/i18n/index.js";
+
+/** A reason as the chat says it: core returns the cause (codes and values), i18n words it. */
+const said = (r: FreezeReason | null | undefined) => {
+  if (!r) return r;
+  const { cause: _, ...rest } = r;
+  return { ...rest, reason: freezeReasonText(r) };
+};
 
 const TPE = "Asia/Taipei";
 const tpe = (date: string, time = "20:00") => new Date(`${date}T${time}:00+08:00`);
@@ -51,15 +59,15 @@ describe("evaluateFreeze", () => {
 
   it("DEPLOY_FREEZE=true is a full freeze", () => {
     const v = evaluateFreeze(inputs({ env: { ...noEnv, hard: true } }));
-    expect(v.full).toEqual([{ source: "env", reason: "DEPLOY_FREEZE=true", until: null }]);
+    expect(v.full.map(said)).toEqual([{ source: "env", reason: "DEPLOY_FREEZE=true", until: null }]);
     expect(isFullyFrozen(v)).toBe(true);
-    expect(freezeFor(v, null)?.reason).toBe("DEPLOY_FREEZE=true");
+    expect(said(freezeFor(v, null))?.reason).toBe("DEPLOY_FREEZE=true");
   });
 
   it("DEPLOY_FREEZE_MODULES freezes only those modules (trimmed, case-insensitive)", () => {
     const v = evaluateFreeze(inputs({ env: { ...noEnv, modules: [" Financial", "billing"] } }));
     expect(isFullyFrozen(v)).toBe(false);
-    expect(freezeFor(v, "financial")?.reason).toBe("DEPLOY_FREEZE_MODULES=financial");
+    expect(said(freezeFor(v, "financial"))?.reason).toBe("DEPLOY_FREEZE_MODULES=financial");
     expect(freezeFor(v, "FINANCIAL")).not.toBeNull();
     expect(freezeFor(v, "billing")).not.toBeNull();
     expect(freezeFor(v, "crm-ui")).toBeNull();
@@ -83,7 +91,9 @@ describe("evaluateFreeze", () => {
   it("DEPLOY_FREEZE_UNTIL alone is a full freeze until 00:00 local of that date", () => {
     const env = { ...noEnv, until: "2026-02-05" };
     const frozen = evaluateFreeze(inputs({ env, at: tpe("2026-02-04", "23:59") }));
-    expect(frozen.full).toEqual([{ source: "env", reason: "DEPLOY_FREEZE_UNTIL=2026-02-05", until: "2026-02-05" }]);
+    expect(frozen.full.map(said)).toEqual([
+      { source: "env", reason: "DEPLOY_FREEZE_UNTIL=2026-02-05", until: "2026-02-05" },
+    ]);
     // 2026-02-05 00:00 Taipei is still 2026-02-04 in UTC: the local date decides
     expect(isFullyFrozen(evaluateFreeze(inputs({ env, at: tpe("2026-02-05", "00:00") })))).toBe(false);
   });
@@ -91,7 +101,7 @@ describe("evaluateFreeze", () => {
   it("DEPLOY_FREEZE_UNTIL auto-lifts a hard or module freeze", () => {
     const hard = { hard: true, modules: ["financial"], until: "2026-02-05" };
     const before = evaluateFreeze(inputs({ env: hard, at: tpe("2026-02-04") }));
-    expect(before.full.map((r) => r.reason)).toEqual(["DEPLOY_FREEZE=true"]);
+    expect(before.full.map(freezeReasonText)).toEqual(["DEPLOY_FREEZE=true"]);
     expect(before.modules.financial?.[0]?.until).toBe("2026-02-05");
     expect(evaluateFreeze(inputs({ env: hard, at: tpe("2026-02-05") }))).toEqual({ full: [], modules: {} });
   });
@@ -109,7 +119,7 @@ describe("evaluateFreeze", () => {
       }),
     );
     expect(v.full.map((r) => r.id)).toEqual([1, 2]);
-    expect(v.full[0]).toEqual({ source: "stored", reason: "全公司封版", until: null, id: 1 });
+    expect(said(v.full[0])).toEqual({ source: "stored", reason: "全公司封版", until: null, id: 1 });
     expect(Object.keys(v.modules)).toEqual(["financial"]);
     expect(v.modules.financial?.[0]?.id).toBe(4);
   });
@@ -127,14 +137,15 @@ describe("evaluateFreeze", () => {
   it("public holiday → full freeze, only when holidays are configured", () => {
     const facts = { holidayName: "中秋節", lunarNewYear: false };
     const v = evaluateFreeze(inputs({ rules: { ...noRules, holidays: "TW" }, facts }));
-    expect(v.full).toEqual([{ source: "calendar", reason: "國定假日：中秋節", until: "2026-11-19" }]);
+    expect(v.full.map(said)).toEqual([{ source: "calendar", reason: "國定假日：中秋節", until: "2026-11-19" }]);
+    expect(v.full[0]?.cause).toEqual({ kind: "holiday", name: "中秋節" });
     expect(isFullyFrozen(evaluateFreeze(inputs({ facts })))).toBe(false);
   });
 
   it("Lunar New Year → full freeze when the rule is on", () => {
     const facts = { holidayName: null, lunarNewYear: true };
     const v = evaluateFreeze(inputs({ rules: { ...noRules, lunarNewYear: true }, facts }));
-    expect(v.full.map((r) => r.reason)).toEqual(["農曆新年封版"]);
+    expect(v.full.map(freezeReasonText)).toEqual(["農曆新年封版"]);
     expect(isFullyFrozen(evaluateFreeze(inputs({ facts })))).toBe(false);
   });
 
@@ -142,7 +153,7 @@ describe("evaluateFreeze", () => {
     const rules: CalendarRules = { ...noRules, monthEnd: { days: 2, modules: ["financial"] } };
     const at = (d: string) => evaluateFreeze(inputs({ rules, at: tpe(d) }));
     expect(at("2026-11-28").modules).toEqual({});
-    expect(freezeFor(at("2026-11-29"), "financial")).toEqual({
+    expect(said(freezeFor(at("2026-11-29"), "financial"))).toEqual({
       source: "calendar",
       reason: "月底結帳封版",
       until: "2026-12-01",
@@ -155,7 +166,7 @@ describe("evaluateFreeze", () => {
 
   it("freezeFor prefers a full freeze over a module freeze", () => {
     const v = evaluateFreeze(inputs({ env: { hard: true, modules: ["financial"], until: null } }));
-    expect(freezeFor(v, "financial")?.reason).toBe("DEPLOY_FREEZE=true");
+    expect(said(freezeFor(v, "financial"))?.reason).toBe("DEPLOY_FREEZE=true");
   });
 });
 

@@ -3,13 +3,13 @@ import { skipDays } from "../../src/core/skip-days.js";
 import {
   addDays,
   formatDateTime,
-  formatWindowTime,
   localParts,
   nextWindow,
   type SkipDay,
   windowsBetween,
   zonedInstant,
 } from "../../src/core/windows.js";
+import { formatWindowTime, freezeReasonText } from "../../src/i18n/index.js";
 
 const TPE = "Asia/Taipei"; // UTC+8, no DST
 const NY = "America/New_York";
@@ -205,6 +205,7 @@ describe("skipDays (the one skip-day rule)", () => {
     env: { hard: false, modules: [], until: null },
     rules: { holidays: null, lunarNewYear: false, monthEnd: { days: 6, modules: ["billing"] } },
     facts: () => ({ holidayName: null, lunarNewYear: false }),
+    describe: freezeReasonText,
   };
   const stored = [
     {

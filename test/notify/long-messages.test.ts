@@ -11,7 +11,6 @@ import { telegramPayload } from "../../src/adapters/notify/render.js";
 import { editMessage, messages } from "../../src/app/messages.js";
 import { enqueue, htmlMessage, notice, type OutboxDraft } from "../../src/app/outbox.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength, visibleText } from "../../src/core/html.js";
-import { incidents } from "../../src/i18n/incidents.js";
 import {
   approvalReminder,
   deployFailed,
@@ -19,9 +18,10 @@ import {
   flow1Uat,
   flow2Prod,
   frozenBugsSkipped,
+  incidents,
   progressLine,
   windowSkipped,
-} from "../../src/i18n/templates.js";
+} from "../../src/i18n/index.js";
 import { fakeClock, TEST_TOKEN } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";

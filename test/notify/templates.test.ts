@@ -14,7 +14,7 @@ import {
   rollbackExecuted,
   windowMissed,
   windowSkipped,
-} from "../../src/i18n/templates.js";
+} from "../../src/i18n/index.js";
 import { htmlProblem } from "../support/telegram.js";
 
 const bugs = [

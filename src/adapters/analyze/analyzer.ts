@@ -2,6 +2,9 @@
 // JSON {root_cause, fix_plan, risk}. A bad answer throws AnalysisError; the window notes it and goes on.
 import { z } from "zod";
 import type { AnalyzerConfig } from "../../config.js";
+import { outsideText } from "../../i18n/index.js";
+
+const T = outsideText.analysis;
 
 export interface BugForAnalysis {
   id: number;
@@ -69,20 +72,20 @@ export function createAnalyzer(config: AnalyzerConfig, options: { fetch?: typeof
       });
     } catch (error) {
       const timedOut = (error as Error).name === "TimeoutError";
-      throw new AnalysisError(timedOut ? `逾時（${config.timeoutSeconds}s）` : `無法連線：${(error as Error).message}`);
+      throw new AnalysisError(timedOut ? T.timedOut(config.timeoutSeconds) : T.unreachable((error as Error).message));
     }
     if (!response.ok) throw new AnalysisError(`HTTP ${response.status}`);
     const completion = completionSchema.safeParse(await response.json().catch(() => null));
-    if (!completion.success) throw new AnalysisError("回應格式不符 chat completions");
+    if (!completion.success) throw new AnalysisError(T.wrongShape);
     const content = completion.data.choices[0]!.message.content.replace(/^\s*```(?:json)?\s*|\s*```\s*$/g, "");
     let json: unknown;
     try {
       json = JSON.parse(content);
     } catch {
-      throw new AnalysisError("回應不是 JSON");
+      throw new AnalysisError(T.notJson);
     }
     const answer = answerSchema.safeParse(json);
-    if (!answer.success) throw new AnalysisError("JSON 缺少 root_cause / fix_plan / risk");
+    if (!answer.success) throw new AnalysisError(T.missingFields);
     return { rootCause: answer.data.root_cause, fixPlan: answer.data.fix_plan, risk: answer.data.risk };
   };
 

@@ -4,7 +4,10 @@ import { z } from "zod";
 import type { Metrics } from "../../app/ports.js";
 import type { PrometheusConfig } from "../../config.js";
 import { METRICS, type Readings } from "../../core/watch-rules.js";
+import { outsideText } from "../../i18n/index.js";
 import { ANSWER_LIMIT_BYTES, fetchAnswer, sizeLabel } from "./http-answer.js";
+
+const T = outsideText.prometheus;
 
 const answer = z.object({
   status: z.literal("success"),
@@ -35,18 +38,17 @@ export async function queryPrometheus(
     },
     { limit },
   );
-  if (response.redirectHost !== null)
-    throw new Error(`Prometheus HTTP ${response.status} 重新導向至 ${response.redirectHost}（不跟隨）`);
+  if (response.redirectHost !== null) throw new Error(T.redirected(response.status, response.redirectHost));
   if (response.status < 200 || response.status >= 300) throw new Error(`Prometheus HTTP ${response.status}`);
-  if (response.cut) throw new Error(`Prometheus 回應超過 ${sizeLabel(limit)}，未讀完`);
+  if (response.cut) throw new Error(T.tooLarge(sizeLabel(limit)));
   let json: unknown;
   try {
     json = JSON.parse(response.text);
   } catch {
-    throw new Error("Prometheus 回應不是 JSON");
+    throw new Error(T.notJson);
   }
   const result = answer.safeParse(json);
-  if (!result.success) throw new Error("Prometheus 回應不是 /api/v1/query 的格式");
+  if (!result.success) throw new Error(T.wrongShape);
   const parsed = result.data;
   const sample = parsed.data.resultType === "scalar" ? parsed.data.result : parsed.data.result[0]?.value;
   if (!sample) return null;

@@ -4,6 +4,7 @@
 import type { CheckResult, RunCheck } from "../../app/ports.js";
 import type { Check } from "../../config.js";
 import { cleanText, oneLine, tailCodePoints } from "../../core/text.js";
+import { outsideText } from "../../i18n/index.js";
 import { runProcess } from "../process/spawn.js";
 import { fetchAnswer } from "./http-answer.js";
 
@@ -11,6 +12,7 @@ export type { CheckResult };
 
 /** Code points of output kept; the detail shows its last line. */
 const OUTPUT_LIMIT = 2000;
+const T = outsideText.check;
 const DETAIL_LIMIT = 300;
 
 /** The RunCheck port. */
@@ -28,15 +30,15 @@ async function httpCheck(check: Extract<Check, { type: "http" }>): Promise<Check
       { readBody: false },
     );
     if (answer.redirectHost !== null && answer.status !== check.expectStatus)
-      return { ok: false, detail: `HTTP ${answer.status} 重新導向至 ${answer.redirectHost}（不跟隨）` };
+      return { ok: false, detail: T.redirected(answer.status, answer.redirectHost) };
     return answer.status === check.expectStatus
       ? { ok: true, detail: `HTTP ${answer.status}` }
-      : { ok: false, detail: `HTTP ${answer.status}（預期 ${check.expectStatus}）` };
+      : { ok: false, detail: T.unexpectedStatus(answer.status, check.expectStatus) };
   } catch (error) {
     const timedOut = (error as Error).name === "TimeoutError";
     return {
       ok: false,
-      detail: timedOut ? `逾時（${check.timeoutSeconds}s）` : `無法連線：${oneLine((error as Error).message)}`,
+      detail: timedOut ? T.timedOut(check.timeoutSeconds) : T.unreachable(oneLine((error as Error).message)),
     };
   }
 }
@@ -53,8 +55,8 @@ async function commandCheck(
     timeoutMs: check.timeoutSeconds * 1000,
     outputLimit: OUTPUT_LIMIT,
   });
-  if (result.outcome === "not_started") return { ok: false, detail: `無法執行：${cleanText(result.error ?? "")}` };
-  if (result.outcome === "timed_out") return { ok: false, detail: `逾時（${check.timeoutSeconds}s）` };
+  if (result.outcome === "not_started") return { ok: false, detail: T.notStarted(cleanText(result.error ?? "")) };
+  if (result.outcome === "timed_out") return { ok: false, detail: T.timedOut(check.timeoutSeconds) };
   const lines = result.output.split("\n").map(oneLine).filter(Boolean);
   const last = lines.at(-1) ?? "";
   const tail = last === "…(truncated)" ? "" : tailCodePoints(last, DETAIL_LIMIT);

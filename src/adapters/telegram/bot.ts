@@ -18,8 +18,7 @@ import {
 } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { CHOICE_BUTTON, isStaleCallback } from "../../core/callback-data.js";
-import { conversationText } from "../../i18n/conversations.js";
-import { t } from "../../i18n/zh-tw.js";
+import { conversationText, t } from "../../i18n/index.js";
 import { connectionFailure } from "../db/database.js";
 import { recognizeChat } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";

@@ -7,7 +7,7 @@ import { systemRegistry } from "../../app/systems.js";
 import { cardKey, cardOutboxRow, nextSubmitted } from "../../app/triage.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
 import type { BugEvent } from "../../core/model.js";
-import { t } from "../../i18n/zh-tw.js";
+import { t } from "../../i18n/index.js";
 import { liveChatId } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { type AdminActor, pressedButtonShown } from "./guards.js";

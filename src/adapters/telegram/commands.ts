@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { currentChatId } from "../../app/outbox.js";
 import { adminIds } from "../../app/systems.js";
 import type { Config } from "../../config.js";
-import { t } from "../../i18n/zh-tw.js";
+import { t } from "../../i18n/index.js";
 import type { Db } from "../db/database.js";
 import type { BotContext } from "./context.js";
 

@@ -4,7 +4,7 @@ import { memberSystemIds } from "../../app/members.js";
 import { systemRegistry } from "../../app/systems.js";
 import { type CallbackAction, type CallbackPayload, parseCallback } from "../../core/callback-data.js";
 import type { Actor } from "../../core/model.js";
-import { t } from "../../i18n/zh-tw.js";
+import { t } from "../../i18n/index.js";
 import type { BotContext } from "./context.js";
 
 export type AdminActor = Extract<Actor, { kind: "user" }>;

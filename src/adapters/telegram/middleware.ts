@@ -3,7 +3,7 @@ import { isKnownUser, recordMember, rememberUser as writeUser } from "../../app/
 import { isAdmin } from "../../app/systems.js";
 import { claimUpdate, pruneUpdates } from "../../app/updates.js";
 import type { Actor } from "../../core/model.js";
-import { conversationText } from "../../i18n/conversations.js";
+import { conversationText } from "../../i18n/index.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { commandOf } from "./conversations/common.js";
 import { sweepConversations, takeEnded } from "./storage.js";

@@ -6,7 +6,7 @@ import type { Config } from "../../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
 import { mayMergeBackToUat } from "../../core/machine.js";
 import { formatDateTime } from "../../core/windows.js";
-import { cardHtml, t } from "../../i18n/zh-tw.js";
+import { cardHtml, t } from "../../i18n/index.js";
 
 export interface SystemView {
   id: string;

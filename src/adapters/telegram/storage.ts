@@ -19,7 +19,7 @@ import {
 import { userNames } from "../../app/members.js";
 import { htmlMessage } from "../../app/outbox.js";
 import { cleanText } from "../../core/text.js";
-import { conversationText } from "../../i18n/conversations.js";
+import { conversationText } from "../../i18n/index.js";
 import type { BotContext, BotDeps } from "./context.js";
 
 /** Bump whenever conversation code changes: old replay logs then start over instead of replaying wrongly. */

@@ -1,8 +1,7 @@
 // T1: analysis of confirmed bugs, Flow 1 → UAT (with the 批准推 PROD buttons), Flow 2 → queued for PROD.
 import type { BugEvent } from "../../core/model.js";
-import { formatDateTime, formatWindowTime, localParts } from "../../core/windows.js";
-import { flow1Uat, flow2Queued } from "../../i18n/templates.js";
-import { windowText } from "../../i18n/windows.js";
+import { formatDateTime, localParts } from "../../core/windows.js";
+import { flow1Uat, flow2Queued, formatWindowTime, windowText } from "../../i18n/index.js";
 import { applyEvent, type BugRow } from "../bugs.js";
 import { approvalKeyboard, messages } from "../messages.js";
 import { enqueue } from "../outbox.js";

@@ -2,8 +2,14 @@
 // the merge back to UAT (Flow 2 and hotfixes).
 import { and, desc, eq } from "drizzle-orm";
 import { deployments } from "../../../drizzle/schema.js";
-import { formatWindowTime } from "../../core/windows.js";
-import { flow1Prod, flow1ProdUnaligned, flow2Complete, flow2Prod, hotfixMerged } from "../../i18n/templates.js";
+import {
+  flow1Prod,
+  flow1ProdUnaligned,
+  flow2Complete,
+  flow2Prod,
+  formatWindowTime,
+  hotfixMerged,
+} from "../../i18n/index.js";
 import type { BugRow } from "../bugs.js";
 import { approvalKeyboard, messages } from "../messages.js";
 import { environmentVersions } from "../systems.js";

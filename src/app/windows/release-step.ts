@@ -5,9 +5,7 @@
 import type { BugEvent, Env } from "../../core/model.js";
 import { affectedServices } from "../../core/release.js";
 import { tailCodePoints } from "../../core/text.js";
-import { reliability } from "../../i18n/reliability.js";
-import { deployFailed, type ProgressState, progressLine } from "../../i18n/templates.js";
-import { windowText } from "../../i18n/windows.js";
+import { deployFailed, type ProgressState, progressLine, reliability, windowText } from "../../i18n/index.js";
 import type { BugRow } from "../bugs.js";
 import type { Tx } from "../db.js";
 import { type DeploymentRow, executeRelease, type ReleaseProgress } from "../deploy-release.js";

@@ -7,8 +7,7 @@ import type { SystemConfig } from "../../config.js";
 import { freezeFor, isFullyFrozen } from "../../core/freeze.js";
 import type { Env, Slot } from "../../core/model.js";
 import { formatDateTime } from "../../core/windows.js";
-import { frozenBugsSkipped, waitingForWindow, windowSkipped } from "../../i18n/templates.js";
-import { windowText } from "../../i18n/windows.js";
+import { freezeReasonText, frozenBugsSkipped, waitingForWindow, windowSkipped, windowText } from "../../i18n/index.js";
 import { checklistLines, runChecklist } from "../checklist.js";
 import type { DeploymentRow } from "../deploy-release.js";
 import { activeStoredFreezes, freezeVerdict } from "../freeze-state.js";
@@ -113,7 +112,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   if (!(await waitForEarlierWindow(ctx))) return skip(ctx, windowText.waitedTooLong);
 
   const freeze = await freezeVerdict(deps, system, deps.clock());
-  if (isFullyFrozen(freeze)) return skip(ctx, windowText.frozen(freeze.full.map((r) => r.reason)));
+  if (isFullyFrozen(freeze)) return skip(ctx, windowText.frozen(freeze.full.map(freezeReasonText)));
 
   const candidates = await deps.db
     .select()
@@ -135,7 +134,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   const bugs = candidates.filter((b) => !freezeFor(freeze, b.module));
   if (frozen.length) {
     const reasons = [
-      ...new Set(frozen.map((b) => windowText.moduleReason(b.module, freezeFor(freeze, b.module)!.reason))),
+      ...new Set(frozen.map((b) => windowText.moduleReason(b.module, freezeReasonText(freezeFor(freeze, b.module)!)))),
     ];
     await enqueue(deps.db, messages(ctx.chatId, frozenBugsSkipped({ slot, bugs: frozen, reasons })), deps.clock());
   }

@@ -6,7 +6,7 @@ import { type Context, GrammyError, HttpError } from "grammy";
 import type { ForceReply, InlineKeyboardMarkup } from "grammy/types";
 import { splitMessage } from "../../../core/html.js";
 import { cleanText, codePointLength, oneLine } from "../../../core/text.js";
-import { conversationText } from "../../../i18n/conversations.js";
+import { conversationText } from "../../../i18n/index.js";
 import type { BotContext } from "../context.js";
 import { HTML } from "../respond.js";
 

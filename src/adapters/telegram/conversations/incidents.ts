@@ -13,9 +13,7 @@ import {
   encodeChoice,
 } from "../../../core/callback-data.js";
 import type { Env, Severity } from "../../../core/model.js";
-import { conversationText } from "../../../i18n/conversations.js";
-import { incidents } from "../../../i18n/incidents.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { conversationText, incidents, t } from "../../../i18n/index.js";
 import { hotfixText, inBackground } from "../features/incident-common.js";
 import { isAdminFor } from "../guards.js";
 import { displayName } from "../middleware.js";

@@ -2,7 +2,7 @@
 import type { Context } from "grammy";
 import { bugSystemId } from "../../../app/scopes.js";
 import { splitMessage } from "../../../core/html.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { decide } from "../cards.js";
 import { liveChatId } from "../chats.js";
 import { adminSystemIds, isAdminFor } from "../guards.js";

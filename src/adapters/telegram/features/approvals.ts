@@ -14,8 +14,7 @@ import { getBug } from "../../../app/bugs.js";
 import { bugSystemId, deploymentSystemId } from "../../../app/scopes.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { CALLBACK_ACTIONS, type CallbackPayload, parseCallback } from "../../../core/callback-data.js";
-import { formatWindowTime } from "../../../core/windows.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { formatWindowTime, t } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import {

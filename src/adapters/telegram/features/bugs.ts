@@ -4,7 +4,7 @@ import { Composer } from "grammy";
 import { bugHistory, getBug } from "../../../app/bugs.js";
 import { STATUSES } from "../../../core/model.js";
 import { boundedText, oneLine } from "../../../core/text.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { type DecisionEvent, decide } from "../cards.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";

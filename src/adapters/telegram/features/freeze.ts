@@ -5,7 +5,7 @@
 import { Composer } from "grammy";
 import { addFreeze, freezeOverview, liftFreezes, parseFreezeCommand } from "../../../app/freeze-admin.js";
 import { escapeHtml } from "../../../core/html.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { requireAdmin } from "../guards.js";

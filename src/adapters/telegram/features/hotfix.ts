@@ -7,7 +7,7 @@ import { claimHotfixApproval, runApprovedHotfix } from "../../../app/hotfix.js";
 import { hotfixRequestSystemId } from "../../../app/scopes.js";
 import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
 import { isPipelineEligible } from "../../../core/model.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";

@@ -7,7 +7,7 @@ import { systemRegistry } from "../../../app/systems.js";
 import type { SystemConfig } from "../../../config.js";
 import { splitMessage } from "../../../core/html.js";
 import { formatDateTime } from "../../../core/windows.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import { liveChatId } from "../chats.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId } from "../guards.js";

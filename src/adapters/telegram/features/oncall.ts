@@ -3,7 +3,7 @@ import { Composer } from "grammy";
 import { userByUsername } from "../../../app/members.js";
 import { getOncall, setOncall } from "../../../app/oncall.js";
 import { localParts } from "../../../core/windows.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { requireAdmin } from "../guards.js";

@@ -1,6 +1,6 @@
 // /report enters the report conversation; /cancel leaves any conversation (installed before them).
 import { Composer } from "grammy";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 

@@ -19,7 +19,7 @@ import { CALLBACK_ACTIONS, encodeCallback } from "../../../core/callback-data.js
 import { ENVS, type Env } from "../../../core/model.js";
 import { codePointLength } from "../../../core/text.js";
 import { formatDateTime } from "../../../core/windows.js";
-import { incidents } from "../../../i18n/incidents.js";
+import { incidents } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";

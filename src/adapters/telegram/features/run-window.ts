@@ -5,7 +5,7 @@ import { messages } from "../../../app/messages.js";
 import { enqueue } from "../../../app/outbox.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { runWindow, type WindowDeps } from "../../../app/windows/index.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId, requireAdmin } from "../guards.js";

@@ -1,6 +1,6 @@
 // /start and /help: what the bot does and the commands for this user's role.
 import { Composer } from "grammy";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { ADMIN_COMMANDS, MEMBER_COMMANDS, onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { adminSystemIds, isAdminFor } from "../guards.js";

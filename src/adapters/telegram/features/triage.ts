@@ -2,7 +2,7 @@
 import { Composer } from "grammy";
 import { getBug } from "../../../app/bugs.js";
 import { CALLBACK_ACTIONS, parseCallback } from "../../../core/callback-data.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { outdated, queueMessage } from "../cards.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";

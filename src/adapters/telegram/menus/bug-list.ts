@@ -3,7 +3,7 @@ import { Menu } from "@grammyjs/menu";
 import { countBugs, getBug, listBugs } from "../../../app/bugs.js";
 import { fitsMenuPayload } from "../../../core/callback-data.js";
 import { STATUSES, type Status } from "../../../core/model.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { cardMessage } from "../cards.js";
 import type { BotContext } from "../context.js";
 import { canSeeSystem, isAdminFor, visibleSystemIds } from "../guards.js";

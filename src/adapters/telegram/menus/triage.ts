@@ -13,7 +13,7 @@ import {
   SEVERITIES,
   type Severity,
 } from "../../../core/model.js";
-import { t } from "../../../i18n/zh-tw.js";
+import { t } from "../../../i18n/index.js";
 import { cardMessage, decide, outdated } from "../cards.js";
 import type { BotContext } from "../context.js";
 import type { HotfixArgs } from "../conversations/incidents.js";
@@ -92,7 +92,7 @@ export async function showTriage(ctx: BotContext, bug: BugRow, s: TriageState): 
     const choice = await suggestFlow(ctx.deps.db, bug.systemId, s.sev);
     const suggested = choice.kind === "flow2" ? "flow2" : "flow1";
     s = { ...s, flow: s.flow ?? suggested };
-    prompt = t.triage.suggestion(suggested, choice.detail);
+    prompt = t.triage.suggestion(suggested, choice);
   } else if (s.sev) {
     prompt = t.triage.mustHotfix(bug.id, s.sev);
   }

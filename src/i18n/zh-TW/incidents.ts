@@ -1,10 +1,10 @@
 // zh-TW text for incidents: /hotfix, /rollback, /freeze, /oncall, the checklist and the post-deploy watch.
 // Renderers return HTML: every argument that may come from a user is escaped here.
-import { escapeHtml as e } from "../core/html.js";
-import type { Env, Severity } from "../core/model.js";
-import { actorLabel } from "./zh-tw.js";
+import { escapeHtml as e } from "../../core/html.js";
+import type { Env, Severity } from "../../core/model.js";
+import { actorLabel, zhTW } from "./bot.js";
+import { ENV_LABEL } from "./labels.js";
 
-const ENV = (env: Env) => env.toUpperCase();
 /** A deployment's status as the chat shows it. */
 export const DEPLOYMENT_STATUS: Record<string, string> = {
   running: "執行中",
@@ -22,19 +22,8 @@ const DEPLOYMENT_KIND: Record<string, string> = {
   rollback: "回滾",
   uat_merge: "Merge UAT",
 };
-const BUG_STATUS: Record<string, string> = {
-  submitted: "🆕 待確認",
-  confirmed: "🔵 已確認",
-  analyzing: "🟣 分析中",
-  planned: "📝 已規劃",
-  deployed_uat: "🧪 已部署 UAT",
-  pending_prod: "⏳ 待部署 PROD",
-  deployed_prod: "🚀 已部署 PROD",
-  pending_uat_merge: "⏳ 待 Merge UAT",
-  uat_merged: "✅ 已 Merge UAT",
-  closed: "✔️ 已關閉",
-  rejected: "🚫 已拒絕",
-};
+/** A bug's status as the chat shows it (the bot's one status map). */
+const BUG_STATUS: Record<string, string> = zhTW.labels.status;
 /** The rollback preview lists this many bugs at most (it is one message). */
 const PLAN_BUGS = 30;
 const bugLine = (bug: { id: number; severity: Severity | null; title: string }) =>
@@ -131,7 +120,7 @@ export const incidents = {
       bugs: { id: number; severity: Severity | null; title: string; status: string }[];
     }) =>
       [
-        `⚠️ 回滾預覽 — ${ENV(input.env)}`,
+        `⚠️ 回滾預覽 — ${ENV_LABEL[input.env]}`,
         `目前版本：${e(input.from)} → 回滾至：${e(input.to)}`,
         `將撤回的發佈：${input.releases.map((r) => `${e(r.version)}（${r.at}）`).join("、")}`,
         input.bugs.length
@@ -149,11 +138,11 @@ export const incidents = {
     started: (name: string) => `⏳ ${e(name)} 已確認，回滾執行中…`,
     alreadyHandled: "此回滾已處理",
     outdated: "此回滾預覽已過期，請重新 /rollback",
-    noVersion: (env: Env) => `${ENV(env)} 目前沒有已知版本，無法回滾。`,
-    noTarget: (env: Env) => `${ENV(env)} 沒有上一個成功的版本可回滾。`,
-    unknownVersion: (env: Env, version: string) => `${ENV(env)} 的部署紀錄中找不到版本 ${e(version)}。`,
+    noVersion: (env: Env) => `${ENV_LABEL[env]} 目前沒有已知版本，無法回滾。`,
+    noTarget: (env: Env) => `${ENV_LABEL[env]} 沒有上一個成功的版本可回滾。`,
+    unknownVersion: (env: Env, version: string) => `${ENV_LABEL[env]} 的部署紀錄中找不到版本 ${e(version)}。`,
     sameVersion: (version: string) => `目前已經是 ${e(version)}。`,
-    noRollbackTarget: (env: Env) => `${ENV(env)} 未設定回滾目標（rollback）。`,
+    noRollbackTarget: (env: Env) => `${ENV_LABEL[env]} 未設定回滾目標（rollback）。`,
     changed: "環境版本已變更，請重新 /rollback。",
     nextSteps: (bugIds: number[]) =>
       bugIds.length
@@ -161,7 +150,7 @@ export const incidents = {
         : "調查原因並修正",
     failedGroup: (env: Env, target: string, status: string, output: string, oncall: string | null) =>
       [
-        `🚨 回滾失敗 — ${ENV(env)}`,
+        `🚨 回滾失敗 — ${ENV_LABEL[env]}`,
         `回滾至:${e(target)}`,
         `結果：${deploymentStatus(status)}`,
         `請立即人工處理${oncall ? `（值班：${e(oncall)}）` : ""}。`,
@@ -169,10 +158,10 @@ export const incidents = {
       ]
         .filter(Boolean)
         .join("\n"),
-    stable: (env: Env, version: string) => `✅ 回滾後檢查 — ${ENV(env)} ${e(version)}：穩定`,
+    stable: (env: Env, version: string) => `✅ 回滾後檢查 — ${ENV_LABEL[env]} ${e(version)}：穩定`,
     unstable: (env: Env, version: string, problems: string[], oncall: string | null) =>
       [
-        `🚨 回滾後仍不穩定 — ${ENV(env)} ${e(version)}`,
+        `🚨 回滾後仍不穩定 — ${ENV_LABEL[env]} ${e(version)}`,
         ...problems.map((p) => `✗ ${e(p)}`),
         `不再自動回滾，請升級處理${oncall ? `（值班：${e(oncall)}）` : ""}。`,
       ].join("\n"),
@@ -193,24 +182,25 @@ export const incidents = {
       reason: string | null;
       rollsBackId: number | null;
     }) =>
-      `${d.kind === "rollback" ? "⚠️" : d.status === "succeeded" ? "✅" : d.status === "rolled_back" ? "↩️" : "❌"} #${d.id} ${d.at} ${ENV(d.env)} ${d.kind === "rollback" ? `回滾 → ${e(d.version)}${d.rollsBackId ? `（撤回 #${d.rollsBackId}）` : ""}` : `${DEPLOYMENT_KIND[d.kind] ?? "部署"} ${e(d.version)}`} · ${deploymentStatus(d.status)} · ${e(actorLabel(d.actor))}${d.reason ? ` · ${e(d.reason)}` : ""}`,
+      `${d.kind === "rollback" ? "⚠️" : d.status === "succeeded" ? "✅" : d.status === "rolled_back" ? "↩️" : "❌"} #${d.id} ${d.at} ${ENV_LABEL[d.env]} ${d.kind === "rollback" ? `回滾 → ${e(d.version)}${d.rollsBackId ? `（撤回 #${d.rollsBackId}）` : ""}` : `${DEPLOYMENT_KIND[d.kind] ?? "部署"} ${e(d.version)}`} · ${deploymentStatus(d.status)} · ${e(actorLabel(d.actor))}${d.reason ? ` · ${e(d.reason)}` : ""}`,
   },
   watch: {
     progress: (env: Env, version: string, elapsed: number, total: number, status: string) =>
-      `🔭 ${ENV(env)} ${e(version)} 部署後監控 · 第 ${elapsed}/${total} 分鐘 · ${e(status)}`,
+      `🔭 ${ENV_LABEL[env]} ${e(version)} 部署後監控 · 第 ${elapsed}/${total} 分鐘 · ${e(status)}`,
     allOk: "檢查正常",
     starting: "開始",
     failedStatus: "發現問題",
     summaryOk: (env: Env, version: string, minutes: number, rounds: number) =>
-      `✅ ${ENV(env)} ${e(version)} 監控 ${minutes} 分鐘結束：${rounds} 輪檢查全部正常，解除監控。`,
+      `✅ ${ENV_LABEL[env]} ${e(version)} 監控 ${minutes} 分鐘結束：${rounds} 輪檢查全部正常，解除監控。`,
     summaryWarn: (env: Env, version: string, minutes: number, warnings: string[]) =>
-      [`⚠️ ${ENV(env)} ${e(version)} 監控 ${minutes} 分鐘結束，期間有警示：`, ...warnings.map((w) => `• ${e(w)}`)].join(
-        "\n",
-      ),
+      [
+        `⚠️ ${ENV_LABEL[env]} ${e(version)} 監控 ${minutes} 分鐘結束，期間有警示：`,
+        ...warnings.map((w) => `• ${e(w)}`),
+      ].join("\n"),
     breach: (env: Env, version: string, problems: string[]) =>
-      [`⚠️ ${ENV(env)} ${e(version)} 監控警示：`, ...problems.map((p) => `• ${e(p)}`)].join("\n"),
+      [`⚠️ ${ENV_LABEL[env]} ${e(version)} 監控警示：`, ...problems.map((p) => `• ${e(p)}`)].join("\n"),
     failed: (env: Env, version: string, problems: string[]) =>
-      [`🚨 ${ENV(env)} ${e(version)} 部署後檢查失敗：`, ...problems.map((p) => `✗ ${e(p)}`)].join("\n"),
+      [`🚨 ${ENV_LABEL[env]} ${e(version)} 部署後檢查失敗：`, ...problems.map((p) => `✗ ${e(p)}`)].join("\n"),
     autoRollback: "→ 依設定自動回滾。",
     ask: "→ 需要管理員決定是否回滾。",
     limitReached: (limit: number) => `→ 已連續自動回滾 ${limit} 次，不再自動回滾，請人工處理。`,
@@ -219,7 +209,7 @@ export const incidents = {
     rollbackNow: "立即回滾",
     smoke: "smoke 測試",
     nothing: (env: Env, version: string) =>
-      `ℹ️ ${ENV(env)} ${e(version)}：未設定部署後檢查（健康檢查、smoke、Prometheus），略過監控。`,
+      `ℹ️ ${ENV_LABEL[env]} ${e(version)}：未設定部署後檢查（健康檢查、smoke、Prometheus），略過監控。`,
     health: "健康檢查",
     prometheus: "Prometheus",
   },

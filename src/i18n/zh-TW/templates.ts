@@ -1,8 +1,9 @@
 // The zh-TW pipeline notifications (spec/dual-env-deploy-workflow.txt, "Telegram Notification
 // Templates") and the engine's own messages. Pure: every field comes in formatted; every
 // user-supplied string is escaped here, so callers pass raw text.
-import { escapeHtml } from "../core/html.js";
-import type { Env, Slot } from "../core/model.js";
+import { escapeHtml } from "../../core/html.js";
+import type { Env, Slot } from "../../core/model.js";
+import { ENV_LABEL } from "./labels.js";
 
 export interface BugLine {
   id: number;
@@ -10,7 +11,6 @@ export interface BugLine {
   title: string;
 }
 
-const ENV_LABEL: Record<Env, string> = { uat: "UAT", prod: "PROD" };
 const SLOT_LABEL: Record<Slot, string> = { t1: "T1", t2: "T2" };
 
 /** User text on one line: a title cannot add lines to a template. */

@@ -1,7 +1,7 @@
 // zh-TW text for how conversations (/report, /hotfix, /rollback, 拒絕原因) end: idle timeout, another
 // command, a Telegram error, too many steps, and buttons of an ended conversation.
 // Renderers return HTML: every argument that may come from a user is escaped here.
-import { escapeHtml as e } from "../core/html.js";
+import { escapeHtml as e } from "../../core/html.js";
 
 /** What each conversation is called in chat. */
 const NAMES: Record<string, string> = {

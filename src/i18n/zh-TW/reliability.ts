@@ -1,9 +1,8 @@
 // Chat text for the deploy path's reliability: one change at a time per environment, a release
 // whose outcome could not be recorded. Every outside string is escaped here; callers pass raw text.
-import { escapeHtml } from "../core/html.js";
-import type { Env } from "../core/model.js";
-
-const ENV: Record<Env, string> = { uat: "UAT", prod: "PROD" };
+import { escapeHtml } from "../../core/html.js";
+import type { Env } from "../../core/model.js";
+import { ENV_LABEL as ENV } from "./labels.js";
 
 export const reliability = {
   /** What holds an environment (shown to the change that waits for it). */
@@ -24,6 +23,8 @@ export const reliability = {
       "相關 bug 未移動、環境版本未更新，請管理員確認環境實際狀態後手動處理。",
     ].join("\n"),
   statusWords: { succeeded: "成功", failed: "失敗", timed_out: "逾時" } as Record<string, string>,
+  /** A window that was running when the bot stopped (its summary after the restart). */
+  interruptedByRestart: "執行中斷（機器人重啟）",
   /** A window missed because the database could not be reached when it was due. */
   missedDatabase: (error: string) => `資料庫無法連線（${error}）`,
 };

@@ -1,5 +1,5 @@
 // How the watch names metrics and breaches in chat.
-import type { Breach, Metric } from "../core/watch-rules.js";
+import type { Breach, Metric } from "../../core/watch-rules.js";
 
 export const METRIC_LABELS: Record<Metric, string> = {
   errorRate: "HTTP 5xx",

@@ -1,10 +1,14 @@
-// Every chat string the bot says, in one place (a second locale would be another file of this shape).
+// The bot's own words: commands, cards, buttons, triage, approvals, /status, /help (other areas: own files).
 // Functions return HTML: every string argument is escaped here, so callers pass raw values.
-import { escapeHtml as e } from "../core/html.js";
-import type { RefusalReason } from "../core/machine.js";
-import type { Env, FixFlow, Severity, Status } from "../core/model.js";
-import { headCodePoints } from "../core/text.js";
-import { formatDateTime } from "../core/windows.js";
+
+import type { FlowChoice } from "../../core/flow.js";
+import { escapeHtml as e } from "../../core/html.js";
+import type { RefusalReason } from "../../core/machine.js";
+import type { Env, FixFlow, Severity, Status } from "../../core/model.js";
+import { headCodePoints } from "../../core/text.js";
+import { formatDateTime } from "../../core/windows.js";
+import { flowDetail } from "./flow.js";
+import { ENV_LABEL } from "./labels.js";
 
 const STATUS: Record<Status, string> = {
   submitted: "🆕 待確認",
@@ -26,7 +30,6 @@ const SEVERITY: Record<Severity, string> = {
   critical: "🔴 critical",
 };
 const FLOW: Record<FixFlow, string> = { flow1: "Flow 1（先 UAT）", flow2: "Flow 2（先 PROD）", hotfix: "緊急 Hotfix" };
-const ENV: Record<Env, string> = { uat: "UAT", prod: "PROD" };
 /** What happened to a bug (bug_events.event) as the history shows it. */
 const EVENT: Record<string, string> = {
   report: "回報",
@@ -80,7 +83,7 @@ const WINDOW_STATUS: Record<string, string> = {
 };
 
 export const zhTW = {
-  labels: { status: STATUS, severity: SEVERITY, flow: FLOW, env: ENV },
+  labels: { status: STATUS, severity: SEVERITY, flow: FLOW, env: ENV_LABEL },
   errors: {
     generic: "⚠️ 發生錯誤，請稍後再試。",
     unavailable: "⚠️ 系統暫時無法使用，請稍後再試。",
@@ -112,7 +115,7 @@ export const zhTW = {
     status: (status: Status) => `狀態：${STATUS[status]}`,
     system: (name: string) => `系統：${e(name)}`,
     severity: (s: Severity | null) => `嚴重度：${s ? SEVERITY[s] : "未定"}`,
-    env: (env: Env | null) => `發現環境：${env ? ENV[env] : "未填"}`,
+    env: (env: Env | null) => `發現環境：${env ? ENV_LABEL[env] : "未填"}`,
     flow: (flow: FixFlow | null) => `流程：${flow ? FLOW[flow] : "未定"}`,
     services: (list: string[]) => `服務：${list.length ? e(list.join(", ")) : "—"}`,
     module: (module: string | null) => `模組：${module ? e(module) : "—"}`,
@@ -141,8 +144,8 @@ export const zhTW = {
   },
   triage: {
     chooseSeverity: "請選擇嚴重度：",
-    suggestion: (flow: FixFlow, detail: string) =>
-      `建議流程：<b>${FLOW[flow]}</b> — ${e(detail)}\n可切換流程後按「確認分類」。`,
+    suggestion: (flow: FixFlow, choice: FlowChoice) =>
+      `建議流程：<b>${FLOW[flow]}</b> — ${e(flowDetail(choice))}\n可切換流程後按「確認分類」。`,
     mustHotfix: (id: number, severity: Severity) =>
       `⚠️ 嚴重度 ${SEVERITY[severity]} 不進排程，必須走緊急 Hotfix：<code>/hotfix ${id}</code>`,
     useHotfix: (id: number) => `請傳送 <code>/hotfix ${id}</code> 處理此 bug。`,

@@ -1,5 +1,5 @@
 // Words the release engine writes into a deployment's output.
-import type { Env } from "../core/model.js";
+import type { Env } from "../../core/model.js";
 
 const ENV_LABEL: Record<Env, string> = { uat: "UAT", prod: "PROD" };
 
