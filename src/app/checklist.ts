@@ -5,7 +5,7 @@ import type { Check, Config, SystemConfig } from "../config.js";
 import { type FreezeVerdict, isFullyFrozen } from "../core/freeze.js";
 import type { Env } from "../core/model.js";
 import { localParts } from "../core/windows.js";
-import { describeFreeze, freezeReasonText } from "../i18n/index.js";
+import { checklistText, describeFreeze, freezeReasonText } from "../i18n/index.js";
 import type { Queryable } from "./db.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { getOncall } from "./oncall.js";
@@ -34,13 +34,7 @@ export interface ChecklistDeps {
   calendarFacts: Calendar;
 }
 
-export const CHECKLIST_LABELS: Record<ChecklistKey, string> = {
-  backup: "備份",
-  monitoring: "監控",
-  oncall: "值班",
-  freeze: "封版檢查",
-  rollback_path: "回滾路徑",
-};
+export const CHECKLIST_LABELS: Record<ChecklistKey, string> = checklistText.labels;
 
 /**
  * @param envs the environments this window will deploy to (their targets must exist).
@@ -54,7 +48,7 @@ export async function runChecklist(
 ): Promise<ChecklistResult> {
   const check = deps.runCheck;
   const configured = async (key: ChecklistKey, c: Check | null): Promise<ChecklistItem> => {
-    if (!c) return { key, ok: true, detail: "未設定，略過" };
+    if (!c) return { key, ok: true, detail: checklistText.notConfigured };
     const result = await check(c, { cwd: deps.config.configDir });
     return { key, ...result };
   };
@@ -70,26 +64,26 @@ export async function runChecklist(
 
   const oncallItem: ChecklistItem = onDuty
     ? { key: "oncall", ok: true, detail: onDuty.name }
-    : { key: "oncall", ok: false, detail: `${day} 未設定值班（/oncall me）` };
+    : { key: "oncall", ok: false, detail: checklistText.noOncall(day) };
   const freezeItem: ChecklistItem = isFullyFrozen(freeze)
     ? { key: "freeze", ok: false, detail: freeze.full.map(freezeReasonText).join("、") }
     : {
         key: "freeze",
         ok: true,
-        detail: Object.keys(freeze.modules).length ? describeFreeze(freeze).join(" ") : "未封版",
+        detail: Object.keys(freeze.modules).length ? describeFreeze(freeze).join(" ") : checklistText.notFrozen,
       };
 
   const missing: string[] = [];
   const notes: string[] = [];
   for (const env of envs) {
     const target = system.environments[env];
-    if (!target.deploy) missing.push(`${env.toUpperCase()} 部署目標`);
-    if (!target.rollback) missing.push(`${env.toUpperCase()} 回滾目標`);
-    notes.push(`${env.toUpperCase()} 可回滾至 ${versions[env] ?? "（首次部署）"}`);
+    if (!target.deploy) missing.push(checklistText.missingDeploy(env));
+    if (!target.rollback) missing.push(checklistText.missingRollback(env));
+    notes.push(checklistText.rollsBackTo(env, versions[env] ?? null));
   }
   const rollbackItem: ChecklistItem = missing.length
-    ? { key: "rollback_path", ok: false, detail: `未設定：${missing.join("、")}` }
-    : { key: "rollback_path", ok: true, detail: notes.join(";") || "本視窗無部署" };
+    ? { key: "rollback_path", ok: false, detail: checklistText.missing(missing) }
+    : { key: "rollback_path", ok: true, detail: notes.join(";") || checklistText.noDeploy };
 
   const items = [backup, monitoring, oncallItem, freezeItem, rollbackItem];
   return { ok: items.every((i) => i.ok), items, freeze };
@@ -97,4 +91,4 @@ export async function runChecklist(
 
 /** One line per item, ✓/✗ (escape nothing here: details are ours or tool output — callers escape). */
 export const checklistLines = (result: ChecklistResult): string[] =>
-  result.items.map((i) => `${i.ok ? "✓" : "✗"} ${CHECKLIST_LABELS[i.key]}：${i.detail}`);
+  result.items.map((i) => checklistText.line(i.ok, CHECKLIST_LABELS[i.key], i.detail));

@@ -8,7 +8,15 @@ import { isPipelineEligible, type Severity } from "../core/model.js";
 import { affectedServices, isAhead } from "../core/release.js";
 import { tailCodePoints } from "../core/text.js";
 import { formatDateTime } from "../core/windows.js";
-import { APPROVE_LABELS, cardHtml, emergencyHotfix, freezeReasonText, incidents, reliability } from "../i18n/index.js";
+import {
+  APPROVE_LABELS,
+  cardHtml,
+  emergencyHotfix,
+  freezeReasonText,
+  incidents,
+  manualHotfixText,
+  reliability,
+} from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
@@ -363,8 +371,8 @@ async function recordManualDeploy(
         services: input.services,
         bugIds: [input.bug.id],
         actorName: input.actorName,
-        reason: `hotfix #${input.bug.id}（手動部署）`,
-        output: "手動部署，由機器人記錄",
+        reason: manualHotfixText.reason(input.bug.id),
+        output: manualHotfixText.output,
         startedAt: now,
         finishedAt: now,
       })

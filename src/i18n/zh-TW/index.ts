@@ -6,6 +6,7 @@
 // flow.ts, time.ts, outside.ts (failing checks and services), labels.ts (shared label maps).
 // Every module is re-exported here; src/i18n/index.ts picks this folder as the active locale.
 export * from "./bot.js";
+export * from "./checklist.js";
 export * from "./conversations.js";
 export * from "./deploy.js";
 export * from "./flow.js";

@@ -4,7 +4,7 @@ import { Composer } from "grammy";
 import { bugHistory, getBug } from "../../../app/bugs.js";
 import { STATUSES } from "../../../core/model.js";
 import { boundedText, oneLine } from "../../../core/text.js";
-import { t } from "../../../i18n/index.js";
+import { closeRejectUsage, t } from "../../../i18n/index.js";
 import { type DecisionEvent, decide } from "../cards.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
@@ -51,7 +51,7 @@ for (const type of ["close", "reject"] as const) {
     // A system admin acts on their system's bugs only; re-checked on every command.
     const actor = await requireAdmin(ctx, bug?.systemId ?? chatSystemId(ctx));
     if (!actor) return;
-    if (!args?.text) return replyHtml(ctx, t.errors.usage(`/${type} <id> <原因>`));
+    if (!args?.text) return replyHtml(ctx, t.errors.usage(closeRejectUsage(type)));
     if (!bug) return replyHtml(ctx, t.errors.notFound(args.id));
     const event: DecisionEvent = { type, reason: boundedText(oneLine(args.text), 500) }; // one line: no faked lines in the card
     const decision = await decide(ctx.deps, { bugId: args.id, event, actor });

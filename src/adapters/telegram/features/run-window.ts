@@ -5,7 +5,7 @@ import { messages } from "../../../app/messages.js";
 import { enqueue } from "../../../app/outbox.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { runWindow, type WindowDeps } from "../../../app/windows/index.js";
-import { t } from "../../../i18n/index.js";
+import { t, windowText } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId, requireAdmin } from "../guards.js";
@@ -17,7 +17,7 @@ export const settleManualRuns = () => Promise.allSettled([...running]);
 
 const USAGE = t.run.usage;
 /** The summary of a window that found nothing to do (windows.ts): nothing else reaches the group. */
-const NOTHING = "無待處理 bug";
+const NOTHING = windowText.nothingToDo;
 
 const composer = new Composer<BotContext>();
 
