@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCheck } from "../../src/adapters/checks/run-check.js";
 import type { Check } from "../../src/config.js";
-import { alive, checkScript, pipelineWithSecrets, recordedPids } from "./support.js";
+import { checkScript, goneWithin, pipelineWithSecrets, recordedPids } from "./support.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "ns-check-"));
 const command = (argv: string[], timeoutSeconds = 30): Check => ({ type: "command", command: argv, timeoutSeconds });
@@ -60,8 +60,8 @@ describe("command checks", () => {
     pids.track(join(dir, "child-pid"));
     const result = await runCheck(command([checkScript("hang-through-child.sh"), dir], 1));
     expect(result).toEqual({ ok: false, detail: "逾時（1s）" });
-    expect(alive(pids.read(join(dir, "pid")))).toBe(false);
-    expect(alive(pids.read(join(dir, "child-pid")))).toBe(false);
+    expect(await goneWithin(pids.read(join(dir, "pid")))).toBe(true);
+    expect(await goneWithin(pids.read(join(dir, "child-pid")))).toBe(true);
   });
 
   it("`sleep 600 &` holding stdout does not keep the check open, and no process is left behind", async () => {
@@ -69,7 +69,7 @@ describe("command checks", () => {
     // The timeout is far away: only the check's own exit can end this run in time.
     const result = await runCheck(command([checkScript("leave-helper.sh"), pidFile], 3000));
     expect(result).toEqual({ ok: true, detail: "backup ok: helper left running" });
-    expect(alive(pids.read(pidFile))).toBe(false);
+    expect(await goneWithin(pids.read(pidFile))).toBe(true);
   });
 
   it("NUL bytes, invalid UTF-8 and an emoji split across writes become clean text", async () => {

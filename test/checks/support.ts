@@ -22,6 +22,19 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` is gone within `withinMs`. A group killed at the command's exit dies at once, but the
+ * helper's pipe closes a moment before the kernel shows it dead: poll briefly instead of racing that.
+ */
+export async function goneWithin(pid: number, withinMs = 10_000): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (alive(pid)) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
 /** Pids recorded in files by the fixtures; `cleanup()` SIGKILLs any still there. */
 export function recordedPids() {
   const files: string[] = [];

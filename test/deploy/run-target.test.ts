@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { reportedVersion, runPrepared } from "../../src/adapters/deploy/run-target.js";
-import { alive, checkScript, pipelineWithSecrets, recordedPids } from "../checks/support.js";
+import { checkScript, goneWithin, pipelineWithSecrets, recordedPids } from "../checks/support.js";
 import { command, FIXTURES, recorder, script } from "../windows/support.js";
 
 /** No NUL, no other C0 control but \t \n \r, no lone surrogate: what Postgres text accepts. */
@@ -62,8 +62,8 @@ describe("command target", () => {
     expect(Date.now() - started).toBeLessThan(8000);
     const pid = Number(readFileSync(`${rec.dir}/pid`, "utf8"));
     const child = Number(readFileSync(`${rec.dir}/child-pid`, "utf8"));
-    expect(alive(pid)).toBe(false);
-    expect(alive(child)).toBe(false);
+    expect(await goneWithin(pid)).toBe(true);
+    expect(await goneWithin(child)).toBe(true);
   });
 
   it("a failing script fails with its output; a missing one fails too", async () => {
@@ -135,7 +135,7 @@ describe("command target: the same process rules as checks", () => {
       cwd: FIXTURES,
     });
     expect(result).toMatchObject({ status: "succeeded", output: "backup ok: helper left running\n" });
-    expect(alive(pids.read(pidFile))).toBe(false);
+    expect(await goneWithin(pids.read(pidFile))).toBe(true);
   });
 
   it("keeps only the last 16K characters of a long output, and still reads the version", async () => {

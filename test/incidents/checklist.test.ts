@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bugs } from "../../drizzle/schema.js";
-import { alive, checkScript, recordedPids } from "../checks/support.js";
+import { checkScript, goneWithin, recordedPids } from "../checks/support.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { ADMIN, drive, GROUP, reportOne, T1 } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
@@ -114,7 +114,7 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
       const { window, lines } = await windowWithBackup([checkScript("leave-helper.sh"), pidFile], 3000);
       expect(window?.status).toBe("skipped"); // no on-call tonight
       expect(lines).toContain("✓ 備份：backup ok: helper left running");
-      expect(alive(pids.read(pidFile))).toBe(false);
+      expect(await goneWithin(pids.read(pidFile))).toBe(true);
     });
 
     it("a backup check that never exits through a child: killed as a group at its timeout, T1 skipped", async () => {
@@ -125,8 +125,8 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
       expect(window?.status).toBe("skipped");
       expect(setup.deploy.calls()).toEqual([]);
       expect(lines).toContain("✗ 備份：逾時（1s）");
-      expect(alive(pids.read(join(dir, "pid")))).toBe(false);
-      expect(alive(pids.read(join(dir, "child-pid")))).toBe(false);
+      expect(await goneWithin(pids.read(join(dir, "pid")))).toBe(true);
+      expect(await goneWithin(pids.read(join(dir, "child-pid")))).toBe(true);
     });
   });
 });

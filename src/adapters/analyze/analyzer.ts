@@ -1,31 +1,13 @@
 // Root-cause analysis at T1: none, or any OpenAI-compatible chat-completions endpoint asked for
 // JSON {root_cause, fix_plan, risk}. A bad answer throws AnalysisError; the window notes it and goes on.
 import { z } from "zod";
+import type { Analysis, Analyzer, BugForAnalysis } from "../../app/ports.js";
 import type { AnalyzerConfig } from "../../config.js";
 import { outsideText } from "../../i18n/index.js";
 
 const T = outsideText.analysis;
 
-export interface BugForAnalysis {
-  id: number;
-  title: string;
-  description: string;
-  severity: string | null;
-  foundInEnv: string | null;
-  services: string[];
-  module: string | null;
-}
-
-export interface Analysis {
-  rootCause: string;
-  fixPlan: string;
-  risk: string;
-}
-
-export interface Analyzer {
-  /** null when no analyzer is configured. */
-  analyze(bug: BugForAnalysis): Promise<Analysis | null>;
-}
+export type { Analysis, Analyzer, BugForAnalysis };
 
 export class AnalysisError extends Error {
   override readonly name = "AnalysisError";
