@@ -1,4 +1,9 @@
-// The real implementations of the app's ports (src/app/ports.ts), wired once for main.ts, the
+// src/adapters — everything that talks to the outside world: Telegram (telegram/, notify/), the
+// database (db/), deploy targets and checks (deploy/, checks/, process/), the analyzer, the calendar,
+// the scheduler, HTTP and the clock. Adapters implement the app's ports and may import app types;
+// the app never imports an adapter.
+//
+// wire-ports.ts: the real implementations of the app's ports (src/app/ports.ts), wired once for main.ts, the
 // sandbox and tests that run against the real adapters.
 import type { Analyzer, Calendar, Metrics, RunCheck, RunTarget } from "../app/ports.js";
 import type { Config } from "../config.js";

@@ -299,24 +299,3 @@ export async function recordChatMigration(
     return moved.length;
   });
 }
-
-/**
- * Bot API parameters for an HTML message, for the Telegram adapter's own drafts (its cards carry
- * grammY keyboards). Use cases enqueue `notice()` instead.
- */
-export const htmlMessage = (
-  chatId: number,
-  text: string,
-  extra: { replyMarkup?: unknown; dedupeKey?: string; notBefore?: Date; urgent?: boolean } = {},
-): PayloadDraft => ({
-  chatId,
-  payload: {
-    text,
-    parse_mode: "HTML",
-    link_preview_options: { is_disabled: true },
-    ...(extra.replyMarkup ? { reply_markup: extra.replyMarkup } : {}),
-  },
-  ...(extra.dedupeKey ? { dedupeKey: extra.dedupeKey } : {}),
-  ...(extra.notBefore ? { notBefore: extra.notBefore } : {}),
-  ...(extra.urgent ? { urgent: true } : {}),
-});

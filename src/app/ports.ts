@@ -1,4 +1,8 @@
-// The ports the use cases need from the outside world. The app layer owns these interfaces;
+// src/app — the use cases: each state change is one transaction with its audit row and its outbox
+// notices (domain text and buttons, never Bot API payloads). The app owns its ports (below) and its
+// database types (db.ts); src/main.ts wires the adapters in through src/adapters/wire-ports.ts.
+//
+// ports.ts: the ports the use cases need from the outside world. The app layer owns these interfaces;
 // src/adapters implements them and src/main.ts wires the implementations in. Nothing in src/app
 // imports an adapter at run time (a lint rule and test/core/purity.test.ts enforce it).
 import type { AnalyzerConfig, Check, PrometheusConfig, Target } from "../config.js";

@@ -1,4 +1,10 @@
-// The pipeline's vocabulary as const data. Everything else in the core is built on these.
+// src/core — the pure domain: no I/O, no clock, no randomness, nothing imported from outside src/core
+// (biome noRestrictedImports and test/core/purity.test.ts enforce it). Time, ids and outside facts come
+// in as arguments; results go out as codes and values that src/i18n puts into words. Here: the state
+// machine and the secondary lifecycles, window math and the one skip-day rule, freeze rules, flow
+// selection, releases, watch thresholds, the callback codec, outside-text and HTML helpers.
+//
+// model.ts: the pipeline's vocabulary as const data. Everything else in the core is built on these.
 
 export const STATUSES = [
   "submitted",

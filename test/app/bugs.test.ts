@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, bugs, outbox } from "../../drizzle/schema.js";
+import { htmlMessage } from "../../src/adapters/telegram/drafts.js";
 import { applyEvent, applyEventManyIn, bugHistory, countByStatus, listBugs } from "../../src/app/bugs.js";
-import { htmlMessage } from "../../src/app/outbox.js";
 import { postgresBackends, testBackends, useTestDatabase } from "../support/db.js";
 import { ADMIN, ADMIN2, drive, GROUP, MEMBER, reportOne, seedSystem, T1 } from "../support/fixtures.js";
 

@@ -2,7 +2,8 @@
 // limits, a slow Bot API). After each restart the dead process's claimed rows are released at
 // once; in the end every message is delivered, in order per chat, with at most one duplicate per crash.
 import { describe, expect, it } from "vitest";
-import { enqueue, htmlMessage } from "../../src/app/outbox.js";
+import { htmlMessage } from "../../src/adapters/telegram/drafts.js";
+import { enqueue } from "../../src/app/outbox.js";
 import { seedSystem } from "../support/fixtures.js";
 import {
   deliveries,

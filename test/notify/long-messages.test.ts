@@ -8,8 +8,9 @@ import { outbox } from "../../drizzle/schema.js";
 import type { Db } from "../../src/adapters/db/database.js";
 import { botApiSender, createDispatcher } from "../../src/adapters/notify/dispatcher.js";
 import { telegramPayload } from "../../src/adapters/notify/render.js";
+import { htmlMessage } from "../../src/adapters/telegram/drafts.js";
 import { editMessage, messages } from "../../src/app/messages.js";
-import { enqueue, htmlMessage, notice, type OutboxDraft } from "../../src/app/outbox.js";
+import { enqueue, notice, type OutboxDraft } from "../../src/app/outbox.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength, visibleText } from "../../src/core/html.js";
 import {
   approvalReminder,

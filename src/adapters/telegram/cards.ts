@@ -2,7 +2,6 @@
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { type ApplyResult, applyEvent, type BugRow, getBug } from "../../app/bugs.js";
 import type { OutboxDraft } from "../../app/outbox.js";
-import { htmlMessage } from "../../app/outbox.js";
 import { systemRegistry } from "../../app/systems.js";
 import { cardKey, cardOutboxRow, nextSubmitted } from "../../app/triage.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../core/callback-data.js";
@@ -10,6 +9,7 @@ import type { BugEvent } from "../../core/model.js";
 import { t } from "../../i18n/index.js";
 import { liveChatId } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
+import { htmlMessage } from "./drafts.js";
 import { type AdminActor, pressedButtonShown } from "./guards.js";
 import { at, bugCard, cardKeyboard, systemView } from "./render.js";
 import { editHtml, HTML, NO_BUTTONS } from "./respond.js";

@@ -17,10 +17,10 @@ import {
   writeConversation,
 } from "../../app/conversation-store.js";
 import { userNames } from "../../app/members.js";
-import { htmlMessage } from "../../app/outbox.js";
 import { cleanText } from "../../core/text.js";
 import { conversationText } from "../../i18n/index.js";
 import type { BotContext, BotDeps } from "./context.js";
+import { htmlMessage } from "./drafts.js";
 
 /** Bump whenever conversation code changes: old replay logs then start over instead of replaying wrongly. */
 export const CONVERSATION_STORAGE_VERSION = 3;
