@@ -31,8 +31,17 @@ const fixture = (name: string, env: Record<string, string> = {}) => ({
 
 describe("loadConfig from env", () => {
   it("fills every default from a minimal env", () => {
-    const watch = { minutes: 10, intervalSeconds: 60, onFailure: "auto" as const, smoke: null, prometheus: null };
-    const emptyEnv = { url: null, deploy: null, rollback: null, health: null, watch };
+    // PROD watches 30 minutes by default, UAT 10 (issue 12); the post-rollback watch 10.
+    const watch = (minutes: number) => ({
+      minutes,
+      intervalSeconds: 60,
+      onFailure: "auto" as const,
+      cpuSustainedRounds: 3,
+      rollbackMinutes: 10,
+      smoke: null,
+      prometheus: null,
+    });
+    const emptyEnv = (minutes: number) => ({ url: null, deploy: null, rollback: null, health: null, watch: watch(minutes) });
     expect(load(base)).toEqual<Config>({
       botToken: TOKEN,
       database: { kind: "pglite", dir: "/srv/nightshift/data/pglite" },
@@ -57,7 +66,7 @@ describe("loadConfig from env", () => {
           timezone: "Asia/Taipei",
           windows: { t1: "20:00", t2: "22:00", graceMinutes: 30 },
           services: [],
-          environments: { uat: emptyEnv, prod: emptyEnv },
+          environments: { uat: emptyEnv(10), prod: emptyEnv(30) },
           checklist: { backup: null, monitoring: null },
           freeze: { holidays: null, lunarNewYear: false, monthEnd: null },
         },
@@ -250,12 +259,15 @@ describe("loadConfig from env", () => {
       deploy: { type: "command", command: ["/srv/nightshift/bin/deploy-uat.sh"], timeoutSeconds: 900 },
       rollback: { type: "command", command: ["/opt/deploy/rollback-uat"], timeoutSeconds: 900 },
       health: { type: "http", url: "https://uat.example.com/healthz", expectStatus: 200, timeoutSeconds: 30 },
+      // PROMETHEUS_URL alone names no query: it is only the default URL of Prometheus blocks.
       watch: {
         minutes: 10,
         intervalSeconds: 60,
         onFailure: "auto",
+        cpuSustainedRounds: 3,
+        rollbackMinutes: 10,
         smoke: null,
-        prometheus: { url: "http://prometheus:9090" },
+        prometheus: null,
       },
     });
     expect(system?.environments.prod).toMatchObject({
@@ -397,12 +409,12 @@ describe("PIPELINE_CONFIG", () => {
       url: "http://prom:9090",
       errorRate: "sum(rate(errors[5m]))",
     });
-    expect(shop?.environments.uat.watch.prometheus).toEqual({ url: "http://prom:9090" });
+    expect(shop?.environments.uat.watch.prometheus).toBeNull();
   });
 
   it("reports an unknown key with its path", () => {
     expect(fail(fixture("unknown-key.json")).problems).toEqual([
-      "PIPELINE_CONFIG systems[0].environments.uat.deplyo: 不認得的欄位 — 這裡可用的欄位：url、deploy、rollback、health、watch / unknown key — allowed keys here: url, deploy, rollback, health, watch",
+      "PIPELINE_CONFIG systems[0].environments.uat.deplyo: 不認得的欄位 — 這裡可用的欄位：url、deploy、rollback、health、watch、migrateDown / unknown key — allowed keys here: url, deploy, rollback, health, watch, migrateDown",
     ]);
   });
 
@@ -588,7 +600,7 @@ describe("boundaries: credentials in URLs, plain-http webhooks, secrets withheld
                 {
                   uat: {
                     deploy: { command: ["/bin/deploy"] },
-                    watch: { prometheus: { url: "http://prom:9090", authorizationEnv: "PROM_AUTH" } },
+                    watch: { prometheus: { url: "http://prom:9090", authorizationEnv: "PROM_AUTH", cpu: "cpu" } },
                   },
                   prod: { deploy: { webhook: "https://deploy.example.com/prod", secretEnv: "HOOK" } },
                 },
@@ -613,7 +625,11 @@ describe("boundaries: credentials in URLs, plain-http webhooks, secrets withheld
     });
     expect(crm!.checklist.backup).toMatchObject({ withheldEnv });
     expect(crm!.checklist.monitoring).toMatchObject({ authorization: "Basic dTpw" });
-    expect(crm!.environments.uat.watch.prometheus).toEqual({ url: "http://prom:9090", authorization: "Bearer p" });
+    expect(crm!.environments.uat.watch.prometheus).toEqual({
+      url: "http://prom:9090",
+      authorization: "Bearer p",
+      cpu: "cpu",
+    });
     expect(
       pipeline([system({}, { checklist: { monitoring: { http: "https://s.example.com", authorizationEnv: "NOPE" } } })])
         .problems,

@@ -66,7 +66,7 @@ function envSystem(read: EnvReader, defaults: Defaults, cwd: string): SystemConf
       deploy: command(`${prefix}_DEPLOY_COMMAND`),
       rollback: command(`${prefix}_ROLLBACK_COMMAND`),
       health: health === null ? null : { type: "http", url: health, expectStatus: 200, timeoutSeconds: 30 },
-      watch: defaultWatch(defaults),
+      watch: defaultWatch(defaults, prefix === "UAT" ? "uat" : "prod"),
     };
   };
   const environments = { uat: envConfig("UAT"), prod: envConfig("PROD") };

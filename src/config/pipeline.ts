@@ -7,25 +7,15 @@ import { z } from "zod";
 import { normalizeModule, oneLine } from "../core/text.js";
 import { ADMIN_IDS_ERROR, at, bi, CHAT_ID_ERROR, typeErrorMap } from "./messages.js";
 import { crossCheck, isRecord } from "./pipeline-refs.js";
-import {
-  type Defaults,
-  fieldSchemas,
-  type PrometheusConfig,
-  type SchemaContext,
-  targetSchemas,
-} from "./pipeline-targets.js";
+import type { Env } from "../core/model.js";
+import { rolesSchema } from "./pipeline-gates.js";
+import { incidentEnvFields, incidentEnvValues } from "./pipeline-incidents.js";
+import { type Defaults, fieldSchemas, type SchemaContext, targetSchemas } from "./pipeline-targets.js";
+import { watchSchema } from "./pipeline-watch.js";
 import { clock, custom, isHolidayRegion, jsonInt, minutesOf, strict, timeZone } from "./schemas.js";
 
-const defaultPrometheus = (url: string | null): PrometheusConfig | null => (url === null ? null : { url });
-
-/** The watch after a deploy when the file says nothing about it. */
-export const defaultWatch = (d: Defaults) => ({
-  minutes: 10,
-  intervalSeconds: 60,
-  onFailure: "auto" as const,
-  smoke: null,
-  prometheus: defaultPrometheus(d.prometheusUrl),
-});
+/** The watch after a deploy when the file says nothing about it (per environment: see ./pipeline-watch.ts). */
+export { defaultWatch } from "./pipeline-watch.js";
 
 export function systemSchemas(ctx: SchemaContext) {
   const d = ctx.defaults;
@@ -35,39 +25,25 @@ export function systemSchemas(ctx: SchemaContext) {
     error: bi("應為 1–64 個 A-Z a-z 0-9 _ . - 字元", "expected 1–64 characters of A-Z a-z 0-9 _ . -"),
   });
 
-  const watch = strict({
-    minutes: jsonInt(1, 240).optional(),
-    intervalSeconds: jsonInt(5, 3600).optional(),
-    onFailure: z.enum(["auto", "ask"], { error: bi('應為 "auto" 或 "ask"', 'expected "auto" or "ask"') }).optional(),
-    smoke: check.optional(),
-    prometheus: prometheus.optional(),
-  })
-    .optional()
-    .transform((w) => {
-      const fallback = defaultWatch(d);
-      return {
-        minutes: w?.minutes ?? fallback.minutes,
-        intervalSeconds: w?.intervalSeconds ?? fallback.intervalSeconds,
-        onFailure: w?.onFailure ?? fallback.onFailure,
-        smoke: w?.smoke ?? null,
-        prometheus: w?.prometheus ?? fallback.prometheus,
-      };
-    });
-
-  const environment = strict({
-    url: url.optional(),
-    deploy: target.optional(),
-    rollback: target.optional(),
-    health: check.optional(),
-    watch,
-  }).transform((e) => ({
-    url: e.url ?? null,
-    deploy: e.deploy ?? null,
-    rollback: e.rollback ?? null,
-    health: e.health ?? null,
-    watch: e.watch,
-  }));
-
+  const watch = watchSchema("uat", d, { check, prometheus });
+  // issue 12: each environment has its own watch defaults (PROD 30 minutes, UAT 10) and incident fields.
+  const environmentOf = (env: Env) =>
+    strict({
+      url: url.optional(),
+      deploy: target.optional(),
+      rollback: target.optional(),
+      health: check.optional(),
+      watch: watchSchema(env, d, { check, prometheus }),
+      ...incidentEnvFields(target),
+    }).transform((e) => ({
+      url: e.url ?? null,
+      deploy: e.deploy ?? null,
+      rollback: e.rollback ?? null,
+      health: e.health ?? null,
+      watch: e.watch,
+      ...incidentEnvValues(e),
+    }));
+  const environment = environmentOf("uat");
   const windows = strict({
     t1: clock.optional(),
     t2: clock.optional(),
@@ -130,11 +106,12 @@ export function systemSchemas(ctx: SchemaContext) {
     timezone: timeZone.optional(),
     windows: windows.optional(),
     services: z.array(service).optional(),
-    environments: strict({ uat: environment, prod: environment }),
+    environments: strict({ uat: environment, prod: environmentOf("prod") }),
     checklist: strict({ backup: check.optional(), monitoring: check.optional() }).optional(),
     freeze: freeze.optional(),
     adminIds: z.array(z.int({ error: ADMIN_IDS_ERROR }).positive({ error: ADMIN_IDS_ERROR })).optional(),
     modules: z.array(text).optional(),
+    roles: rolesSchema.optional(),
   }).transform((s) => ({
     id: s.id,
     name: s.name,
@@ -149,6 +126,8 @@ export function systemSchemas(ctx: SchemaContext) {
     ...(s.adminIds ? { adminIds: s.adminIds } : {}),
     /** Module names the system declares (bugs add theirs); normalized. */
     ...(s.modules ? { modules: [...new Set(s.modules.map(normalizeModule).filter(Boolean))] } : {}),
+    /** issue 12: CTO and DBA user ids (escalations); read as `system.roles?.dba ?? []`. */
+    ...(s.roles ? { roles: s.roles } : {}),
   }));
 
   const file = strict({
