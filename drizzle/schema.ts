@@ -331,8 +331,45 @@ export const rollbackPlans = pgTable(
     actorId: bigint("actor_id", { mode: "number" }).notNull(),
     actorName: text("actor_name").notNull(),
     reason: text("reason").notNull(),
+    // issue 12: the kind of problem the admin named (minor, functional, data); null for older plans.
+    problemKind: text("problem_kind", { enum: ["minor", "functional", "data"] }),
     createdAt: created(),
     updatedAt: updated(),
   },
   (t) => [index("rollback_plans_status_idx").on(t.status)],
+);
+
+// issue 12: incidents — one per rollback: what was deployed and when, what broke (the reason), who,
+// the kind of problem, the post-rollback watch result, the down-migration and the follow-up bug.
+export const incidents = pgTable(
+  "incidents",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    systemId: text("system_id").notNull(),
+    env: text("env", { enum: ["uat", "prod"] }).notNull(),
+    problemKind: text("problem_kind", { enum: ["minor", "functional", "data"] }).notNull(),
+    reason: text("reason").notNull(),
+    actorName: text("actor_name").notNull(),
+    /** The newest release undone: its id, version and start. */
+    deployedId: bigint("deployed_id", { mode: "number" }),
+    deployedVersion: text("deployed_version").notNull(),
+    deployedAt: ts("deployed_at"),
+    targetVersion: text("target_version").notNull(),
+    undoIds: bigint("undo_ids", { mode: "number" }).array().notNull().default(sql`'{}'::bigint[]`),
+    bugIds: bigint("bug_ids", { mode: "number" }).array().notNull().default(sql`'{}'::bigint[]`),
+    /** The rollback deployment and its status. */
+    rollbackId: bigint("rollback_id", { mode: "number" }).notNull(),
+    rollbackStatus: text("rollback_status").notNull(),
+    watchResult: text("watch_result", { enum: ["watching", "stable", "unstable", "unmonitored"] }),
+    watchDetail: text("watch_detail"),
+    migrateDownStatus: text("migrate_down_status"),
+    migrateDownOutput: text("migrate_down_output"),
+    followUpBugId: bigint("follow_up_bug_id", { mode: "number" }),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [
+    uniqueIndex("incidents_rollback_idx").on(t.rollbackId),
+    index("incidents_system_idx").on(t.systemId, t.createdAt),
+  ],
 );

@@ -31,7 +31,7 @@ describe("the real process over HTTP", () => {
     const dir = mkdtempSync(join(tmpdir(), "nightshift-e2e-"));
     calls = join(dir, "calls");
     const target = { command: [RECORD, calls], timeoutSeconds: 30 };
-    const watch = { minutes: 1, intervalSeconds: 30 };
+    const watch = { minutes: 10, intervalSeconds: 300 }; // at least 10 minutes (issue 12)
     writeFileSync(
       join(dir, "pipeline.json"),
       JSON.stringify({
