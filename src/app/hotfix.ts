@@ -20,6 +20,7 @@ import {
 import { applyEventIn, type BugRow } from "./bugs.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
+import { watchInBackground } from "./watch.js";
 import { freezeVerdict } from "./freeze-state.js";
 import {
   allocateVersion,
@@ -224,11 +225,15 @@ async function executeHotfix(
     if (err instanceof EnvBusyError) return refused(err.message);
     throw err;
   }
+  let outcome: HotfixOutcome;
   try {
-    return await hotfixLocked(deps, request, approver, system, lock);
+    outcome = await hotfixLocked(deps, request, approver, system, lock);
   } finally {
     await lock.release().catch((err: unknown) => deps.logger.error({ err }, "environment lock not released"));
   }
+  // issue 12: every PROD deploy gets the post-deploy watch, a hotfix too (started once the lock is free).
+  if (outcome.kind === "deployed") watchInBackground(deps, outcome.deployment);
+  return outcome;
 }
 
 async function hotfixLocked(

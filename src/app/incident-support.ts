@@ -1,12 +1,15 @@
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { Actor, Env } from "../core/model.js";
-import { breaches } from "../core/watch-rules.js";
+import { breaches, sustainCpu } from "../core/watch-rules.js";
 import { describeBreach, incidents } from "../i18n/index.js";
 import { CLAIM_KINDS, type ClaimKind, claim } from "./claims.js";
 import type { Queryable } from "./db.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
 import type { Calendar, Metrics } from "./ports.js";
-import { systemRegistry } from "./systems.js";
+import { localParts } from "../core/windows.js";
+import { userNames } from "./members.js";
+import { getOncall } from "./oncall.js";
+import { adminIds, systemRegistry } from "./systems.js";
 
 const W = incidents.watch;
 
@@ -14,7 +17,14 @@ export { allocateVersion } from "./versions.js";
 export type { DeploymentRow };
 
 /** The engine's deploy ports plus monitoring (the watch) and the calendar (freezes). */
-export type IncidentDeps = DeployDeps & { metrics: Metrics; calendarFacts: Calendar };
+export type IncidentDeps = DeployDeps & {
+  metrics: Metrics;
+  calendarFacts: Calendar;
+  /** The post-deploy watch of a release (main.ts and the windows set it): hotfix deploys get it too. */
+  afterDeploy?: (deployment: DeploymentRow) => Promise<void>;
+  /** Waits between watch rounds (post-rollback watch); else `sleep`, else real time. */
+  watchSleep?: (ms: number) => Promise<void>;
+};
 
 export type UserActor = Extract<Actor, { kind: "user" }>;
 
@@ -41,6 +51,8 @@ export interface EnvCheckResult {
   failures: string[];
   /** Performance breaches and unreachable monitoring: reported only; `key` names the metric. */
   warnings: { key: string; text: string }[];
+  /** Rounds in a row with CPU over its limit (counts only once `cpu.required` is reached). */
+  cpuStreak: number;
 }
 
 /** One round of the environment's post-deploy checks: health URL, smoke command, Prometheus thresholds. */
@@ -48,11 +60,11 @@ export async function runEnvChecks(
   deps: Pick<IncidentDeps, "config" | "runCheck" | "metrics">,
   system: SystemConfig,
   env: Env,
-  options: { baselineP95?: number | null; prometheus?: boolean } = {},
+  options: { baselineP95?: number | null; prometheus?: boolean; cpu?: { streak: number; required: number } } = {},
 ): Promise<EnvCheckResult> {
   const target = system.environments[env];
   const check = deps.runCheck;
-  const result: EnvCheckResult = { failures: [], warnings: [] };
+  const result: EnvCheckResult = { failures: [], warnings: [], cpuStreak: 0 };
   const labelled: [string, Check | null][] = [
     [W.health, target.health],
     [W.smoke, target.watch.smoke],
@@ -66,7 +78,11 @@ export async function runEnvChecks(
   if (options.prometheus !== false && prometheus) {
     try {
       const baseline = options.baselineP95 ?? null;
-      for (const b of breaches(await deps.metrics.read(prometheus), baseline)) {
+      const found = breaches(await deps.metrics.read(prometheus), baseline);
+      const cpu = options.cpu ?? { streak: 0, required: target.watch.cpuSustainedRounds ?? 1 };
+      const sustained = sustainCpu(found, cpu.streak, cpu.required);
+      result.cpuStreak = sustained.streak;
+      for (const b of sustained.breaches) {
         const text = describeBreach(b, baseline);
         if (b.functional) result.failures.push(text);
         else result.warnings.push({ key: b.metric, text });
@@ -76,4 +92,30 @@ export async function runEnvChecks(
     }
   }
   return result;
+}
+
+/** issue 12: who an escalation mentions — the day's on-call, the system's admins, its DBAs (`roles.dba`). */
+export interface Escalation {
+  oncall: { id: number; name: string } | null;
+  admins: { id: number; name: string }[];
+  dbas: { id: number; name: string }[];
+}
+
+export async function escalationTargets(
+  q: Queryable,
+  config: Pick<Config, "adminIds">,
+  system: SystemConfig,
+  now: Date,
+): Promise<Escalation> {
+  const day = localParts(now, system.timezone).date;
+  const duty = await getOncall(q, system.id, day);
+  const adminList = await adminIds(q, [...config.adminIds, ...(system.adminIds ?? [])]);
+  const dbaList = system.roles?.dba ?? [];
+  const names = await userNames(q, [...adminList, ...dbaList]);
+  const person = (id: number) => ({ id, name: names.get(id) ?? String(id) });
+  return {
+    oncall: duty ? { id: duty.userId, name: duty.name } : null,
+    admins: adminList.map(person),
+    dbas: dbaList.map(person),
+  };
 }

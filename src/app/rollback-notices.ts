@@ -1,10 +1,12 @@
 // The group notices a rollback posts: its failure (urgent), the executed template with a
-// 重新排入 button per held bug, and the health verdict after it. Text comes from src/i18n; the
+// 重新排入 button per held bug, and a data-corruption escalation (the post-rollback watch is
+// ./watch-rounds.ts). Text comes from src/i18n; the
 // buttons are domain buttons (src/adapters/notify/render.ts makes them Telegram's).
 import type { Actor, Env } from "../core/model.js";
 import { tailCodePoints } from "../core/text.js";
 import { formatDateTime } from "../core/windows.js";
-import { incidents, rollbackExecuted } from "../i18n/index.js";
+import { incidentRecords, incidents, rollbackExecuted } from "../i18n/index.js";
+import type { Escalation } from "./incident-support.js";
 import { messages } from "./messages.js";
 import type { NoticeDraft } from "./outbox.js";
 
@@ -52,13 +54,10 @@ export function rollbackExecutedNotices(
   return messages(at.chatId, text, { buttons });
 }
 
-/** After the rollback: stable, or still failing (urgent, naming the on-call). */
-export const rollbackHealthNotices = (
-  at: Where,
-  plan: PlanFacts,
-  failures: string[],
-  oncall: string | null,
-): NoticeDraft[] =>
-  failures.length === 0
-    ? messages(at.chatId, T.stable(plan.env, plan.targetVersion))
-    : messages(at.chatId, T.unstable(plan.env, plan.targetVersion, failures, oncall), { urgent: true });
+/** issue 12: a data-corruption rollback's escalation, with the down-migration's state. */
+export const dataEscalationText = (
+  facts: { incidentId: number; env: Env; version: string; reason: string },
+  migrateDown: "none" | "running" | "succeeded" | "failed" | "timed_out",
+  who: Escalation,
+  output: string,
+): string => incidentRecords.dataEscalation({ ...facts, ...who, migrateDown, output });

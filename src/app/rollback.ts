@@ -4,19 +4,29 @@
 import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import { bugEvents, bugs, deployments, environments, rollbackPlans } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
+import type { ProblemKind } from "../core/incident-kinds.js";
 import type { Actor, Env, Status } from "../core/model.js";
 import { dependencyOrder } from "../core/release.js";
+import { cleanText, tailCodePoints } from "../core/text.js";
 import { formatDateTime, localParts } from "../core/windows.js";
 import { incidents, reliability } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
 import { claim, release } from "./claims.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
-import { actorName, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
+import {
+  actorName,
+  type DeploymentRow,
+  escalationTargets,
+  type IncidentDeps,
+  systemById,
+} from "./incident-support.js";
+import { createIncident, type IncidentRow, recordMigrateDown } from "./incidents.js";
 import { advance } from "./lifecycle.js";
 import { getOncall } from "./oncall.js";
-import { enqueue } from "./outbox.js";
-import { rollbackExecutedNotices, rollbackFailedNotices, rollbackHealthNotices } from "./rollback-notices.js";
+import { enqueue, notice, noticeEdit } from "./outbox.js";
+import { dataEscalationText, rollbackExecutedNotices, rollbackFailedNotices } from "./rollback-notices.js";
+import { type RollbackWatchOutcome, runRollbackWatch } from "./watch-rounds.js";
 import { environmentVersions } from "./systems.js";
 
 const T = incidents.rollback;
@@ -116,7 +126,7 @@ export type StoredPlan = typeof rollbackPlans.$inferSelect;
 /** Stores a plan with its reason for a confirm button; returns the plan id (the button's id). */
 export async function prepareRollback(
   deps: IncidentDeps,
-  input: { plan: RollbackPlan; actor: Extract<Actor, { kind: "user" }>; reason: string },
+  input: { plan: RollbackPlan; actor: Extract<Actor, { kind: "user" }>; reason: string; kind?: ProblemKind },
 ): Promise<number> {
   const now = deps.clock();
   const [stored] = await deps.db
@@ -127,6 +137,7 @@ export async function prepareRollback(
       actorId: input.actor.id,
       actorName: input.actor.name,
       reason: input.reason,
+      problemKind: input.kind ?? null,
       createdAt: now,
       updatedAt: now,
     })
@@ -135,7 +146,14 @@ export async function prepareRollback(
 }
 
 export type RollbackOutcome =
-  | { kind: "rolled_back"; deployment: DeploymentRow; stable: boolean; bugs: BugRow[] }
+  | {
+      kind: "rolled_back";
+      deployment: DeploymentRow;
+      /** The post-rollback watch's verdict (issue 12). */
+      watch: RollbackWatchOutcome;
+      bugs: BugRow[];
+      incident: IncidentRow | null;
+    }
   | { kind: "failed"; deployment: DeploymentRow }
   | { kind: "refused"; message: string }
   | { kind: "already_handled" };
@@ -164,7 +182,13 @@ export async function runRollbackPlan(
   const outcome: RollbackOutcome =
     !fresh.ok || fresh.plan.fromVersion !== stored.fromVersion || fresh.plan.undoIds[0] !== stored.undoIds[0]
       ? { kind: "refused", message: fresh.ok ? T.changed : fresh.message }
-      : await executeRollback(deps, { system, plan: fresh.plan, actor, reason: stored.reason });
+      : await executeRollback(deps, {
+          system,
+          plan: fresh.plan,
+          actor,
+          reason: stored.reason,
+          kind: stored.problemKind ?? "functional",
+        });
   const to = outcome.kind === "rolled_back" ? "done" : "failed";
   await advance(deps.db, "rollback_plans", stored.id, ["confirmed"], to, { updatedAt: deps.clock() });
   return outcome;
@@ -175,11 +199,32 @@ export async function cancelRollback(deps: IncidentDeps, planId: number): Promis
   return rows.length === 1;
 }
 
-/** Runs a planned rollback (chat or watch). A release is rolled back at most once at a time. */
-export async function executeRollback(
-  deps: IncidentDeps,
-  input: { system: SystemConfig; plan: RollbackPlan; actor: Actor; reason: string },
-): Promise<RollbackOutcome> {
+/** What a rollback is asked to do: the plan, who, why, and the kind of problem (default functional). */
+export interface RollbackInput {
+  system: SystemConfig;
+  plan: RollbackPlan;
+  actor: Actor;
+  reason: string;
+  kind?: ProblemKind;
+}
+
+/**
+ * Runs a planned rollback (chat or watch). A release is rolled back at most once at a time. After it
+ * (the environment's lock released): the post-rollback watch (issue 12), awaited.
+ */
+export async function executeRollback(deps: IncidentDeps, input: RollbackInput): Promise<RollbackOutcome> {
+  const outcome = await executeRollbackLocked(deps, input);
+  if (outcome.kind !== "rolled_back" || !outcome.incident) return outcome;
+  const watch = await runRollbackWatch(deps, {
+    system: input.system,
+    env: input.plan.env,
+    version: input.plan.targetVersion,
+    incidentId: outcome.incident.id,
+  });
+  return { ...outcome, watch };
+}
+
+async function executeRollbackLocked(deps: IncidentDeps, input: RollbackInput): Promise<RollbackOutcome> {
   const { system, actor } = input;
   const name = actorName(actor);
   // One change at a time per environment: wait for a deploy or hotfix in progress (the group is
@@ -212,11 +257,12 @@ export async function executeRollback(
 
 async function rollbackLocked(
   deps: IncidentDeps,
-  input: { system: SystemConfig; plan: RollbackPlan; actor: Actor; reason: string },
+  input: RollbackInput,
   lock: EnvLock,
   name: string,
 ): Promise<RollbackOutcome> {
   const { system, plan, actor, reason } = input;
+  const kind = input.kind ?? "functional";
   const where = { chatId: system.groupChatId, timezone: system.timezone };
   const undoId = plan.undoIds[0]!; // one rollback per release: claimed `rollback-of` it
   const owner = deps.liveness?.instanceId ?? null;
@@ -224,8 +270,11 @@ async function rollbackLocked(
     return { kind: "already_handled" };
 
   let reverted: BugRow[] = [];
+  let incident = null as IncidentRow | null; // set by onOutcome (a cast: TS does not see closure writes)
   // Runs in the transaction that records the rollback's outcome.
   const onOutcome = async (tx: Tx, deployment: DeploymentRow) => {
+    // issue 12: every rollback is an incident record, written with its outcome.
+    incident = await createIncident(tx, { plan, rollback: deployment, kind, reason, actorName: name, now: deps.clock() });
     if (deployment.status !== "succeeded") {
       await release(tx, "rollback-of", undoId);
       const oncall = await oncallName(tx, deps, system);
@@ -261,12 +310,70 @@ async function rollbackLocked(
     throw error;
   }
   if (deployment.status !== "succeeded") return { kind: "failed", deployment };
+  if (kind === "data" && incident) await escalateDataRisk(deps, input, lock, deployment, incident);
+  // The post-rollback watch runs once the lock is released (executeRollback).
+  return { kind: "rolled_back", deployment, watch: "stable", bugs: reverted, incident };
+}
 
-  const check = await runEnvChecks(deps, system, plan.env, { prometheus: false });
-  const stable = check.failures.length === 0;
-  const oncall = stable ? null : await oncallName(deps.db, deps, system);
-  await enqueue(deps.db, rollbackHealthNotices(where, plan, check.failures, oncall), deps.clock());
-  return { kind: "rolled_back", deployment, stable, bugs: reverted };
+/**
+ * issue 12: a data-corruption risk — after the rollback, the on-call, the admins and the DBAs
+ * (`roles.dba`) are mentioned at once; the environment's down-migration (`migrateDown`) runs, still
+ * under the environment's lock, and its result is edited into that message and the incident.
+ */
+async function escalateDataRisk(
+  deps: IncidentDeps,
+  input: RollbackInput,
+  _lock: EnvLock,
+  rollback: DeploymentRow,
+  incident: IncidentRow,
+): Promise<void> {
+  const { system, plan } = input;
+  const who = await escalationTargets(deps.db, deps.config, system, deps.clock());
+  const migrateDown = system.environments[plan.env].migrateDown ?? null;
+  const text = (state: Parameters<typeof dataEscalationText>[1], output = "") =>
+    dataEscalationText({ incidentId: incident.id, env: plan.env, version: plan.targetVersion, reason: input.reason }, state, who, output);
+  const [sent] = await enqueue(
+    deps.db,
+    [notice(system.groupChatId, text(migrateDown ? "running" : "none"), { urgent: true })],
+    deps.clock(),
+  );
+  if (!migrateDown) return;
+  let status: "succeeded" | "failed" | "timed_out";
+  let output: string;
+  try {
+    const result = await deps.runTarget({
+      target: migrateDown,
+      cwd: deps.config.configDir,
+      step: {
+        releaseId: rollback.id,
+        system: system.id,
+        env: plan.env,
+        kind: "rollback",
+        version: plan.targetVersion,
+        targetVersion: plan.targetVersion,
+        service: null,
+        services: [],
+        actor: rollback.actorName,
+        reason: input.reason,
+        bugIds: plan.bugIds,
+        bugs: [],
+        notes: [],
+      },
+    });
+    status = result.status;
+    output = result.output;
+  } catch (error) {
+    status = "failed";
+    output = (error as Error).message;
+  }
+  await recordMigrateDown(deps, incident.id, status, output);
+  const tail = tailCodePoints(cleanText(output), 1500);
+  const edited = text(status, tail);
+  await enqueue(
+    deps.db,
+    [sent ? noticeEdit(system.groupChatId, sent, edited, { urgent: true }) : notice(system.groupChatId, edited, { urgent: true })],
+    deps.clock(),
+  );
 }
 
 /** Each bug of the undone releases goes back to its status before the oldest of them, held. */
@@ -374,5 +481,6 @@ export async function rollbackDeployment(
   const system = systemById(deps.config, deployment.systemId);
   const planned = await planRollback(deps.db, system, deployment.env, { undoId: deployment.id });
   if (!planned.ok) return { kind: "refused", message: planned.message };
-  return executeRollback(deps, { system, plan: planned.plan, actor, reason });
+  // 立即回滾 under a failed watch: a smoke/health failure is a functional regression.
+  return executeRollback(deps, { system, plan: planned.plan, actor, reason, kind: "functional" });
 }

@@ -1,27 +1,29 @@
-// Post-deploy watch: health, smoke and Prometheus at an interval for the environment's watch minutes,
-// one progress message edited as it goes, a summary when it stands down. A failed smoke/health or a
-// functional breach rolls back (policy auto|ask, at most autoRollbackLimit automatic rollbacks in a row).
-import { setTimeout as delay } from "node:timers/promises";
+// Post-deploy watch: health, smoke and Prometheus run at once (round 0), then every interval for the
+// environment's watch minutes (PROD 30, UAT 10 by default); ONE message is posted and edited from
+// start to summary (one watch message per release in the group). A failed smoke/health or a
+// functional breach rolls back (policy auto|ask, at most autoRollbackLimit automatic rollbacks in a
+// row); CPU counts only when sustained. A watch with nothing to check says 「未監控」 loudly.
+// The post-rollback watch (runRollbackWatch) is the same rounds after a rollback: stable → the
+// incident is recorded with 「排程正式修正」 and a follow-up bug button; unstable → escalation.
 import type { SystemConfig } from "../config.js";
-import { incidents } from "../i18n/index.js";
+import { incidentRecords, incidents } from "../i18n/index.js";
 import { claim } from "./claims.js";
-import { type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
-import { enqueue, type NoticeButtons, notice, noticeEdit } from "./outbox.js";
+import { type DeploymentRow, type IncidentDeps, systemById } from "./incident-support.js";
+import { enqueue, type NoticeButtons, notice } from "./outbox.js";
 import type { Metrics } from "./ports.js";
 import { consecutiveAutoRollbacks, executeRollback, planRollback } from "./rollback.js";
+import { sleeper, unmonitored, type WatchOptions, watchRounds } from "./watch-rounds.js";
+
+export { runRollbackWatch, type WatchOptions } from "./watch-rounds.js";
 
 const W = incidents.watch;
+const IR = incidentRecords;
 
 /** The incident ports plus the Metrics port the watch reads its baseline from. */
 export type WatchDeps = IncidentDeps & { metrics: Metrics };
 
-export interface WatchOptions {
-  /** Waits between rounds; tests pass one that returns at once (and may move a fake clock). */
-  sleep?: (ms: number) => Promise<void>;
-}
-
 export interface WatchResult {
-  outcome: "stood" | "warned" | "rolled_back" | "asked" | "alerted";
+  outcome: "stood" | "warned" | "rolled_back" | "asked" | "alerted" | "unmonitored";
   rounds: number;
   failures: string[];
   warnings: string[];
@@ -33,7 +35,7 @@ export async function runWatch(
   deployment: DeploymentRow,
   options: WatchOptions = {},
 ): Promise<WatchResult> {
-  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  const sleep = sleeper(deps, options);
   const system = systemById(deps.config, deployment.systemId);
   const { env, version } = deployment;
   const watch = system.environments[env].watch;
@@ -41,55 +43,37 @@ export async function runWatch(
   if (!(await claim(deps.db, "watch", deployment.id, { startedAt: deps.clock() }, deps.clock())))
     return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
 
-  const send = (text: string) => enqueue(deps.db, [notice(system.groupChatId, text)], deps.clock());
-  if (!system.environments[env].health && !watch.smoke && !watch.prometheus) {
-    await send(W.nothing(env, version));
-    return { outcome: "stood", rounds: 0, failures: [], warnings: [] };
+  if (unmonitored(system, env)) {
+    await enqueue(deps.db, [notice(system.groupChatId, IR.unmonitored(env, version), { urgent: true })], deps.clock());
+    return { outcome: "unmonitored", rounds: 0, failures: [], warnings: [] };
   }
   const baselineP95 = watch.prometheus
     ? await deps.metrics
         .baselineP95(watch.prometheus, new Date(deployment.startedAt.getTime() - 1000))
         .catch(() => null)
     : null;
-  const [progressId] = await send(W.progress(env, version, 0, watch.minutes, W.starting));
-  // The progress message is edited; if it was deduplicated away, each round is posted instead.
-  const edit = (text: string) =>
-    progressId ? noticeEdit(system.groupChatId, progressId, text) : notice(system.groupChatId, text);
-
-  const rounds = Math.max(1, Math.round((watch.minutes * 60) / watch.intervalSeconds));
-  const warned = new Map<string, string>();
-  for (let round = 1; round <= rounds; round++) {
-    await sleep(watch.intervalSeconds * 1000);
-    const result = await runEnvChecks(deps, system, env, { baselineP95 });
-    const elapsed = Number(((round * watch.intervalSeconds) / 60).toFixed(1));
-    const fresh = result.warnings.filter((w) => !warned.has(w.key));
-    for (const w of result.warnings) if (!warned.has(w.key)) warned.set(w.key, w.text);
-    const status = result.failures.length
-      ? W.failedStatus
-      : result.warnings.length
-        ? `⚠️ ${result.warnings.map((w) => w.text).join("、")}`
-        : W.allOk;
-    await enqueue(deps.db, [edit(W.progress(env, version, elapsed, watch.minutes, status))], deps.clock());
-    if (fresh.length && !result.failures.length)
-      await send(
-        W.breach(
-          env,
-          version,
-          fresh.map((w) => w.text),
-        ),
-      );
-    if (result.failures.length) {
-      const outcome = await onFailure(deps, system, deployment, result.failures);
-      return { outcome, rounds: round, failures: result.failures, warnings: [...warned.values()] };
-    }
-  }
-  const warnings = [...warned.values()];
-  await send(
-    warnings.length
-      ? W.summaryWarn(env, version, watch.minutes, warnings)
-      : W.summaryOk(env, version, watch.minutes, rounds),
+  const result = await watchRounds(
+    deps,
+    system,
+    env,
+    {
+      minutes: watch.minutes,
+      baselineP95,
+      progress: (elapsed, total, status) => W.progress(env, version, elapsed, total, status),
+    },
+    sleep,
   );
-  return { outcome: warnings.length ? "warned" : "stood", rounds, failures: [], warnings };
+  if (result.failures.length) {
+    await result.edit(IR.summaryFailed(env, version, result.elapsed, watch.minutes));
+    const outcome = await onFailure(deps, system, deployment, result.failures);
+    return { outcome, rounds: result.rounds, failures: result.failures, warnings: result.warnings };
+  }
+  await result.edit(
+    result.warnings.length
+      ? W.summaryWarn(env, version, watch.minutes, result.warnings)
+      : W.summaryOk(env, version, watch.minutes, result.rounds),
+  );
+  return { outcome: result.warnings.length ? "warned" : "stood", rounds: result.rounds, failures: [], warnings: result.warnings };
 }
 
 /** The engine's `afterDeploy` hook: the window waits for its watch (the watch is the window's last step). */
@@ -98,6 +82,23 @@ export const watchAfterDeploy =
   async (deployment: DeploymentRow): Promise<void> => {
     await runWatch(deps, deployment, options);
   };
+
+const watching = new Set<Promise<unknown>>();
+
+/**
+ * issue 12: every PROD deploy gets the watch — a hotfix too. Starts it without holding the caller
+ * (the hotfix reply should not wait 30 minutes); `settleWatches` awaits the ones in flight.
+ */
+export function watchInBackground(deps: WatchDeps, deployment: DeploymentRow): void {
+  const run = deps.afterDeploy ?? ((d: DeploymentRow) => runWatch(deps, d).then(() => undefined));
+  const task = run(deployment)
+    .catch((err: unknown) => deps.logger.error({ err, deploymentId: deployment.id }, "post-deploy watch failed"))
+    .finally(() => watching.delete(task));
+  watching.add(task);
+}
+
+/** Waits for the watches started by watchInBackground (tests, graceful stop). */
+export const settleWatches = () => Promise.allSettled([...watching]);
 
 async function onFailure(
   deps: IncidentDeps,
@@ -147,6 +148,9 @@ async function onFailure(
     plan: planned.plan,
     actor: { kind: "system", name: "auto-rollback" },
     reason: failures.join(";"),
+    // A failed smoke test or health check is a functional regression.
+    kind: "functional",
   });
   return outcome.kind === "rolled_back" ? "rolled_back" : "alerted";
 }
+

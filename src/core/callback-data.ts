@@ -36,11 +36,13 @@ export const CALLBACK_ACTIONS = {
   requeue: "rq",
   /** 略過 on a /triage queue card; id = bug id, v = 0 */
   queueSkip: "tq",
+  /** issue 12: 建立後續修正 bug under a stable post-rollback watch; id = incident id, v = 0 */
+  incidentFollowUp: "ifb",
 } as const;
 export type CallbackAction = (typeof CALLBACK_ACTIONS)[keyof typeof CALLBACK_ACTIONS];
 
 /** Conversations whose questions are answered with buttons. */
-export const CHOICE_FLOWS = { report: "rp", hotfix: "hx" } as const;
+export const CHOICE_FLOWS = { report: "rp", hotfix: "hx", rollback: "rb" } as const;
 export type ChoiceFlow = keyof typeof CHOICE_FLOWS;
 
 /** The largest payload a @grammyjs/menu button may carry (see the header). */

@@ -34,3 +34,13 @@ export function breaches(readings: Readings, baselineP95: number | null): Breach
     out.push({ metric: "loginSuccess", value: login, limit: 0.99, functional: true });
   return out;
 }
+
+/**
+ * issue 12: a CPU breach counts only when sustained — `required` rounds in a row. Given this round's
+ * breaches and the streak so far, returns the new streak and the breaches that count this round.
+ */
+export function sustainCpu(found: Breach[], streak: number, required: number): { breaches: Breach[]; streak: number } {
+  const cpu = found.some((b) => b.metric === "cpu");
+  const next = cpu ? streak + 1 : 0;
+  return { streak: next, breaches: cpu && next < required ? found.filter((b) => b.metric !== "cpu") : found };
+}

@@ -208,5 +208,6 @@ export const ALL_TABLES = [
   "kv",
   "claims",
   "rollback_plans",
+  "incidents", // issue 12
   "processed_updates",
 ] as const;

@@ -19,3 +19,4 @@ export * from "./reliability.js";
 export * from "./templates.js";
 export * from "./time.js";
 export * from "./windows.js";
+export * from "./incident-records.js";

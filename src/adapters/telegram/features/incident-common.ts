@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { HotfixOutcome } from "../../../app/hotfix.js";
 import type { RollbackOutcome } from "../../../app/rollback.js";
+import { settleWatches } from "../../../app/watch.js";
 import { systemRegistry } from "../../../app/systems.js";
 import type { SystemConfig } from "../../../config.js";
 import { splitMessage } from "../../../core/html.js";
@@ -14,8 +15,12 @@ import { chatSystemId } from "../guards.js";
 
 const running = new Set<Promise<unknown>>();
 
-/** Waits for deploys and rollbacks started from chat (tests, graceful stop). */
-export const settleIncidentTasks = () => Promise.allSettled([...running]);
+/** Waits for deploys and rollbacks started from chat, then for the watches they started (tests, graceful stop). */
+export const settleIncidentTasks = async () => {
+  const done = await Promise.allSettled([...running]);
+  await settleWatches();
+  return done;
+};
 
 /** Runs `work` after the handler returns; its report goes to `chatId` (the group gets the outbox messages). */
 export function inBackground(
