@@ -32,6 +32,8 @@ export const COMMANDS = {
   history: "member",
   status: "member",
   version: "member",
+  incident: "member", // issue 12
+  incidents: "member", // issue 12
   cancel: "member",
   triage: "admin",
   approve_prod: "admin",

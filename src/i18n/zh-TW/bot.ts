@@ -254,6 +254,8 @@ export const zhTW = {
     run: "立即執行視窗：/run t1|t2",
     oncall: "設定今晚值班：/oncall @user|me",
     version: "Nightshift 與各環境版本",
+    incident: "查看事故：/incident <編號>",
+    incidents: "最近的事故（回滾紀錄）",
   },
   run: {
     usage: "用法：/run t1 或 /run t2（多個系統時加上系統 id，例如 /run t1 crm）",

@@ -8,12 +8,14 @@ import { systemRegistry } from "../../../app/systems.js";
 import {
   CALLBACK_ACTIONS,
   type CallbackAction,
+  type ChoiceFlow,
   choicePattern,
   encodeCallback,
   encodeChoice,
 } from "../../../core/callback-data.js";
+import { splitMessage } from "../../../core/html.js";
 import type { Env, Severity } from "../../../core/model.js";
-import { conversationText, incidents, t } from "../../../i18n/index.js";
+import { conversationText, incidentRecords, incidents, t } from "../../../i18n/index.js";
 import { hotfixText, inBackground } from "../features/incident-common.js";
 import { isAdminFor } from "../guards.js";
 import { displayName } from "../middleware.js";
@@ -35,13 +37,14 @@ async function choose<V extends string>(
   step: string,
   question: string,
   options: [label: string, value: V][],
+  flow: ChoiceFlow = "hotfix",
 ): Promise<{ value: V; ctx: Context }> {
-  const data = (value: string) => encodeChoice({ flow: "hotfix", step, value });
+  const data = (value: string) => encodeChoice({ flow, step, value });
   await ask(ctx, question, keyboard(options.map(([label, value]) => [label, data(value)])));
   const c = await waitButton(
     conversation,
     choicePattern(
-      "hotfix",
+      flow,
       step,
       options.map(([, v]) => v),
     ),
@@ -131,6 +134,10 @@ export interface RollbackArgs {
   version: string | null;
 }
 
+/**
+ * /rollback: the preview, then the kind of problem (the seed's severity branches: a minor UX glitch
+ * is advised against and rolls back only if confirmed anyway), the reason, and 確認回滾.
+ */
 export async function rollbackConversation(conversation: Convo, ctx: Context, args: RollbackArgs): Promise<void> {
   const preview = await conversation.external(async (octx) => {
     const system = systemRegistry(octx.deps.config).get(args.systemId);
@@ -139,16 +146,55 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
     return { ok: true as const, plan: planned.plan, html: await describePlan(octx.deps.db, system, planned.plan) };
   });
   if (!preview.ok) return void (await ctx.reply(preview.error, HTML));
-  await ask(ctx, `${preview.html}\n\n${R.askReason}`);
+  const K = incidentRecords.kind;
+  // The preview on its own (it may take several messages), then the question with its buttons.
+  for (const part of splitMessage(preview.html)) await ctx.reply(part, HTML);
+  const kind = await choose(
+    conversation,
+    ctx,
+    "k",
+    K.ask,
+    [
+      [K.minor, "minor"],
+      [K.functional, "functional"],
+      [K.data, "data"],
+      [K.cancel, "cancel"],
+    ],
+    "rollback",
+  );
+  if (kind.value === "cancel") return void (await kind.ctx.reply(K.cancelled));
+  let last = kind.ctx;
+  if (kind.value === "minor") {
+    const anyway = await choose(
+      conversation,
+      last,
+      "m",
+      K.minorAdvice,
+      [
+        [K.rollbackAnyway, "yes"],
+        [K.keepRunning, "no"],
+      ],
+      "rollback",
+    );
+    if (anyway.value === "no") return void (await anyway.ctx.reply(K.keptRunning));
+    last = anyway.ctx;
+  }
+  const problemKind = kind.value;
+  await ask(last, R.askReason);
   const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason), { line: true });
   const planId = await conversation.external(async (octx) => {
     const actor = await octx.actor();
     if (actor.kind !== "user" || !(await isAdminFor(octx, args.systemId))) return null;
-    return prepareRollback(octx.deps, { plan: preview.plan, actor: { ...actor, isAdmin: true }, reason: reason.text });
+    return prepareRollback(octx.deps, {
+      plan: preview.plan,
+      actor: { ...actor, isAdmin: true },
+      reason: reason.text,
+      kind: problemKind,
+    });
   });
   if (planId === null) return void (await reason.ctx.reply(t.errors.adminOnly));
   const data = (action: CallbackAction) => encodeCallback({ action, id: planId, version: 0 });
-  await reason.ctx.reply(R.confirmPrompt(reason.text), {
+  await reason.ctx.reply(incidentRecords.confirmPrompt(problemKind, reason.text), {
     ...HTML,
     reply_markup: keyboard([
       [R.confirm, data(CALLBACK_ACTIONS.rollbackConfirm)],

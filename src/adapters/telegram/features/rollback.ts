@@ -5,6 +5,7 @@ import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { claimKey } from "../../../app/incident-support.js";
+import { fileFollowUpBug, getIncident, type IncidentRow, listIncidents } from "../../../app/incidents.js";
 import {
   cancelRollback,
   claimRollbackPlan,
@@ -19,12 +20,12 @@ import { CALLBACK_ACTIONS, encodeCallback } from "../../../core/callback-data.js
 import { ENVS, type Env } from "../../../core/model.js";
 import { codePointLength } from "../../../core/text.js";
 import { formatDateTime } from "../../../core/windows.js";
-import { incidents } from "../../../i18n/index.js";
+import { incidentRecords, incidents } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
 import { rollbackConversation } from "../conversations/incidents.js";
-import { onAction, requireAdmin } from "../guards.js";
+import { canSeeSystem, onAction, requireAdmin, visibleSystemIds } from "../guards.js";
 import { editHtml, editMarkup, messageHtml, replyHtml } from "../respond.js";
 import { chatSystem, inBackground, rollbackText } from "./incident-common.js";
 
@@ -112,6 +113,79 @@ onAction(composer, [A.requeue], async (ctx, payload) => {
   );
   await editMarkup(ctx, { inline_keyboard: rest });
   await replyHtml(ctx, R.requeued(payload.id, admin.name));
+});
+
+// issue 12: incident records — /incident <id>, /incidents, and 建立後續修正 bug under a stable
+// post-rollback watch (one bug per incident, however often it is pressed).
+const IR = incidentRecords.record;
+
+const incidentView = (row: IncidentRow, tz: string) =>
+  IR.show({
+    id: row.id,
+    env: row.env,
+    kind: row.problemKind,
+    deployedVersion: row.deployedVersion,
+    deployedAt: row.deployedAt ? formatDateTime(row.deployedAt, tz) : null,
+    targetVersion: row.targetVersion,
+    rolledBackAt: formatDateTime(row.createdAt, tz),
+    actor: row.actorName,
+    reason: row.reason,
+    rollbackStatus: row.rollbackStatus,
+    watch: row.watchResult,
+    watchDetail: row.watchDetail,
+    migrateDown: row.migrateDownStatus,
+    bugIds: row.bugIds,
+    followUpBugId: row.followUpBugId,
+  });
+
+const timezoneOf = (ctx: BotContext, systemId: string) =>
+  ctx.deps.config.systems.find((s) => s.id === systemId)?.timezone ?? "UTC";
+
+onCommand(composer, "incident", async (ctx) => {
+  const arg = ctx.match.trim();
+  const id = /^#?\d{1,15}$/.test(arg) ? Number(arg.replace("#", "")) : null;
+  if (id === null) return replyHtml(ctx, IR.usage);
+  const row = await getIncident(ctx.deps.db, id);
+  // Another system's incident is "not found" here (as /bug does).
+  if (!row || !(await canSeeSystem(ctx, row.systemId))) return replyHtml(ctx, IR.notFound(id));
+  await replyHtml(ctx, incidentView(row, timezoneOf(ctx, row.systemId)));
+});
+
+onCommand(composer, "incidents", async (ctx) => {
+  const systemIds = await visibleSystemIds(ctx);
+  const rows = await listIncidents(ctx.deps.db, systemIds);
+  if (rows.length === 0) return replyHtml(ctx, IR.none);
+  const names = systemIds.map((id) => ctx.deps.config.systems.find((s) => s.id === id)?.name ?? id).join("、");
+  const lines = rows.map((r) =>
+    IR.listLine({
+      id: r.id,
+      env: r.env,
+      at: formatDateTime(r.createdAt, timezoneOf(ctx, r.systemId)),
+      kind: r.problemKind,
+      from: r.deployedVersion,
+      to: r.targetVersion,
+      watch: r.watchResult,
+      reason: r.reason,
+    }),
+  );
+  await replyHtml(ctx, [IR.listHeader(names), ...lines].join("\n"));
+});
+
+onAction(composer, [A.incidentFollowUp], async (ctx, payload) => {
+  const incident = await getIncident(ctx.deps.db, payload.id);
+  const admin = await requireAdmin(ctx, incident?.systemId ?? null);
+  if (!admin) return;
+  if (!incident) return ctx.answerCallbackQuery({ text: R.outdated });
+  const result = await fileFollowUpBug(ctx.deps, payload.id, admin);
+  const F = incidentRecords.followUp;
+  if (result.kind === "not_found") return ctx.answerCallbackQuery({ text: R.outdated });
+  if (result.kind === "already") {
+    await ctx.answerCallbackQuery({ text: F.already(result.bugId) });
+    return editMarkup(ctx);
+  }
+  await ctx.answerCallbackQuery({ text: F.toast(result.bug.id) });
+  await editMarkup(ctx);
+  await replyHtml(ctx, F.filed(payload.id, result.bug.id, admin.name));
 });
 
 export { composer as rollbackFeature };
