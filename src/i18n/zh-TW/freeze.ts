@@ -15,6 +15,8 @@ export function freezeCauseText(cause: FreezeCause): string {
       return `DEPLOY_FREEZE_UNTIL=${cause.until}`;
     case "stored":
       return cause.text;
+    case "planned":
+      return cause.text;
     case "holiday":
       return `國定假日：${cause.name}`;
     case "lunar_new_year":
@@ -27,7 +29,12 @@ export function freezeCauseText(cause: FreezeCause): string {
 /** Why a freeze holds, as a short phrase (skipped days, a blocked flow, a skipped window). */
 export const freezeReasonText = (r: FreezeReason): string => freezeCauseText(r.cause);
 
-const SOURCE_LABEL: Record<FreezeReason["source"], string> = { env: "環境變數", stored: "/freeze", calendar: "行事曆" };
+const SOURCE_LABEL: Record<FreezeReason["source"], string> = {
+  env: "環境變數",
+  stored: "/freeze",
+  calendar: "行事曆",
+  config: "設定檔預定封版",
+};
 
 function untilText(until: string | null, tz: string | undefined): string {
   if (until === null) return "至解除為止";
