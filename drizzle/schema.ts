@@ -176,6 +176,8 @@ export const freezes = pgTable("freezes", {
   createdAt: created(),
   liftedAt: ts("lifted_at"),
   liftedBy: text("lifted_by"),
+  // issue 12: a planned freeze starts here (null: at creation)
+  startsAt: ts("starts_at"),
 });
 
 export const admins = pgTable("admins", {

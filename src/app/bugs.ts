@@ -7,6 +7,7 @@ import { type BugPatch, type RefusalReason, TRANSITIONS, type TransitionContext,
 import type { Actor, BugEvent, Env, Severity, Status } from "../core/model.js";
 import { normalizeModule } from "../core/text.js";
 import type { Queryable } from "./db.js";
+import { releasePinIn } from "./escalation.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
 
 export type BugRow = typeof bugs.$inferSelect;
@@ -99,6 +100,7 @@ export async function applyEventIn(q: Queryable, input: ApplyInput): Promise<App
   if (!bug) return { kind: "already_handled", bug: d.before };
   await q.insert(bugEvents).values(eventRow(bug, d.before, input, d.note));
   if (input.notify) await enqueue(q, input.notify(bug, d.before), input.now);
+  await releasePinIn(q, bug, input.now); // issue 12: a resolved critical bug is unpinned
   return { kind: "applied", bug, before: d.before };
 }
 

@@ -4,24 +4,27 @@ import { and, eq, gt, isNull, lte, or } from "drizzle-orm";
 import { z } from "zod";
 import { freezes } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
-import type { FreezeReason, FreezeVerdict } from "../core/freeze.js";
+import { type FreezeReason, type FreezeVerdict, periodInstants } from "../core/freeze.js";
 import { escapeHtml } from "../core/html.js";
 import { boundedText, cleanText, codePointLength, normalizeModule, oneLine } from "../core/text.js";
 import { addDays, formatDateTime, localParts, zonedInstant } from "../core/windows.js";
-import { describeFreeze, formatWindowTime, freezeReasonText, incidents } from "../i18n/index.js";
+import { describeFreeze, formatWindowTime, freezeReasonText, incidents, plannedFreeze } from "../i18n/index.js";
 import { knownModules } from "./bugs.js";
 import { freezeVerdict } from "./freeze-state.js";
+import { reconcileEscalations } from "./escalation.js";
+import { sendFreezeReminders } from "./freeze-reminders.js";
 import { expireHotfixRequests } from "./hotfix.js";
 import { actorName, type IncidentDeps, type UserActor } from "./incident-support.js";
 import { enqueue, notice } from "./outbox.js";
 import { nextWindow } from "./schedule.js";
 
 const T = incidents.freeze;
+const P = plannedFreeze;
 export type FreezeRow = typeof freezes.$inferSelect;
 
 export type FreezeCommand =
   | { action: "show" }
-  | { action: "on"; until: string | null; modules: string[]; reason: string }
+  | { action: "on"; from: string | null; until: string | null; modules: string[]; reason: string }
   | { action: "off"; id: number | null }
   | { action: "invalid"; problem?: string };
 
@@ -29,14 +32,29 @@ const REASON_MAX = 500;
 const MODULE_MAX = 64;
 
 /** The pieces of `/freeze …` as read from the text, validated (and made safe) by zod. */
+/** "YYYY-MM-DD" or "YYYY-MM-DD H:MM" as typed → "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (a real date-time), else the error. */
+const localWhen = (word: "from" | "until") =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const m = /^(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}):(\d{2}))?$/.exec(s);
+      const hh = m?.[2]?.padStart(2, "0");
+      const ok = m && addDays(m[1]!, 0) === m[1] && (hh === undefined || (hh <= "23" && m[3]! <= "59"));
+      if (!ok) {
+        // an immediate freeze keeps its short message; a planned one names the word and the format
+        ctx.issues.push({ code: "custom", message: word === "until" ? T.badDate : P.badDate(word, s), input: s });
+        return z.NEVER;
+      }
+      return hh === undefined ? m[1]! : `${m[1]} ${hh}:${m[3]}`;
+    })
+    .nullable();
+
 const freezeArgs = z.discriminatedUnion("action", [
   z.object({ action: z.literal("show") }),
   z.object({
     action: z.literal("on"),
-    until: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, { error: T.badDate })
-      .nullable(),
+    from: localWhen("from"),
+    until: localWhen("until"),
     modules: z
       .array(
         z
@@ -73,18 +91,34 @@ export function parseFreezeCommand(args: string): FreezeCommand {
     const id = take(/^\s+#?(\d{1,15})/)?.[1] ?? null;
     if (rest.trim()) return { action: "invalid" };
     raw = { action, id };
+  } else if (action === "cancel") {
+    // cancels a planned freeze: the same as `off <id>`, the id required
+    const id = take(/^\s+#?(\d{1,15})/)?.[1] ?? null;
+    if (id === null || rest.trim()) return { action: "invalid", problem: P.cancelNeedsId };
+    raw = { action: "off", id };
   } else if (action === "on") {
-    const until = take(/^\s+until\s+(\S+)/i)?.[1] ?? null;
+    // from/until: a date, optionally followed by HH:MM (the system's timezone)
+    const when = (word: string) => {
+      const m = take(new RegExp(`^\\s+${word}\\s+(\\S+)(?:\\s+(\\d{1,2}:\\d{2})(?=\\s|$))?`, "i"));
+      return m ? (m[2] ? `${m[1]} ${m[2]}` : m[1]!) : null;
+    };
+    const from = when("from");
+    const until = when("until");
     const modules: string[] = [];
     for (let m = take(/^\s+(?:module|模組)[:：](\S*)/i); m; m = take(/^\s+(?:module|模組)[:：](\S*)/i)) {
       modules.push(...m[1]!.split(/[,,、]/));
     }
     take(/^\s*(?:—+|–|--|-(?=\s|$))/); // the optional separator before the reason
-    raw = { action, until, modules, reason: rest };
+    raw = { action, from, until, modules, reason: rest };
   } else return { action: "invalid" };
   const parsed = freezeArgs.safeParse(raw);
   if (parsed.success) return parsed.data;
-  return { action: "invalid", problem: parsed.error.issues[0]?.message };
+  const issue = parsed.error.issues[0];
+  const r = raw as { from?: string | null; until?: string | null };
+  if (issue?.path[0] === "until" && r.from != null && r.until != null) {
+    return { action: "invalid", problem: P.badDate("until", r.until) };
+  }
+  return { action: "invalid", problem: issue?.message };
 }
 
 const scopeText = (system: SystemConfig, row: Pick<FreezeRow, "scope" | "module">) =>
@@ -121,16 +155,31 @@ export type AddFreezeResult = { ok: true; rows: FreezeRow[] } | { ok: false; mes
 export async function addFreeze(
   deps: IncidentDeps,
   system: SystemConfig,
-  input: { until: string | null; modules: string[]; reason: string },
+  input: { from?: string | null; until: string | null; modules: string[]; reason: string },
   actor: UserActor,
 ): Promise<AddFreezeResult> {
   const now = deps.clock();
   const tz = system.timezone;
+  const from = input.from ?? null;
   let until: Date | null = null;
-  if (input.until !== null) {
-    const real = /^\d{4}-\d{2}-\d{2}$/.test(input.until) && addDays(input.until, 0) === input.until;
-    if (!real || input.until <= localParts(now, tz).date) return { ok: false, message: T.badDate };
-    until = zonedInstant(input.until, "00:00", tz);
+  let startsAt: Date | null = null;
+  if (from !== null) {
+    // planned: both ends, a reason, in the future, in order
+    if (input.until === null) return { ok: false, message: P.untilRequired };
+    if (!input.reason.trim()) return { ok: false, message: P.reasonRequired };
+    startsAt = localInstant(from, tz);
+    until = localInstant(input.until, tz);
+    const nowText = formatDateTime(now, tz);
+    if (startsAt <= now) return { ok: false, message: P.fromPast(formatDateTime(startsAt, tz), nowText) };
+    if (until <= now) return { ok: false, message: P.untilPast(formatDateTime(until, tz), nowText) };
+    if (until <= startsAt)
+      return { ok: false, message: P.untilNotAfterFrom(formatDateTime(startsAt, tz), formatDateTime(until, tz)) };
+  } else if (input.until !== null) {
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(input.until);
+    const real = addDays(input.until.slice(0, 10), 0) === input.until.slice(0, 10);
+    until = localInstant(input.until, tz);
+    if (!real || (dateOnly ? input.until <= localParts(now, tz).date : until <= now))
+      return { ok: false, message: T.badDate };
   }
   if (input.modules.length > 0) {
     // Only modules the system knows (declared in config or seen on its bugs): a typo freezes nothing.
@@ -138,26 +187,36 @@ export async function addFreeze(
     const unknown = input.modules.filter((m) => !known.includes(m));
     if (unknown.length > 0) return { ok: false, message: T.unknownModule(unknown, known) };
   }
-  const base = { systemId: system.id, reason: input.reason, until, createdBy: actor.name, createdAt: now };
+  const base = { systemId: system.id, reason: input.reason, until, startsAt, createdBy: actor.name, createdAt: now };
   const values = input.modules.length
     ? input.modules.map((module) => ({ ...base, scope: "module" as const, module }))
     : [{ ...base, scope: "system" as const, module: null }];
-  const next = await nextSystemWindow(deps, system, now);
+  // what it blocks: the first window at or after its start
+  const next = await nextSystemWindow(deps, system, startsAt ? new Date(startsAt.getTime() - 1) : now);
   const rows = await deps.db.transaction(async (tx) => {
     const inserted = await tx.insert(freezes).values(values).returning();
     const scope = inserted.map((r) => `${scopeText(system, r)}（#${r.id}）`).join("、");
-    const text = T.started(
-      scope,
-      input.reason,
-      T.untilText(until && formatDateTime(until, tz)),
-      actor.name,
-      blocksLine(system, until, now, input.modules, next),
-    );
+    const blocks = blocksLine(system, until, now, input.modules, next);
+    const text = startsAt
+      ? P.created({
+          scope: inserted.map((r) => scopeText(system, r)).join("、"),
+          id: inserted[0]!.id,
+          reason: input.reason,
+          from: formatDateTime(startsAt, tz),
+          until: formatDateTime(until!, tz),
+          by: actor.name,
+          blocks,
+        })
+      : T.started(scope, input.reason, T.untilText(until && formatDateTime(until, tz)), actor.name, blocks);
     await enqueue(tx, [notice(system.groupChatId, text)], now);
     return inserted;
   });
   return { ok: true, rows };
 }
+
+/** "YYYY-MM-DD" (00:00) or "YYYY-MM-DD HH:MM", local to `tz`, as an instant. */
+const localInstant = (local: string, tz: string): Date =>
+  zonedInstant(local.slice(0, 10), local.length > 10 ? local.slice(11, 16) : "00:00", tz);
 
 export type LiftResult =
   | { ok: true; lifted: FreezeRow[]; envReasons: string[] }
@@ -182,7 +241,10 @@ export async function liftFreezes(
       .where(
         and(
           isNull(freezes.liftedAt),
-          id === null ? eq(freezes.systemId, system.id) : eq(freezes.id, id),
+          // `off` alone lifts the ones in force; a planned one is cancelled by its id
+          id === null
+            ? and(eq(freezes.systemId, system.id), or(isNull(freezes.startsAt), lte(freezes.startsAt, now)))
+            : eq(freezes.id, id),
           // an expired row is the sweeper's to lift (and announce)
           or(isNull(freezes.until), gt(freezes.until, now)),
         ),
@@ -190,7 +252,14 @@ export async function liftFreezes(
       .returning();
     await enqueue(
       tx,
-      rows.map((r) => notice(system.groupChatId, T.lifted(scopeText(system, r), r.id, actor.name))),
+      rows.map((r) =>
+        notice(
+          system.groupChatId,
+          r.startsAt && r.startsAt > now
+            ? P.cancelled(scopeText(system, r), r.id, actor.name)
+            : T.lifted(scopeText(system, r), r.id, actor.name),
+        ),
+      ),
       now,
     );
     return rows;
@@ -232,20 +301,77 @@ export async function freezeOverview(deps: IncidentDeps, system: SystemConfig): 
       reasons.map((reason) => ({ reason, modules: [module] })),
     ),
   ];
-  if (entries.length === 0) return `${T.header(system.name)}\n${T.none}`;
+  const planned = await plannedLines(deps, system, now);
+  if (entries.length === 0) return [T.header(system.name), T.none, ...planned].join("\n");
   const lines = describeFreeze(verdict, system.timezone);
   const next = await nextSystemWindow(deps, system, now);
   const body = lines.map(
     (line, i) =>
       `${escapeHtml(line)}\n   ${blocksLine(system, untilInstant(entries[i]!.reason.until, system.timezone), now, entries[i]!.modules, next)}`,
   );
-  return [T.header(system.name), ...body].join("\n");
+  return [T.header(system.name), ...body, ...planned].join("\n");
 }
 
-/** The periodic chores: expire unapproved hotfix requests, lift freezes past their `until`. */
+/** The planned freezes not started yet (stored and config), soonest first, as HTML lines; [] when none. */
+async function plannedLines(deps: IncidentDeps, system: SystemConfig, now: Date): Promise<string[]> {
+  const tz = system.timezone;
+  const stored = await deps.db
+    .select()
+    .from(freezes)
+    .where(
+      and(
+        isNull(freezes.liftedAt),
+        gt(freezes.startsAt, now),
+        or(isNull(freezes.systemId), eq(freezes.systemId, system.id)),
+      ),
+    );
+  const items = [
+    ...stored.map((r) => ({
+      at: r.startsAt!,
+      line: P.plannedLine({
+        ref: P.refStored(r.id),
+        scope: scopeText(system, r),
+        from: formatDateTime(r.startsAt!, tz),
+        until: r.until ? formatDateTime(r.until, tz) : "—",
+        reason: r.reason,
+        by: r.createdBy,
+      }),
+    })),
+    ...(system.freeze.periods ?? []).flatMap((p) => {
+      const { from, until } = periodInstants(p, tz);
+      if (from <= now) return [];
+      return [
+        {
+          at: from,
+          line: P.plannedLine({
+            ref: P.refConfig,
+            scope: periodScope(system, p.modules),
+            from: formatDateTime(from, tz),
+            until: formatDateTime(until, tz),
+            reason: p.reason,
+            by: null,
+          }),
+        },
+      ];
+    }),
+  ].sort((a, b) => a.at.getTime() - b.at.getTime());
+  if (items.length === 0) return [];
+  return ["", P.plannedHeader, ...items.map((i) => i.line), P.plannedCancelHint];
+}
+
+/** A config period's scope in words (HTML). */
+export const periodScope = (system: SystemConfig, modules: readonly string[]): string =>
+  modules.length ? modules.map((m) => T.scopeModule(m)).join("、") : T.scopeSystem(system.name);
+
+/**
+ * The periodic chores: expire unapproved hotfix requests, lift freezes past their `until`, the
+ * planned freezes' reminders, critical bugs' escalation and pins (both idempotent, from the database).
+ */
 export async function sweepIncidents(deps: IncidentDeps): Promise<void> {
   await expireHotfixRequests(deps);
   await autoLiftFreezes(deps);
+  await sendFreezeReminders(deps, deps.clock());
+  await reconcileEscalations(deps);
 }
 
 /** Runs sweepIncidents every `intervalMs` until stopped (main.ts). */

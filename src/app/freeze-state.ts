@@ -14,7 +14,7 @@ export interface FreezeDeps {
   calendarFacts: Calendar;
 }
 
-/** Stored freezes not lifted and not expired at `at`. */
+/** Stored freezes not lifted and not expired at `at` (planned ones too: `from` says when they start). */
 export async function activeStoredFreezes(db: Queryable, at: Date): Promise<StoredFreeze[]> {
   const rows = await db
     .select()
@@ -28,6 +28,7 @@ export async function activeStoredFreezes(db: Queryable, at: Date): Promise<Stor
     reason: r.reason,
     until: r.until,
     createdBy: r.createdBy,
+    from: r.startsAt,
   }));
 }
 

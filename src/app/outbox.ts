@@ -45,7 +45,7 @@ export interface NoticeDraft extends DraftBase {
 
 /** Bot API parameters prepared by the Telegram adapter itself (its cards and menus), sent as they are. */
 export interface PayloadDraft extends DraftBase {
-  method?: "sendMessage" | "editMessageText" | "editMessageReplyMarkup";
+  method?: "sendMessage" | "editMessageText" | "editMessageReplyMarkup" | "pinChatMessage" | "unpinChatMessage";
   /** Bot API parameters without chat_id (and without message_id when editsOutboxId is set). */
   payload: Record<string, unknown>;
 }
@@ -131,7 +131,8 @@ async function withoutNoopEdits(q: Queryable, drafts: readonly Stored[]): Promis
   const kept: Stored[] = [];
   for (const d of drafts) {
     const target = d.editsOutboxId;
-    if (target === undefined) {
+    // pin/unpin rows also point at a message (issue 12) but change no content
+    if (target === undefined || !d.method.startsWith("edit")) {
       kept.push(d);
       continue;
     }

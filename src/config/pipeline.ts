@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import { normalizeModule, oneLine } from "../core/text.js";
 import { ADMIN_IDS_ERROR, at, bi, CHAT_ID_ERROR, typeErrorMap } from "./messages.js";
+import { freezePeriods } from "./pipeline-freeze.js";
 import { crossCheck, isRecord } from "./pipeline-refs.js";
 import type { Env } from "../core/model.js";
 import { rolesSchema } from "./pipeline-gates.js";
@@ -84,10 +85,12 @@ export function systemSchemas(ctx: SchemaContext) {
         .array(text)
         .min(1, { error: bi('至少列出一個模組，例如 ["financial"]', 'list at least one module, e.g. ["financial"]') }),
     }).optional(),
+    periods: freezePeriods.optional(), // issue 12: planned freezes
   }).transform((f) => ({
     holidays: f.holidays ?? null,
     lunarNewYear: f.lunarNewYear ?? false,
     monthEnd: f.monthEnd ?? null,
+    ...(f.periods?.length ? { periods: f.periods } : {}),
   }));
   const noFreeze = (): z.output<typeof freeze> => ({ holidays: null, lunarNewYear: false, monthEnd: null });
 

@@ -1,7 +1,7 @@
 // Is a system (or one of its modules) frozen at an instant, and why. Calendar facts come from an adapter.
 // Reasons are codes and values (FreezeCause); src/i18n renders them (freezeReasonText, describeFreeze).
 import { normalizeModule } from "./text.js";
-import { addDays, localParts } from "./windows.js";
+import { addDays, localParts, zonedInstant } from "./windows.js";
 
 /** Why something is frozen, as data: i18n turns it into words. */
 export type FreezeCause =
@@ -13,13 +13,15 @@ export type FreezeCause =
   | { kind: "env_until"; until: string }
   /** a /freeze row: its reason as the admin typed it */
   | { kind: "stored"; text: string }
+  /** a planned period of the system's config (freeze.periods): its reason */
+  | { kind: "planned"; text: string }
   /** a public holiday of the configured country */
   | { kind: "holiday"; name: string }
   | { kind: "lunar_new_year" }
   | { kind: "month_end" };
 
 export interface FreezeReason {
-  source: "env" | "stored" | "calendar";
+  source: "env" | "stored" | "calendar" | "config";
   cause: FreezeCause;
   /** a local date (YYYY-MM-DD, lifts at 00:00 of it) or an ISO instant; null = until lifted */
   until: string | null;
@@ -35,6 +37,26 @@ export interface StoredFreeze {
   reason: string;
   until: Date | null;
   createdBy: string;
+  /** A planned freeze starts here (null/absent: at once). */
+  from?: Date | null;
+}
+
+/**
+ * A planned freeze period from the system's config (`freeze.periods`), as local date-times in the
+ * system's timezone ("YYYY-MM-DD HH:MM"): frozen from `from` (inclusive) to `until` (exclusive).
+ */
+export interface FreezePeriod {
+  from: string;
+  until: string;
+  /** empty: the whole system */
+  modules: string[];
+  reason: string;
+}
+
+/** A period's instants in the system's timezone. */
+export function periodInstants(p: FreezePeriod, tz: string): { from: Date; until: Date } {
+  const at = (local: string) => zonedInstant(local.slice(0, 10), local.slice(11, 16) || "00:00", tz);
+  return { from: at(p.from), until: at(p.until) };
 }
 
 export interface EnvFreeze {
@@ -51,6 +73,8 @@ export interface CalendarRules {
   holidays: string | null;
   lunarNewYear: boolean;
   monthEnd: { days: number; modules: string[] } | null;
+  /** planned periods (config `freeze.periods`) */
+  periods?: FreezePeriod[];
 }
 
 /** Facts for one local date, computed by an adapter (date-holidays). */
@@ -111,6 +135,7 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
 
   for (const s of i.stored) {
     if (s.until !== null && i.at >= s.until) continue;
+    if (s.from && i.at < s.from) continue; // planned, not started yet
     const reason: FreezeReason = {
       source: "stored",
       cause: { kind: "stored", text: s.reason },
@@ -126,6 +151,13 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
   }
 
   const { rules, facts } = i;
+  for (const p of rules.periods ?? []) {
+    const { from, until } = periodInstants(p, i.tz);
+    if (i.at < from || i.at >= until) continue;
+    const reason: FreezeReason = { source: "config", cause: { kind: "planned", text: p.reason }, until: until.toISOString() };
+    if (p.modules.length === 0) full.push(reason);
+    else for (const m of p.modules) addModule(m, reason);
+  }
   if (rules.holidays && facts.holidayName) {
     full.push({ source: "calendar", cause: { kind: "holiday", name: facts.holidayName }, until: addDays(today, 1) });
   }

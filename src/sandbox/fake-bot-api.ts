@@ -99,6 +99,8 @@ export function createFakeBotApi(
   const failures: { method: string; failure: ApiFailure }[] = [];
   const messages = new Map<string, StoredMessage>();
   const answered = new Set<string>();
+  /** Pinned messages per chat ("chat:message" keys), in pin order. */
+  const pins = new Set<string>();
   const pending: Update[] = [];
   const waiters: (() => void)[] = [];
   const listeners: ((call: ApiCall) => void)[] = [];
@@ -143,6 +145,16 @@ export function createFakeBotApi(
     if (method === "answerCallbackQuery") {
       if (answered.has(p.callback_query_id))
         return "query is too old and response timeout expired or query ID is invalid";
+    }
+    // https://core.telegram.org/bots/api#pinchatmessage and #unpinchatmessage: chat_id and an
+    // integer message_id of a message in that chat (unpin: optional, the latest pin when absent).
+    if (method === "pinChatMessage" || method === "unpinChatMessage") {
+      if (typeof p.chat_id !== "number" && typeof p.chat_id !== "string") return "chat_id is empty";
+      if (p.message_id === undefined && method === "unpinChatMessage") return null;
+      if (!Number.isInteger(p.message_id)) return "message_id is empty";
+      if (!messages.has(`${p.chat_id}:${p.message_id}`))
+        return method === "pinChatMessage" ? "message to pin not found" : "message to unpin not found";
+      return null;
     }
     if (method === "editMessageText" || method === "editMessageReplyMarkup") {
       const old = messages.get(`${p.chat_id}:${p.message_id}`);
@@ -199,6 +211,17 @@ export function createFakeBotApi(
       case "answerCallbackQuery":
         answered.add(p.callback_query_id);
         return true;
+      case "pinChatMessage":
+        pins.add(`${p.chat_id}:${p.message_id}`);
+        return true;
+      case "unpinChatMessage": {
+        const key =
+          p.message_id === undefined
+            ? [...pins].filter((k) => k.startsWith(`${p.chat_id}:`)).at(-1)
+            : `${p.chat_id}:${p.message_id}`;
+        if (key) pins.delete(key);
+        return true;
+      }
       default:
         return true;
     }
@@ -278,6 +301,9 @@ export function createFakeBotApi(
     failNext: (method: string, failure: ApiFailure, times = 1) => {
       for (let n = 0; n < times; n++) failures.push({ method, failure });
     },
+    /** The ids of the messages pinned in a chat now, in pin order. */
+    pinned: (chatId: number) =>
+      [...pins].filter((k) => k.startsWith(`${chatId}:`)).map((k) => Number(k.slice(k.indexOf(":") + 1))),
     /** Messages successfully sent to a chat, in order. */
     sentTo: (chatId: number) =>
       calls.filter((c) => c.method === "sendMessage" && !c.error && c.payload.chat_id === chatId),

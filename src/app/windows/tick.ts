@@ -8,6 +8,7 @@ import { mayMergeBackToUat } from "../../core/machine.js";
 import { boundedText, oneLine } from "../../core/text.js";
 import { formatDateTime, localParts, zonedInstant } from "../../core/windows.js";
 import { approvalReminder, formatWindowTime, reliability, windowMissed, windowText } from "../../i18n/index.js";
+import { sendFreezeReminders } from "../freeze-reminders.js";
 import { activeStoredFreezes } from "../freeze-state.js";
 import { messages } from "../messages.js";
 import { enqueue } from "../outbox.js";
@@ -41,6 +42,10 @@ export async function tick(
   await Promise.all(
     systems.map(async (system) => {
       try {
+        // issue 12: planned freezes' reminders (idempotent; never blocks the windows)
+        await sendFreezeReminders(deps, now, [system]).catch((err: unknown) =>
+          deps.logger.error({ err, system: system.id }, "freeze reminders failed"),
+        );
         await sendApprovalReminder(deps, system, now);
         const [last] = await deps.db
           .select({ at: max(windowRuns.scheduledFor) })

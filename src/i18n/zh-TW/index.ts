@@ -9,6 +9,7 @@ export * from "./bot.js";
 export * from "./checklist.js";
 export * from "./conversations.js";
 export * from "./deploy.js";
+export * from "./escalation.js";
 export * from "./flow.js";
 export * from "./freeze.js";
 export * from "./incidents.js";

@@ -2,6 +2,7 @@
 // Decisions run in `external` (hotfix) or behind a single confirm button (rollback).
 import type { Context } from "grammy";
 import { reportBug } from "../../../app/bugs.js";
+import { escalateBug } from "../../../app/escalation.js";
 import { requestHotfix } from "../../../app/hotfix.js";
 import { describePlan, planRollback, prepareRollback } from "../../../app/rollback.js";
 import { systemRegistry } from "../../../app/systems.js";
@@ -118,6 +119,7 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
       );
       bugId = bug.id;
     }
+    await escalateBug(deps, bugId, deps.clock(), chosenSeverity); // issue 12: mentions at once
     const admin = { ...actor, isAdmin: true };
     const input = { bugId, severity: chosenSeverity, diff: diff.text, mode: chosenMode, actor: admin };
     inBackground(octx, octx.log, octx.chat!.id, async () =>

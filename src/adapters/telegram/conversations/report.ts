@@ -3,6 +3,7 @@
 // Only collects input; the bug is created in `external` when 送出 is pressed.
 import { type Context, InlineKeyboard } from "grammy";
 import { knownModules, reportBug } from "../../../app/bugs.js";
+import { escalateBug } from "../../../app/escalation.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { choicePattern, encodeChoice } from "../../../core/callback-data.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
@@ -234,6 +235,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
       octx.deps.clock(),
       (created) => groupCardDraft(octx.deps, created),
     );
+    await escalateBug(octx.deps, bug.id, octx.deps.clock()); // issue 12: high/critical mention at once
     return bug.id;
   });
   await submit.ctx.reply(t.report.created(bugId), { parse_mode: "HTML" });

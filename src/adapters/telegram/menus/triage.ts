@@ -3,6 +3,7 @@
 // compute the next state and re-render through ctx.match.
 import { Menu } from "@grammyjs/menu";
 import { type BugRow, getBug } from "../../../app/bugs.js";
+import { escalateBug } from "../../../app/escalation.js";
 import { bugSystemId } from "../../../app/scopes.js";
 import { suggestFlow } from "../../../app/triage.js";
 import { fitsMenuPayload } from "../../../core/callback-data.js";
@@ -116,7 +117,10 @@ async function step(ctx: BotContext, s: TriageState, change: Partial<TriageState
   // Pressing the flow already selected changes nothing: an identical edit is an error at Telegram.
   if (change.flow && change.flow === s.flow) return;
   const bug = await current(ctx, s);
-  if (bug) await showTriage(ctx, bug, { ...s, ...change });
+  if (!bug) return;
+  // issue 12: triaged as high/critical → the admins (and, critical, the on-call) are told at once
+  if (change.sev) await escalateBug(ctx.deps, bug.id, ctx.deps.clock(), change.sev);
+  await showTriage(ctx, bug, { ...s, ...change });
 }
 
 async function backToCard(ctx: BotContext, s: TriageState): Promise<void> {

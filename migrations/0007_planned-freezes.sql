@@ -1,0 +1,1 @@
+ALTER TABLE "freezes" ADD COLUMN "starts_at" timestamp with time zone;
