@@ -1,1 +1,0 @@
-ALTER TABLE "freezes" ADD COLUMN "starts_at" timestamp with time zone;
