@@ -52,7 +52,7 @@ export function platformFailure(platform: PlatformName, cause: PlatformCause): s
       case "build_canceled":
         return "建置已被取消";
       case "timed_out":
-        return `等待 ${minutes(cause.minutes)} 仍未完成，已逾時`;
+        return `等待 ${minutes(cause.minutes)}仍未完成，已逾時`;
       case "no_previous":
         return `找不到版本 ${cause.version} 在此平台上的紀錄，無法回滾到它`;
       case "command_failed":

@@ -5,7 +5,8 @@
 // migrations folder and down-migration command are positional arguments, validated at load (refs,
 // tags and paths match narrow patterns) and single-quoted for the remote shell.
 //
-// deploy:   git fetch --tags origin; check out the release's own tag when one exists (the release
+// deploy:   git fetch --tags origin; check out the commit UAT validated (a Flow 1 PROD release: the
+//           commit UAT's deployment recorded), else the release's own tag when one exists (the release
 //           version), else origin/<ref>; tag the deployed commit `nightshift/<version>`; restart.
 // rollback: check out `nightshift/<target version>`. The schema changed between the two when
 //           `git diff --quiet <target tag> HEAD -- <migrationsDir>` reports a difference: then
@@ -24,7 +25,7 @@ export type HostTarget = Extract<ProviderTarget, { type: "ssh" | "compose" }>;
 export const TAG_PREFIX = "nightshift/";
 
 export const HOST_SCRIPT = `set -eu
-action="$1"; dir="$2"; ref="$3"; tag="$4"; restart="$5"; migrations="$6"; migrate_down="$7"
+action="$1"; dir="$2"; ref="$3"; tag="$4"; restart="$5"; migrations="$6"; migrate_down="$7"; commit="$8"
 cd "$dir"
 restart_app() {
   case "$restart" in
@@ -39,7 +40,9 @@ case "$action" in
   deploy)
     git fetch --tags --force origin
     release="\${tag#${TAG_PREFIX}}"
-    if git rev-parse -q --verify "refs/tags/$release^{commit}" >/dev/null; then
+    if [ -n "$commit" ]; then
+      git checkout -q --detach "$commit"
+    elif git rev-parse -q --verify "refs/tags/$release^{commit}" >/dev/null; then
       git checkout -q --detach "refs/tags/$release"
     else
       git checkout -q --detach "origin/$ref"
@@ -80,6 +83,8 @@ const OUTPUT_LIMIT = 16 * 1024;
 interface HostCall {
   action: "deploy" | "rollback" | "version";
   tag: string;
+  /** A commit to check out (40 hex digits), else "". */
+  commit?: string;
 }
 
 /** The argv that runs the script: `ssh … -- host 'sh -s -- …'` or `sh -s -- …` in the compose dir. */
@@ -92,6 +97,7 @@ export function hostArgv(target: HostTarget, call: HostCall): { argv: string[]; 
     target.restart.kind === "compose" ? "compose" : `systemd:${target.restart.unit}`,
     target.migrationsDir,
     target.migrateDown ?? "",
+    call.commit && /^[0-9a-f]{40}$/.test(call.commit) ? call.commit : "",
   ];
   if (target.type === "compose") return { argv: ["sh", "-s", "--", ...args], cwd: target.dir };
   const options = [
@@ -152,7 +158,10 @@ export function runHost(target: HostTarget, step: DeployStep, _env: Record<strin
   return platformRun(target.type, log, async () => {
     const version = step.kind === "rollback" ? (step.targetVersion ?? step.version) : step.version;
     const tag = tagFor(target.type, version);
-    const done = await callHost(target, { action: step.kind === "rollback" ? "rollback" : "deploy", tag }, log);
+    // A Flow 1 PROD release deploys the very commit UAT validated (recorded by UAT's deployment).
+    const validated = step.env === "prod" && step.kind === "pipeline" ? (step.history?.uat?.commit ?? "") : "";
+    const action = step.kind === "rollback" ? "rollback" : "deploy";
+    const done = await callHost(target, { action, tag, commit: action === "deploy" ? validated : "" }, log);
     log.add(`[${target.type}] ${step.kind === "rollback" ? "rolled back to" : "deployed"} ${tag} (${done.commit})`);
     return {
       version,
