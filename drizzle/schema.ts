@@ -135,6 +135,9 @@ export const deployments = pgTable(
     output: text("output").notNull().default(""),
     startedAt: ts("started_at").notNull(),
     finishedAt: ts("finished_at"),
+    // issue 11: what a platform target recorded (Vercel deployment id and URL, Worker version ids,
+    // Northflank build, git tag/commit), read back by later promotes and rollbacks; null for command/webhook.
+    providerState: jsonb("provider_state").$type<Record<string, string>>(),
   },
   (t) => [
     index("deployments_system_env_idx").on(t.systemId, t.env, t.startedAt),

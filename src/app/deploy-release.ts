@@ -17,6 +17,7 @@ import { connectionFailure, type Db, type Tx } from "./db.js";
 import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
 import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
+import { providerHistory } from "./provider-state.js"; // issue 11
 import { enqueue } from "./outbox.js";
 import type { DeployBug, DeployStep, RunCheck, RunTarget } from "./ports.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
@@ -203,6 +204,14 @@ async function runLocked<T>(
       : [];
   });
   const notes = releaseNotes(bugRows);
+  // issue 11: what platform targets recorded before (promote UAT's deployment, return to a version).
+  const history = await providerHistory(db, {
+    systemId: req.system.id,
+    env: req.env,
+    version: req.version,
+    targetVersion: req.targetVersion ?? null,
+  });
+  let state: Record<string, string> | null = null;
 
   for (const [i, service] of steps.entries()) {
     last = { n: i + 1, total: steps.length, service };
@@ -221,6 +230,7 @@ async function runLocked<T>(
       bugIds: req.bugIds,
       bugs: releaseBugs,
       notes,
+      history,
     };
     log.info({ service, step: i + 1, of: steps.length }, "deploy step");
     const result = await runTarget({ target, step, cwd: config.configDir });
@@ -229,6 +239,7 @@ async function runLocked<T>(
     output.push(`${service ? `[${service}] ` : ""}${result.status}\n${stepOutput}`.trimEnd());
     const said = result.version ? boundedText(oneLine(result.version), 200) : "";
     reported = said || reported;
+    state = result.state ?? state; // issue 11
     if (result.status !== "succeeded") {
       status = result.status;
       break;
@@ -247,7 +258,7 @@ async function runLocked<T>(
   const version =
     reported ?? boundedText(oneLine(req.kind === "rollback" ? (req.targetVersion ?? req.version) : req.version), 200);
   const text = boundedTail(output.join("\n"), 16 * 1024);
-  return recordOutcome(deps, req, release, { status, version, text, last }, log, outcome);
+  return recordOutcome(deps, req, release, { status, version, text, last, state }, log, outcome);
 }
 
 /** Outcome attempts before a failing one is recorded as unrecorded (the admins alerted). */
@@ -267,6 +278,8 @@ interface RunOutcome {
   version: string;
   text: string;
   last: ReleaseProgress;
+  /** issue 11: the platform target's state (deployments.provider_state). */
+  state: Record<string, string> | null;
 }
 
 async function recordOutcome<T>(
@@ -279,12 +292,12 @@ async function recordOutcome<T>(
 ): Promise<ReleaseResult<T>> {
   const { db } = deps;
   const sleep = deps.sleep ?? realSleep;
-  const { status, version, text, last } = outcome;
+  const { status, version, text, last, state } = outcome;
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(async (tx) => {
         const now = deps.clock();
-        const patch = { output: text, version, finishedAt: now };
+        const patch = { output: text, version, finishedAt: now, providerState: state };
         const [done] = await advance(tx, "deployments", release.id, ["running"], status, patch);
         if (!done) {
           // Another replica's start-up marked it interrupted meanwhile: its alert stands.

@@ -47,6 +47,18 @@ export interface DeployStep {
   bugs: DeployBug[];
   /** Release notes, one line per bug and service. */
   notes: string[];
+  /** issue 11: what platform targets recorded on earlier deployments (see app/provider-state.ts). */
+  history?: ProviderHistory;
+}
+
+/** issue 11: provider state (deployments.provider_state) of the deployments a platform target builds on. */
+export interface ProviderHistory {
+  /** The deployment now live in this environment. */
+  current: Record<string, string> | null;
+  /** Rollbacks: the deployment of the version to return to, in this environment. */
+  target: Record<string, string> | null;
+  /** PROD releases carrying the version UAT runs: UAT's live deployment (Vercel promotes it). */
+  uat: Record<string, string> | null;
 }
 
 export interface TargetRun {
@@ -59,6 +71,8 @@ export interface TargetResult {
   status: "succeeded" | "failed" | "timed_out";
   output: string;
   version: string | null;
+  /** issue 11: what a platform target recorded (stored in deployments.provider_state). */
+  state?: Record<string, string> | null;
 }
 
 /** Runs one deploy/rollback target once (one service step of a release). */

@@ -4,6 +4,7 @@
 // here, at load, so the rest of the bot gets values, never names to look up.
 import { z } from "zod";
 import { bi, URL_ERROR, URL_FIX, WEBHOOK_FIX } from "./messages.js";
+import { providerShape, providerTarget } from "./pipeline-providers.js"; // issue 11
 import { custom, isLoopbackUrl, jsonInt, plainUrl, resolveCommand, strict } from "./schemas.js";
 
 /** What the env variables say when the file leaves a field out. */
@@ -77,7 +78,10 @@ export function targetSchemas(ctx: SchemaContext) {
     secretEnv: envName("PROD_HOOK_SECRET").optional(),
     allowHttp: z.boolean({ error: bi("應為 true 或 false", "expected true or false") }).optional(),
     timeoutSeconds: jsonInt(1, 86_400).optional(),
+    ...providerShape(ctx), // issue 11: vercel, wrangler, northflank, ssh, compose
   }).transform((t, ctx) => {
+    const provider = providerTarget(t, ctx); // issue 11
+    if (provider !== null) return provider;
     const timeoutSeconds = t.timeoutSeconds ?? 900;
     if (t.command && !t.webhook) {
       if (t.secretEnv)

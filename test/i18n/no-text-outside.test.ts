@@ -24,6 +24,7 @@ const OPERATOR_FACING = [
   "src/config/load.ts",
   "src/config/messages.ts",
   "src/config/pipeline-freeze.ts",
+  "src/config/pipeline-providers.ts",
   "src/config/pipeline-refs.ts",
   "src/config/pipeline-targets.ts",
   "src/config/pipeline.ts",

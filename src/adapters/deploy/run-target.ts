@@ -10,6 +10,7 @@ import { ANSWER_LIMIT_BYTES, fetchAnswer, sizeLabel } from "../checks/http-answe
 import { runProcess } from "../process/spawn.js";
 
 import { deployContract } from "./contract.js";
+import { isProviderTarget, runProvider } from "./providers/index.js";
 
 /** A step already in the target's contract: its environment and stdin. */
 export interface PreparedRun {
@@ -24,7 +25,10 @@ export const OUTPUT_LIMIT = 16 * 1024;
 
 /** The RunTarget port: one step of a release, described by the app, run through the contract. */
 export const runTarget: RunTarget = (run) =>
-  runPrepared({ target: run.target, cwd: run.cwd, ...deployContract(run.step) });
+  // issue 11: platform targets (vercel, wrangler, northflank, ssh, compose) run in ./providers/.
+  isProviderTarget(run.target)
+    ? runProvider({ target: run.target, step: run.step, env: deployContract(run.step).env })
+    : runPrepared({ target: run.target, cwd: run.cwd, ...deployContract(run.step) });
 
 /** Runs a target with the contract's env and stdin. The output is cleaned and bounded to OUTPUT_LIMIT. */
 export const runPrepared = (run: PreparedRun): Promise<TargetResult> =>

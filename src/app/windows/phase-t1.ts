@@ -58,7 +58,8 @@ export async function phaseT1(ctx: WindowContext, bugs: BugRow[]): Promise<Outco
           flow1Uat({
             bugs: applied,
             version: d.version,
-            uatUrl: ctx.system.environments.uat.url,
+            // issue 11: a platform's preview URL (Vercel) is the URL to verify before promoting.
+            uatUrl: d.providerState?.url ?? ctx.system.environments.uat.url,
             nextT2: formatWindowTime(t2, now, ctx.system.timezone),
           }),
           { replyMarkup: approvalKeyboard("prod", applied, d.id) },

@@ -16,6 +16,7 @@ export * from "./incidents.js";
 export * from "./labels.js";
 export * from "./metrics.js";
 export * from "./outside.js";
+export * from "./platforms.js";
 export * from "./reliability.js";
 export * from "./templates.js";
 export * from "./time.js";

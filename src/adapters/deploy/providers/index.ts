@@ -1,0 +1,40 @@
+// issue 11 — the platform targets, dispatched from ../run-target.ts: one module per platform, each
+// with its run function and its current-version reader (for an environment's `version` probe).
+import type { DeployStep, TargetResult } from "../../../app/ports.js";
+import type { Target } from "../../../config.js";
+import { PROVIDER_KINDS, type ProviderTarget } from "../../../config/pipeline-providers.js";
+import { runHost } from "./host.js";
+import { runNorthflank } from "./northflank.js";
+import { runVercel } from "./vercel.js";
+import { runWrangler } from "./wrangler.js";
+
+export { hostVersion } from "./host.js";
+export { northflankVersion } from "./northflank.js";
+export { vercelVersion } from "./vercel.js";
+export { wranglerVersion } from "./wrangler.js";
+export { readProviderVersion } from "./version.js";
+
+export const isProviderTarget = (target: Target): target is ProviderTarget =>
+  (PROVIDER_KINDS as readonly string[]).includes(target.type);
+
+export interface ProviderRun {
+  target: ProviderTarget;
+  step: DeployStep;
+  /** The release's contract env (NIGHTSHIFT_*), for the children that run. */
+  env: Record<string, string>;
+}
+
+export function runProvider(run: ProviderRun): Promise<TargetResult> {
+  const { target, step } = run;
+  switch (target.type) {
+    case "vercel":
+      return runVercel(target, step);
+    case "northflank":
+      return runNorthflank(target, step);
+    case "wrangler":
+      return runWrangler(target, step, run.env);
+    case "ssh":
+    case "compose":
+      return runHost(target, step, run.env);
+  }
+}
