@@ -14,6 +14,7 @@ import {
   type SchemaContext,
   targetSchemas,
 } from "./pipeline-targets.js";
+import { versionSchemas } from "./pipeline-versions.js";
 import { clock, custom, isHolidayRegion, jsonInt, minutesOf, strict, timeZone } from "./schemas.js";
 
 const defaultPrometheus = (url: string | null): PrometheusConfig | null => (url === null ? null : { url });
@@ -31,6 +32,7 @@ export function systemSchemas(ctx: SchemaContext) {
   const d = ctx.defaults;
   const { text, url } = fieldSchemas(ctx);
   const { target, check, prometheus } = targetSchemas(ctx);
+  const { version } = versionSchemas(ctx); // issue 10
   const name = z.string().regex(/^[\w.-]{1,64}$/, {
     error: bi("應為 1–64 個 A-Z a-z 0-9 _ . - 字元", "expected 1–64 characters of A-Z a-z 0-9 _ . -"),
   });
@@ -60,12 +62,14 @@ export function systemSchemas(ctx: SchemaContext) {
     rollback: target.optional(),
     health: check.optional(),
     watch,
+    version: version.optional(),
   }).transform((e) => ({
     url: e.url ?? null,
     deploy: e.deploy ?? null,
     rollback: e.rollback ?? null,
     health: e.health ?? null,
     watch: e.watch,
+    ...(e.version ? { version: e.version } : {}),
   }));
 
   const windows = strict({

@@ -23,6 +23,7 @@ import { connectionFailure } from "../db/database.js";
 import { recognizeChat } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { tellingTelegramErrors } from "./conversations/common.js";
+import { flowOverrideConversation } from "./conversations/flow-override.js";
 import { rejectConversation } from "./conversations/reject.js";
 import { reportConversation } from "./conversations/report.js";
 import { approvalsFeature } from "./features/approvals.js";
@@ -103,6 +104,7 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   guarded.use(cancelFeature); // before the conversations, so /cancel always leaves them
   guarded.use(createConversation(tellingTelegramErrors(reportConversation), "report"));
   guarded.use(createConversation(tellingTelegramErrors(rejectConversation), "reject"));
+  guarded.use(createConversation(tellingTelegramErrors(flowOverrideConversation), "flowOverride")); // issue 10
   for (const feature of features) guarded.use(feature);
   guarded.callbackQuery(CHOICE_BUTTON, endedConversationButton);
   guarded.on("callback_query:data", staleOrUnknownButton);

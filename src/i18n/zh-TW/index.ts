@@ -18,4 +18,5 @@ export * from "./outside.js";
 export * from "./reliability.js";
 export * from "./templates.js";
 export * from "./time.js";
+export * from "./versions.js";
 export * from "./windows.js";
