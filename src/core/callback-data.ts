@@ -36,6 +36,8 @@ export const CALLBACK_ACTIONS = {
   requeue: "rq",
   /** 略過 on a /triage queue card; id = bug id, v = 0 */
   queueSkip: "tq",
+  /** issue 10: 重新分類 a Flow 1 bug held at T1 because UAT moved ahead; id = bug id, v = row version */
+  retriage: "rt",
 } as const;
 export type CallbackAction = (typeof CALLBACK_ACTIONS)[keyof typeof CALLBACK_ACTIONS];
 

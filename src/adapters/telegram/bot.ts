@@ -32,6 +32,7 @@ import { freezeFeature } from "./features/freeze.js";
 import { hotfixFeature } from "./features/hotfix.js";
 import { oncallFeature } from "./features/oncall.js";
 import { cancelFeature, reportFeature } from "./features/report.js";
+import { retriageFeature } from "./features/retriage.js";
 import { rollbackFeature } from "./features/rollback.js";
 import { runWindowFeature } from "./features/run-window.js";
 import { startFeature } from "./features/start.js";
@@ -69,6 +70,7 @@ const features: Composer<BotContext>[] = [
   bugsFeature,
   statusFeature,
   runWindowFeature,
+  retriageFeature, // issue 10
 ];
 
 const RETRY = { maxRetryAttempts: 3, maxDelaySeconds: 60 };

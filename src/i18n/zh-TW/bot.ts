@@ -50,6 +50,7 @@ const EVENT: Record<string, string> = {
   uat_merge_ok: "Merge UAT",
   rollback: "回滾",
   requeue: "重新排入",
+  version_hold: "版本不符暫停",
 };
 /** Who did it: internal actor names (system:T1, system:auto-rollback …) as the chat shows them. */
 export function actorLabel(name: string): string {

@@ -81,6 +81,8 @@ export const versionText = {
       "請管理員重新分類（改走 Flow 2），或先讓 UAT 與 PROD 版本對齊。",
     ].join("\n"),
   retriageButton: (id: number) => `🔁 重新分類 #${id}`,
+  /** The window's summary part (raw). */
+  t1HeldSummary: (list: string) => `UAT 已領先 PROD，暫停 Flow 1：${list}`,
   /** The card line of a bug held for versions (HTML). */
   heldForVersions: (uat: string) => `⏸ UAT 已領先 PROD（${e(uat)}），等待重新分類`,
   /** Toasts and replies of the re-triage button (raw). */
