@@ -247,11 +247,15 @@ async function runLocked<T>(
     }
   }
 
-  const version =
-    reported ?? boundedText(oneLine(req.kind === "rollback" ? (req.targetVersion ?? req.version) : req.version), 200);
-  const text = boundedTail(output.join("\n"), 16 * 1024);
-  // issue 10: the environment's real version is what the target reported, else a fresh read.
+  // issue 10: the environment's real version is what the target reported, else a fresh read (and the
+  // release is recorded under it, so rollback targets are real versions); else the bot's name.
   const read = status === "succeeded" && !reported ? await readEnvVersion(deps, req.system, req.env) : null;
+  const readVersion = read?.ok ? boundedText(oneLine(read.version), 200) : null;
+  const version =
+    reported ??
+    readVersion ??
+    boundedText(oneLine(req.kind === "rollback" ? (req.targetVersion ?? req.version) : req.version), 200);
+  const text = boundedTail(output.join("\n"), 16 * 1024);
   return recordOutcome(deps, req, release, { status, version, text, last, reported, read }, log, outcome);
 }
 

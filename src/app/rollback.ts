@@ -12,6 +12,7 @@ import { applyEventIn, type BugRow } from "./bugs.js";
 import { claim, release } from "./claims.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
+import { refreshVersions } from "./env-versions.js";
 import { actorName, type DeploymentRow, type IncidentDeps, runEnvChecks, systemById } from "./incident-support.js";
 import { advance } from "./lifecycle.js";
 import { getOncall } from "./oncall.js";
@@ -194,6 +195,7 @@ export async function executeRollback(
   });
   if (lock instanceof EnvBusyError) return { kind: "refused", message: lock.message };
   try {
+    await refreshVersions(deps, system); // issue 10: the real versions, read before a rollback
     const fresh = await planRollback(deps.db, system, input.plan.env, { version: input.plan.targetVersion });
     if (
       !fresh.ok ||

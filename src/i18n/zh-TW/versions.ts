@@ -98,6 +98,8 @@ export const versionText = {
       `ℹ️ UAT 版本 <code>${e(p.uatVersion)}</code> 只批准了部分 bug：${ids(p.approved)}（未批准：${ids(p.left)}）。`,
       "PROD 將部署只含已批准修正的新版本，部署後 UAT 與 PROD 版本不同：之後的 Flow 1 bug 需先讓版本對齊，或改走 Flow 2。",
     ].join("\n"),
+  /** After 「UAT 與 PROD 版本未對齊」 at T2 (HTML). */
+  unalignedFollows: "👉 之後的 Flow 1 bug 需先讓 UAT 與 PROD 版本對齊，或改走 Flow 2。",
   /** T2 PROD release of a partial approval (HTML). */
   partialProd: (p: { prodVersion: string; uatVersion: string; left: number[] }) =>
     `ℹ️ PROD 取得 <code>${e(p.prodVersion)}</code>（不含 ${ids(p.left)}），UAT 仍為 <code>${e(p.uatVersion)}</code>：兩環境版本不同，之後的 Flow 1 bug 需先讓版本對齊，或改走 Flow 2。`,
