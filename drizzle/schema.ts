@@ -82,6 +82,12 @@ export const bugs = pgTable(
     uatAhead: boolean("uat_ahead"),
     held: boolean("held").notNull().default(false),
     rowVersion: integer("row_version").notNull().default(1),
+    // issue 10: the versions the flow was chosen on, an override's reason, a T1 hold for versions
+    triageUatVersion: text("triage_uat_version"),
+    triageProdVersion: text("triage_prod_version"),
+    flowOverrideReason: text("flow_override_reason"),
+    /** Held at T1 because UAT moved ahead of PROD since triage: UAT's version then (null: not held for that). */
+    versionHold: text("version_hold"),
     createdAt: created(),
     updatedAt: updated(),
   },
@@ -377,4 +383,27 @@ export const incidents = pgTable(
     uniqueIndex("incidents_rollback_idx").on(t.rollbackId),
     index("incidents_system_idx").on(t.systemId, t.createdAt),
   ],
+);
+
+// issue 10: each environment's real version as last read from it (or reported by its deploy).
+export const envVersions = pgTable(
+  "environment_versions",
+  {
+    systemId: text("system_id")
+      .notNull()
+      .references(() => systems.id),
+    env: text("env", { enum: ["uat", "prod"] }).notNull(),
+    /** null: unknown (the last read failed, or a deploy reported none and there is no probe) */
+    version: text("version"),
+    /** When this version was deployed (by the bot) or first seen by a read. */
+    since: ts("since"),
+    /** When the version was last read or reported. */
+    readAt: ts("read_at"),
+    /** The last read's failure, shown as such; null after a good read. */
+    error: text("error"),
+    errorAt: ts("error_at"),
+    /** The version before this one (rollback targets). */
+    previousVersion: text("previous_version"),
+  },
+  (t) => [primaryKey({ columns: [t.systemId, t.env] })],
 );

@@ -16,4 +16,5 @@ export {
   type WindowsConfig,
 } from "./config/pipeline.js";
 export type { Check, PrometheusConfig, Target } from "./config/pipeline-targets.js";
+export type { VersionProbe } from "./config/pipeline-versions.js";
 export { hasCredentials, isLoopbackUrl, redactUrl } from "./config/schemas.js";

@@ -5,13 +5,14 @@
 //
 // wire-ports.ts: the real implementations of the app's ports (src/app/ports.ts), wired once for main.ts, the
 // sandbox and tests that run against the real adapters.
-import type { Analyzer, Calendar, Metrics, RunCheck, RunTarget } from "../app/ports.js";
+import type { Analyzer, Calendar, Metrics, ReadVersion, RunCheck, RunTarget } from "../app/ports.js";
 import type { Config } from "../config.js";
 import { createAnalyzer } from "./analyze/analyzer.js";
 import { calendarFacts } from "./calendar/calendar-facts.js";
 import { readBaselineP95, readMetrics } from "./checks/prometheus.js";
 import { runCheck } from "./checks/run-check.js";
 import { runTarget } from "./deploy/run-target.js";
+import { readVersionFrom } from "./versions/read-version.js";
 
 export interface AdapterPorts {
   runTarget: RunTarget;
@@ -19,6 +20,7 @@ export interface AdapterPorts {
   metrics: Metrics;
   calendarFacts: Calendar;
   analyzer: Analyzer;
+  readVersion: ReadVersion;
 }
 
 export function adapterPorts(config: Pick<Config, "analyzer">): AdapterPorts {
@@ -28,5 +30,6 @@ export function adapterPorts(config: Pick<Config, "analyzer">): AdapterPorts {
     metrics: { read: readMetrics, baselineP95: readBaselineP95 },
     calendarFacts,
     analyzer: createAnalyzer(config.analyzer),
+    readVersion: readVersionFrom,
   };
 }

@@ -39,7 +39,14 @@ const actorColumns = (actor: Actor) => ({
 
 function noteOf(event: BugEvent, extra: string | undefined, machineNote: string | null): string | null {
   const parts = [extra, machineNote];
-  if (event.type === "confirm") parts.push(`severity=${event.severity} flow=${event.flow}`);
+  if (event.type === "confirm") {
+    parts.push(`severity=${event.severity} flow=${event.flow}`);
+    // issue 10: what the flow was chosen on, and an override's reason, in the audit trail
+    if (event.foundIn) parts.push(`found_in=${event.foundIn}`);
+    if (event.versions) parts.push(`uat=${event.versions.uat ?? "unknown"} prod=${event.versions.prod ?? "unknown"}`);
+    if (event.overrideReason) parts.push(`override: ${event.overrideReason}`);
+  }
+  if (event.type === "requeue" && event.flow) parts.push(`retriage flow=${event.flow}`);
   if (event.type === "hotfix") parts.push(`severity=${event.severity}`);
   return parts.filter(Boolean).join("; ") || null;
 }

@@ -15,11 +15,12 @@ import { boundedTail, boundedText, cleanText, oneLine } from "../core/text.js";
 import { deployText, reliability } from "../i18n/index.js";
 import { connectionFailure, type Db, type Tx } from "./db.js";
 import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
+import { readEnvVersion, recordDeployed } from "./env-versions.js";
 import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { providerHistory } from "./provider-state.js"; // issue 11
 import { enqueue } from "./outbox.js";
-import type { DeployBug, DeployStep, RunCheck, RunTarget } from "./ports.js";
+import type { DeployBug, DeployStep, ReadVersion, RunCheck, RunTarget, VersionRead } from "./ports.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 
 export {
@@ -44,6 +45,8 @@ export interface DeployDeps {
   liveness?: LivenessPort;
   /** Waits between lock polls and outcome retries (tests pass a fast one). */
   sleep?: (ms: number) => Promise<void>;
+  /** issue 10: reads an environment's running version after a deploy that reported none. */
+  readVersion?: ReadVersion;
 }
 
 /** Where a release is: step `n` of `total`, deploying `service` (null: a system without services). */
@@ -255,10 +258,16 @@ async function runLocked<T>(
     }
   }
 
+  // issue 10: the environment's real version is what the target reported, else a fresh read (and the
+  // release is recorded under it, so rollback targets are real versions); else the bot's name.
+  const read = status === "succeeded" && !reported ? await readEnvVersion(deps, req.system, req.env) : null;
+  const readVersion = read?.ok ? boundedText(oneLine(read.version), 200) : null;
   const version =
-    reported ?? boundedText(oneLine(req.kind === "rollback" ? (req.targetVersion ?? req.version) : req.version), 200);
+    reported ??
+    readVersion ??
+    boundedText(oneLine(req.kind === "rollback" ? (req.targetVersion ?? req.version) : req.version), 200);
   const text = boundedTail(output.join("\n"), 16 * 1024);
-  return recordOutcome(deps, req, release, { status, version, text, last, state }, log, outcome);
+  return recordOutcome(deps, req, release, { status, version, text, last, state, reported, read }, log, outcome);
 }
 
 /** Outcome attempts before a failing one is recorded as unrecorded (the admins alerted). */
@@ -280,6 +289,9 @@ interface RunOutcome {
   last: ReleaseProgress;
   /** issue 11: the platform target's state (deployments.provider_state). */
   state: Record<string, string> | null;
+  /** issue 10: the version the target reported, and the fresh read when it reported none */
+  reported?: string | null;
+  read?: VersionRead | null;
 }
 
 async function recordOutcome<T>(
@@ -305,7 +317,11 @@ async function recordOutcome<T>(
           const [current] = await tx.select().from(deployments).where(eq(deployments.id, release.id));
           return { deployment: current!, last, outcome: null };
         }
-        if (status === "succeeded") await setEnvironmentVersion(tx, req.system.id, req.env, version, now);
+        if (status === "succeeded") {
+          await setEnvironmentVersion(tx, req.system.id, req.env, version, now);
+          const reported = outcome.reported ?? null;
+          await recordDeployed(tx, req.system.id, req.env, { reported, read: outcome.read ?? null, now });
+        }
         const value = step ? await step(tx, done, last) : null;
         log.info({ status, version }, "deployment finished");
         return { deployment: done, last, outcome: value };

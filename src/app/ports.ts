@@ -5,7 +5,7 @@
 // ports.ts: the ports the use cases need from the outside world. The app layer owns these interfaces;
 // src/adapters implements them and src/main.ts wires the implementations in. Nothing in src/app
 // imports an adapter at run time (a lint rule and test/core/purity.test.ts enforce it).
-import type { AnalyzerConfig, Check, PrometheusConfig, Target } from "../config.js";
+import type { AnalyzerConfig, Check, PrometheusConfig, Target, VersionProbe } from "../config.js";
 import type { CalendarFacts, CalendarRules } from "../core/freeze.js";
 import type { DeploymentKind, Env } from "../core/model.js";
 import type { Readings } from "../core/watch-rules.js";
@@ -136,3 +136,11 @@ export interface Analyzer {
 }
 
 export type AnalyzerFactory = (config: AnalyzerConfig) => Analyzer;
+
+// ---------- versions (issue 10) ----------
+
+/** What reading an environment's running version gave. */
+export type VersionRead = { ok: true; version: string; readAt: Date } | { ok: false; error: string; readAt: Date };
+
+/** Reads the version an environment runs, once, through its configured probe. */
+export type ReadVersion = (probe: VersionProbe, options: { cwd: string; now: () => Date }) => Promise<VersionRead>;

@@ -22,6 +22,7 @@ import {
   systemById,
 } from "./incident-support.js";
 import { createIncident, type IncidentRow, recordMigrateDown } from "./incidents.js";
+import { refreshVersions } from "./env-versions.js";
 import { advance } from "./lifecycle.js";
 import { getOncall } from "./oncall.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
@@ -239,6 +240,7 @@ async function executeRollbackLocked(deps: IncidentDeps, input: RollbackInput): 
   });
   if (lock instanceof EnvBusyError) return { kind: "refused", message: lock.message };
   try {
+    await refreshVersions(deps, system); // issue 10: the real versions, read before a rollback
     const fresh = await planRollback(deps.db, system, input.plan.env, { version: input.plan.targetVersion });
     if (
       !fresh.ok ||

@@ -1,15 +1,29 @@
-// Triage helpers: the suggested flow for a severity, the queue of submitted bugs, the group card.
+// Triage helpers: the confirm event with its versions, the queue of submitted bugs, the group card.
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { bugs, outbox } from "../../drizzle/schema.js";
-import { type FlowChoice, selectFlow } from "../core/flow.js";
-import type { Severity } from "../core/model.js";
+import type { BugEvent, Env, PipelineFlow, Severity } from "../core/model.js";
 import type { BugRow } from "./bugs.js";
 import type { Queryable } from "./db.js";
-import { environmentVersions } from "./systems.js";
+import type { RecordedVersions } from "./env-versions.js";
 
-/** Flow for a bug of this severity from the environments' current versions (freezes do not change it). */
-export async function suggestFlow(q: Queryable, systemId: string, severity: Severity): Promise<FlowChoice> {
-  return selectFlow(await environmentVersions(q, systemId), severity, null);
+/**
+ * The confirm event of a triage (issue 10): the found-in environment as corrected, and the versions
+ * the flow is chosen on (recorded on the bug and in the audit trail). An override's reason is added by
+ * the caller when the flow contradicts them (core/flow.ts needsOverride).
+ */
+export function confirmEvent(
+  severity: Severity,
+  flow: PipelineFlow,
+  foundIn: Env | null,
+  versions: RecordedVersions,
+): Extract<BugEvent, { type: "confirm" }> {
+  return {
+    type: "confirm",
+    severity,
+    flow,
+    ...(foundIn ? { foundIn } : {}),
+    versions: { uat: versions.uat.version, prod: versions.prod.version },
+  };
 }
 
 /**

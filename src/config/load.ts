@@ -8,6 +8,7 @@ import { type EnvReader, type EnvSettings, envReader, readEnv } from "./env.js";
 import { CHAT_ID_ERROR, ConfigError, PATH_ERROR, required, URL_ERROR, URL_FIX } from "./messages.js";
 import { defaultWatch, type EnvConfig, loadPipelineFile, type SystemConfig } from "./pipeline.js";
 import type { Defaults, Target } from "./pipeline-targets.js";
+import { envVersionProbe } from "./pipeline-versions.js";
 import { INT, plainUrl, resolveCommand } from "./schemas.js";
 
 export interface Config extends EnvSettings {
@@ -61,7 +62,9 @@ function envSystem(read: EnvReader, defaults: Defaults, cwd: string): SystemConf
       return path === null ? null : { type: "command", command: resolveCommand([path], cwd), timeoutSeconds: 900 };
     };
     const health = read(`${prefix}_HEALTH_URL`, plainUrl(URL_ERROR, URL_FIX), null);
+    const version = envVersionProbe(read(`${prefix}_VERSION_URL`, plainUrl(URL_ERROR, URL_FIX), null));
     return {
+      ...(version ? { version } : {}),
       url: read(`${prefix}_URL`, plainUrl(URL_ERROR, URL_FIX), null),
       deploy: command(`${prefix}_DEPLOY_COMMAND`),
       rollback: command(`${prefix}_ROLLBACK_COMMAND`),

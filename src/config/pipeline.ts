@@ -13,6 +13,7 @@ import { rolesSchema } from "./pipeline-gates.js";
 import { incidentEnvFields, incidentEnvValues } from "./pipeline-incidents.js";
 import { type Defaults, fieldSchemas, type SchemaContext, targetSchemas } from "./pipeline-targets.js";
 import { watchSchema } from "./pipeline-watch.js";
+import { versionSchemas } from "./pipeline-versions.js";
 import { clock, custom, isHolidayRegion, jsonInt, minutesOf, strict, timeZone } from "./schemas.js";
 
 /** The watch after a deploy when the file says nothing about it (per environment: see ./pipeline-watch.ts). */
@@ -22,6 +23,7 @@ export function systemSchemas(ctx: SchemaContext) {
   const d = ctx.defaults;
   const { text, url } = fieldSchemas(ctx);
   const { target, check, prometheus } = targetSchemas(ctx);
+  const { version } = versionSchemas(ctx); // issue 10
   const name = z.string().regex(/^[\w.-]{1,64}$/, {
     error: bi("應為 1–64 個 A-Z a-z 0-9 _ . - 字元", "expected 1–64 characters of A-Z a-z 0-9 _ . -"),
   });
@@ -35,6 +37,7 @@ export function systemSchemas(ctx: SchemaContext) {
       rollback: target.optional(),
       health: check.optional(),
       watch: watchSchema(env, d, { check, prometheus }),
+      version: version.optional(),
       ...incidentEnvFields(target),
     }).transform((e) => ({
       url: e.url ?? null,
@@ -43,6 +46,7 @@ export function systemSchemas(ctx: SchemaContext) {
       health: e.health ?? null,
       watch: e.watch,
       ...incidentEnvValues(e),
+      ...(e.version ? { version: e.version } : {}),
     }));
   const environment = environmentOf("uat");
   const windows = strict({

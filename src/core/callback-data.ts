@@ -38,6 +38,8 @@ export const CALLBACK_ACTIONS = {
   queueSkip: "tq",
   /** issue 12: 建立後續修正 bug under a stable post-rollback watch; id = incident id, v = 0 */
   incidentFollowUp: "ifb",
+  /** issue 10: 重新分類 a Flow 1 bug held at T1 because UAT moved ahead; id = bug id, v = row version */
+  retriage: "rt",
 } as const;
 export type CallbackAction = (typeof CALLBACK_ACTIONS)[keyof typeof CALLBACK_ACTIONS];
 

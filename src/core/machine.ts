@@ -4,6 +4,7 @@ import {
   type BugEvent,
   type BugEventType,
   type BugState,
+  type Env,
   type FixFlow,
   isPipelineEligible,
   isTerminal,
@@ -96,6 +97,12 @@ export interface BugPatch {
   aiFixPlan?: string | null;
   aiFixDiff?: string | null;
   analysisFailed?: boolean;
+  // issue 10
+  foundInEnv?: Env | null;
+  triageUatVersion?: string | null;
+  triageProdVersion?: string | null;
+  flowOverrideReason?: string | null;
+  versionHold?: string | null;
 }
 
 export type TransitionResult =
@@ -157,7 +164,16 @@ export function transition(
       if (!isPipelineEligible(event.severity)) {
         return refuse("severity_not_eligible", `${event.severity} bugs go through /hotfix, not the pipeline`);
       }
-      return ok({ severity: event.severity, fixFlow: event.flow }, false);
+      return ok(
+        {
+          severity: event.severity,
+          fixFlow: event.flow,
+          ...(event.foundIn ? { foundInEnv: event.foundIn } : {}),
+          ...(event.versions ? { triageUatVersion: event.versions.uat, triageProdVersion: event.versions.prod } : {}),
+          flowOverrideReason: event.overrideReason?.trim() || null,
+        },
+        false,
+      );
     case "reject":
       return ok({}, bug.held, event.reason);
     case "hotfix":
@@ -195,7 +211,16 @@ export function transition(
       return ok({}, true);
     case "requeue":
       if (!bug.held) return refuse("not_held", "the bug is not held");
-      return ok({}, false);
+      if (event.flow)
+        return ok(
+          {
+            fixFlow: event.flow,
+            versionHold: null,
+            ...(event.versions ? { triageUatVersion: event.versions.uat, triageProdVersion: event.versions.prod } : {}),
+          },
+          false,
+        );
+      return ok({ versionHold: null }, false);
     case "start_analysis":
     case "approve_prod":
     case "deploy_prod_ok":

@@ -69,7 +69,16 @@ export const actorLabel = (actor: Actor): string =>
   actor.kind === "user" ? `${actor.name} (${actor.id})` : `system:${actor.name}`;
 
 export type BugEvent =
-  | { type: "confirm"; severity: Severity; flow: PipelineFlow }
+  | {
+      type: "confirm";
+      severity: Severity;
+      flow: PipelineFlow;
+      // issue 10: the found-in environment as corrected at triage, the versions the flow was chosen on,
+      // and the reason when the flow contradicts them (absent: not given)
+      foundIn?: Env;
+      versions?: { uat: string | null; prod: string | null };
+      overrideReason?: string;
+    }
   | { type: "reject"; reason: string }
   | { type: "hotfix"; severity: Severity; diff: string }
   | { type: "start_analysis" }
@@ -82,7 +91,11 @@ export type BugEvent =
   | { type: "uat_merge_ok"; releaseId: number }
   | { type: "close"; reason: string }
   | { type: "rollback"; releaseId: number; toStatus: Status }
-  | { type: "requeue" };
+  | {
+      type: "requeue" /** issue 10: re-triage of a bug held for versions, to this flow */;
+      flow?: PipelineFlow;
+      versions?: { uat: string | null; prod: string | null };
+    };
 export type BugEventType = BugEvent["type"];
 
 export const BUG_EVENT_TYPES = [

@@ -54,13 +54,14 @@ describe("callback data", () => {
 
   it("menu buttons: the largest triage and list payloads fit 64 bytes with the menu's own wrapping", () => {
     for (const sev of [null, ...SEVERITIES])
-      for (const flow of [null, ...PIPELINE_FLOWS]) {
-        const state = { id: MAX_ID, rv: 9_999_999_999, sev, flow, queue: true };
-        const payload = encodeTriage(state);
-        expect(bytes(payload)).toBeLessThanOrEqual(MENU_PAYLOAD_MAX_BYTES);
-        expect(bytes(menuData("tr", payload))).toBeLessThanOrEqual(64);
-        expect(decodeTriage(payload)).toEqual(state);
-      }
+      for (const flow of [null, ...PIPELINE_FLOWS])
+        for (const env of [null, "uat", "prod"] as const) {
+          const state = { id: MAX_ID, rv: 9_999_999_999, sev, flow, env, queue: true };
+          const payload = encodeTriage(state);
+          expect(bytes(payload)).toBeLessThanOrEqual(MENU_PAYLOAD_MAX_BYTES);
+          expect(bytes(menuData("tr", payload))).toBeLessThanOrEqual(64);
+          expect(decodeTriage(payload)).toEqual(state);
+        }
     const list = { statuses: STATUSES.slice(-11), page: 999_999 };
     const payload = encodeList(list);
     expect(bytes(menuData("bl", payload))).toBeLessThanOrEqual(64);

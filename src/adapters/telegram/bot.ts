@@ -23,6 +23,7 @@ import { connectionFailure } from "../db/database.js";
 import { recognizeChat } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { tellingTelegramErrors } from "./conversations/common.js";
+import { flowOverrideConversation } from "./conversations/flow-override.js";
 import { rejectConversation } from "./conversations/reject.js";
 import { reportConversation } from "./conversations/report.js";
 import { approvalsFeature } from "./features/approvals.js";
@@ -31,6 +32,7 @@ import { freezeFeature } from "./features/freeze.js";
 import { hotfixFeature } from "./features/hotfix.js";
 import { oncallFeature } from "./features/oncall.js";
 import { cancelFeature, reportFeature } from "./features/report.js";
+import { retriageFeature } from "./features/retriage.js";
 import { rollbackFeature } from "./features/rollback.js";
 import { runWindowFeature } from "./features/run-window.js";
 import { startFeature } from "./features/start.js";
@@ -68,6 +70,7 @@ const features: Composer<BotContext>[] = [
   bugsFeature,
   statusFeature,
   runWindowFeature,
+  retriageFeature, // issue 10
 ];
 
 const RETRY = { maxRetryAttempts: 3, maxDelaySeconds: 60 };
@@ -103,6 +106,7 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   guarded.use(cancelFeature); // before the conversations, so /cancel always leaves them
   guarded.use(createConversation(tellingTelegramErrors(reportConversation), "report"));
   guarded.use(createConversation(tellingTelegramErrors(rejectConversation), "reject"));
+  guarded.use(createConversation(tellingTelegramErrors(flowOverrideConversation), "flowOverride")); // issue 10
   for (const feature of features) guarded.use(feature);
   guarded.callbackQuery(CHOICE_BUTTON, endedConversationButton);
   guarded.on("callback_query:data", staleOrUnknownButton);

@@ -2,7 +2,7 @@ import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { MenuFlavor } from "@grammyjs/menu";
 import type { Context } from "grammy";
 import type { Logger } from "pino";
-import type { Analyzer, Calendar, Metrics, RunCheck, RunTarget } from "../../app/ports.js";
+import type { Analyzer, Calendar, Metrics, ReadVersion, RunCheck, RunTarget } from "../../app/ports.js";
 import type { Config } from "../../config.js";
 import type { Actor } from "../../core/model.js";
 import type { Db } from "../db/database.js";
@@ -20,6 +20,8 @@ export interface BotDeps {
   runCheck: RunCheck;
   metrics: Metrics;
   analyzer: Analyzer;
+  /** issue 10: reads an environment's running version (absent: versions come from deploys only) */
+  readVersion?: ReadVersion;
 }
 
 export interface NightshiftFlavor {

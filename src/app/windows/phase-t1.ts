@@ -1,7 +1,7 @@
 // T1: analysis of confirmed bugs, Flow 1 → UAT (with the 批准推 PROD buttons), Flow 2 → queued for PROD.
 import type { BugEvent } from "../../core/model.js";
 import { formatDateTime, localParts } from "../../core/windows.js";
-import { flow1Uat, flow2Queued, formatWindowTime, windowText } from "../../i18n/index.js";
+import { flow1Uat, flow2Queued, formatWindowTime, versionText, windowText } from "../../i18n/index.js";
 import { applyEvent, type BugRow } from "../bugs.js";
 import { approvalKeyboard, messages } from "../messages.js";
 import { enqueue } from "../outbox.js";
@@ -9,6 +9,7 @@ import type { Analyzer } from "../ports.js";
 import { allocateVersion } from "../versions.js";
 import { applyAll, ids, nextT2, type Outcome, type WindowContext } from "./context.js";
 import { deployRelease, releaseSummary } from "./release-step.js";
+import { gateFlow1 } from "./version-gate.js";
 
 export async function phaseT1(ctx: WindowContext, bugs: BugRow[]): Promise<Outcome> {
   const { deps } = ctx;
@@ -42,7 +43,13 @@ export async function phaseT1(ctx: WindowContext, bugs: BugRow[]): Promise<Outco
   }
 
   let failed = false;
-  const flow1 = planned.filter((b) => b.fixFlow === "flow1");
+  // issue 10: a Flow 1 bug whose UAT moved ahead of PROD since triage is held, not deployed
+  const gate = await gateFlow1(
+    ctx,
+    planned.filter((b) => b.fixFlow === "flow1"),
+  );
+  if (gate.held.length) summary.push(versionText.t1HeldSummary(ids(gate.held)));
+  const flow1 = gate.deploy;
   if (flow1.length) {
     const { deployment, applied } = await deployRelease(ctx, {
       env: "uat",

@@ -9,6 +9,7 @@ import {
   flow2Prod,
   formatWindowTime,
   hotfixMerged,
+  versionText,
 } from "../../i18n/index.js";
 import type { BugRow } from "../bugs.js";
 import { approvalKeyboard, messages } from "../messages.js";
@@ -42,7 +43,8 @@ export async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outco
                 ctx.chatId,
                 d.version === uatVersion
                   ? flow1Prod({ bugs: flow1 })
-                  : flow1ProdUnaligned({ bugs: flow1, prodVersion: d.version, uatVersion }),
+                  : flow1ProdUnaligned({ bugs: flow1, prodVersion: d.version, uatVersion }) +
+                      `\n${versionText.unalignedFollows}`, // issue 10: what follows
               )
             : []),
           ...(others.length

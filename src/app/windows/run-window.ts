@@ -10,6 +10,7 @@ import { formatDateTime } from "../../core/windows.js";
 import { freezeReasonText, frozenBugsSkipped, waitingForWindow, windowSkipped, windowText } from "../../i18n/index.js";
 import { checklistLines, runChecklist } from "../checklist.js";
 import type { DeploymentRow } from "../deploy-release.js";
+import { refreshVersions } from "../env-versions.js";
 import { activeStoredFreezes, freezeVerdict } from "../freeze-state.js";
 import { advance } from "../lifecycle.js";
 import { messages } from "../messages.js";
@@ -154,6 +155,7 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
   const checklist = await runChecklist(deps, system, at, envs);
   if (!checklist.ok) return skip(ctx, windowText.checklistFailed, checklistLines(checklist));
 
+  await refreshVersions(deps, system); // issue 10: the real versions, read before every window phase
   return slot === "t1" ? phaseT1(ctx, bugs) : phaseT2(ctx, bugs);
 }
 

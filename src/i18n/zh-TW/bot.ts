@@ -9,6 +9,7 @@ import { headCodePoints } from "../../core/text.js";
 import { formatDateTime } from "../../core/windows.js";
 import { flowDetail } from "./flow.js";
 import { ENV_LABEL } from "./labels.js";
+import { versionText } from "./versions.js";
 
 const STATUS: Record<Status, string> = {
   submitted: "🆕 待確認",
@@ -49,6 +50,7 @@ const EVENT: Record<string, string> = {
   uat_merge_ok: "Merge UAT",
   rollback: "回滾",
   requeue: "重新排入",
+  version_hold: "版本不符暫停",
 };
 /** Who did it: internal actor names (system:T1, system:auto-rollback …) as the chat shows them. */
 export function actorLabel(name: string): string {
@@ -286,6 +288,9 @@ export interface CardBug {
   createdAt: Date;
   held: boolean;
   description: string;
+  // issue 10 (optional: cards built by hand in tests may leave them out)
+  flowOverrideReason?: string | null;
+  versionHold?: string | null;
 }
 
 const DESCRIPTION_LIMIT = 2500;
@@ -300,7 +305,8 @@ export function cardHtml(bug: CardBug, system: { name: string; timezone: string 
     `${c.severity(bug.severity)} · ${c.env(bug.foundInEnv)} · ${c.flow(bug.fixFlow)}`,
     `${c.services(bug.services)} · ${c.module(bug.module)}`,
     c.reporter(bug.reporterName, formatDateTime(bug.createdAt, system.timezone)),
-    ...(bug.held ? [c.held] : []),
+    ...(bug.held ? [bug.versionHold ? versionText.heldForVersions(bug.versionHold) : c.held] : []),
+    ...(bug.flowOverrideReason ? [versionText.triage.overrideLine(bug.flowOverrideReason)] : []),
   ];
   if (description) {
     const head = headCodePoints(description, DESCRIPTION_LIMIT);

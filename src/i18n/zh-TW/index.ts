@@ -20,5 +20,6 @@ export * from "./platforms.js";
 export * from "./reliability.js";
 export * from "./templates.js";
 export * from "./time.js";
+export * from "./versions.js";
 export * from "./windows.js";
 export * from "./incident-records.js";

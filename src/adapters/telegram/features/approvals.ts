@@ -11,10 +11,11 @@ import {
   deploymentBugIds,
 } from "../../../app/approvals.js";
 import { getBug } from "../../../app/bugs.js";
+import { partialApprovals } from "../../../app/partial-approval.js";
 import { bugSystemId, deploymentSystemId } from "../../../app/scopes.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { CALLBACK_ACTIONS, type CallbackPayload, parseCallback } from "../../../core/callback-data.js";
-import { formatWindowTime, t } from "../../../i18n/index.js";
+import { formatWindowTime, t, versionText } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import {
@@ -129,7 +130,20 @@ async function onButton(ctx: BotContext, p: CallbackPayload): Promise<void> {
   await ctx.answerCallbackQuery({ text: t.approvals.toast(applied.length) });
   await stamp(ctx, kind, actor, applied, batch);
   const approved = results.filter((r) => r.result.kind === "applied");
-  await replyHtml(ctx, summary(ctx, kind, approved));
+  await replyHtml(ctx, summary(ctx, kind, approved) + (await partialNote(ctx, kind, approved)));
+}
+
+/** issue 10: a UAT release approved only in part — which version PROD gets and what follows (HTML, or ""). */
+async function partialNote(ctx: BotContext, kind: ApprovalKind, results: ApprovalResult[]): Promise<string> {
+  if (kind !== "prod") return "";
+  const bySystem = new Map<string, number[]>();
+  for (const r of results)
+    if (r.result.kind === "applied")
+      bySystem.set(r.result.bug.systemId, [...(bySystem.get(r.result.bug.systemId) ?? []), r.bugId]);
+  const notes: string[] = [];
+  for (const [systemId, ids] of bySystem)
+    for (const p of await partialApprovals(ctx.deps.db, systemId, ids)) notes.push(versionText.partial(p));
+  return notes.length ? `\n\n${notes.join("\n\n")}` : "";
 }
 
 const composer = new Composer<BotContext>();
@@ -164,7 +178,8 @@ for (const [command, kind] of [
     const ids = arg === "all" ? await all() : id !== null ? [id] : null;
     if (!ids) return void (await replyHtml(ctx, t.errors.usage(`/${command} <id|all>`)));
     if (ids.length === 0) return void (await replyHtml(ctx, t.approvals.none(kind)));
-    await replyHtml(ctx, summary(ctx, kind, await run(ctx, actor, kind, ids)));
+    const results = await run(ctx, actor, kind, ids);
+    await replyHtml(ctx, summary(ctx, kind, results) + (await partialNote(ctx, kind, results)));
   });
 }
 

@@ -1,12 +1,13 @@
 // /status: per system, versions, counts per status, next T1/T2 (frozen days skipped), freezes, last window.
 import { Composer } from "grammy";
 import { countByStatus } from "../../../app/bugs.js";
+import { refreshVersions } from "../../../app/env-versions.js";
 import { freezeVerdict } from "../../../app/freeze-state.js";
 import { lastWindowRun, nextWindow } from "../../../app/schedule.js";
 import { environmentVersions } from "../../../app/systems.js";
 import type { SystemConfig } from "../../../config.js";
-import { STATUSES, type Status } from "../../../core/model.js";
-import { describeFreeze, formatWindowTime, t } from "../../../i18n/index.js";
+import { ENVS, STATUSES, type Status } from "../../../core/model.js";
+import { describeFreeze, formatWindowTime, t, versionText } from "../../../i18n/index.js";
 import { APP_VERSION } from "../../../version.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
@@ -18,12 +19,16 @@ async function systemStatus(ctx: BotContext, system: SystemConfig): Promise<stri
   const { db, config } = ctx.deps;
   const now = ctx.deps.clock();
   const tz = system.timezone;
-  const versions = await environmentVersions(db, system.id);
+  // issue 10: each environment's real version, read now, with when it was read (a failed read says so)
+  const versions = await refreshVersions(ctx.deps, system);
   const counts = await countByStatus(db, system.id);
   const nonZero = STATUSES.filter((s) => (counts[s] ?? 0) > 0).map((s): [Status, number] => [s, counts[s]!]);
   const lines = [
     t.status.header(system.name, system.id),
-    t.status.versions(versions.uat, versions.prod),
+    ...ENVS.map((env) => {
+      const v = versions[env];
+      return versionText.statusLine(env, { ...v, readAt: v.readAt ? at(v.readAt, tz) : null });
+    }),
     t.status.counts(nonZero),
   ];
   for (const slot of ["t1", "t2"] as const) {

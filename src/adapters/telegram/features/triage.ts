@@ -27,7 +27,7 @@ onAction(composer, [CALLBACK_ACTIONS.confirm, CALLBACK_ACTIONS.reject], async (c
   const queue = fromQueue(ctx);
   if (p.action === CALLBACK_ACTIONS.confirm) {
     await ctx.answerCallbackQuery();
-    return showTriage(ctx, bug, { id: bug.id, rv: bug.rowVersion, sev: null, flow: null, queue });
+    return showTriage(ctx, bug, { id: bug.id, rv: bug.rowVersion, sev: null, flow: null, env: bug.foundInEnv, queue });
   }
   if (Object.keys(ctx.conversation.active()).length > 0) return ctx.answerCallbackQuery({ text: t.errors.busy });
   await ctx.answerCallbackQuery();

@@ -4,19 +4,25 @@
 import { Menu } from "@grammyjs/menu";
 import { type BugRow, getBug } from "../../../app/bugs.js";
 import { escalateBug } from "../../../app/escalation.js";
+import { flowFor, readFailures, recordedVersions, refreshVersions } from "../../../app/env-versions.js";
 import { bugSystemId } from "../../../app/scopes.js";
-import { suggestFlow } from "../../../app/triage.js";
+import { systemRegistry } from "../../../app/systems.js";
+import { confirmEvent } from "../../../app/triage.js";
 import { fitsMenuPayload } from "../../../core/callback-data.js";
+import { type FlowChoice, needsOverride, suggestedFlow } from "../../../core/flow.js";
 import {
+  ENVS,
+  type Env,
   isPipelineEligible,
   PIPELINE_FLOWS,
   type PipelineFlow,
   SEVERITIES,
   type Severity,
 } from "../../../core/model.js";
-import { t } from "../../../i18n/index.js";
+import { t, versionText } from "../../../i18n/index.js";
 import { cardMessage, decide, outdated } from "../cards.js";
 import type { BotContext } from "../context.js";
+import type { OverrideArgs } from "../conversations/flow-override.js";
 import type { HotfixArgs } from "../conversations/incidents.js";
 import { adminSystemIds, requireAdmin } from "../guards.js";
 import { editHtml, replyHtml } from "../respond.js";
@@ -26,17 +32,22 @@ export interface TriageState {
   rv: number;
   sev: Severity | null;
   flow: PipelineFlow | null;
+  /** found-in environment as (corrected) at triage; issue 10 */
+  env: Env | null;
   /** opened from the /triage queue: show the next bug afterwards */
   queue: boolean;
 }
 
+type PipelineChoice = Extract<FlowChoice, { uat: string | null }>;
+
 const SEV_CODE = { low: "l", medium: "m", high: "h", critical: "c" } as const;
 const FLOW_CODE = { flow1: "1", flow2: "2" } as const;
-const STATE = /^(\d{1,15})\.(\d{1,10})\.([lmhc-])\.([12-])\.([01])$/;
+const ENV_CODE = { uat: "u", prod: "p" } as const;
+const STATE = /^(\d{1,15})\.(\d{1,10})\.([lmhc-])\.([12-])\.([up-])\.([01])$/;
 
-/** At most 32 bytes (15-digit id, 10-digit row version): within MENU_PAYLOAD_MAX_BYTES (core/callback-data.ts). */
+/** At most 34 bytes (15-digit id, 10-digit row version): within MENU_PAYLOAD_MAX_BYTES (core/callback-data.ts). */
 export function encodeTriage(s: TriageState): string {
-  const payload = `${s.id}.${s.rv}.${s.sev ? SEV_CODE[s.sev] : "-"}.${s.flow ? FLOW_CODE[s.flow] : "-"}.${s.queue ? 1 : 0}`;
+  const payload = `${s.id}.${s.rv}.${s.sev ? SEV_CODE[s.sev] : "-"}.${s.flow ? FLOW_CODE[s.flow] : "-"}.${s.env ? ENV_CODE[s.env] : "-"}.${s.queue ? 1 : 0}`;
   if (!fitsMenuPayload(payload)) throw new Error(`triage menu payload too long: ${payload}`);
   return payload;
 }
@@ -49,7 +60,8 @@ export function decodeTriage(payload: string | undefined): TriageState | null {
     rv: Number(m[2]),
     sev: SEVERITIES.find((s) => SEV_CODE[s] === m[3]) ?? null,
     flow: PIPELINE_FLOWS.find((f) => FLOW_CODE[f] === m[4]) ?? null,
-    queue: m[5] === "1",
+    env: ENVS.find((e) => ENV_CODE[e] === m[5]) ?? null,
+    queue: m[6] === "1",
   };
 }
 
@@ -79,6 +91,8 @@ triageMenu.dynamic((ctx, range) => {
     button(t.buttons.submitConfirm, (c) => finish(c, s));
     range.row();
     button(t.buttons.reselect, (c) => step(c, s, { sev: null, flow: null }));
+    range.row();
+    for (const env of ENVS) button(versionText.triage.foundInButton(env, s.env === env), (c) => step(c, s, { env }));
   } else {
     button(t.buttons.hotfix, (c) => startHotfix(c, s));
     range.row();
@@ -87,13 +101,16 @@ triageMenu.dynamic((ctx, range) => {
 });
 
 /** Shows the triage step for `s` on the pressed message. */
-export async function showTriage(ctx: BotContext, bug: BugRow, s: TriageState): Promise<void> {
+export async function showTriage(ctx: BotContext, bug: BugRow, s: TriageState, read = false): Promise<void> {
   let prompt: string = t.triage.chooseSeverity;
   if (s.sev && isPipelineEligible(s.sev)) {
-    const choice = await suggestFlow(ctx.deps.db, bug.systemId, s.sev);
-    const suggested = choice.kind === "flow2" ? "flow2" : "flow1";
-    s = { ...s, flow: s.flow ?? suggested };
-    prompt = t.triage.suggestion(suggested, choice);
+    // issue 10: the versions read now (on entering the flow step), or as recorded (later steps)
+    const system = systemRegistry(ctx.deps.config).get(bug.systemId);
+    const versions = read ? await refreshVersions(ctx.deps, system) : await recordedVersions(ctx.deps.db, system);
+    const choice = flowFor(versions, s.sev, s.env);
+    s = { ...s, flow: s.flow ?? suggestedFlow(choice) };
+    const failures = readFailures(versions).map((f) => versionText.readFailed(f.env, f.error));
+    prompt = `${versionText.triage.foundIn(s.env)}\n${versionText.triage.suggestion(choice as PipelineChoice, failures)}`;
   } else if (s.sev) {
     prompt = t.triage.mustHotfix(bug.id, s.sev);
   }
@@ -116,11 +133,13 @@ async function step(ctx: BotContext, s: TriageState, change: Partial<TriageState
   if (!(await adminOfBug(ctx, s))) return;
   // Pressing the flow already selected changes nothing: an identical edit is an error at Telegram.
   if (change.flow && change.flow === s.flow) return;
+  if (change.env && change.env === s.env) return;
   const bug = await current(ctx, s);
   if (!bug) return;
   // issue 12: triaged as high/critical → the admins (and, critical, the on-call) are told at once
   if (change.sev) await escalateBug(ctx.deps, bug.id, ctx.deps.clock(), change.sev);
-  await showTriage(ctx, bug, { ...s, ...change });
+  // Entering the flow step reads the versions afresh; a flow or found-in toggle uses what was just read.
+  await showTriage(ctx, bug, { ...s, ...change }, change.sev !== undefined && change.sev !== null);
 }
 
 async function backToCard(ctx: BotContext, s: TriageState): Promise<void> {
@@ -152,12 +171,36 @@ async function startHotfix(ctx: BotContext, s: TriageState): Promise<void> {
 
 async function finish(ctx: BotContext, s: TriageState): Promise<void> {
   const actor = await adminOfBug(ctx, s);
-  if (!actor || !s.sev || !s.flow) return;
+  if (!actor || !s.sev) return;
+  if (!s.flow) return void (await ctx.answerCallbackQuery({ text: versionText.triage.chooseFirst }));
+  const bug = await current(ctx, s);
+  if (!bug) return;
   const message = ctx.callbackQuery?.message;
+  // issue 10: a flow that contradicts the versions is confirmed only with a reason (asked in a conversation)
+  const system = systemRegistry(ctx.deps.config).get(bug.systemId);
+  const versions = await recordedVersions(ctx.deps.db, system);
+  const choice = flowFor(versions, s.sev, s.env);
+  const event = confirmEvent(s.sev, s.flow, s.env, versions);
+  if (needsOverride(choice, s.flow)) {
+    if (Object.keys(ctx.conversation.active()).length > 0)
+      return void (await ctx.answerCallbackQuery({ text: t.errors.busy }));
+    await ctx.answerCallbackQuery();
+    const args: OverrideArgs = {
+      bugId: s.id,
+      rowVersion: s.rv,
+      event,
+      chatId: message?.chat.id ?? 0,
+      messageId: message?.message_id ?? 0,
+      queue: s.queue,
+      prompt: versionText.triage.askOverrideReason(s.id, s.flow, choice as PipelineChoice),
+    };
+    await ctx.conversation.enter("flowOverride", args);
+    return;
+  }
   const decision = await decide(ctx.deps, {
     bugId: s.id,
     rowVersion: s.rv,
-    event: { type: "confirm", severity: s.sev, flow: s.flow },
+    event,
     actor,
     ...(message ? { pressed: { chatId: message.chat.id, messageId: message.message_id } } : {}),
     queue: s.queue ? await adminSystemIds(ctx) : undefined,
