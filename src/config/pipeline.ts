@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import { normalizeModule, oneLine } from "../core/text.js";
 import { ADMIN_IDS_ERROR, at, bi, CHAT_ID_ERROR, typeErrorMap } from "./messages.js";
+import { gateFields } from "./pipeline-gates.js";
 import { crossCheck, isRecord } from "./pipeline-refs.js";
 import {
   type Defaults,
@@ -131,7 +132,7 @@ export function systemSchemas(ctx: SchemaContext) {
     windows: windows.optional(),
     services: z.array(service).optional(),
     environments: strict({ uat: environment, prod: environment }),
-    checklist: strict({ backup: check.optional(), monitoring: check.optional() }).optional(),
+    ...gateFields(ctx), // issue 12: checklist, roles
     freeze: freeze.optional(),
     adminIds: z.array(z.int({ error: ADMIN_IDS_ERROR }).positive({ error: ADMIN_IDS_ERROR })).optional(),
     modules: z.array(text).optional(),
@@ -143,7 +144,8 @@ export function systemSchemas(ctx: SchemaContext) {
     windows: s.windows ?? d.windows,
     services: s.services ?? [],
     environments: s.environments,
-    checklist: { backup: s.checklist?.backup ?? null, monitoring: s.checklist?.monitoring ?? null },
+    checklist: s.checklist,
+    roles: s.roles,
     freeze: s.freeze ?? noFreeze(),
     /** Admins of this system only, beside the global ADMIN_IDS. */
     ...(s.adminIds ? { adminIds: s.adminIds } : {}),

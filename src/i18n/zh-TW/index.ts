@@ -11,6 +11,7 @@ export * from "./conversations.js";
 export * from "./deploy.js";
 export * from "./flow.js";
 export * from "./freeze.js";
+export * from "./gates.js";
 export * from "./incidents.js";
 export * from "./labels.js";
 export * from "./metrics.js";
