@@ -3,13 +3,14 @@
 // human approvals, budget, secrets. Each item passes, fails or is not configured (⚠️ 未設定, never ✓);
 // `checklist.strict` makes not configured a failure. Any failure skips the window; a hotfix needs the
 // second admin's approval to override it.
-import { and, eq, inArray } from "drizzle-orm";
-import { bugEvents, bugs as bugsTable } from "../../drizzle/schema.js";
+import { inArray } from "drizzle-orm";
+import { bugEvents } from "../../drizzle/schema.js";
 import type { Check, Config, SystemConfig } from "../config.js";
 import { type FreezeVerdict, isFullyFrozen } from "../core/freeze.js";
-import type { Env } from "../core/model.js";
+import type { Actor, Env } from "../core/model.js";
 import { formatDateTime, localParts } from "../core/windows.js";
 import { checklistText, describeFreeze, freezeReasonText, gatesText } from "../i18n/index.js";
+import type { ApplyResult } from "./bugs.js";
 import type { Queryable } from "./db.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { messages } from "./messages.js";
@@ -235,7 +236,7 @@ export async function runChecklist(
       const going = (opts.bugs ?? []).filter((b) => goesTo(b.status, env));
       const approvers = await approversOf(deps.db, going, env);
       for (const bug of going) {
-        const names = approvers.get(bug.id) ?? [];
+        const names = (approvers.get(bug.id) ?? []).map((a) => a.name);
         if (names.length >= n) fine.push(G.approved(bug.id, env, names));
         else short.push(G.needsApprovals(bug.id, env, n, names));
       }
@@ -284,8 +285,8 @@ export async function approversOf(
   q: Queryable,
   going: readonly ChecklistBug[],
   env: Env,
-): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
+): Promise<Map<number, { id: number; name: string }[]>> {
+  const out = new Map<number, { id: number; name: string }[]>();
   if (going.length === 0) return out;
   const rule = APPROVAL_EVENTS[env];
   const rows = await q
@@ -316,17 +317,12 @@ export async function approversOf(
       seen.delete(r.bugId);
     }
   }
-  for (const [bugId, set] of seen) out.set(bugId, [...set.values()]);
+  for (const [bugId, set] of seen)
+    out.set(
+      bugId,
+      [...set].map(([id, name]) => ({ id, name })),
+    );
   return out;
-}
-
-/** Bugs by id, as the checklist reads them (for a hotfix or a caller that has only ids). */
-export async function checklistBugs(q: Queryable, ids: readonly number[]): Promise<ChecklistBug[]> {
-  if (ids.length === 0) return [];
-  return q
-    .select({ id: bugsTable.id, status: bugsTable.status, reporterId: bugsTable.reporterId })
-    .from(bugsTable)
-    .where(and(inArray(bugsTable.id, [...ids]), eq(bugsTable.held, false)));
 }
 
 /** One line per item: ✓ pass, ✗ fail, ⚠️ not configured (details are ours or tool output — callers escape). */
@@ -351,3 +347,36 @@ export async function announceChecklist(
 /** The labels of the items that did not pass (a hotfix override names them). */
 export const failedLabels = (result: ChecklistResult): string[] =>
   result.items.filter((i) => !i.ok).map((i) => CHECKLIST_LABELS[i.key]);
+
+/**
+ * `/approve_prod <id>` (or 批准) by a further admin on a bug already approved, when its system needs
+ * more than one admin for that environment: the approval is added to the bug's history (it counts at
+ * the window's checklist). Null when it does not apply (the caller's result stands): no such rule,
+ * the bug is not waiting there, the admin is its reporter or has already approved it.
+ */
+export async function coSign(
+  q: Queryable,
+  input: { kind: "prod" | "uat_merge"; actor: Actor; now: Date; config?: Pick<Config, "systems"> },
+  result: ApplyResult,
+): Promise<ApplyResult | null> {
+  const { actor } = input;
+  if (result.kind === "applied" || !result.bug || actor.kind !== "user") return null;
+  const bug = result.bug;
+  const env: Env = input.kind === "prod" ? "prod" : "uat";
+  const waiting = input.kind === "prod" ? "pending_prod" : "pending_uat_merge";
+  const need = input.config?.systems.find((s) => s.id === bug.systemId)?.checklist.approvals[env] ?? null;
+  if (bug.status !== waiting || bug.held || need === null || need < 2 || actor.id === bug.reporterId) return null;
+  const before = (await approversOf(q, [bug], env)).get(bug.id) ?? [];
+  if (before.some((a) => a.id === actor.id)) return null;
+  await q.insert(bugEvents).values({
+    bugId: bug.id,
+    fromStatus: bug.status,
+    toStatus: bug.status,
+    event: `approve_${input.kind}_cosign`,
+    actorId: actor.id,
+    actorName: actor.name,
+    note: gatesText.cosignNote(before.length + 1, need),
+    at: input.now,
+  });
+  return { kind: "applied", bug, before: bug };
+}

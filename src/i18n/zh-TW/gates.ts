@@ -39,14 +39,17 @@ export const gatesText = {
   /** Posted when a window starts and its checklist passed (a failed one is in the skip message). */
   windowChecklist: (p: { slot: Slot; scheduledAt: string; lines: readonly string[] }) =>
     [`📋 ${SLOT[p.slot]} 視窗部署前檢查（${p.scheduledAt}）：通過，開始執行`, ...p.lines.map((l) => e(l))].join("\n"),
+  cosignNote: (n: number, need: number) => `加簽核准（目前 ${n}/${need} 位）`,
   /** /approve_prod by a further admin on a bug already approved: counted toward the required number. */
   cosigned: (id: number, names: readonly string[]) => `✅ 已加簽 #${id}：目前由 ${names.map(e).join("、")} 核准`,
   hotfix: {
     checklistBlock: (lines: readonly string[]) => ["部署前檢查：", ...lines.map((l) => e(l))].join("\n"),
     awaiting: (id: number, failed: readonly string[], until: string) =>
       `⚠️ 部署前檢查未通過（${failed.map(e).join("、")}）：#${id} 的緊急修正需要另一位管理員核准才能略過，已發到群組，期限 ${until}。`,
+    requestNote: (mode: "run" | "manual", failed: readonly string[]) =>
+      `；部署前檢查未通過（${failed.join("、")}）${mode === "run" ? "，需要第二位管理員核准略過" : "，僅提醒"}`,
     approvalRequest: (input: {
-      bugLine: string;
+      bug: { id: number; severity: string | null; title: string };
       requester: string;
       mode: "run" | "manual";
       until: string;
@@ -54,7 +57,7 @@ export const gatesText = {
     }) =>
       [
         "⚠️ 部署前檢查未通過的緊急修正 — 需要第二位管理員核准略過",
-        `Bug: ${input.bugLine}`,
+        `Bug: #${input.bug.id} [${e(input.bug.severity ?? "?")}] ${e(input.bug.title)}`,
         `申請人：${e(input.requester)}`,
         `方式：${input.mode === "run" ? "立即執行 PROD 部署" : "已手動部署，僅記錄"}`,
         `期限：${input.until}（逾時自動取消）`,
