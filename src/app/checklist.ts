@@ -77,6 +77,8 @@ export interface ChecklistBug {
   id: number;
   status: string;
   reporterId: number;
+  /** T1 deploys only flow1 bugs to UAT (flow2 bugs queue for PROD). */
+  fixFlow?: string | null;
 }
 
 export interface ChecklistOptions {
@@ -233,7 +235,7 @@ export async function runChecklist(
     const short: string[] = [];
     const fine: string[] = [];
     for (const [env, n] of rules) {
-      const going = (opts.bugs ?? []).filter((b) => goesTo(b.status, env));
+      const going = (opts.bugs ?? []).filter((b) => goesTo(b, env));
       const approvers = await approversOf(deps.db, going, env);
       for (const bug of going) {
         const names = (approvers.get(bug.id) ?? []).map((a) => a.name);
@@ -264,8 +266,9 @@ export function severeFindings(detail: string): number {
 }
 
 /** Which statuses a window sends to an environment (T1: confirmed flow1 bugs to UAT; T2: PROD and the merge). */
-function goesTo(status: string, env: Env): boolean {
-  return env === "prod" ? status === "pending_prod" : status !== "pending_prod";
+function goesTo(bug: ChecklistBug, env: Env): boolean {
+  if (env === "prod") return bug.status === "pending_prod";
+  return bug.status === "pending_uat_merge" || (bug.status !== "pending_prod" && bug.fixFlow === "flow1");
 }
 
 /** The approvals that count for a bug going to `env`, and what restarts the count. */

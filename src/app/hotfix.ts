@@ -178,8 +178,11 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
 
 /** The window's checklist for PROD, run before the request is recorded (it runs scripts). */
 async function hotfixChecklist(deps: IncidentDeps, input: HotfixInput): Promise<ChecklistResult | null> {
-  const [bug] = await deps.db.select({ systemId: bugs.systemId }).from(bugs).where(eq(bugs.id, input.bugId));
-  if (!bug) return null; // refused in the transaction
+  const [bug] = await deps.db
+    .select({ systemId: bugs.systemId, status: bugs.status })
+    .from(bugs)
+    .where(eq(bugs.id, input.bugId));
+  if (bug?.status !== "submitted") return null; // refused in the transaction
   const system = systemById(deps.config, bug.systemId);
   return runChecklist(deps, system, deps.clock(), ["prod"], { hotfix: { requesterName: input.actor.name } });
 }

@@ -31,7 +31,8 @@ describe("the real process over HTTP", () => {
     const dir = mkdtempSync(join(tmpdir(), "nightshift-e2e-"));
     calls = join(dir, "calls");
     const target = { command: [RECORD, calls], timeoutSeconds: 30 };
-    const watch = { minutes: 1, intervalSeconds: 30 };
+    // Something to watch: the checklist's monitoring item fails an environment with nothing (issue 12).
+    const watch = { minutes: 1, intervalSeconds: 30, smoke: { command: ["true"] } };
     writeFileSync(
       join(dir, "pipeline.json"),
       JSON.stringify({
