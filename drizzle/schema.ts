@@ -289,6 +289,10 @@ export const hotfixRequests = pgTable("hotfix_requests", {
   status: text("status", { enum: ["pending", "approved", "expired", "done", "failed"] }).notNull(),
   approvedById: bigint("approved_by_id", { mode: "number" }),
   approvedByName: text("approved_by_name"),
+  // issue 12: the pre-deploy checklist's failed items at request time (the second admin's approval
+  // overrides them) and the role the second approver must hold ("cto" during Lunar New Year).
+  checklistFailed: jsonb("checklist_failed").$type<string[]>(),
+  approverRole: text("approver_role", { enum: ["cto"] }),
   expiresAt: ts("expires_at").notNull(),
   createdAt: created(),
 });

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { defaultGates } from "../src/config/pipeline-gates.js";
 import { type Config, ConfigError, formatConfigError, loadConfig, missingBotTokenHelp } from "../src/config.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -67,7 +68,7 @@ describe("loadConfig from env", () => {
           windows: { t1: "20:00", t2: "22:00", graceMinutes: 30 },
           services: [],
           environments: { uat: emptyEnv(10), prod: emptyEnv(30) },
-          checklist: { backup: null, monitoring: null },
+          ...defaultGates(),
           freeze: { holidays: null, lunarNewYear: false, monthEnd: null },
         },
       ],

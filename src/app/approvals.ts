@@ -6,6 +6,7 @@ import { mayMergeBackToUat } from "../core/machine.js";
 import type { Actor, BugEvent, Status } from "../core/model.js";
 import type { WindowResult } from "../core/windows.js";
 import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
+import { coSign } from "./checklist.js";
 import type { Queryable } from "./db.js";
 import type { Calendar } from "./ports.js";
 import { type FreezeConfig, nextWindow } from "./schedule.js";
@@ -46,7 +47,7 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
   const nextT2 = new Map<string, ReturnType<typeof nextWindow>>();
   for (const bugId of input.bugIds) {
     const expected = input.expectedRowVersions?.[bugId];
-    const result = await applyEvent(db, {
+    let result = await applyEvent(db, {
       bugId,
       event,
       actor: input.actor,
@@ -54,6 +55,7 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
       ...(expected === undefined ? {} : { expectedRowVersion: expected }),
       ...(input.notify ? { notify: input.notify } : {}),
     });
+    result = (await coSign(db, input, result)) ?? result; // issue 12: a further admin's approval counts
     const entry: ApprovalResult = { bugId, result };
     if (result.kind === "applied") {
       const { systemId, module } = result.bug;

@@ -1,5 +1,8 @@
-// Emergency hotfix: a high/critical bug goes straight to PROD outside the windows. During a freeze
-// it needs a second, different admin; the request row is the claim that makes it run once.
+// Emergency hotfix: a high/critical bug goes straight to PROD outside the windows. It runs the same
+// pre-deploy checklist as a window (issue 12): a failed item, or a freeze, needs a second, different
+// admin, whose approval overrides the failed items (recorded and shown); a record-only hotfix runs it
+// as a warning. During Lunar New Year only critical hotfixes, approved by a CTO (`roles.cto`).
+// The request row is the claim that makes it run once.
 import { and, eq, gt, inArray, lte, ne } from "drizzle-orm";
 import { bugEvents, bugs, deployments, hotfixRequests, outbox } from "../../drizzle/schema.js";
 import type { SystemConfig } from "../config.js";
@@ -13,11 +16,13 @@ import {
   cardHtml,
   emergencyHotfix,
   freezeReasonText,
+  gatesText,
   incidents,
   manualHotfixText,
   reliability,
 } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
+import { type ChecklistResult, checklistLines, failedLabels, runChecklist } from "./checklist.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import { watchInBackground } from "./watch.js";
@@ -49,10 +54,11 @@ export interface HotfixInput {
 export type HotfixOutcome =
   | { kind: "deployed"; bug: BugRow; deployment: DeploymentRow; mode: HotfixMode }
   | { kind: "failed"; deployment: DeploymentRow }
-  | { kind: "awaiting_approval"; request: HotfixRequestRow; freeze: string }
+  | { kind: "awaiting_approval"; request: HotfixRequestRow; freeze: string; failed: string[] }
   | { kind: "refused"; message: string };
 
 const T = incidents.hotfix;
+const G = gatesText.hotfix;
 const refused = (message: string) => ({ kind: "refused" as const, message });
 const approvalKey = (requestId: number) => `hotfix-approval:${requestId}`;
 
@@ -60,6 +66,7 @@ const approvalKey = (requestId: number) => `hotfix-approval:${requestId}`;
 export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Promise<HotfixOutcome> {
   const now = deps.clock();
   if (isPipelineEligible(input.severity)) return refused(T.lowSeverity(input.bugId, input.severity));
+  const checklist = await hotfixChecklist(deps, input);
   const created = await deps.db.transaction(async (tx) => {
     // The bug row lock serialises two admins starting a hotfix for the same bug.
     const [bug] = await tx.select().from(bugs).where(eq(bugs.id, input.bugId)).for("update");
@@ -77,10 +84,19 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       );
     if (busy) return refused(T.busy(bug.id));
     const system = systemById(deps.config, bug.systemId);
-    const freeze = freezeFor(
-      await freezeVerdict({ db: tx, config: deps.config, calendarFacts: deps.calendarFacts }, system, now),
-      bug.module,
+    const verdict = await freezeVerdict(
+      { db: tx, config: deps.config, calendarFacts: deps.calendarFacts },
+      system,
+      now,
     );
+    const freeze = freezeFor(verdict, bug.module);
+    // issue 12: Lunar New Year takes critical hotfixes only, signed off by a CTO.
+    const lunar = verdict.full.some((r) => r.cause.kind === "lunar_new_year");
+    if (lunar && input.severity !== "critical") return refused(G.lunarCriticalOnly(bug.id, input.severity));
+    if (lunar && system.roles.cto.length === 0) return refused(G.lunarNoCto);
+    const failed = checklist ? failedLabels(checklist) : [];
+    // A failed item holds a deploy for the second admin; a record-only hotfix is only warned.
+    const needsSecond = Boolean(freeze) || lunar || (input.mode === "run" && failed.length > 0);
     const expiresAt = new Date(now.getTime() + deps.config.hotfixApprovalMinutes * 60_000);
     const [request] = await tx
       .insert(hotfixRequests)
@@ -91,7 +107,9 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
         mode: input.mode,
         diff: input.diff,
         severity: input.severity,
-        status: freeze ? "pending" : "approved",
+        status: needsSecond ? "pending" : "approved",
+        checklistFailed: failed.length ? failed : null,
+        approverRole: lunar ? "cto" : null,
         expiresAt,
         createdAt: now,
       })
@@ -104,19 +122,35 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
       event: "hotfix_requested",
       actorId: input.actor.id,
       actorName: input.actor.name,
-      note: T.requestNote(request.id, input.mode, freeze ? freezeReasonText(freeze) : null),
+      note:
+        T.requestNote(request.id, input.mode, freeze ? freezeReasonText(freeze) : null) +
+        (failed.length ? G.requestNote(input.mode, failed) : ""),
       at: now,
     });
-    if (freeze) {
+    if (needsSecond) {
       const until = formatDateTime(expiresAt, system.timezone);
-      const text = T.approvalRequest({
-        requestId: request.id,
-        bug: { ...bug, severity: input.severity },
-        freeze: freezeReasonText(freeze),
-        requester: input.actor.name,
-        mode: input.mode,
-        until,
-      });
+      const lines = checklist ? checklistLines(checklist) : [];
+      const text = freeze
+        ? [
+            T.approvalRequest({
+              requestId: request.id,
+              bug: { ...bug, severity: input.severity },
+              freeze: freezeReasonText(freeze),
+              requester: input.actor.name,
+              mode: input.mode,
+              until,
+            }),
+            ...(lunar ? [G.lunarApprover] : []),
+            "",
+            G.checklistBlock(lines),
+          ].join("\n")
+        : G.approvalRequest({
+            bug: { ...bug, severity: input.severity },
+            requester: input.actor.name,
+            mode: input.mode,
+            until,
+            lines,
+          });
       const button = { label: T.approveButton, action: "hotfixApprove", id: request.id, version: 0 } as const;
       await enqueue(
         tx,
@@ -133,14 +167,31 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
     return { kind: "created" as const, request, freeze };
   });
   if (created.kind === "refused") return created;
-  if (created.freeze)
-    return { kind: "awaiting_approval", request: created.request, freeze: freezeReasonText(created.freeze) };
+  if (created.request.status === "pending")
+    return {
+      kind: "awaiting_approval",
+      request: created.request,
+      freeze: created.freeze ? freezeReasonText(created.freeze) : "",
+      failed: created.request.checklistFailed ?? [],
+    };
   return executeHotfix(deps, created.request, null);
+}
+
+/** The window's checklist for PROD, run before the request is recorded (it runs scripts). */
+async function hotfixChecklist(deps: IncidentDeps, input: HotfixInput): Promise<ChecklistResult | null> {
+  const [bug] = await deps.db
+    .select({ systemId: bugs.systemId, status: bugs.status })
+    .from(bugs)
+    .where(eq(bugs.id, input.bugId));
+  if (bug?.status !== "submitted") return null; // refused in the transaction
+  const system = systemById(deps.config, bug.systemId);
+  return runChecklist(deps, system, deps.clock(), ["prod"], { hotfix: { requesterName: input.actor.name } });
 }
 
 export type ClaimResult =
   | { kind: "claimed"; request: HotfixRequestRow }
   | { kind: "own_request" }
+  | { kind: "not_cto" }
   | { kind: "expired" }
   | { kind: "already_handled" };
 
@@ -153,6 +204,12 @@ export async function claimHotfixApproval(
   const now = deps.clock();
   const approvedBy = { approvedById: approver.id, approvedByName: approver.name };
   const mayApprove = and(gt(hotfixRequests.expiresAt, now), ne(hotfixRequests.requestedById, approver.id));
+  // issue 12: during Lunar New Year the second approver must be one of the system's CTOs.
+  const [asked] = await deps.db.select().from(hotfixRequests).where(eq(hotfixRequests.id, requestId));
+  if (asked?.approverRole === "cto" && asked.requestedById !== approver.id) {
+    const [bug] = await deps.db.select({ systemId: bugs.systemId }).from(bugs).where(eq(bugs.id, asked.bugId));
+    if (bug && !systemById(deps.config, bug.systemId).roles.cto.includes(approver.id)) return { kind: "not_cto" };
+  }
   const [claimed] = await advance(
     deps.db,
     "hotfix_requests",
@@ -271,6 +328,7 @@ async function hotfixLocked(
       return;
     }
     const card = await cardOutboxRow(tx, bug.id);
+    const gateLine = await recordChecklistGate(tx, request, approver, now);
     const applied = await applyEventIn(tx, {
       bugId: bug.id,
       event: { type: "hotfix", severity: request.severity, diff: request.diff },
@@ -309,7 +367,8 @@ async function hotfixLocked(
           id: updated.id,
           version: updated.rowVersion,
         } as const;
-        return [...cardEdit, ...messages(system.groupChatId, text, uatAhead ? { buttons: [[merge]] } : {})];
+        const shown = gateLine ? `${text}\n${gateLine}` : text;
+        return [...cardEdit, ...messages(system.groupChatId, shown, uatAhead ? { buttons: [[merge]] } : {})];
       },
     });
     if (applied.kind !== "applied") {
@@ -322,7 +381,12 @@ async function hotfixLocked(
     if (approver)
       await enqueue(
         tx,
-        await editApproval(tx, system, request.id, T.approvedLine(approver.name, formatDateTime(now, system.timezone))),
+        await editApproval(
+          tx,
+          system,
+          request.id,
+          T.approvedLine(approver.name, formatDateTime(now, system.timezone)) + (gateLine ? `\n${gateLine}` : ""),
+        ),
         now,
       );
     moved = { ...applied.bug, uatAhead };
@@ -351,6 +415,33 @@ async function hotfixLocked(
       : await recordManualDeploy(deps, system, { bug, services, actorName: request.requestedByName }, onOutcome);
   if (deployment.status !== "succeeded") return { kind: "failed", deployment };
   return moved ? { kind: "deployed", bug: moved, deployment, mode: request.mode } : refused(T.alreadyHandled);
+}
+
+/**
+ * The checklist's failed items of a request that deploys anyway: overridden by the second admin's
+ * approval, or (record-only) a warning. Recorded in the bug's history; the line the group is shown.
+ */
+async function recordChecklistGate(
+  tx: Tx,
+  request: HotfixRequestRow,
+  approver: UserActor | null,
+  now: Date,
+): Promise<string | null> {
+  const failed = request.checklistFailed ?? [];
+  if (failed.length === 0) return null;
+  const override = approver !== null && request.mode === "run";
+  const [bug] = await tx.select({ status: bugs.status }).from(bugs).where(eq(bugs.id, request.bugId));
+  await tx.insert(bugEvents).values({
+    bugId: request.bugId,
+    fromStatus: bug?.status ?? null,
+    toStatus: bug?.status ?? "submitted",
+    event: override ? "checklist_override" : "checklist_warning",
+    actorId: override ? approver.id : request.requestedById,
+    actorName: override ? approver.name : request.requestedByName,
+    note: override ? G.overrideNote(request.id, approver.name, failed) : G.warningNote(failed),
+    at: now,
+  });
+  return override ? G.overridden(approver.name, failed) : G.warning(failed);
 }
 
 /** A deploy an admin made by hand: recorded as a succeeded hotfix release. */

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { type EnvReader, type EnvSettings, envReader, readEnv } from "./env.js";
 import { CHAT_ID_ERROR, ConfigError, PATH_ERROR, required, URL_ERROR, URL_FIX } from "./messages.js";
 import { defaultWatch, type EnvConfig, loadPipelineFile, type SystemConfig } from "./pipeline.js";
+import { defaultGates } from "./pipeline-gates.js";
 import type { Defaults, Target } from "./pipeline-targets.js";
 import { envVersionProbe } from "./pipeline-versions.js";
 import { INT, plainUrl, resolveCommand } from "./schemas.js";
@@ -83,7 +84,7 @@ function envSystem(read: EnvReader, defaults: Defaults, cwd: string): SystemConf
       windows: defaults.windows,
       services: [],
       environments,
-      checklist: { backup: null, monitoring: null },
+      ...defaultGates(),
       freeze: { holidays: null, lunarNewYear: false, monthEnd: null },
     },
   ];

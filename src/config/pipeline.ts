@@ -7,9 +7,9 @@ import { z } from "zod";
 import { normalizeModule, oneLine } from "../core/text.js";
 import { ADMIN_IDS_ERROR, at, bi, CHAT_ID_ERROR, typeErrorMap } from "./messages.js";
 import { freezePeriods } from "./pipeline-freeze.js";
+import { gateFields } from "./pipeline-gates.js";
 import { crossCheck, isRecord } from "./pipeline-refs.js";
 import type { Env } from "../core/model.js";
-import { rolesSchema } from "./pipeline-gates.js";
 import { incidentEnvFields, incidentEnvValues } from "./pipeline-incidents.js";
 import { type Defaults, fieldSchemas, type SchemaContext, targetSchemas } from "./pipeline-targets.js";
 import { watchSchema } from "./pipeline-watch.js";
@@ -114,11 +114,10 @@ export function systemSchemas(ctx: SchemaContext) {
     windows: windows.optional(),
     services: z.array(service).optional(),
     environments: strict({ uat: environment, prod: environmentOf("prod") }),
-    checklist: strict({ backup: check.optional(), monitoring: check.optional() }).optional(),
+    ...gateFields(ctx), // issue 12: checklist, roles
     freeze: freeze.optional(),
     adminIds: z.array(z.int({ error: ADMIN_IDS_ERROR }).positive({ error: ADMIN_IDS_ERROR })).optional(),
     modules: z.array(text).optional(),
-    roles: rolesSchema.optional(),
   }).transform((s) => ({
     id: s.id,
     name: s.name,
@@ -127,14 +126,13 @@ export function systemSchemas(ctx: SchemaContext) {
     windows: s.windows ?? d.windows,
     services: s.services ?? [],
     environments: s.environments,
-    checklist: { backup: s.checklist?.backup ?? null, monitoring: s.checklist?.monitoring ?? null },
+    checklist: s.checklist,
+    roles: s.roles,
     freeze: s.freeze ?? noFreeze(),
     /** Admins of this system only, beside the global ADMIN_IDS. */
     ...(s.adminIds ? { adminIds: s.adminIds } : {}),
     /** Module names the system declares (bugs add theirs); normalized. */
     ...(s.modules ? { modules: [...new Set(s.modules.map(normalizeModule).filter(Boolean))] } : {}),
-    /** issue 12: CTO and DBA user ids (escalations); read as `system.roles?.dba ?? []`. */
-    ...(s.roles ? { roles: s.roles } : {}),
   }));
 
   const file = strict({

@@ -5,6 +5,7 @@ import { adapterPorts } from "../../src/adapters/wire-ports.js";
 import { checklistLines, runChecklist } from "../../src/app/checklist.js";
 import { freezeVerdict, frozenDays } from "../../src/app/freeze-state.js";
 import { setOncall } from "../../src/app/oncall.js";
+import { defaultGates } from "../../src/config/pipeline-gates.js";
 import type { Config, SystemConfig } from "../../src/config.js";
 import { nextWindow } from "../../src/core/windows.js";
 import { testConfig } from "../support/app.js";
@@ -16,11 +17,12 @@ const T1_TONIGHT = new Date("2026-11-24T12:00:00Z"); // 20:00 Asia/Taipei, a Tue
 function withTargets(config: Config): SystemConfig {
   const system = config.systems[0]!;
   const target = { type: "command" as const, command: ["/bin/true"], timeoutSeconds: 5 };
+  const w = system.environments.uat.watch;
   return {
     ...system,
     environments: {
-      uat: { ...system.environments.uat, deploy: target, rollback: target },
-      prod: { ...system.environments.prod, deploy: target, rollback: target },
+      uat: { ...system.environments.uat, deploy: target, rollback: target, watch: { ...w, smoke: target } },
+      prod: { ...system.environments.prod, deploy: target, rollback: target, watch: { ...w, smoke: target } },
     },
   };
 }
@@ -61,11 +63,16 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const after = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, system, T1_TONIGHT, ["uat"]);
     expect(after.ok).toBe(true);
     expect(checklistLines(after)).toEqual([
-      "✓ 備份：未設定，略過",
-      "✓ 監控：未設定，略過",
+      "⚠️ 備份：未設定",
+      "✓ 監控：部署後監控 UAT（煙霧測試）",
       "✓ 值班：Alice",
       "✓ 封版檢查：未封版",
       "✓ 回滾路徑：UAT 可回滾至 （首次部署）",
+      "⚠️ 測試全數通過：未設定",
+      "⚠️ 資安稽核：未設定",
+      "⚠️ 人工核准：未設定",
+      "⚠️ 預算：未設定",
+      "⚠️ 機密與環境變數：未設定",
     ]);
   });
 
@@ -90,6 +97,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const system = {
       ...withTargets(config),
       checklist: {
+        ...defaultGates().checklist,
         backup: { type: "command" as const, command: ["/bin/false"], timeoutSeconds: 5 },
         monitoring: { type: "command" as const, command: ["/bin/true"], timeoutSeconds: 5 },
       },

@@ -31,7 +31,8 @@ describe("the real process over HTTP", () => {
     const dir = mkdtempSync(join(tmpdir(), "nightshift-e2e-"));
     calls = join(dir, "calls");
     const target = { command: [RECORD, calls], timeoutSeconds: 30 };
-    const watch = { minutes: 10, intervalSeconds: 300 }; // at least 10 minutes (issue 12)
+    // At least 10 minutes, and something to watch: the checklist's monitoring item fails an environment with nothing (issue 12).
+    const watch = { minutes: 10, intervalSeconds: 300, smoke: { command: ["true"] } };
     writeFileSync(
       join(dir, "pipeline.json"),
       JSON.stringify({

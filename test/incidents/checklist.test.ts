@@ -1,11 +1,13 @@
 // The pre-deploy checklist through a real window: a backup script, a monitoring endpoint on
 // 127.0.0.1, on-call, freeze check, rollback path. No on-call → skipped, listing ✗; /oncall me → the next window runs.
+
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bugs } from "../../drizzle/schema.js";
+import { defaultGates } from "../../src/config/pipeline-gates.js";
 import { checkScript, goneWithin, recordedPids } from "../checks/support.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { ADMIN, drive, GROUP, reportOne, T1 } from "../support/fixtures.js";
@@ -31,6 +33,7 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
     const setup = incidentSetup();
     setup.smoke.pass();
     const checklist = {
+      ...defaultGates().checklist,
       backup: {
         type: "command" as const,
         command: [backupScript, mkdtempSync(join(tmpdir(), "ns-backup-"))],
@@ -66,6 +69,11 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
       "✗ 值班：2026-11-24 未設定值班（/oncall me）",
       "✓ 封版檢查：未封版",
       "✓ 回滾路徑：UAT 可回滾至 2026.11.20-1",
+      "⚠️ 測試全數通過：未設定",
+      "⚠️ 資安稽核：未設定",
+      "⚠️ 人工核准：未設定",
+      "⚠️ 預算：未設定",
+      "⚠️ 機密與環境變數：未設定",
       "待處理的 bug 留在原狀態，下次視窗再處理。",
     ]);
 
@@ -100,7 +108,7 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
       const backup = { type: "command" as const, command, timeoutSeconds };
       const tb = await incidentBot(
         t.db,
-        incidentConfig(setup, { system: { checklist: { backup, monitoring: null } } }),
+        incidentConfig(setup, { system: { checklist: { ...defaultGates().checklist, backup } } }),
       );
       await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
       await confirmedBug(t.db, { title: "Reminder SMS twice" });

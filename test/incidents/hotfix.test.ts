@@ -17,8 +17,12 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
   const t = useTestDatabase(backend);
   beforeEach(() => t.reset());
 
+  const tonightsOncall = () =>
+    setOncall(t.db, { systemId: "crm", day: DAY, userId: 1002, name: "Bob", setBy: "Bob" }, at("09:00"));
+
   /** Alice runs /hotfix <id> in the group and answers the conversation. */
   async function hotfixFromChat(tb: IncidentBot, bugId: number, mode: "run" | "manual" = "run") {
+    await tonightsOncall(); // the pre-deploy checklist's on-call item
     await tb.send(messageUpdate(`/hotfix ${bugId}`, alice, GROUP));
     await tb.send(messageUpdate("--- a/pay.ts\n+++ b/pay.ts\n+if (!card) return;", alice, GROUP));
     await tb.send(pressData(last(tb, "sendMessage", GROUP), `v1:hx:m:${mode}`, alice));
@@ -118,8 +122,11 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     const [request] = await t.db.select().from(hotfixRequests);
     expect(request).toMatchObject({ status: "done", requestedByName: "Alice", approvedByName: "Bob" });
     const trail = await t.db.select().from(bugEvents).where(eq(bugEvents.bugId, bug.id)).orderBy(bugEvents.id);
-    expect(trail.map((e) => e.event)).toEqual(["report", "hotfix_requested", "hotfix"]);
+    expect(trail.map((e) => e.event)).toEqual(["report", "hotfix_requested", "checklist_override", "hotfix"]);
     expect(trail.at(-1)!.note).toContain("申請人 Alice，核准人 Bob");
+    // The freeze fails the checklist's freeze item: Bob's approval overrides it, recorded and shown.
+    expect(trail.at(-2)!.note).toBe("申請 #1：Bob 核准略過未通過的部署前檢查（封版檢查）");
+    expect((await tb.groupTexts()).at(-1)).toContain("⚠️ Bob 核准略過未通過的部署前檢查：封版檢查");
     // The approval message was edited to show who approved (its button removed).
     const edited = tb.api.of("editMessageText").at(-1)!;
     expect(edited.payload.text).toContain("✅ Bob 已於 2026-11-24 10:00 核准");
@@ -161,6 +168,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
   it("/hotfix without an id files a new bug from the conversation (title, severity) and deploys it", async () => {
     const setup = incidentSetup();
     const tb = await incidentBot(t.db, incidentConfig(setup));
+    await tonightsOncall();
     await tb.send(messageUpdate("/hotfix", alice, alice.id));
     await tb.send(messageUpdate("Payments down after <deploy>", alice, alice.id));
     await tb.send(pressData(last(tb, "sendMessage", alice.id), "v1:hx:s:critical", alice));

@@ -250,11 +250,16 @@ describe.each(testBackends())("windows on $name", (backend) => {
     expect(skipped!.text.split("\n")).toEqual([
       "⏸️ T1 視窗已跳過（2026-11-24 20:00）",
       "原因:部署前檢查未通過",
-      "✓ 備份：未設定，略過",
-      "✓ 監控：未設定，略過",
+      "⚠️ 備份：未設定",
+      "✓ 監控：部署後監控 UAT（煙霧測試）",
       "✓ 值班：Alice",
       "✓ 封版檢查：未封版",
       "✗ 回滾路徑：未設定：UAT 部署目標",
+      "⚠️ 測試全數通過：未設定",
+      "⚠️ 資安稽核：未設定",
+      "⚠️ 人工核准：未設定",
+      "⚠️ 預算：未設定",
+      "⚠️ 機密與環境變數：未設定",
       "待處理的 bug 留在原狀態，下次視窗再處理。",
     ]);
     expect((await getBug(t.db, bug.id))?.status).toBe("confirmed");

@@ -15,7 +15,7 @@ import { adapterPorts } from "../../src/adapters/wire-ports.js";
 import type { BugRow } from "../../src/app/bugs.js";
 import { setOncall } from "../../src/app/oncall.js";
 import type { WindowDeps } from "../../src/app/windows/index.js";
-import type { Config, ServiceConfig, SystemConfig, Target } from "../../src/config.js";
+import type { Config, ServiceConfig, SystemConfig, Target, WatchConfig } from "../../src/config.js";
 import { addDays } from "../../src/core/windows.js";
 import { type FakeClock, fakeClock, TEST_TOKEN, testConfig } from "../support/app.js";
 import { ADMIN, drive, reportOne } from "../support/fixtures.js";
@@ -68,6 +68,9 @@ export function recorder() {
 }
 export type Recorder = ReturnType<typeof recorder>;
 
+/** A watch with something to check (the checklist's monitoring item fails a watch with nothing). */
+const watched = (w: WatchConfig): WatchConfig => ({ ...w, smoke: w.smoke ?? command(["/bin/true"]) });
+
 /** testConfig's system "crm" with deploy and rollback targets on both environments. */
 export function pipelineConfig(
   opts: { uat?: Target; prod?: Target; services?: ServiceConfig[]; system?: Partial<SystemConfig> } = {},
@@ -79,8 +82,13 @@ export function pipelineConfig(
       ...s,
       services: opts.services ?? [],
       environments: {
-        uat: { ...s.environments.uat, deploy: opts.uat ?? null, rollback },
-        prod: { ...s.environments.prod, deploy: opts.prod ?? null, rollback },
+        uat: { ...s.environments.uat, deploy: opts.uat ?? null, rollback, watch: watched(s.environments.uat.watch) },
+        prod: {
+          ...s.environments.prod,
+          deploy: opts.prod ?? null,
+          rollback,
+          watch: watched(s.environments.prod.watch),
+        },
       },
       ...opts.system,
     }),

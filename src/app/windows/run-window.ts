@@ -8,7 +8,7 @@ import { freezeFor, isFullyFrozen } from "../../core/freeze.js";
 import type { Env, Slot } from "../../core/model.js";
 import { formatDateTime } from "../../core/windows.js";
 import { freezeReasonText, frozenBugsSkipped, waitingForWindow, windowSkipped, windowText } from "../../i18n/index.js";
-import { checklistLines, runChecklist } from "../checklist.js";
+import { announceChecklist, checklistLines, runChecklist } from "../checklist.js";
 import type { DeploymentRow } from "../deploy-release.js";
 import { refreshVersions } from "../env-versions.js";
 import { activeStoredFreezes, freezeVerdict } from "../freeze-state.js";
@@ -152,8 +152,9 @@ async function windowBody(ctx: WindowContext): Promise<Outcome> {
           ...(bugs.some((b) => b.status === "pending_uat_merge") ? (["uat"] as const) : []),
         ];
   const at = ctx.run.trigger === "manual" ? deps.clock() : ctx.run.scheduledFor;
-  const checklist = await runChecklist(deps, system, at, envs);
+  const checklist = await runChecklist(deps, system, at, envs, { bugs });
   if (!checklist.ok) return skip(ctx, windowText.checklistFailed, checklistLines(checklist));
+  await announceChecklist(deps, system, ctx.run, checklist); // issue 12: one message listing every item
 
   await refreshVersions(deps, system); // issue 10: the real versions, read before every window phase
   return slot === "t1" ? phaseT1(ctx, bugs) : phaseT2(ctx, bugs);

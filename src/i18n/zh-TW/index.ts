@@ -12,6 +12,7 @@ export * from "./deploy.js";
 export * from "./escalation.js";
 export * from "./flow.js";
 export * from "./freeze.js";
+export * from "./gates.js";
 export * from "./incidents.js";
 export * from "./labels.js";
 export * from "./metrics.js";

@@ -1,5 +1,6 @@
 // /hotfix [id] (admin): the conversation collects the fix; the second admin's 核准 during a freeze
-// is a single callback whose claim in the database makes the deploy run once.
+// (or when the pre-deploy checklist failed; a CTO during Lunar New Year) is a single callback whose
+// claim in the database makes the deploy run once.
 import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
 import { getBug } from "../../../app/bugs.js";
@@ -7,7 +8,7 @@ import { claimHotfixApproval, runApprovedHotfix } from "../../../app/hotfix.js";
 import { hotfixRequestSystemId } from "../../../app/scopes.js";
 import { CALLBACK_ACTIONS } from "../../../core/callback-data.js";
 import { isPipelineEligible } from "../../../core/model.js";
-import { incidents } from "../../../i18n/index.js";
+import { gatesText, incidents } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
@@ -40,8 +41,13 @@ onAction(composer, [CALLBACK_ACTIONS.hotfixApprove], async (ctx, payload) => {
   if (!admin) return;
   const claim = await claimHotfixApproval(ctx.deps, payload.id, admin);
   if (claim.kind !== "claimed") {
-    const text = { own_request: H.ownRequest, expired: H.expired, already_handled: H.alreadyHandled }[claim.kind];
-    return ctx.answerCallbackQuery({ text, show_alert: claim.kind === "own_request" });
+    const text = {
+      own_request: H.ownRequest,
+      not_cto: gatesText.hotfix.ctoOnly,
+      expired: H.expired,
+      already_handled: H.alreadyHandled,
+    }[claim.kind];
+    return ctx.answerCallbackQuery({ text, show_alert: claim.kind === "own_request" || claim.kind === "not_cto" });
   }
   await ctx.answerCallbackQuery({ text: H.running(claim.request.bugId, claim.request.mode) });
   const tz = chatSystem(ctx)?.timezone ?? "UTC";

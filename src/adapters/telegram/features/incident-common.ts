@@ -8,7 +8,7 @@ import { systemRegistry } from "../../../app/systems.js";
 import type { SystemConfig } from "../../../config.js";
 import { splitMessage } from "../../../core/html.js";
 import { formatDateTime } from "../../../core/windows.js";
-import { incidents } from "../../../i18n/index.js";
+import { gatesText, incidents } from "../../../i18n/index.js";
 import { liveChatId } from "../chats.js";
 import type { BotContext } from "../context.js";
 import { chatSystemId } from "../guards.js";
@@ -55,7 +55,13 @@ export function hotfixText(outcome: HotfixOutcome, tz: string): string {
     case "failed":
       return T.failed(outcome.deployment.bugIds[0] ?? 0, outcome.deployment.status);
     case "awaiting_approval":
-      return T.awaiting(outcome.request.bugId, outcome.freeze, formatDateTime(outcome.request.expiresAt, tz));
+      return outcome.freeze || outcome.failed.length === 0
+        ? T.awaiting(outcome.request.bugId, outcome.freeze, formatDateTime(outcome.request.expiresAt, tz))
+        : gatesText.hotfix.awaiting(
+            outcome.request.bugId,
+            outcome.failed,
+            formatDateTime(outcome.request.expiresAt, tz),
+          );
     case "refused":
       return outcome.message;
   }
