@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     process.exit(1);
   };
   const database = await openDatabase(config.database, {
+    prepare: config.databasePrepare,
     onPoolRenewed: () => logger.warn("database connection pool renewed after a lost connection"),
   }).catch(openFailed);
   await syncSystems(database.db, config.systems).catch(openFailed);
