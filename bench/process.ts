@@ -62,8 +62,13 @@ function load(rounds: number): Update[] {
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < 3; k++) {
       const u = { id: 3000 + r * 3 + k, first_name: `Member ${r * 3 + k}` };
+      let question = 0; // each member's question is a message of its own (no identical edits)
       const press = (step: string, value: string) =>
-        pressUpdate(encodeChoice({ flow: "report", step, value }), u, { chatId: GROUP, messageId: 9, text: "?" });
+        pressUpdate(encodeChoice({ flow: "report", step, value }), u, {
+          chatId: GROUP,
+          messageId: u.id * 10 + ++question,
+          text: "?",
+        });
       out.push(
         textUpdate("/report", u, GROUP),
         textUpdate(`Checkout fails for ${u.first_name}`, u, GROUP),

@@ -32,6 +32,8 @@ export interface PollingOptions {
   allowedUpdates: readonly Exclude<keyof Update, "update_id">[];
   /** Long-poll timeout of getUpdates, in seconds (Telegram's default here: 30). */
   timeoutSeconds?: number;
+  /** Called once each update has been handled (tests, the bench). */
+  onHandled?: (update: Update) => void;
 }
 
 export interface Polling {
@@ -59,7 +61,8 @@ export async function startPolling<C extends Context>(bot: Bot<C>, options: Poll
   let fetched: number | null = null;
   const supplier: UpdateSupplier<Update> = {
     supply: async (batchSize, signal) => {
-      const updates = await fetchUpdates(batchSize, signal);
+      // the runner's first batch asks for 100: no more than the concurrency, so the bound holds
+      const updates = await fetchUpdates(Math.min(batchSize, options.concurrency), signal);
       fetched = updates.at(-1)?.update_id ?? fetched;
       return updates;
     },
@@ -74,6 +77,7 @@ export async function startPolling<C extends Context>(bot: Bot<C>, options: Poll
         peak = Math.max(peak, inFlight);
         try {
           await bot.handleUpdate(update);
+          options.onHandled?.(update);
         } finally {
           inFlight--;
           if (inFlight === 0) for (const wake of idle.splice(0)) wake();
