@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Update } from "grammy/types";
+import { encodeChoice } from "../src/core/callback-data.js";
 import { createFakeBotApi, serveFakeBotApi } from "../src/sandbox/fake-bot-api.js";
 import { ADMIN, GROUP, pressUpdate, TOKEN, textUpdate } from "./lib.js";
 
@@ -61,15 +62,21 @@ function load(rounds: number): Update[] {
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < 3; k++) {
       const u = { id: 3000 + r * 3 + k, first_name: `Member ${r * 3 + k}` };
-      const press = (data: string) => pressUpdate(data, u, { chatId: GROUP, messageId: 9, text: "?" });
+      let question = 0; // each member's question is a message of its own (no identical edits)
+      const press = (step: string, value: string) =>
+        pressUpdate(encodeChoice({ flow: "report", step, value }), u, {
+          chatId: GROUP,
+          messageId: u.id * 10 + ++question,
+          text: "?",
+        });
       out.push(
         textUpdate("/report", u, GROUP),
         textUpdate(`Checkout fails for ${u.first_name}`, u, GROUP),
         textUpdate("Paying with a card shows a blank page", u, GROUP),
-        press("rp:env:prod"),
-        press("rp:sev:low"),
+        press("env", "prod"),
+        press("sev", "low"),
         textUpdate("-", u, GROUP),
-        press("rp:ok:yes"),
+        press("ok", "yes"),
       );
     }
     out.push(

@@ -10,7 +10,7 @@ import { Bot } from "grammy";
 import { bugs, users } from "../drizzle/schema.js";
 import { createBot } from "../src/adapters/telegram/bot.js";
 import { adapterPorts } from "../src/adapters/wire-ports.js";
-import { CALLBACK_ACTIONS, encodeCallback } from "../src/core/callback-data.js";
+import { CALLBACK_ACTIONS, encodeCallback, encodeChoice } from "../src/core/callback-data.js";
 import { t } from "../src/i18n/index.js";
 import { fakeBotInfo } from "../src/sandbox/fake-bot-api.js";
 import {
@@ -90,14 +90,15 @@ async function play(s: Session, handle: Handle, lastSent: ReturnType<typeof inst
     );
   }
   const u = s.user;
-  const press = (data: string) => handle(pressUpdate(data, u, { chatId: GROUP, messageId: 9, text: "?" }));
+  const press = (step: string, value: string) =>
+    handle(pressUpdate(encodeChoice({ flow: "report", step, value }), u, { chatId: GROUP, messageId: 9, text: "?" }));
   await handle(textUpdate("/report", u, GROUP));
   await handle(textUpdate(`Checkout fails for ${u.first_name}`, u, GROUP));
   await handle(textUpdate("Paying with a card shows a blank page", u, GROUP));
-  await press("rp:env:prod");
-  await press("rp:sev:low");
+  await press("env", "prod");
+  await press("sev", "low");
   await handle(textUpdate("-", u, GROUP));
-  await press("rp:ok:yes");
+  await press("ok", "yes");
 }
 
 /** The floor: the SQL each session needs, without drizzle, grammY or the app. */

@@ -13,6 +13,7 @@ import { createBot, registerCommands } from "./adapters/telegram/bot.js";
 import { settleIncidentTasks } from "./adapters/telegram/features/incident-common.js";
 import { settleManualRuns } from "./adapters/telegram/features/run-window.js";
 import { botHousekeeping, HOUSEKEEPING_EVERY_MS } from "./adapters/telegram/middleware.js";
+import { type Polling, startPolling } from "./adapters/telegram/polling.js";
 import { adapterPorts } from "./adapters/wire-ports.js";
 import { startIncidentTimers } from "./app/freeze-admin.js";
 import { recoverInterrupted, releaseDeadClaims } from "./app/recovery.js";
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     process.exit(1);
   };
   const database = await openDatabase(config.database, {
+    prepare: config.databasePrepare,
     onPoolRenewed: () => logger.warn("database connection pool renewed after a lost connection"),
   }).catch(openFailed);
   await syncSystems(database.db, config.systems).catch(openFailed);
@@ -183,6 +185,7 @@ async function main(): Promise<void> {
   const stopIncidentTimers = startIncidentTimers(deps, config.clock ? Math.max(200, time.realMs(30_000)) : undefined);
 
   let stopCalled = false;
+  let polling: Polling | null = null;
   const stop = async (signal: string, exitCode = 0) => {
     if (stopCalled) return;
     stopCalled = true;
@@ -201,8 +204,13 @@ async function main(): Promise<void> {
     // grammY's stop confirms the offset with one more getUpdates, which hangs (retried forever)
     // when Telegram is unreachable: give it a moment, then go on without it.
     await within(
-      bot.stop().catch(() => undefined),
-      BOT_STOP_MS,
+      polling
+        ? // issue 15: updates in flight finish (within the settle budget), then the offset is confirmed
+          polling.stop(SETTLE_MS - BOT_STOP_MS).then((left) => {
+            if (left) logger.warn({ left }, "updates still in flight at stop");
+          })
+        : bot.stop().catch(() => undefined),
+      polling ? SETTLE_MS : BOT_STOP_MS,
     );
     stopIncidentTimers();
     clearInterval(recoveryTimer);
@@ -242,18 +250,21 @@ async function main(): Promise<void> {
     } else {
       const done = await link.call("deleteWebhook", (api, signal) => api.deleteWebhook({}, signal));
       if (done === null) return;
-      bot
-        .start({
-          allowed_updates: ["message", "callback_query"],
-          onStart: (info) =>
-            logger.info({ bot: info.username, port: http.port, ms: Date.now() - started }, "ready (polling)"),
-        })
-        .catch((err: unknown) => {
-          if (stopCalled) return;
-          // 401 (token revoked) or 409 (another process polls with this token): grammY gives up.
-          logger.fatal({ err }, "long polling stopped");
-          void stop("polling failed", 1);
-        });
+      // issue 15: POLLING_CONCURRENCY updates at once (@grammyjs/runner), each user's in order
+      polling = await startPolling(bot, {
+        concurrency: config.pollingConcurrency,
+        allowedUpdates: ["message", "callback_query"],
+      });
+      logger.info(
+        { bot: me.username, port: http.port, ms: Date.now() - started, concurrency: config.pollingConcurrency },
+        "ready (polling)",
+      );
+      polling.task.catch((err: unknown) => {
+        if (stopCalled) return;
+        // 401 (token revoked) or 409 (another process polls with this token): grammY gives up.
+        logger.fatal({ err }, "long polling stopped");
+        void stop("polling failed", 1);
+      });
     }
   } catch (error) {
     if (!(error instanceof TelegramRefusedError)) throw error;

@@ -57,6 +57,8 @@ describe("loadConfig from env", () => {
       conversationTimeoutMinutes: 15,
       autoRollbackLimit: 1,
       outboxPollMs: 500,
+      databasePrepare: true,
+      pollingConcurrency: 16,
       clock: null,
       configDir: cwd,
       systems: [
@@ -98,6 +100,8 @@ describe("loadConfig from env", () => {
       HOTFIX_APPROVAL_MINUTES: "15",
       AUTO_ROLLBACK_LIMIT: "0",
       OUTBOX_POLL_MS: "250",
+      DATABASE_PREPARE: "false",
+      POLLING_CONCURRENCY: "4",
     });
     expect(config).toMatchObject({
       adminIds: [111, 222, 333],
@@ -110,6 +114,8 @@ describe("loadConfig from env", () => {
       hotfixApprovalMinutes: 15,
       autoRollbackLimit: 0,
       outboxPollMs: 250,
+      databasePrepare: false,
+      pollingConcurrency: 4,
     });
     expect(config.analyzer).toMatchObject({ timeoutSeconds: 60 });
     expect(config.systems[0]).toMatchObject({
@@ -145,6 +151,8 @@ describe("loadConfig from env", () => {
     ["AUTO_ROLLBACK_LIMIT", "lots", "whole number"],
     ["PROMETHEUS_URL", "prometheus:9090", "URL"],
     ["OUTBOX_POLL_MS", "1", "whole number"],
+    ["DATABASE_PREPARE", "sometimes", "true, false"],
+    ["POLLING_CONCURRENCY", "0", "whole number"],
     ["UAT_URL", "uat.example.com", "URL"],
     ["PROD_HEALTH_URL", "ftp://example.com", "URL"],
     ["PROD_DEPLOY_COMMAND", "./deploy.sh prod", "no arguments"],

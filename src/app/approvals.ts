@@ -8,6 +8,8 @@ import type { WindowResult } from "../core/windows.js";
 import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
 import { coSign } from "./checklist.js";
 import type { Queryable } from "./db.js";
+import { activeStoredFreezes } from "./freeze-state.js";
+import { inTransaction } from "./hot-path.js";
 import type { Calendar } from "./ports.js";
 import { type FreezeConfig, nextWindow } from "./schedule.js";
 
@@ -45,6 +47,11 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
   const out: ApprovalResult[] = [];
   // 全部批准 of a whole release: the next open T2 is read once per system and module, not per bug.
   const nextT2 = new Map<string, ReturnType<typeof nextWindow>>();
+  // issue 15: the stored freezes the reply names are read alongside the approvals (another
+  // connection on Postgres), not after them; the reply reads them as of `now` as before.
+  const early = input.config && input.calendarFacts && !inTransaction(db);
+  const stored = early ? activeStoredFreezes(db, input.now) : undefined;
+  stored?.catch(() => undefined); // awaited below only if a bug is approved
   for (const bugId of input.bugIds) {
     const expected = input.expectedRowVersions?.[bugId];
     let result = await applyEvent(db, {
@@ -61,7 +68,12 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
       const { systemId, module } = result.bug;
       const key = JSON.stringify([systemId, module]);
       const schedule = { db, config: input.config, calendarFacts: input.calendarFacts };
-      if (!nextT2.has(key)) nextT2.set(key, nextWindow(schedule, systemId, "t2", input.now, { module }));
+      if (!nextT2.has(key))
+        nextT2.set(
+          key,
+          (async () =>
+            nextWindow(schedule, systemId, "t2", input.now, { module, ...(stored && { stored: await stored }) }))(),
+        );
       const at = await nextT2.get(key)!;
       if (at) entry.runsAt = at;
     }

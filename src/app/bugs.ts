@@ -8,6 +8,7 @@ import type { Actor, BugEvent, Env, Severity, Status } from "../core/model.js";
 import { normalizeModule } from "../core/text.js";
 import type { Queryable } from "./db.js";
 import { releasePinIn } from "./escalation.js";
+import { prepared } from "./hot-path.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
 
 export type BugRow = typeof bugs.$inferSelect;
@@ -96,16 +97,27 @@ const eventRow = (bug: BugRow, before: BugRow, input: Omit<ApplyInput, "bugId">,
 
 /** Applies one event inside the caller's transaction. Writes nothing unless it applies. */
 export async function applyEventIn(q: Queryable, input: ApplyInput): Promise<ApplyResult> {
-  const [before] = await q.select().from(bugs).where(eq(bugs.id, input.bugId));
+  const [before] = await prepared(q, "bug_by_id", (d) =>
+    d
+      .select()
+      .from(bugs)
+      .where(eq(bugs.id, sql.placeholder("id"))),
+  ).execute({ id: input.bugId });
   const d = decide(before, input);
   if (d.kind !== "apply") return d;
   const [bug] = await q
     .update(bugs)
     .set({ status: d.to, held: d.held, ...d.patch, rowVersion: sql`${bugs.rowVersion} + 1`, updatedAt: input.now })
     .where(and(eq(bugs.id, d.before.id), eq(bugs.status, d.before.status), eq(bugs.rowVersion, d.before.rowVersion)))
-    .returning();
+    .returning()
+    .prepare("apply_event")
+    .execute();
   if (!bug) return { kind: "already_handled", bug: d.before };
-  await q.insert(bugEvents).values(eventRow(bug, d.before, input, d.note));
+  await q
+    .insert(bugEvents)
+    .values(eventRow(bug, d.before, input, d.note))
+    .prepare("bug_event")
+    .execute();
   if (input.notify) await enqueue(q, input.notify(bug, d.before), input.now);
   await releasePinIn(q, bug, input.now); // issue 12: a resolved critical bug is unpinned
   return { kind: "applied", bug, before: d.before };
@@ -238,18 +250,24 @@ export function reportBug(
         createdAt: now,
         updatedAt: now,
       })
-      .returning();
+      .returning()
+      .prepare("report_bug")
+      .execute();
     if (!bug) throw new Error("insert returned no bug");
-    await tx.insert(bugEvents).values({
-      bugId: bug.id,
-      fromStatus: null,
-      toStatus: "submitted",
-      event: "report",
-      actorId: input.reporter.id,
-      actorName: input.reporter.name,
-      note: null,
-      at: now,
-    });
+    await tx
+      .insert(bugEvents)
+      .values({
+        bugId: bug.id,
+        fromStatus: null,
+        toStatus: "submitted",
+        event: "report",
+        actorId: input.reporter.id,
+        actorName: input.reporter.name,
+        note: null,
+        at: now,
+      })
+      .prepare("report_event")
+      .execute();
     if (notify) await enqueue(tx, notify(bug), now);
     return bug;
   });
@@ -316,10 +334,12 @@ export async function knownModules(
   q: Queryable,
   system: Pick<SystemConfig, "id" | "modules" | "freeze">,
 ): Promise<string[]> {
-  const rows = await q
-    .selectDistinct({ module: bugs.module })
-    .from(bugs)
-    .where(and(eq(bugs.systemId, system.id), isNotNull(bugs.module)));
+  const rows = await prepared(q, "known_modules", (d) =>
+    d
+      .selectDistinct({ module: bugs.module })
+      .from(bugs)
+      .where(and(eq(bugs.systemId, sql.placeholder("system")), isNotNull(bugs.module))),
+  ).execute({ system: system.id });
   const all = [...(system.modules ?? []), ...(system.freeze.monthEnd?.modules ?? []), ...rows.map((r) => r.module!)];
   return [...new Set(all.map(normalizeModule).filter(Boolean))].sort();
 }

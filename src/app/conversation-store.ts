@@ -1,8 +1,9 @@
 // Stored conversation state (the Telegram conversations' replay logs) in the kv table under
 // `conv:<chat>:<user>` keys, with the idle cutoff applied in the same statements.
-import { and, eq, gte, like, lt, ne } from "drizzle-orm";
+import { and, eq, gte, like, lt, ne, sql } from "drizzle-orm";
 import { kv } from "../../drizzle/schema.js";
 import type { Queryable } from "./db.js";
+import { prepared } from "./hot-path.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
 
 const PREFIX = "conv:";
@@ -15,28 +16,39 @@ export const parseConversationKey = (key: string): { chatId: number; userId: num
 };
 
 export async function readConversation(q: Queryable, key: string): Promise<{ value: unknown; updatedAt: Date } | null> {
-  const [row] = await q.select({ value: kv.value, updatedAt: kv.updatedAt }).from(kv).where(eq(kv.key, key));
+  const [row] = await prepared(q, "conversation_read", (d) =>
+    d
+      .select({ value: kv.value, updatedAt: kv.updatedAt })
+      .from(kv)
+      .where(eq(kv.key, sql.placeholder("key"))),
+  ).execute({ key });
   return row ?? null;
 }
 
 /** Deletes the state if it is still idle since before `cutoff`; true for whoever deleted it. */
 export async function dropIdleConversation(q: Queryable, key: string, cutoff: Date): Promise<boolean> {
-  const gone = await q
-    .delete(kv)
-    .where(and(eq(kv.key, key), lt(kv.updatedAt, cutoff)))
-    .returning({ key: kv.key });
+  const gone = await prepared(q, "conversation_drop_idle", (d) =>
+    d
+      .delete(kv)
+      .where(and(eq(kv.key, sql.placeholder("key")), lt(kv.updatedAt, sql.placeholder("cutoff"))))
+      .returning({ key: kv.key }),
+  ).execute({ key, cutoff: cutoff.toISOString() });
   return gone.length > 0;
 }
 
 export async function writeConversation(q: Queryable, key: string, value: unknown, now: Date): Promise<void> {
-  await q
-    .insert(kv)
-    .values({ key, value, updatedAt: now })
-    .onConflictDoUpdate({ target: kv.key, set: { value, updatedAt: now } });
+  await prepared(q, "conversation_write", (d) =>
+    d
+      .insert(kv)
+      .values({ key: sql.placeholder("key"), value: sql.placeholder("value"), updatedAt: sql.placeholder("at") })
+      .onConflictDoUpdate({ target: kv.key, set: { value: sql`excluded.value`, updatedAt: sql`excluded.updated_at` } }),
+  ).execute({ key, value, at: now });
 }
 
 export async function deleteConversation(q: Queryable, key: string): Promise<void> {
-  await q.delete(kv).where(eq(kv.key, key));
+  await prepared(q, "conversation_delete", (d) => d.delete(kv).where(eq(kv.key, sql.placeholder("key")))).execute({
+    key,
+  });
 }
 
 /** Whether a conversation other than `ownKey` in `chatId` was active since `cutoff`. */

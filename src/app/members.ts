@@ -3,13 +3,19 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { systemMembers, users } from "../../drizzle/schema.js";
 import type { Queryable } from "./db.js";
+import { prepared } from "./hot-path.js";
 
 /** Records that `userId` was seen in `systemId`'s group (idempotent). */
 export async function recordMember(q: Queryable, systemId: string, userId: number, now: Date): Promise<void> {
-  await q
-    .insert(systemMembers)
-    .values({ systemId, userId, seenAt: now })
-    .onConflictDoUpdate({ target: [systemMembers.systemId, systemMembers.userId], set: { seenAt: now } });
+  await prepared(q, "record_member", (d) =>
+    d
+      .insert(systemMembers)
+      .values({ systemId: sql.placeholder("system"), userId: sql.placeholder("user"), seenAt: sql.placeholder("at") })
+      .onConflictDoUpdate({
+        target: [systemMembers.systemId, systemMembers.userId],
+        set: { seenAt: sql`excluded.seen_at` },
+      }),
+  ).execute({ system: systemId, user: userId, at: now });
 }
 
 /** The systems whose group `userId` has been seen in. */
@@ -29,13 +35,20 @@ export interface KnownUser {
 
 /** Writes a user's current name and username. */
 export async function rememberUser(q: Queryable, user: KnownUser, now: Date): Promise<void> {
-  await q
-    .insert(users)
-    .values({ ...user, updatedAt: now })
-    .onConflictDoUpdate({
-      target: users.userId,
-      set: { name: user.name, username: user.username, updatedAt: now },
-    });
+  await prepared(q, "remember_user", (d) =>
+    d
+      .insert(users)
+      .values({
+        userId: sql.placeholder("user"),
+        name: sql.placeholder("name"),
+        username: sql.placeholder("username"),
+        updatedAt: sql.placeholder("at"),
+      })
+      .onConflictDoUpdate({
+        target: users.userId,
+        set: { name: sql`excluded.name`, username: sql`excluded.username`, updatedAt: sql`excluded.updated_at` },
+      }),
+  ).execute({ user: user.userId, name: user.name, username: user.username, at: now });
 }
 
 /** Whether the bot has seen `userId` in a configured group. */

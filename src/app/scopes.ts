@@ -1,11 +1,17 @@
 // Which system a chat button's subject belongs to (a bug, a release, a hotfix request, a rollback
 // plan): the Telegram layer checks a system admin's rights against it. Null when the subject is gone.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { bugs, deployments, hotfixRequests, rollbackPlans } from "../../drizzle/schema.js";
 import type { Queryable } from "./db.js";
+import { prepared } from "./hot-path.js";
 
 export async function bugSystemId(q: Queryable, bugId: number): Promise<string | null> {
-  const [row] = await q.select({ systemId: bugs.systemId }).from(bugs).where(eq(bugs.id, bugId));
+  const [row] = await prepared(q, "bug_system", (d) =>
+    d
+      .select({ systemId: bugs.systemId })
+      .from(bugs)
+      .where(eq(bugs.id, sql.placeholder("id"))),
+  ).execute({ id: bugId });
   return row?.systemId ?? null;
 }
 

@@ -1,16 +1,19 @@
 // Telegram updates handled once: each update_id is claimed in processed_updates before it is
 // handled, and the table is pruned (Telegram redelivers an update for at most a day).
-import { desc, lt, lte } from "drizzle-orm";
+import { desc, lt, lte, sql } from "drizzle-orm";
 import { processedUpdates } from "../../drizzle/schema.js";
 import type { Queryable } from "./db.js";
+import { prepared } from "./hot-path.js";
 
 /** True for the first claim of `updateId`; false for a redelivery. */
 export async function claimUpdate(q: Queryable, updateId: number, now: Date): Promise<boolean> {
-  const claimed = await q
-    .insert(processedUpdates)
-    .values({ updateId, processedAt: now })
-    .onConflictDoNothing()
-    .returning({ id: processedUpdates.updateId });
+  const claimed = await prepared(q, "claim_update", (d) =>
+    d
+      .insert(processedUpdates)
+      .values({ updateId: sql.placeholder("id"), processedAt: sql.placeholder("at") })
+      .onConflictDoNothing()
+      .returning({ id: processedUpdates.updateId }),
+  ).execute({ id: updateId, at: now });
   return claimed.length > 0;
 }
 

@@ -57,6 +57,10 @@ export interface EnvSettings {
   conversationTimeoutMinutes: number;
   autoRollbackLimit: number;
   outboxPollMs: number;
+  /** issue 15: drizzle's named (prepared) statements on Postgres; false for poolers without them (PgBouncer < 1.21). */
+  databasePrepare: boolean;
+  /** issue 15: long polling handles up to this many updates at once (each chat's in order). */
+  pollingConcurrency: number;
   /** Drills and sandbox only: a simulated clock (NIGHTSHIFT_CLOCK_*); null = real time. */
   clock: FakeClockConfig | null;
 }
@@ -270,6 +274,13 @@ export function readEnv(
     null,
   );
   const outboxPollMs = read("OUTBOX_POLL_MS", intIn(50, 60_000), 500);
+  // issue 15: prepared hot path, concurrent long polling
+  const databasePrepare = read(
+    "DATABASE_PREPARE",
+    oneOf(["true", "false", "1", "0", "yes", "no"]).transform((s) => ["true", "1", "yes"].includes(s)),
+    true,
+  );
+  const pollingConcurrency = read("POLLING_CONCURRENCY", intIn(1, 500), 16);
   const fakeClock = readClock(env, read, problems);
 
   const settings: EnvSettings = {
@@ -286,6 +297,8 @@ export function readEnv(
     conversationTimeoutMinutes,
     autoRollbackLimit,
     outboxPollMs,
+    databasePrepare,
+    pollingConcurrency,
     clock: fakeClock,
   };
   const defaults: Defaults = { timezone, windows: { t1, t2, graceMinutes }, prometheusUrl };

@@ -118,7 +118,17 @@ const MIGRATION_LOCK_KEY = 0x6e696768; // "nigh"
 
 export async function openDatabase(
   target: DatabaseTarget,
-  options: { migrate?: boolean; poolSize?: number; onPoolRenewed?: () => void } = {},
+  options: {
+    migrate?: boolean;
+    poolSize?: number;
+    onPoolRenewed?: () => void;
+    /**
+     * issue 15 (DATABASE_PREPARE): false = postgres.js sends every statement unnamed, for poolers
+     * without named prepared statements (PgBouncer < 1.21 in transaction mode). Default true: the
+     * statements the app prepares (src/app/hot-path.ts) are parsed once per connection.
+     */
+    prepare?: boolean;
+  } = {},
 ): Promise<Database> {
   const shouldMigrate = options.migrate ?? true;
   if (target.kind === "pglite") {
@@ -133,6 +143,7 @@ export async function openDatabase(
   const open = () =>
     postgres(target.url, {
       max: options.poolSize ?? 10,
+      prepare: options.prepare ?? true,
       onnotice: () => {},
       connection: { application_name: "nightshift" },
       ...RECONNECT,

@@ -6,6 +6,7 @@
 // src/app functions.
 import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations, createConversation } from "@grammyjs/conversations";
+import { sequentialize } from "@grammyjs/runner";
 import {
   Bot,
   type BotConfig,
@@ -47,6 +48,7 @@ import {
   housekeeping,
   onlyKnownChats,
 } from "./middleware.js";
+import { updateOrder } from "./polling.js";
 import { kvConversationStorage, othersInConversation } from "./storage.js";
 
 export { registerCommands } from "./commands.js";
@@ -92,6 +94,7 @@ export function createBot(deps: BotDeps, options: CreateBotOptions = {}): Bot<Bo
   });
   bot.api.config.use(autoRetry(RETRY));
 
+  bot.use(sequentialize(updateOrder)); // issue 15: a user's updates in a chat one at a time, in order
   bot.use(attachDeps(deps));
   const guarded = bot.errorBoundary(handleError);
   guarded.use(answerCallbacksOnce);
