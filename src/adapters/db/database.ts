@@ -209,4 +209,8 @@ export const ALL_TABLES = [
   "claims",
   "rollback_plans",
   "processed_updates",
+  // issue 13
+  "github_deliveries",
+  "relay_jobs",
+  "slack_mirrors",
 ] as const;
