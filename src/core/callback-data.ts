@@ -36,6 +36,8 @@ export const CALLBACK_ACTIONS = {
   requeue: "rq",
   /** 略過 on a /triage queue card; id = bug id, v = 0 */
   queueSkip: "tq",
+  /** issue 13: 連結 GitHub on a bug card (asks for the URL as a reply); id = bug id, v = 0 */
+  linkGithub: "gl",
 } as const;
 export type CallbackAction = (typeof CALLBACK_ACTIONS)[keyof typeof CALLBACK_ACTIONS];
 

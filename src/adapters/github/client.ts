@@ -70,9 +70,7 @@ const combinedStatusSchema = z.object({
 });
 const checkRunsSchema = z.object({
   total_count: z.number().int(),
-  check_runs: z.array(
-    z.object({ name: z.string(), status: z.string(), conclusion: z.string().nullish() }),
-  ),
+  check_runs: z.array(z.object({ name: z.string(), status: z.string(), conclusion: z.string().nullish() })),
 });
 const errorSchema = z.object({ message: z.string().optional() }).loose();
 
@@ -81,7 +79,10 @@ const splitRepo = (repo: string): [string, string] => {
   return [encodeURIComponent(owner), encodeURIComponent(name)];
 };
 
-export function githubClient(config: Pick<GithubConfig, "repo" | "token" | "apiRoot">, options: GithubClientOptions = {}) {
+export function githubClient(
+  config: Pick<GithubConfig, "repo" | "token" | "apiRoot">,
+  options: GithubClientOptions = {},
+) {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const [owner, repo] = splitRepo(config.repo);
@@ -129,9 +130,14 @@ export function githubClient(config: Pick<GithubConfig, "repo" | "token" | "apiR
     getPull: (n: number) => call("GET", `/pulls/${n}`, pullSchema),
     /**
      * https://docs.github.com/en/rest/issues/comments#list-issue-comments —
-     * GET /repos/{owner}/{repo}/issues/{issue_number}/comments (newest page last; we read up to 100)
+     * GET /repos/{owner}/{repo}/issues/{issue_number}/comments (`since`: only comments updated after it)
      */
-    listComments: (n: number) => call("GET", `/issues/${n}/comments?per_page=100`, z.array(commentSchema)),
+    listComments: (n: number, since?: Date) =>
+      call(
+        "GET",
+        `/issues/${n}/comments?per_page=100${since ? `&since=${encodeURIComponent(since.toISOString())}` : ""}`,
+        z.array(commentSchema),
+      ),
     /** https://docs.github.com/en/rest/issues/comments#create-an-issue-comment — POST …/issues/{issue_number}/comments */
     createComment: (n: number, body: string) => call("POST", `/issues/${n}/comments`, commentSchema, { body }),
     /**
@@ -147,8 +153,7 @@ export function githubClient(config: Pick<GithubConfig, "repo" | "token" | "apiR
      * https://docs.github.com/en/rest/commits/statuses#get-the-combined-status-for-a-specific-reference —
      * GET /repos/{owner}/{repo}/commits/{ref}/status
      */
-    combinedStatus: (ref: string) =>
-      call("GET", `/commits/${encodeURIComponent(ref)}/status`, combinedStatusSchema),
+    combinedStatus: (ref: string) => call("GET", `/commits/${encodeURIComponent(ref)}/status`, combinedStatusSchema),
     /**
      * https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference —
      * GET /repos/{owner}/{repo}/commits/{ref}/check-runs

@@ -32,6 +32,8 @@ export const COMMANDS = {
   history: "member",
   status: "member",
   version: "member",
+  link: "member", // issue 13
+  release: "member", // issue 13
   cancel: "member",
   triage: "admin",
   approve_prod: "admin",

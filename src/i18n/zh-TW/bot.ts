@@ -7,6 +7,7 @@ import type { RefusalReason } from "../../core/machine.js";
 import type { Env, FixFlow, Severity, Status } from "../../core/model.js";
 import { headCodePoints } from "../../core/text.js";
 import { formatDateTime } from "../../core/windows.js";
+import { codeHost, codeHostCommands } from "./code-host.js";
 import { flowDetail } from "./flow.js";
 import { ENV_LABEL } from "./labels.js";
 
@@ -49,6 +50,7 @@ const EVENT: Record<string, string> = {
   uat_merge_ok: "Merge UAT",
   rollback: "回滾",
   requeue: "重新排入",
+  link: "連結 GitHub", // issue 13
 };
 /** Who did it: internal actor names (system:T1, system:auto-rollback …) as the chat shows them. */
 export function actorLabel(name: string): string {
@@ -254,6 +256,7 @@ export const zhTW = {
     run: "立即執行視窗：/run t1|t2",
     oncall: "設定今晚值班：/oncall @user|me",
     version: "Nightshift 與各環境版本",
+    ...codeHostCommands, // issue 13: /link, /release
   },
   run: {
     usage: "用法：/run t1 或 /run t2（多個系統時加上系統 id，例如 /run t1 crm）",
@@ -284,6 +287,9 @@ export interface CardBug {
   createdAt: Date;
   held: boolean;
   description: string;
+  /** issue 13: linked GitHub issue and pull request numbers. */
+  githubIssue?: number | null;
+  githubPull?: number | null;
 }
 
 const DESCRIPTION_LIMIT = 2500;
@@ -299,6 +305,7 @@ export function cardHtml(bug: CardBug, system: { name: string; timezone: string 
     `${c.services(bug.services)} · ${c.module(bug.module)}`,
     c.reporter(bug.reporterName, formatDateTime(bug.createdAt, system.timezone)),
     ...(bug.held ? [c.held] : []),
+    ...[codeHost.cardLine(bug.githubIssue, bug.githubPull)].filter((l) => l !== null), // issue 13
   ];
   if (description) {
     const head = headCodePoints(description, DESCRIPTION_LIMIT);
