@@ -18,8 +18,8 @@ import {
   reliability,
 } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
-import type { Queryable, Tx } from "./db.js";
 import { afterReleaseRecorded } from "./code-host.js";
+import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import { freezeVerdict } from "./freeze-state.js";
 import {

@@ -35,7 +35,7 @@ export function groupedReleaseNotes(services: ServiceDecl[], bugs: readonly Note
 }
 
 const ENTITIES: Record<string, string> = { "&lt;": "<", "&gt;": ">", "&quot;": '"', "&amp;": "&", "&#39;": "'" };
-const unescape = (s: string): string => s.replace(/&(lt|gt|quot|amp|#39);/g, (m) => ENTITIES[m] ?? m);
+const unescapeHtml = (s: string): string => s.replace(/&(lt|gt|quot|amp|#39);/g, (m) => ENTITIES[m] ?? m);
 /** Slack's own escaping of text (https://api.slack.com/reference/surfaces/formatting#escaping). */
 const slackEscape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -51,7 +51,7 @@ export function htmlToSlack(html: string): string {
   for (const part of parts) {
     const tag = /^<(\/?)([a-zA-Z-]+)(\s[^>]*)?>$/.exec(part);
     if (!tag) {
-      out += slackEscape(unescape(part));
+      out += slackEscape(unescapeHtml(part));
       continue;
     }
     const closing = tag[1] === "/";
@@ -79,7 +79,7 @@ export function htmlToSlack(html: string): string {
       case "a":
         if (!closing) {
           const href = /href="([^"]*)"/.exec(tag[3] ?? "")?.[1];
-          hrefs.push(href ? unescape(href) : "");
+          hrefs.push(href ? unescapeHtml(href) : "");
           out += href ? "\u0000" : "";
         } else {
           const href = hrefs.pop() ?? "";
