@@ -121,9 +121,9 @@ const slackUrl = z.url({ protocol: /^https?$/ }).refine((u) => u.startsWith("htt
 export function readCodeHostEnv(
   env: Record<string, string | undefined>,
   problems: string[],
-): { slackWebhookUrl: string | null } {
+): { slackWebhookUrl?: string } {
   const raw = env.SLACK_WEBHOOK_URL?.trim();
-  if (!raw) return { slackWebhookUrl: null };
+  if (!raw) return {};
   if (slackUrl.safeParse(raw).success) return { slackWebhookUrl: raw };
   problems.push(
     `SLACK_WEBHOOK_URL: ${bi(
@@ -131,7 +131,7 @@ export function readCodeHostEnv(
       "expected a Slack incoming webhook https:// URL, e.g. https://hooks.slack.com/services/…",
     )}`,
   );
-  return { slackWebhookUrl: null };
+  return {};
 }
 
 /** The Slack webhook URL a system's notifications are mirrored to, or null. */
