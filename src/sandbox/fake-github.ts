@@ -35,8 +35,9 @@ export function createFakeGithub(options: FakeGithubOptions) {
   const checkRuns = new Map<string, { name: string; status: string; conclusion: string | null }[]>();
   /** The next N requests are rate-limited this way. */
   let limited: { count: number; status: 403 | 429; headers: Record<string, string> } | null = null;
-  /** The next N requests fail with 502. */
+  /** The next N requests (of `failingMethod`, if set) fail with 502. */
   let failing = 0;
+  let failingMethod: string | null = null;
   let commentId = 1000;
 
   function add(issue: Partial<FakeIssue> & { number: number }): FakeIssue {
@@ -75,7 +76,7 @@ export function createFakeGithub(options: FakeGithubOptions) {
       limited.count--;
       return { status: limited.status, body: { message: "API rate limit exceeded" }, headers: limited.headers };
     }
-    if (failing > 0) {
+    if (failing > 0 && (failingMethod === null || failingMethod === req.method)) {
       failing--;
       return { status: 502, body: { message: "Server Error" } };
     }
@@ -166,8 +167,9 @@ export function createFakeGithub(options: FakeGithubOptions) {
     rateLimit: (count: number, status: 403 | 429, headers: Record<string, string>) => {
       limited = { count, status, headers };
     },
-    fail: (count: number) => {
+    fail: (count: number, method: string | null = null) => {
       failing = count;
+      failingMethod = method;
     },
     /** Listens on 127.0.0.1 (a free port); resolves to the API root. */
     async listen(): Promise<string> {

@@ -100,7 +100,7 @@ export function createRelay(deps: RelayDeps) {
     await db
       .update(relayJobs)
       .set({ doneAt: clock(), outcome, lastError, claimedBy: null })
-      .where(eq(relayJobs.id, row.id));
+      .where(and(eq(relayJobs.id, row.id), isNull(relayJobs.doneAt)));
   }
 
   async function retry(row: RelayRow, error: string, at: number | null): Promise<void> {
@@ -110,7 +110,8 @@ export function createRelay(deps: RelayDeps) {
     await db
       .update(relayJobs)
       .set({ nextAttemptAt: new Date(next), lastError: error.slice(0, 500), claimedBy: null })
-      .where(eq(relayJobs.id, row.id));
+      // a job another process finished meanwhile (this one's lease ran out) stays finished
+      .where(and(eq(relayJobs.id, row.id), isNull(relayJobs.doneAt)));
   }
 
   async function run(row: RelayRow): Promise<void> {

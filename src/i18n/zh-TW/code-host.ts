@@ -35,7 +35,7 @@ export const codeHost = {
     return parts.length ? `🔗 GitHub：${parts.join(" · ")}` : null;
   },
   linkButton: "🔗 連結 GitHub",
-  linkUsage: "用法：/link <bug id> <GitHub Issue 或 PR 網址>，例如 /link 12 https://github.com/acme/crm/issues/34",
+  linkUsage: e("用法：/link <bug id> <GitHub Issue 或 PR 網址>，例如 /link 12 https://github.com/acme/crm/issues/34"),
   /** The prompt a card's button sends; the reply carries the URL. `#id` is read back from it. */
   linkPrompt: (bugId: number, repo: string) =>
     `🔗 請回覆此訊息，貼上 bug #${bugId} 的 GitHub Issue 或 PR 網址（${e(repo)}）。`,
@@ -72,7 +72,7 @@ export const codeHost = {
   // ---------- release notes ----------
   notesHeader: (version: string, env: Env) => `📝 <b>Release notes — ${e(version)}</b>（${ENV_LABEL[env]}）`,
   noteLine: (line: string) => e(line),
-  releaseUsage: "用法：/release <版本>，例如 /release 2026.11.21-1",
+  releaseUsage: e("用法：/release <版本>，例如 /release 2026.11.21-1"),
   releaseNotFound: (version: string) => `找不到版本 ${e(version)} 的發佈紀錄`,
   releaseNoBugs: "（此發佈沒有 bug 修正）",
   // ---------- comments on GitHub (Markdown) ----------
