@@ -125,11 +125,12 @@ export function createFakeGithub(options: FakeGithubOptions) {
       const issue = issues.get(Number(r[1]));
       if (!issue) return { status: 404, body: { message: "Not Found" } };
       if (method === "GET") {
-        const since = url.searchParams.get("since");
+        const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+        const page = Math.max(1, Number(url.searchParams.get("page") ?? 1));
         return {
           status: 200,
           body: issue.comments
-            .filter((c) => !since || c.created_at >= since)
+            .slice((page - 1) * perPage, page * perPage)
             .map((c) => ({ id: c.id, body: c.body, html_url: `…#issuecomment-${c.id}` })),
         };
       }

@@ -130,14 +130,17 @@ export function githubClient(
     getPull: (n: number) => call("GET", `/pulls/${n}`, pullSchema),
     /**
      * https://docs.github.com/en/rest/issues/comments#list-issue-comments —
-     * GET /repos/{owner}/{repo}/issues/{issue_number}/comments (`since`: only comments updated after it)
+     * GET /repos/{owner}/{repo}/issues/{issue_number}/comments, oldest first, `per_page`/`page` (up to 2,000 read)
      */
-    listComments: (n: number, since?: Date) =>
-      call(
-        "GET",
-        `/issues/${n}/comments?per_page=100${since ? `&since=${encodeURIComponent(since.toISOString())}` : ""}`,
-        z.array(commentSchema),
-      ),
+    listComments: async (n: number) => {
+      const all: z.output<typeof commentSchema>[] = [];
+      for (let page = 1; page <= 20; page++) {
+        const got = await call("GET", `/issues/${n}/comments?per_page=100&page=${page}`, z.array(commentSchema));
+        all.push(...got);
+        if (got.length < 100) break;
+      }
+      return all;
+    },
     /** https://docs.github.com/en/rest/issues/comments#create-an-issue-comment — POST …/issues/{issue_number}/comments */
     createComment: (n: number, body: string) => call("POST", `/issues/${n}/comments`, commentSchema, { body }),
     /**

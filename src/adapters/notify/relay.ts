@@ -171,7 +171,7 @@ export function createRelay(deps: RelayDeps) {
     const client = githubClient(system.github, { fetch: fetchFn, now: () => clock().getTime() });
     const issue = Number(row.payload.issue);
     const marker = `<!-- nightshift:relay:${row.id} -->`;
-    const comments = await client.listComments(issue, row.createdAt);
+    const comments = await client.listComments(issue);
     if (!comments.some((c) => c.body?.includes(marker)))
       await client.createComment(issue, `${String(row.payload.body ?? "")}\n\n${marker}`);
     await client.setIssueState(issue, row.kind === "github_close" ? "closed" : "open");
@@ -216,10 +216,21 @@ export function createRelay(deps: RelayDeps) {
 
   /** The next time a pending job is due (tests advance a fake clock to it). */
   const nextDue = async (): Promise<Date | null> => {
+    const older = alias(relayJobs, "older");
     const [row] = await db
       .select({ at: sql<Date | string | null>`min(${relayJobs.nextAttemptAt})` })
       .from(relayJobs)
-      .where(isNull(relayJobs.doneAt));
+      .where(
+        and(
+          isNull(relayJobs.doneAt),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(older)
+              .where(and(eq(older.lane, relayJobs.lane), isNull(older.doneAt), lt(older.id, relayJobs.id))),
+          ),
+        ),
+      );
     return row?.at ? new Date(row.at) : null;
   };
 
