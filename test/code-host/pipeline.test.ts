@@ -15,7 +15,7 @@ import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
 import { last, pressOn } from "../telegram/helpers.js";
-import { type IncidentBot, incidentBot, incidentConfig, incidentSetup } from "../incidents/support.js";
+import { type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
 import { at, confirmedBug, onCall, quietLogger, SERVICES } from "../windows/support.js";
 import { githubConfig, READ_ONLY_TOKEN, REPO, TOKEN } from "./support.js";
 
@@ -47,6 +47,7 @@ describe.each(testBackends())("code host through the pipeline on $name", (backen
     tb = await incidentBot(t.db, config, fakeClock(at("10:00", DAY)));
     await syncSlackMirrors(t.db, config);
     await onCall(t.db, DAY);
+    await setVersions(t.db, { uat: "2099.06.01-1", prod: "2099.06.01-1" }, at("09:00", DAY));
     return async () => {
       await gh.close();
       await slack.close();
