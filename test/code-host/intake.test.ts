@@ -13,7 +13,9 @@ import { deliverOutbox } from "../telegram/helpers.js";
 import { quietLogger } from "../windows/support.js";
 import { githubConfig, REPO, SECRET, withCodeHost } from "./support.js";
 
-const issuePayload = (over: { action?: string; number?: number; labels?: string[]; label?: string; repo?: string } = {}) => ({
+const issuePayload = (
+  over: { action?: string; number?: number; labels?: string[]; label?: string; repo?: string } = {},
+) => ({
   action: over.action ?? "opened",
   issue: {
     number: over.number ?? 7,
@@ -71,7 +73,12 @@ describe.each(testBackends())("GitHub webhook intake on $name", (backend) => {
     const res = await deliver(issuePayload(), "d-1");
     expect(res.status).toBe(201);
     const [bug] = await t.db.select().from(bugs);
-    expect(bug).toMatchObject({ status: "submitted", githubIssue: 7, title: "Checkout <total> is wrong", systemId: "crm" });
+    expect(bug).toMatchObject({
+      status: "submitted",
+      githubIssue: 7,
+      title: "Checkout <total> is wrong",
+      systemId: "crm",
+    });
     expect(bug!.reporterName).toBe("GitHub @octocat");
     await deliverOutbox(tb);
     const card = tb.api.sentTo(GROUP).at(-1)!;

@@ -10,12 +10,12 @@ import { syncSlackMirrors } from "../../src/app/code-host.js";
 import type { Config } from "../../src/config.js";
 import { createFakeGithub, type FakeGithub } from "../../src/sandbox/fake-github.js";
 import { createFakeSlack, type FakeSlack } from "../../src/sandbox/fake-slack.js";
+import { type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
 import { fakeClock } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
 import { last, pressOn } from "../telegram/helpers.js";
-import { type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
 import { at, confirmedBug, onCall, quietLogger, SERVICES } from "../windows/support.js";
 import { githubConfig, READ_ONLY_TOKEN, REPO, TOKEN } from "./support.js";
 

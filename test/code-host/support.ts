@@ -1,6 +1,7 @@
 // issue 13 test helpers: a config whose system "crm" has GitHub (on the fake API) and optionally Slack.
-import type { Config, SystemConfig } from "../../src/config.js";
+
 import type { GithubConfig } from "../../src/config/pipeline-github.js";
+import type { Config, SystemConfig } from "../../src/config.js";
 import { testConfig } from "../support/app.js";
 
 export const REPO = "acme/crm";
