@@ -81,6 +81,9 @@ export const bugs = pgTable(
     analysisFailed: boolean("analysis_failed").notNull().default(false),
     uatAhead: boolean("uat_ahead"),
     held: boolean("held").notNull().default(false),
+    // issue 13: the GitHub issue and pull request linked to the bug (numbers in the system's github.repo)
+    githubIssue: integer("github_issue"),
+    githubPull: integer("github_pull"),
     rowVersion: integer("row_version").notNull().default(1),
     // issue 10: the versions the flow was chosen on, an override's reason, a T1 hold for versions
     triageUatVersion: text("triage_uat_version"),
@@ -91,7 +94,11 @@ export const bugs = pgTable(
     createdAt: created(),
     updatedAt: updated(),
   },
-  (t) => [index("bugs_system_status_idx").on(t.systemId, t.status)],
+  (t) => [
+    index("bugs_system_status_idx").on(t.systemId, t.status),
+    // issue 13: one bug per linked GitHub issue in a system (webhook intake and /link rely on it)
+    uniqueIndex("bugs_github_issue_uq").on(t.systemId, t.githubIssue),
+  ],
 );
 
 /** Append-only audit trail: one row per transition (and per notable non-transition). */
@@ -411,3 +418,51 @@ export const envVersions = pgTable(
   },
   (t) => [primaryKey({ columns: [t.systemId, t.env] })],
 );
+// issue 13: code host (GitHub) intake, its background jobs, and the Slack mirror.
+
+/** GitHub webhook deliveries already handled (X-GitHub-Delivery): a re-delivery creates nothing twice. */
+export const githubDeliveries = pgTable("github_deliveries", {
+  deliveryId: text("delivery_id").primaryKey(),
+  systemId: text("system_id").notNull(),
+  event: text("event").notNull(),
+  /** The bug it created, if any. */
+  bugId: bigint("bug_id", { mode: "number" }),
+  receivedAt: ts("received_at").notNull(),
+});
+
+/**
+ * Work for outside services other than Telegram, written in the transaction of the change it
+ * reports: `slack` (a group notification mirrored to Slack), `github_close` / `github_reopen` (a
+ * linked issue's comment and state). Claimed with SKIP LOCKED and a lease, retried with backoff,
+ * never deleted; a separate table, so a Slack or GitHub outage never delays Telegram.
+ */
+export const relayJobs = pgTable(
+  "relay_jobs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind", { enum: ["slack", "github_close", "github_reopen"] }).notNull(),
+    systemId: text("system_id").notNull(),
+    /** Jobs of one lane run one at a time, in id order (`slack:<system>`, `github:<system>:<issue>`). */
+    lane: text("lane").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    dedupeKey: text("dedupe_key"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull(),
+    claimedBy: text("claimed_by"),
+    doneAt: ts("done_at"),
+    /** done | gave_up (a permanent refusal), with lastError saying why */
+    outcome: text("outcome"),
+    lastError: text("last_error"),
+    createdAt: created(),
+  },
+  (t) => [
+    uniqueIndex("relay_jobs_dedupe_uq").on(t.dedupeKey),
+    index("relay_jobs_pending_idx").on(t.doneAt, t.nextAttemptAt),
+  ],
+);
+
+/** Group chats whose notifications are mirrored to Slack (written from the configuration at start-up). */
+export const slackMirrors = pgTable("slack_mirrors", {
+  groupChatId: bigint("group_chat_id", { mode: "number" }).primaryKey(),
+  systemId: text("system_id").notNull(),
+});

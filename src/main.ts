@@ -5,16 +5,20 @@ import pino from "pino";
 import { createClock } from "./adapters/clock/clock.js";
 import { describeDatabaseError, isDriverWriteAfterClose, openDatabase } from "./adapters/db/database.js";
 import { holdLiveness } from "./adapters/db/liveness.js";
+import { codeHostRoutes } from "./adapters/github/routes.js";
 import { startHttpServer } from "./adapters/http/server.js";
 import { abortWith, createTelegramLink, TelegramRefusedError } from "./adapters/http/telegram-link.js";
 import { botApiSender, createDispatcher, LEASE_MS } from "./adapters/notify/dispatcher.js";
+import { createRelay, RELAY_LEASE_MS } from "./adapters/notify/relay.js";
 import { startScheduler } from "./adapters/scheduler/scheduler.js";
 import { createBot, registerCommands } from "./adapters/telegram/bot.js";
+import { groupCardDraft } from "./adapters/telegram/cards.js";
 import { settleIncidentTasks } from "./adapters/telegram/features/incident-common.js";
 import { settleManualRuns } from "./adapters/telegram/features/run-window.js";
 import { botHousekeeping, HOUSEKEEPING_EVERY_MS } from "./adapters/telegram/middleware.js";
 import { type Polling, startPolling } from "./adapters/telegram/polling.js";
 import { adapterPorts } from "./adapters/wire-ports.js";
+import { syncSlackMirrors } from "./app/code-host.js";
 import { startIncidentTimers } from "./app/freeze-admin.js";
 import { recoverInterrupted, releaseDeadClaims } from "./app/recovery.js";
 import { syncSystems } from "./app/systems.js";
@@ -166,6 +170,7 @@ async function main(): Promise<void> {
         detail: { database: database.kind, telegram: telegram.state },
       };
     },
+    ...codeHostRoutes(deps, (bug) => groupCardDraft(deps, bug)), // issue 13: POST /github/webhook
     ...(config.webhook
       ? {
           webhook: { path: webhookPath, handler: webhookCallback(bot, "http", { secretToken: config.webhook.secret }) },
@@ -175,6 +180,17 @@ async function main(): Promise<void> {
 
   logger.info({ port: http.port }, "http listening (GET /healthz)");
   dispatcher.start();
+  // issue 13: Slack mirror and linked GitHub issues (relay_jobs), beside the Telegram outbox.
+  await syncSlackMirrors(database.db, config);
+  const relay = createRelay({
+    db: database.db,
+    config,
+    clock,
+    logger,
+    owner: liveness.instanceId,
+    leaseMs: RELAY_LEASE_MS * time.speed,
+  });
+  relay.start();
   // Under a simulated clock croner's real-time triggers never match: tick on a short interval instead.
   const scheduler = startScheduler(
     deps,
@@ -218,7 +234,7 @@ async function main(): Promise<void> {
     // Running windows (scheduled or /run) and incident tasks finish, within the settle budget.
     const settleMs = Math.max(0, SETTLE_MS - (Date.now() - began));
     await within(Promise.all([scheduler.stop(settleMs), settleManualRuns(), settleIncidentTasks()]), settleMs);
-    await within(dispatcher.stop(), left() - 3_000);
+    await within(Promise.all([dispatcher.stop(), relay.stop()]), left() - 3_000);
     await within(http.close(), left() - 2_000);
     await within(liveness.close(), left() - 1_000);
     await within(database.close(), left() - 500);

@@ -13,6 +13,7 @@ import type { DeploymentKind, Env } from "../core/model.js";
 import { releaseNotes } from "../core/release.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../core/text.js";
 import { deployText, reliability } from "../i18n/index.js";
+import { afterReleaseRecorded } from "./code-host.js";
 import { connectionFailure, type Db, type Tx } from "./db.js";
 import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
 import { readEnvVersion, recordDeployed } from "./env-versions.js";
@@ -323,6 +324,7 @@ async function recordOutcome<T>(
           await recordDeployed(tx, req.system.id, req.env, { reported, read: outcome.read ?? null, now });
         }
         const value = step ? await step(tx, done, last) : null;
+        await afterReleaseRecorded(tx, req.system, done, now); // issue 13: release notes, linked issues
         log.info({ status, version }, "deployment finished");
         return { deployment: done, last, outcome: value };
       });

@@ -23,6 +23,7 @@ import {
 } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
 import { type ChecklistResult, checklistLines, failedLabels, runChecklist } from "./checklist.js";
+import { afterReleaseRecorded } from "./code-host.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
 import { watchInBackground } from "./watch.js";
@@ -475,6 +476,7 @@ async function recordManualDeploy(
       .returning();
     await setEnvironmentVersion(tx, system.id, "prod", version, now);
     await onOutcome(tx, row!);
+    await afterReleaseRecorded(tx, system, row!, now); // issue 13: release notes, linked issue closed
     return row!;
   });
 }

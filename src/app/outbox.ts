@@ -3,6 +3,7 @@ import { chatMigrations, outbox } from "../../drizzle/schema.js";
 import type { CALLBACK_ACTIONS } from "../core/callback-data.js";
 import { splitMessage, TELEGRAM_TEXT_LIMIT, visibleLength } from "../core/html.js";
 import { cleanText } from "../core/text.js";
+import { mirrorToSlack } from "./code-host.js";
 import type { Queryable } from "./db.js";
 
 /** A button under a notification: what it asks for, on which row (id) at which row version. */
@@ -178,7 +179,8 @@ export async function enqueue(q: Queryable, all: readonly OutboxDraft[], now: Da
       })),
     )
     .onConflictDoNothing({ target: outbox.dedupeKey })
-    .returning({ id: outbox.id });
+    .returning({ id: outbox.id, chatId: outbox.chatId, method: outbox.method, payload: outbox.payload });
+  await mirrorToSlack(q, rows, now); // issue 13: the Slack mirror of group messages, same transaction
   return rows.map((r) => r.id);
 }
 

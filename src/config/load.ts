@@ -8,11 +8,14 @@ import { type EnvReader, type EnvSettings, envReader, readEnv } from "./env.js";
 import { CHAT_ID_ERROR, ConfigError, PATH_ERROR, required, URL_ERROR, URL_FIX } from "./messages.js";
 import { defaultWatch, type EnvConfig, loadPipelineFile, type SystemConfig } from "./pipeline.js";
 import { defaultGates } from "./pipeline-gates.js";
+import { readCodeHostEnv } from "./pipeline-github.js";
 import type { Defaults, Target } from "./pipeline-targets.js";
 import { envVersionProbe } from "./pipeline-versions.js";
 import { INT, plainUrl, resolveCommand } from "./schemas.js";
 
 export interface Config extends EnvSettings {
+  /** issue 13: SLACK_WEBHOOK_URL (systems without their own notify.slack); absent when unset. */
+  slackWebhookUrl?: string | null;
   /** Folder of PIPELINE_CONFIG (relative commands resolve against it), else cwd. */
   configDir: string;
   systems: SystemConfig[];
@@ -36,8 +39,9 @@ export function loadConfig(
     systems = loadPipelineFile(file, { env, readFile, defaults, problems });
   } else systems = envSystem(read, defaults, cwd);
 
+  const codeHost = readCodeHostEnv(env, problems); // issue 13
   if (problems.length > 0) throw new ConfigError(problems, missingBotToken);
-  return { ...settings, configDir, systems };
+  return { ...settings, configDir, systems, ...codeHost };
 }
 
 /** Without PIPELINE_CONFIG: one system, "default", in GROUP_CHAT_ID, with the UAT_… and PROD_… commands and URLs. */

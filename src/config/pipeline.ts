@@ -8,6 +8,7 @@ import { normalizeModule, oneLine } from "../core/text.js";
 import { ADMIN_IDS_ERROR, at, bi, CHAT_ID_ERROR, typeErrorMap } from "./messages.js";
 import { freezePeriods } from "./pipeline-freeze.js";
 import { gateFields } from "./pipeline-gates.js";
+import { codeHostSchemas } from "./pipeline-github.js";
 import { crossCheck, isRecord } from "./pipeline-refs.js";
 import type { Env } from "../core/model.js";
 import { incidentEnvFields, incidentEnvValues } from "./pipeline-incidents.js";
@@ -104,7 +105,9 @@ export function systemSchemas(ctx: SchemaContext) {
     health: s.health ?? null,
   }));
 
+  const codeHost = codeHostSchemas(ctx); // issue 13: github, notify.slack
   const system = strict({
+    ...codeHost.shape,
     id: z.string().regex(/^[a-z0-9_-]{1,32}$/, {
       error: bi("應為 1–32 個 a-z 0-9 _ - 字元，例如 crm", "expected 1–32 characters of a-z 0-9 _ -, e.g. crm"),
     }),
@@ -133,6 +136,7 @@ export function systemSchemas(ctx: SchemaContext) {
     ...(s.adminIds ? { adminIds: s.adminIds } : {}),
     /** Module names the system declares (bugs add theirs); normalized. */
     ...(s.modules ? { modules: [...new Set(s.modules.map(normalizeModule).filter(Boolean))] } : {}),
+    ...codeHost.values(s),
   }));
 
   const file = strict({

@@ -40,6 +40,8 @@ export const CALLBACK_ACTIONS = {
   incidentFollowUp: "ifb",
   /** issue 10: 重新分類 a Flow 1 bug held at T1 because UAT moved ahead; id = bug id, v = row version */
   retriage: "rt",
+  /** issue 13: 連結 GitHub on a bug card (asks for the URL as a reply); id = bug id, v = 0 */
+  linkGithub: "gl",
 } as const;
 export type CallbackAction = (typeof CALLBACK_ACTIONS)[keyof typeof CALLBACK_ACTIONS];
 

@@ -221,4 +221,8 @@ export const ALL_TABLES = [
   "rollback_plans",
   "incidents", // issue 12
   "processed_updates",
+  // issue 13
+  "github_deliveries",
+  "relay_jobs",
+  "slack_mirrors",
 ] as const;

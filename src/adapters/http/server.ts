@@ -12,6 +12,8 @@ export interface HttpServerOptions {
   health: () => Promise<Health>;
   /** Telegram webhook handler (grammY webhookCallback "http"), mounted at webhookPath. */
   webhook?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void };
+  /** More POST routes by path (issue 13: /github/webhook). */
+  posts?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>;
 }
 
 export interface Health {
@@ -46,6 +48,11 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
       }
       if (options.webhook && req.method === "POST" && path === options.webhook.path) {
         await options.webhook.handler(req, res);
+        return;
+      }
+      const post = req.method === "POST" && path ? options.posts?.[path] : undefined;
+      if (post) {
+        await post(req, res);
         return;
       }
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");

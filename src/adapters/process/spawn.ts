@@ -15,6 +15,7 @@ export const BOT_SECRET_ENV: readonly string[] = [
   "ANALYZER_API_KEY",
   "DATABASE_URL",
   "TEST_DATABASE_URL",
+  "SLACK_WEBHOOK_URL",
 ];
 
 /** After SIGTERM (timeout, or leftovers once the command exited), SIGKILL follows after this bound. */

@@ -29,6 +29,7 @@ import { rejectConversation } from "./conversations/reject.js";
 import { reportConversation } from "./conversations/report.js";
 import { approvalsFeature } from "./features/approvals.js";
 import { bugsFeature } from "./features/bugs.js";
+import { codeHostFeature } from "./features/code-host.js";
 import { freezeFeature } from "./features/freeze.js";
 import { hotfixFeature } from "./features/hotfix.js";
 import { oncallFeature } from "./features/oncall.js";
@@ -73,6 +74,7 @@ const features: Composer<BotContext>[] = [
   statusFeature,
   runWindowFeature,
   retriageFeature, // issue 10
+  codeHostFeature, // issue 13: /link, /release, the card's GitHub button
 ];
 
 const RETRY = { maxRetryAttempts: 3, maxDelaySeconds: 60 };

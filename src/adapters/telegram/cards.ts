@@ -10,6 +10,7 @@ import { t } from "../../i18n/index.js";
 import { liveChatId } from "./chats.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { htmlMessage } from "./drafts.js";
+import { linkButton } from "./features/code-host.js";
 import { type AdminActor, pressedButtonShown } from "./guards.js";
 import { at, bugCard, cardKeyboard, systemView } from "./render.js";
 import { editHtml, HTML, NO_BUTTONS } from "./respond.js";
@@ -18,7 +19,7 @@ import { editHtml, HTML, NO_BUTTONS } from "./respond.js";
 export function groupCardDraft(deps: BotDeps, bug: BugRow): OutboxDraft[] {
   const system = systemRegistry(deps.config).find(bug.systemId);
   if (!system) return [];
-  const keyboard = cardKeyboard(bug);
+  const keyboard = cardKeyboard(bug, linkButton(system, bug)); // issue 13: 連結 GitHub
   return [
     htmlMessage(system.groupChatId, bugCard(bug, systemView(deps.config, bug.systemId)), {
       dedupeKey: cardKey(bug.id),

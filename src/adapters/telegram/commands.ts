@@ -34,6 +34,8 @@ export const COMMANDS = {
   version: "member",
   incident: "member", // issue 12
   incidents: "member", // issue 12
+  link: "member", // issue 13
+  release: "member", // issue 13
   cancel: "member",
   triage: "admin",
   approve_prod: "admin",

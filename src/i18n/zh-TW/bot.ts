@@ -7,6 +7,7 @@ import type { RefusalReason } from "../../core/machine.js";
 import type { Env, FixFlow, Severity, Status } from "../../core/model.js";
 import { headCodePoints } from "../../core/text.js";
 import { formatDateTime } from "../../core/windows.js";
+import { codeHost, codeHostCommands } from "./code-host.js";
 import { flowDetail } from "./flow.js";
 import { ENV_LABEL } from "./labels.js";
 import { versionText } from "./versions.js";
@@ -51,6 +52,7 @@ const EVENT: Record<string, string> = {
   rollback: "回滾",
   requeue: "重新排入",
   version_hold: "版本不符暫停",
+  link: "連結 GitHub", // issue 13
 };
 /** Who did it: internal actor names (system:T1, system:auto-rollback …) as the chat shows them. */
 export function actorLabel(name: string): string {
@@ -258,6 +260,7 @@ export const zhTW = {
     version: "Nightshift 與各環境版本",
     incident: "查看事故：/incident <編號>",
     incidents: "最近的事故（回滾紀錄）",
+    ...codeHostCommands, // issue 13: /link, /release
   },
   run: {
     usage: "用法：/run t1 或 /run t2（多個系統時加上系統 id，例如 /run t1 crm）",
@@ -291,6 +294,9 @@ export interface CardBug {
   // issue 10 (optional: cards built by hand in tests may leave them out)
   flowOverrideReason?: string | null;
   versionHold?: string | null;
+  /** issue 13: linked GitHub issue and pull request numbers. */
+  githubIssue?: number | null;
+  githubPull?: number | null;
 }
 
 const DESCRIPTION_LIMIT = 2500;
@@ -307,6 +313,7 @@ export function cardHtml(bug: CardBug, system: { name: string; timezone: string 
     c.reporter(bug.reporterName, formatDateTime(bug.createdAt, system.timezone)),
     ...(bug.held ? [bug.versionHold ? versionText.heldForVersions(bug.versionHold) : c.held] : []),
     ...(bug.flowOverrideReason ? [versionText.triage.overrideLine(bug.flowOverrideReason)] : []),
+    ...[codeHost.cardLine(bug.githubIssue, bug.githubPull)].filter((l) => l !== null), // issue 13
   ];
   if (description) {
     const head = headCodePoints(description, DESCRIPTION_LIMIT);

@@ -7,6 +7,7 @@
 // Every module is re-exported here; src/i18n/index.ts picks this folder as the active locale.
 export * from "./bot.js";
 export * from "./checklist.js";
+export * from "./code-host.js";
 export * from "./conversations.js";
 export * from "./deploy.js";
 export * from "./escalation.js";

@@ -3,12 +3,16 @@
 // user-supplied string is escaped here, so callers pass raw text.
 import { escapeHtml } from "../../core/html.js";
 import type { Env, Slot } from "../../core/model.js";
+import { codeHost } from "./code-host.js";
 import { ENV_LABEL } from "./labels.js";
 
 export interface BugLine {
   id: number;
   severity: string | null;
   title: string;
+  /** issue 13: linked GitHub issue and pull request, shown after the title. */
+  githubIssue?: number | null;
+  githubPull?: number | null;
 }
 
 const SLOT_LABEL: Record<Slot, string> = { t1: "T1", t2: "T2" };
@@ -17,7 +21,8 @@ const SLOT_LABEL: Record<Slot, string> = { t1: "T1", t2: "T2" };
 const inline = (text: string): string => escapeHtml(text.replace(/\s+/g, " ").trim());
 
 /** `• #<id> [<severity>] <title>` — the one bullet every template uses. */
-export const bugBullet = (bug: BugLine): string => `• #${bug.id} [${bug.severity ?? "?"}] ${inline(bug.title)}`;
+export const bugBullet = (bug: BugLine): string =>
+  `• #${bug.id} [${bug.severity ?? "?"}] ${inline(bug.title)}${codeHost.linksSuffix(bug.githubIssue, bug.githubPull)}`;
 const bullets = (bugs: readonly BugLine[]): string[] => bugs.map(bugBullet);
 
 const lines = (...parts: (string | string[])[]): string => parts.flat().join("\n");
