@@ -336,3 +336,11 @@ export const rollbackPlans = pgTable(
   },
   (t) => [index("rollback_plans_status_idx").on(t.status)],
 );
+
+// issue 17: admins' private notifications (/notify on|off): whether this admin is told in private
+// when something awaits them (a bug to triage, an approval before the cutoff, a hotfix request).
+export const notifyPreferences = pgTable("notify_preferences", {
+  userId: bigint("user_id", { mode: "number" }).primaryKey(),
+  enabled: boolean("enabled").notNull(),
+  updatedAt: updated(),
+});
