@@ -27,6 +27,7 @@ import { rejectConversation } from "./conversations/reject.js";
 import { reportConversation } from "./conversations/report.js";
 import { approvalsFeature } from "./features/approvals.js";
 import { bugsFeature } from "./features/bugs.js";
+import { deepLinkFeature } from "./features/deep-link.js";
 import { freezeFeature } from "./features/freeze.js";
 import { hotfixFeature } from "./features/hotfix.js";
 import { oncallFeature } from "./features/oncall.js";
@@ -61,6 +62,7 @@ const features: Composer<BotContext>[] = [
   rollbackFeature,
   freezeFeature,
   oncallFeature,
+  deepLinkFeature, // issue 17: /start <payload> before /start
   startFeature,
   reportFeature,
   triageFeature,

@@ -15,6 +15,7 @@ export * from "./incidents.js";
 export * from "./labels.js";
 export * from "./metrics.js";
 export * from "./outside.js";
+export * from "./quiet.js";
 export * from "./reliability.js";
 export * from "./templates.js";
 export * from "./time.js";
