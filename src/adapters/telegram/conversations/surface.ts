@@ -12,6 +12,7 @@
 import type { Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { rememberLeftover, takeLeftovers } from "../../../app/quiet.js";
+import { splitMessage } from "../../../core/html.js";
 import { quietText } from "../../../i18n/index.js";
 import { deleteAnswer, deleteQuietly, isGroupChat, mayDeleteIn } from "../quiet.js";
 import { HTML } from "../respond.js";
@@ -76,14 +77,19 @@ export async function openSurface(conversation: Convo, ctx: Context): Promise<Su
 
   let panel: number | undefined;
   let shown: { html: string; keyboard?: InlineKeyboardMarkup } = { html: "" };
-  const show = async (c: Context, html: string, keyboard?: InlineKeyboardMarkup) => {
+  const remember = (messageId: number) =>
+    conversation.external((octx) =>
+      rememberLeftover(octx.deps.db, { chatId, userId }, { chatId, messageId }, octx.deps.clock()),
+    );
+  const show = async (c: Context, full: string, keyboard?: InlineKeyboardMarkup) => {
+    // Over Telegram's limit: the first parts go as messages of their own, taken away with the panel.
+    const parts = splitMessage(full);
+    for (const part of parts.slice(0, -1)) await remember((await c.api.sendMessage(chatId, part, HTML)).message_id);
+    const html = parts.at(-1)!;
     if (panel === undefined) {
       const sent = await c.api.sendMessage(chatId, html, { ...HTML, ...(keyboard ? { reply_markup: keyboard } : {}) });
       panel = sent.message_id;
-      const id = panel;
-      await conversation.external((octx) =>
-        rememberLeftover(octx.deps.db, { chatId, userId }, { chatId, messageId: id }, octx.deps.clock()),
-      );
+      await remember(panel);
     } else if (html !== shown.html || !sameMarkup(keyboard, shown.keyboard)) {
       await c.api.editMessageText(chatId, panel, html, { ...HTML, ...(keyboard ? { reply_markup: keyboard } : {}) });
     }
