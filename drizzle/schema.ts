@@ -466,3 +466,11 @@ export const slackMirrors = pgTable("slack_mirrors", {
   groupChatId: bigint("group_chat_id", { mode: "number" }).primaryKey(),
   systemId: text("system_id").notNull(),
 });
+
+// issue 17: admins' private notifications (/notify on|off): whether this admin is told in private
+// when something awaits them (a bug to triage, an approval before the cutoff, a hotfix request).
+export const notifyPreferences = pgTable("notify_preferences", {
+  userId: bigint("user_id", { mode: "number" }).primaryKey(),
+  enabled: boolean("enabled").notNull(),
+  updatedAt: updated(),
+});

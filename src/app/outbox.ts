@@ -39,14 +39,21 @@ interface DraftBase {
  * it into Bot API parameters when it is sent.
  */
 export interface NoticeDraft extends DraftBase {
-  kind: "send" | "edit" | "editButtons";
+  /** issue 17: `delete` takes away the message `editsOutboxId` sent. */
+  kind: "send" | "edit" | "editButtons" | "delete";
   text?: string;
   buttons?: NoticeButtons;
 }
 
 /** Bot API parameters prepared by the Telegram adapter itself (its cards and menus), sent as they are. */
 export interface PayloadDraft extends DraftBase {
-  method?: "sendMessage" | "editMessageText" | "editMessageReplyMarkup" | "pinChatMessage" | "unpinChatMessage";
+  method?:
+    | "sendMessage"
+    | "editMessageText"
+    | "editMessageReplyMarkup"
+    | "pinChatMessage"
+    | "unpinChatMessage"
+    | "deleteMessage";
   /** Bot API parameters without chat_id (and without message_id when editsOutboxId is set). */
   payload: Record<string, unknown>;
 }
@@ -63,7 +70,12 @@ export interface StoredNotice {
 }
 
 /** The method column's value for each kind (the column predates notices; old rows keep it). */
-const METHOD_OF = { send: "sendMessage", edit: "editMessageText", editButtons: "editMessageReplyMarkup" } as const;
+const METHOD_OF = {
+  send: "sendMessage",
+  edit: "editMessageText",
+  editButtons: "editMessageReplyMarkup",
+  delete: "deleteMessage",
+} as const;
 
 /** A draft as it is stored: its method column and its payload (a StoredNotice or Bot API parameters). */
 interface Stored extends DraftBase {
@@ -122,6 +134,7 @@ const markupOf = (p: Record<string, unknown>): string => JSON.stringify(p.reply_
 
 /** Same text and buttons (a stored notice and Bot API parameters with buttons never compare equal). */
 const sameContent = (a: Record<string, unknown>, b: Record<string, unknown>, method: string): boolean =>
+  method !== "deleteMessage" &&
   (method === "editMessageReplyMarkup" || a.text === b.text) && markupOf(a) === markupOf(b);
 
 /**

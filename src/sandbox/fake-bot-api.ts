@@ -1,6 +1,7 @@
 // A strict stand-in for the Telegram Bot API: keeps the chats' messages, queues updates for
 // getUpdates, and refuses what Telegram would refuse (bad HTML, callback_data over 64 bytes,
-// text over 4096, an edit that changes nothing, a callback answered twice). Used in-process by
+// text over 4096, an edit that changes nothing, a callback answered twice, a deleteMessage the bot
+// may not do). Used in-process by
 // the sandbox and the tests (as grammY's client.fetch) and over HTTP by the chaos drills.
 import { createServer, type Server } from "node:http";
 import type { Update, UserFromGetMe } from "grammy/types";
@@ -40,7 +41,17 @@ export interface StoredMessage {
   messageId: number;
   text: string;
   replyMarkup: any;
+  /** Unix seconds it was sent (deleteMessage refuses messages older than 48 h). */
+  date?: number;
+  /** The bot's own message, or a user's (seen in an update through `receive`). */
+  fromBot?: boolean;
 }
+
+/** The bot's membership in a chat, as getChatMember answers it for the bot itself. */
+export type BotMembership = "administrator" | "member";
+
+/** deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago." */
+const DELETE_WINDOW_S = 48 * 3600;
 
 const ALLOWED_TAGS = new Set([
   "b",
@@ -110,6 +121,15 @@ export function createFakeBotApi(
   let floodRefusals = 0;
   /** Groups upgraded to supergroups: old chat id → new chat id. */
   const migrated = new Map<number, number>();
+  /**
+   * The bot's status per group. A group not listed has the bot as an administrator with
+   * can_delete_messages (the setup README asks for); `setBotMembership(chat, "member")` takes it away.
+   */
+  const membership = new Map<number, BotMembership>();
+  const botId = (options.botInfo ?? fakeBotInfo).id;
+  const canDeleteOthers = (chatId: number) => chatId > 0 || (membership.get(chatId) ?? "administrator") === "administrator";
+  /** Messages deleted, per chat (ids), for counting what the bot left. */
+  const deleted: StoredMessage[] = [];
 
   /** Seconds to wait when this call would go over a limit, else null. Only accepted calls count. */
   const floodWait = (p: Record<string, any>, at: number): number | null => {
@@ -156,7 +176,21 @@ export function createFakeBotApi(
         return method === "pinChatMessage" ? "message to pin not found" : "message to unpin not found";
       return null;
     }
+    if (method === "deleteMessage") {
+      // https://core.telegram.org/bots/api#deletemessage — only messages under 48 h old; a bot deletes
+      // its own messages anywhere and incoming ones in private chats, others' in groups only with
+      // the can_delete_messages administrator right.
+      const target = messages.get(`${p.chat_id}:${p.message_id}`);
+      if (!target) return "message to delete not found";
+      if (target.date !== undefined && Math.floor(now() / 1000) - target.date >= DELETE_WINDOW_S)
+        return "message can't be deleted";
+      if (!target.fromBot && !canDeleteOthers(p.chat_id)) return "message can't be deleted";
+    }
+    if (method === "getChatMember") {
+      if (typeof p.chat_id !== "number" || typeof p.user_id !== "number") return "chat not found";
+    }
     if (method === "editMessageText" || method === "editMessageReplyMarkup") {
+      if (deleted.some((d) => d.chatId === p.chat_id && d.messageId === p.message_id)) return "message to edit not found";
       const old = messages.get(`${p.chat_id}:${p.message_id}`);
       // A message this fake never saw was sent before it started: accept the edit.
       if (!old) return null;
@@ -179,6 +213,8 @@ export function createFakeBotApi(
           messageId: ++messageId,
           text: p.text,
           replyMarkup: p.reply_markup ?? null,
+          date,
+          fromBot: true,
         };
         messages.set(`${p.chat_id}:${message.messageId}`, message);
         return {
@@ -197,6 +233,7 @@ export function createFakeBotApi(
           messageId: p.message_id,
           text: "",
           replyMarkup: null,
+          fromBot: true,
         };
         messages.set(key, message);
         if (method === "editMessageText") message.text = p.text;
@@ -221,6 +258,35 @@ export function createFakeBotApi(
             : `${p.chat_id}:${p.message_id}`;
         if (key) pins.delete(key);
         return true;
+      }
+      case "deleteMessage": {
+        const key = `${p.chat_id}:${p.message_id}`;
+        deleted.push(messages.get(key)!);
+        messages.delete(key);
+        return true;
+      }
+      case "getChatMember": {
+        const user = { id: p.user_id, is_bot: p.user_id === botId, first_name: p.user_id === botId ? "Nightshift" : "x" };
+        if (p.user_id !== botId || p.chat_id > 0) return { status: "member", user };
+        // https://core.telegram.org/bots/api#chatmemberadministrator
+        return (membership.get(p.chat_id) ?? "administrator") === "administrator"
+          ? {
+              status: "administrator",
+              user,
+              can_be_edited: false,
+              is_anonymous: false,
+              can_manage_chat: true,
+              can_delete_messages: true,
+              can_manage_video_chats: false,
+              can_restrict_members: false,
+              can_promote_members: false,
+              can_change_info: false,
+              can_invite_users: true,
+              can_post_stories: false,
+              can_edit_stories: false,
+              can_delete_stories: false,
+            }
+          : { status: "member", user };
       }
       default:
         return true;
@@ -314,6 +380,28 @@ export function createFakeBotApi(
     migrateChat: (oldChatId: number, newChatId: number) => {
       migrated.set(oldChatId, newChatId);
     },
+    /** The bot's status in a group from now on (default: administrator with can_delete_messages). */
+    setBotMembership: (chatId: number, status: BotMembership) => {
+      membership.set(chatId, status);
+    },
+    /** Records a user's message the bot received (so deleteMessage knows it, its date and sender). */
+    receive: (update: Update) => {
+      const m = update.message ?? update.edited_message;
+      if (!m || m.from?.id === botId) return;
+      messages.set(`${m.chat.id}:${m.message_id}`, {
+        chatId: m.chat.id,
+        messageId: m.message_id,
+        text: m.text ?? "",
+        replyMarkup: null,
+        date: m.date,
+        fromBot: false,
+      });
+    },
+    /** The bot's messages still in a chat: sent minus deleted. */
+    botMessagesLeft: (chatId: number): StoredMessage[] =>
+      [...messages.values()].filter((m) => m.chatId === chatId && m.fromBot),
+    /** Whether a user's message is still in its chat. */
+    hasMessage: (chatId: number, messageId: number) => messages.has(`${chatId}:${messageId}`),
     /** Calls refused with 429 for going over Telegram's limits (with `limits`). */
     floodRefusals: () => floodRefusals,
     /** Calls Telegram would have refused as bad requests. */
@@ -326,6 +414,16 @@ export function createFakeBotApi(
     pushUpdate: (update: Omit<Update, "update_id"> & { update_id?: number }): Update => {
       const full = { ...update, update_id: update.update_id ?? updateId++ } as Update;
       updateId = Math.max(updateId, full.update_id + 1);
+      const m = full.message;
+      if (m && m.from?.id !== botId)
+        messages.set(`${m.chat.id}:${m.message_id}`, {
+          chatId: m.chat.id,
+          messageId: m.message_id,
+          text: m.text ?? "",
+          replyMarkup: null,
+          date: m.date,
+          fromBot: false,
+        });
       pending.push(full);
       for (const wake of waiters.splice(0)) wake();
       return full;

@@ -292,6 +292,7 @@ export async function createSandbox(): Promise<Sandbox> {
       },
     } as Update;
     lastSpeaker = who;
+    world.fake.receive(update); // the fake knows the message (the bot may delete it)
     await world.bot.handleUpdate(update);
   };
 

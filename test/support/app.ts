@@ -61,5 +61,10 @@ export async function startTestBot(
   const deps: BotDeps = { db, config, clock, logger: pino({ level: "silent" }), ...adapterPorts(config) };
   const bot = createBot(deps, { botInfo, client: { fetch: api.fetch } });
   await bot.init();
-  return { bot, api, deps, clock, send: (u) => bot.handleUpdate(u) };
+    // The fake learns each user message it delivers (deleteMessage checks its sender and age).
+  const send = (u: Parameters<typeof bot.handleUpdate>[0]) => {
+    api.receive(u);
+    return bot.handleUpdate(u);
+  };
+  return { bot, api, deps, clock, send };
 }

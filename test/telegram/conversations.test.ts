@@ -12,7 +12,7 @@ import { type FakeClock, fakeClock, startTestBot, type TestBot, testConfig } fro
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
-import { deliverOutbox, last, pressData, pressOn, toasts } from "./helpers.js";
+import { current, deliverOutbox, last, pressData, pressOn, toasts } from "./helpers.js";
 
 const START = "2099-03-02T02:00:00Z";
 const MINUTE = 60_000;
@@ -34,7 +34,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
   });
 
   const texts = (chatId: number) => tb.api.sentTo(chatId).map((c) => String(c.payload.text));
-  const lastText = (chatId: number) => String(last(tb, "sendMessage", chatId).payload.text);
+  const lastText = (chatId: number) => String(current(tb, chatId).payload.text);
   const conversationRows = () => db.db.select().from(kv).where(like(kv.key, "conv:%"));
 
   describe("idle timeout", () => {
@@ -44,16 +44,16 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       expect(lastText(GROUP)).toContain("請描述問題");
       clock.advance(14 * MINUTE); // not yet
       await tb.send(messageUpdate("Tap login, nothing", carol, GROUP));
-      const envPrompt = last(tb, "sendMessage", GROUP);
+      const envPrompt = current(tb, GROUP);
       expect(envPrompt.payload.text).toContain(T.report.askEnv);
 
       clock.advance(15 * MINUTE + 1);
       const sent = tb.api.of("sendMessage").length;
       await tb.send(messageUpdate("hello again", carol, GROUP));
       const replies = tb.api.of("sendMessage").slice(sent);
-      expect(replies).toHaveLength(1);
-      expect(replies[0]!.payload.text).toContain(TIMED_OUT);
-      expect(replies[0]!.payload.text).toContain("Carol 的「回報 bug」");
+      // issue 17: in a quiet group (the bot may delete) nothing is said; the question message goes
+      expect(replies).toHaveLength(0);
+      expect(tb.api.botMessagesLeft(GROUP)).toEqual([]);
       expect(await conversationRows()).toEqual([]);
       // Its buttons are over too; nothing was filed.
       await tb.send(pressOn(envPrompt, "UAT", carol));
@@ -88,8 +88,9 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       await tb.send(messageUpdate("/status", bob, GROUP)); // someone else's update runs the bot's housekeeping
       expect(await conversationRows()).toEqual([]);
       const [told] = await deliverOutbox(tb);
-      expect(told?.payload).toMatchObject({ chat_id: GROUP });
-      expect(told?.payload.text).toContain(`Carol 的「回報 bug」${TIMED_OUT}`);
+      // issue 17: a quiet group is not told; the question message is deleted through the outbox
+      expect(told).toMatchObject({ method: "deleteMessage", payload: { chat_id: GROUP } });
+      expect(tb.api.botMessagesLeft(GROUP).map((m) => m.text)).toEqual([expect.not.stringContaining("標題")]);
       // Carol's late answer is no title, and she is not told twice.
       const sent = tb.api.of("sendMessage").length;
       await tb.send(messageUpdate("late title", carol, GROUP));
@@ -115,8 +116,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
         .of("sendMessage")
         .slice(sent)
         .map((c) => c.payload.text);
-      expect(replies[0]).toBe(C.endedByCommand(["report"]));
-      expect(replies).toHaveLength(2); // then /bugs answers as usual
+      expect(replies).toHaveLength(1); // a quiet group: the report's message goes silently, /bugs answers
       expect(await conversationRows()).toEqual([]);
       const after = tb.api.of("sendMessage").length;
       await tb.send(messageUpdate("Checkout is slow", carol, GROUP));
@@ -133,10 +133,11 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
         .of("sendMessage")
         .slice(sent)
         .map((c) => String(c.payload.text));
-      expect(replies).toEqual([C.endedByCommand(["hotfix"]), expect.stringContaining("請輸入 bug 標題")]);
+      expect(replies).toEqual([expect.stringContaining("請輸入 bug 標題")]); // the old panel went silently
+      expect(tb.api.botMessagesLeft(GROUP)).toHaveLength(1);
       expect(texts(GROUP).join("\n")).not.toContain("發生錯誤");
       await tb.send(messageUpdate("Payments down", alice, GROUP));
-      expect(lastText(GROUP)).toContain("請選擇嚴重度");
+      expect(current(tb, GROUP).payload.text).toContain("請選擇嚴重度");
       expect(tb.api.errors()).toEqual([]);
     });
 
@@ -145,7 +146,9 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       await tb.send(messageUpdate("/status@other_bot", carol, GROUP));
       expect(await conversationRows()).toHaveLength(1);
       await tb.send(messageUpdate("/cancel", carol, GROUP));
-      expect(lastText(GROUP)).toBe(T.cancel.done);
+      expect(tb.api.botMessagesLeft(GROUP)).toEqual([]); // a quiet group: cancelled leaves nothing
+      await tb.send(messageUpdate("/cancel", carol, carol.id));
+      expect(lastText(carol.id)).toBe(T.cancel.nothing);
       expect(texts(GROUP).filter((x) => x === C.endedByCommand(["report"]))).toEqual([]);
     });
   });
@@ -155,7 +158,7 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       await tb.send(messageUpdate("/report", carol, GROUP));
       await tb.send(messageUpdate("Title", carol, GROUP));
       await tb.send(messageUpdate("-", carol, GROUP));
-      const envPrompt = last(tb, "sendMessage", GROUP);
+      const envPrompt = current(tb, GROUP);
       await tb.send(pressOn(envPrompt, "PROD", bob)); // Carol's live form: not Bob's
       expect(toasts(tb).at(-1)).toBe(T.errors.unknownButton);
       await tb.send(messageUpdate("/cancel", carol, GROUP));
@@ -193,10 +196,10 @@ describe.each(testBackends())("conversations end on $name", (backend) => {
       await tb.send(messageUpdate("/report", carol, GROUP));
       await tb.send(messageUpdate(forged, carol, GROUP));
       await tb.send(messageUpdate("steps\nline two\u0000\ud800", carol, GROUP));
-      await tb.send(pressOn(last(tb, "sendMessage", GROUP), "UAT", carol));
-      await tb.send(pressOn(last(tb, "sendMessage", GROUP), "不確定", carol));
+      await tb.send(pressOn(current(tb, GROUP), "UAT", carol));
+      await tb.send(pressOn(current(tb, GROUP), "不確定", carol));
       await tb.send(messageUpdate("-", carol, GROUP));
-      const summary = last(tb, "sendMessage", GROUP);
+      const summary = current(tb, GROUP);
       expect(String(summary.payload.text).split("\n")).toContain(
         "🐞 <b>Checkout 500 ✅ Alice 已確認 · 🟢 low 狀態：已部署 PROD</b>",
       );

@@ -120,3 +120,23 @@ export async function writes(db: Db) {
     (await db.select().from(table)).length;
   return { bugs: await count(bugs), events: await count(bugEvents), outbox: await count(outbox), kv: await count(kv) };
 }
+
+/**
+ * The message the bot last sent or edited in a chat, as it reads now: in a quiet group, the one
+ * question message a conversation edits in place (issue 17); elsewhere usually the last one sent.
+ */
+export function current(tb: TestBot, chatId: number): ApiCall {
+  const touched = tb.api.calls.filter(
+    (c) =>
+      !c.error &&
+      c.payload.chat_id === chatId &&
+      (c.method === "sendMessage" || c.method === "editMessageText" || c.method === "editMessageReplyMarkup"),
+  );
+  const latest = touched.at(-1);
+  if (!latest) throw new Error(`no message in ${chatId}`);
+  const state = messageState(tb, chatId, latest.result?.message_id ?? latest.payload.message_id);
+  // an edit without reply_markup takes the buttons away
+  const edits = touched.filter((c) => c.method === "editMessageText" && c.payload.message_id === state.result.message_id);
+  if (edits.length && !edits.at(-1)!.payload.reply_markup) delete state.payload.reply_markup;
+  return state;
+}

@@ -7,7 +7,7 @@ import { startTestBot, type TestBot, testConfig } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, bob, carol, htmlProblem, messageUpdate, type Person } from "../support/telegram.js";
-import { deliverOutbox, last, messageState, pressOn, toasts, writes } from "./helpers.js";
+import { current, deliverOutbox, last, messageState, pressOn, toasts, writes } from "./helpers.js";
 
 const EVIL = `</b><a href="tg://x">y</a> & <i>`;
 const EVIL_HTML = "&lt;/b&gt;&lt;a href=&quot;tg://x&quot;&gt;y&lt;/a&gt; &amp; &lt;i&gt;";
@@ -24,11 +24,11 @@ async function fileReport(
   await tb.send(messageUpdate(answers.title ?? "Login button does nothing", from, chatId));
   if (restart) tb = await restart();
   await tb.send(messageUpdate(answers.description ?? "Tap login, nothing happens", from, chatId));
-  await tb.send(pressOn(last(tb, "sendMessage", chatId), answers.env ?? "UAT", from));
-  await tb.send(pressOn(last(tb, "sendMessage", chatId), answers.severity ?? "不確定", from));
+  await tb.send(pressOn(current(tb, chatId), answers.env ?? "UAT", from));
+  await tb.send(pressOn(current(tb, chatId), answers.severity ?? "不確定", from));
   await tb.send(messageUpdate(answers.module ?? "-", from, chatId));
-  if (answers.module) await tb.send(pressOn(last(tb, "sendMessage", chatId), /^➕ 新增模組「/, from)); // a new module
-  await tb.send(pressOn(last(tb, "sendMessage", chatId), "📨 送出", from));
+  if (answers.module) await tb.send(pressOn(current(tb, chatId), /^➕ 新增模組「/, from)); // a new module
+  await tb.send(pressOn(current(tb, chatId), "📨 送出", from));
   return tb;
 }
 
@@ -53,7 +53,8 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
 
   it("files a bug by /report in the group; an admin confirms it from the card (medium + flow1)", async () => {
     const card = await reportedCard();
-    expect(tb.api.sentTo(GROUP).map((c) => c.payload.text)).toContain("✅ 已建立 #1，已通知群組等待管理員確認。");
+    // issue 17: the bot may delete answers here, so the card is all the report leaves in the group
+    expect(tb.api.botMessagesLeft(GROUP).map((m) => m.messageId)).toEqual([card.result.message_id]);
     expect(card.payload.text).toContain("#1 Login button does nothing");
     expect(card.payload.text).toContain("🆕 待確認");
 
@@ -124,7 +125,8 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     expect(JSON.stringify(row?.value)).toContain('\\"severity\\":\\"critical\\"');
     expect(messageState(tb, GROUP, card.result.message_id).payload.text).not.toContain("Hotfix:");
     await tb.send(messageUpdate("/cancel", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("已取消目前的對話。");
+    // a quiet group: the hotfix's question message goes, nothing is said, the card stays
+    expect(tb.api.botMessagesLeft(GROUP).map((m) => m.messageId)).toEqual([card.result.message_id]);
     expect((await getBug(t.db, 1))?.status).toBe("submitted");
   });
 
@@ -164,7 +166,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
   it("rejects from the card with a reason asked from the same admin", async () => {
     const card = await reportedCard();
     await tb.send(pressOn(card, "🚫 拒絕", alice));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("請輸入拒絕 #1 的原因");
+    expect(current(tb, GROUP).payload.text).toContain("請輸入拒絕 #1 的原因");
     await tb.send(messageUpdate("not a bug, works as designed", bob, GROUP)); // someone else's text is not the answer
     expect((await getBug(t.db, 1))?.status).toBe("submitted");
     await tb.send(messageUpdate("duplicate of #0 <b>", alice, GROUP));
@@ -180,9 +182,9 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     expect(card.payload.text).toContain(`#1 ${EVIL_HTML}`);
     expect(htmlProblem(card.payload.text)).toBeNull();
     await tb.send(messageUpdate("/bugs", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain(EVIL_HTML);
+    expect(current(tb, GROUP).payload.text).toContain(EVIL_HTML);
     await tb.send(messageUpdate("/history 1", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain(EVIL_HTML);
+    expect(current(tb, GROUP).payload.text).toContain(EVIL_HTML);
     for (const call of tb.api.calls.filter((c) => c.payload.parse_mode === "HTML")) {
       expect(htmlProblem(call.payload.text), call.payload.text).toBeNull();
     }
@@ -194,17 +196,20 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     const update = messageUpdate("/report", carol, GROUP);
     await tb.send(update);
     await tb.send(update);
-    expect(tb.api.of("sendMessage").filter((c) => c.payload.text.includes("請輸入<b>標題</b>"))).toHaveLength(1);
+    const asked = (text: string) =>
+      tb.api.calls.filter((c) => !c.error && /^(sendMessage|editMessageText)$/.test(c.method) && c.payload.text.includes(text));
+    expect(asked("請輸入<b>標題</b>")).toHaveLength(1);
     const title = messageUpdate("Only once", carol, GROUP);
     await tb.send(title);
     await tb.send(title);
-    expect(tb.api.of("sendMessage").filter((c) => c.payload.text.includes("請描述問題"))).toHaveLength(1);
+    expect(asked("請描述問題")).toHaveLength(1);
   });
 
   it("a conversation survives a restart between two answers", async () => {
     const api = tb.api;
     const restart = async () => {
-      expect((await t.db.select().from(kv)).map((r) => r.key)).toEqual([`conv:${GROUP}:${carol.id}`]);
+      const keys = (await t.db.select().from(kv)).map((r) => r.key);
+      expect(keys.filter((k) => k.startsWith("conv:"))).toEqual([`conv:${GROUP}:${carol.id}`]);
       return startTestBot(t.db, { api }); // a new bot, plugins and all, on the same database
     };
     tb = await fileReport(tb, carol, GROUP, { title: "Survives" }, restart);
@@ -216,13 +221,13 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(messageUpdate("Bob's unrelated text", bob, GROUP));
     await tb.send(messageUpdate("Carol's title", carol, GROUP));
     await tb.send(messageUpdate("-", carol, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "PROD", bob)); // not Bob's form
+    await tb.send(pressOn(current(tb, GROUP), "PROD", bob)); // not Bob's form
     expect(toasts(tb).at(-1)).toBe("無法辨識的按鈕");
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "PROD", carol));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "🟢 low", carol));
+    await tb.send(pressOn(current(tb, GROUP), "PROD", carol));
+    await tb.send(pressOn(current(tb, GROUP), "🟢 low", carol));
     await tb.send(messageUpdate("billing", carol, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "➕ 新增模組「billing」", carol));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "📨 送出", carol));
+    await tb.send(pressOn(current(tb, GROUP), "➕ 新增模組「billing」", carol));
+    await tb.send(pressOn(current(tb, GROUP), "📨 送出", carol));
     expect(await getBug(t.db, 1)).toMatchObject({
       title: "Carol's title",
       description: "",
@@ -272,7 +277,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(messageUpdate("/triage", carol));
     expect(last(tb, "sendMessage", carol.id).payload.text).toBe("只有管理員可以操作");
     await tb.send(messageUpdate("/triage", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("私訊");
+    expect(current(tb, GROUP).payload.text).toContain("私訊");
 
     await tb.send(messageUpdate("/triage", alice));
     const first = last(tb, "sendMessage", alice.id);

@@ -45,8 +45,14 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
     await outbox.drain();
   };
   const groupMessages = () => tb.api.sentTo(GROUP);
+  /** The bot's messages still in the group, as they read now (a progress line became its template). */
+  const leftInGroup = () =>
+    tb.api.botMessagesLeft(GROUP).map((m) => ({
+      payload: { chat_id: GROUP, text: m.text, reply_markup: m.replyMarkup ?? undefined },
+      result: { message_id: m.messageId },
+    }));
   const lastGroupMessage = (startsWith: string) => {
-    const found = groupMessages().filter((c) => String(c.payload.text).startsWith(startsWith));
+    const found = leftInGroup().filter((c) => String(c.payload.text).startsWith(startsWith));
     expect(found).toHaveLength(1);
     return found[0]!;
   };
@@ -70,11 +76,14 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
 
     await windowAt("20:00");
     expect((await getBug(t.db, a.id))?.status).toBe("deployed_uat");
-    const progress = lastGroupMessage("⏳ T1 部署中");
-    expect(progress.payload.text).toBe("⏳ T1 部署中 · UAT 2026.11.24-1 · 1/1 …");
-    const edits = tb.api.of("editMessageText").filter((e) => e.payload.message_id === progress.result.message_id);
-    expect(edits.map((e) => e.payload.text)).toEqual(["✅ T1 部署完成 · UAT 2026.11.24-1 · 1/1"]);
+    const [progress, ...others] = groupMessages();
+    expect(others).toEqual([]); // issue 17: one message for the release
+    expect(progress!.payload.text).toBe("⏳ T1 部署中 · UAT 2026.11.24-1 · 1/1 …");
+    const edits = tb.api.of("editMessageText").filter((e) => e.payload.message_id === progress!.result.message_id);
+    // the progress line becomes the release's template (with its approval buttons)
+    expect(edits.map((e) => e.payload.text.split("\n")[0])).toEqual(["🔧 Bug Fix Pipeline — Flow 1 已部署 UAT"]);
     const uat = lastGroupMessage("🔧 Bug Fix Pipeline — Flow 1 已部署 UAT");
+    expect(uat.result.message_id).toBe(progress!.result.message_id);
     expect(uat.payload.text.split("\n")).toEqual([
       "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
       `• #${a.id} [medium] Login button does nothing`,
@@ -89,7 +98,7 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       `批准推 PROD #${b.id}`,
       "全部批准",
     ]);
-    expect(groupMessages().indexOf(progress)).toBeLessThan(groupMessages().indexOf(uat));
+    expect(leftInGroup()).toHaveLength(1);
 
     await press(uat, "全部批准", "21:00");
     expect((await getBug(t.db, a.id))?.status).toBe("pending_prod");
@@ -104,6 +113,12 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       "✅ Flow 1 完成。UAT 與 PROD 版本已對齊。",
     ]);
     expect(prod.payload.reply_markup).toBeUndefined();
+    // one message per release left in the group: UAT's (its buttons gone once approved), PROD's
+    expect(leftInGroup().map((m) => m.payload.text.split("\n")[0])).toEqual([
+      "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
+      expect.stringMatching(/^(✅|👍)/), // the approval reply
+      "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
+    ]);
     expect((await getBug(t.db, a.id))?.status).toBe("deployed_prod");
     expect(rec.calls().map((c) => [c.env, c.version, c.bugIds])).toEqual([
       ["uat", "2026.11.24-1", `${a.id},${b.id}`],

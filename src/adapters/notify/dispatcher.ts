@@ -148,7 +148,10 @@ export function createDispatcher(deps: DispatcherDeps) {
       const target = await messageToEdit(row);
       if (target.kind === "never_sent") return done(row, null, "gave up: the message to edit was never sent");
       if (target.kind === "here") payload.message_id = target.messageId;
-      else {
+      else if (method === "deleteMessage") {
+        // issue 17: nothing to take away in the new chat (the message stayed in the old one).
+        return done(row, null, "skipped: the message is in the chat before its supergroup migration");
+      } else {
         // The group became a supergroup after the message was sent: it stayed in the old chat,
         // where it can no longer be edited. The new content goes to the new chat as a message.
         const { message_id: _, reply_markup: markup, ...rest } = payload;
@@ -175,6 +178,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       const description = e.description ?? (error instanceof Error ? error.message : String(error));
       // Editing to identical content is Telegram's "no-op": the message already says this.
       if (code === 400 && /message is not modified/i.test(description)) return done(row, null, null);
+      // issue 17: a message already gone (or past 48 h) stays as it is: nothing to retry.
+      if (code === 400 && method === "deleteMessage") return done(row, null, `gave up: ${description}`);
       const migrateTo = e.parameters?.migrate_to_chat_id;
       if (code === 400 && typeof migrateTo === "number") return migrate(row, migrateTo, description);
       const badRequests = row.badRequests + (code === 400 ? 1 : 0);

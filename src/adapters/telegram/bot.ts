@@ -30,6 +30,7 @@ import { reportConversation } from "./conversations/report.js";
 import { approvalsFeature } from "./features/approvals.js";
 import { bugsFeature } from "./features/bugs.js";
 import { codeHostFeature } from "./features/code-host.js";
+import { deepLinkFeature } from "./features/deep-link.js";
 import { freezeFeature } from "./features/freeze.js";
 import { hotfixFeature } from "./features/hotfix.js";
 import { oncallFeature } from "./features/oncall.js";
@@ -66,6 +67,7 @@ const features: Composer<BotContext>[] = [
   rollbackFeature,
   freezeFeature,
   oncallFeature,
+  deepLinkFeature, // issue 17: /start <payload> before /start
   startFeature,
   reportFeature,
   triageFeature,

@@ -6,7 +6,8 @@ import type { Actor } from "../../core/model.js";
 import { conversationText } from "../../i18n/index.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { commandOf } from "./conversations/common.js";
-import { sweepConversations, takeEnded } from "./storage.js";
+import { cleanUp } from "./quiet.js";
+import { sweepConversations, sweepQuiet, takeEnded } from "./storage.js";
 
 export const displayName = (from: { first_name: string; last_name?: string; username?: string }): string =>
   [from.first_name, from.last_name].filter(Boolean).join(" ") || from.username || "?";
@@ -141,6 +142,8 @@ export async function botHousekeeping(deps: BotDeps): Promise<void> {
   await pruneProcessedUpdates(deps);
   const ended = await sweepConversations(deps);
   if (ended) deps.logger.info({ ended }, "idle conversations ended");
+  const cleaned = await sweepQuiet(deps);
+  if (cleaned) deps.logger.info({ cleaned }, "messages of ended conversations deleted");
 }
 
 /** Per bot: when housekeeping last ran (by the bot's clock). */
@@ -169,8 +172,11 @@ export const housekeeping: MiddlewareFn<BotContext> = async (ctx, next) => {
  */
 export const conversationEnds: MiddlewareFn<BotContext> = async (ctx, next) => {
   const timedOut = takeEnded(ctx);
-  if (timedOut?.reason === "timeout") {
-    const inGroup = ctx.chat?.type === "group" || ctx.chat?.type === "supergroup";
+  const inGroup = ctx.chat?.type === "group" || ctx.chat?.type === "supergroup";
+  // issue 17: an ended conversation's panel (and deep link) goes; a quiet group is not told.
+  const cleanUpEnded = async () =>
+    ctx.chat && ctx.from ? cleanUp(ctx, { chatId: ctx.chat.id, userId: ctx.from.id }) : 0;
+  if (timedOut?.reason === "timeout" && !((await cleanUpEnded()) > 0 && inGroup)) {
     await ctx.reply(
       conversationText.timedOut({
         ids: timedOut.ids,
@@ -185,7 +191,7 @@ export const conversationEnds: MiddlewareFn<BotContext> = async (ctx, next) => {
     const active = Object.keys(ctx.conversation.active());
     if (active.length > 0) {
       await ctx.conversation.exitAll();
-      await ctx.reply(conversationText.endedByCommand(active));
+      if (!((await cleanUpEnded()) > 0 && inGroup)) await ctx.reply(conversationText.endedByCommand(active));
     }
   }
   return next();

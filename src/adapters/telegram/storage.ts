@@ -17,6 +17,8 @@ import {
   writeConversation,
 } from "../../app/conversation-store.js";
 import { userNames } from "../../app/members.js";
+import type { OutboxDraft } from "../../app/outbox.js";
+import { deletions, pruneDeepLinks, sweepLeftovers, takeLeftovers } from "../../app/quiet.js";
 import { cleanText } from "../../core/text.js";
 import { conversationText } from "../../i18n/index.js";
 import type { BotContext, BotDeps } from "./context.js";
@@ -141,15 +143,31 @@ export async function sweepConversations(deps: BotDeps): Promise<number> {
       tx,
       ended.filter((o) => o.chatId < 0).map((o) => o.userId),
     );
-    return ended.map((o) =>
-      htmlMessage(
-        o.chatId,
-        conversationText.timedOut({
-          ids: conversationIds(o.value),
-          minutes,
-          who: o.chatId < 0 ? (names.get(o.userId) ?? null) : null,
-        }),
-      ),
-    );
+    const drafts: OutboxDraft[] = [];
+    for (const o of ended) {
+      // issue 17: what the conversation left goes; a quiet group (it left a panel) is not told.
+      const left = await takeLeftovers(tx, { chatId: o.chatId, userId: o.userId });
+      drafts.push(...deletions(left));
+      if (o.chatId < 0 && left.some((m) => m.chatId === o.chatId)) continue;
+      drafts.push(
+        htmlMessage(
+          o.chatId,
+          conversationText.timedOut({
+            ids: conversationIds(o.value),
+            minutes,
+            who: o.chatId < 0 ? (names.get(o.userId) ?? null) : null,
+          }),
+        ),
+      );
+    }
+    return drafts;
   });
+}
+
+/** issue 17: deep links never followed and leftovers of conversations gone are taken away. */
+export async function sweepQuiet(deps: BotDeps): Promise<number> {
+  const now = deps.clock();
+  const cutoff = new Date(now.getTime() - idleLimitMs(deps));
+  await pruneDeepLinks(deps.db, cutoff);
+  return sweepLeftovers(deps.db, cutoff, now);
 }

@@ -10,7 +10,7 @@ import type { BugRow } from "../bugs.js";
 import type { Tx } from "../db.js";
 import { type DeploymentRow, executeRelease, type ReleaseProgress } from "../deploy-release.js";
 import { editMessage, messages } from "../messages.js";
-import { enqueue, type OutboxDraft } from "../outbox.js";
+import { enqueue, type NoticeDraft, noticeEdit, type OutboxDraft } from "../outbox.js";
 import { applyAll, ids, type WindowContext } from "./context.js";
 
 export interface ReleaseSpec {
@@ -54,8 +54,8 @@ export async function deployRelease(ctx: WindowContext, spec: ReleaseSpec): Prom
     },
     async (tx, d, last): Promise<BugRow[]> => {
       const ok = d.status === "succeeded";
-      await progress.finish(tx, ok ? "succeeded" : "failed", last);
       if (!ok) {
+        await progress.finish(tx, "failed", last);
         const text = deployFailed({
           env: spec.env,
           version: d.version,
@@ -69,7 +69,7 @@ export async function deployRelease(ctx: WindowContext, spec: ReleaseSpec): Prom
         return [];
       }
       const applied = await applyAll(tx, ctx, spec.bugs, spec.event(d.id));
-      await enqueue(tx, await spec.notify(applied, d), deps.clock());
+      await enqueue(tx, progress.becomes(await spec.notify(applied, d)), deps.clock());
       return applied;
     },
   );
@@ -99,6 +99,22 @@ function progressMessage(ctx: WindowContext, spec: ReleaseSpec) {
     },
     finish: async (tx: Tx, state: ProgressState, at: ReleaseProgress): Promise<void> => {
       if (id !== undefined) await enqueue(tx, [editMessage(chatId, id, line(state, at))], deps.clock());
+    },
+    /**
+     * issue 17: one message per release in the group. The template takes the progress line's place:
+     * an edit of it when the template is one message to this chat, else the template is sent and
+     * the progress line deleted.
+     */
+    becomes: (templates: OutboxDraft[]): OutboxDraft[] => {
+      if (id === undefined) return templates;
+      const here = templates.filter((d) => d.chatId === chatId && "kind" in d && d.kind === "send");
+      if (here.length !== 1) return [...templates, { chatId, kind: "delete", editsOutboxId: id }];
+      const template = here[0] as NoticeDraft;
+      return templates.map((d) =>
+        d === template
+          ? noticeEdit(chatId, id!, template.text ?? "", template.buttons ? { buttons: template.buttons } : {})
+          : d,
+      );
     },
   };
 }

@@ -19,6 +19,7 @@ export * from "./labels.js";
 export * from "./metrics.js";
 export * from "./outside.js";
 export * from "./platforms.js";
+export * from "./quiet.js";
 export * from "./reliability.js";
 export * from "./templates.js";
 export * from "./time.js";

@@ -69,6 +69,7 @@ export async function waitText(
   max: number,
   tooLong: string,
   rules: TextRules = {},
+  surface?: HintSurface,
 ): Promise<{ text: string; ctx: Context }> {
   const ctx = await conversation.wait();
   const raw = answerText(ctx);
@@ -81,21 +82,31 @@ export async function waitText(
         ? conversationText.answerRequired
         : (rules.refuse?.(text) ?? null);
   if (problem !== null) {
-    await ctx.reply(problem);
+    if (surface) await surface.hint(ctx, problem);
+    else await ctx.reply(problem);
     return conversation.skip({ next: false });
   }
+  await surface?.took(ctx);
   return { text, ctx };
+}
+
+/** What waitText/waitButton tell about hints and answers (conversations/surface.ts). */
+export interface HintSurface {
+  hint(ctx: Context, text: string): Promise<void>;
+  took(ctx: Context): Promise<void>;
 }
 
 /** `-`, `—` and the like: a "skip" answer, never a title. */
 export const onlyDashes = (text: string): boolean => /^[-‐‑‒–—―−_.\s]+$/u.test(text);
 
 /** Waits for one of the conversation's own buttons; other updates pass on (a stray text gets a hint). */
-export function waitButton(conversation: Convo, data: RegExp, hint: string) {
+export function waitButton(conversation: Convo, data: RegExp, hint: string, surface?: HintSurface) {
   return conversation.waitForCallbackQuery(data, {
     next: true,
     otherwise: async (c) => {
-      if (answerText(c) !== null) await c.reply(hint);
+      if (answerText(c) === null) return;
+      if (surface) await surface.hint(c, hint);
+      else await c.reply(hint);
     },
   });
 }

@@ -21,7 +21,8 @@ import { hotfixText, inBackground } from "../features/incident-common.js";
 import { isAdminFor } from "../guards.js";
 import { displayName } from "../middleware.js";
 import { HTML } from "../respond.js";
-import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
+import { type Convo, onlyDashes, waitButton, waitText } from "./common.js";
+import { openSurface, type Surface } from "./surface.js";
 
 const LIMITS = { title: 200, diff: 3500, reason: 300 } as const;
 const H = incidents.hotfix;
@@ -34,6 +35,7 @@ const keyboard = (rows: [string, string][]) => ({
 /** Asks with answer buttons (encodeChoice); the question is edited to show the choice. */
 async function choose<V extends string>(
   conversation: Convo,
+  surface: Surface,
   ctx: Context,
   step: string,
   question: string,
@@ -41,7 +43,7 @@ async function choose<V extends string>(
   flow: ChoiceFlow = "hotfix",
 ): Promise<{ value: V; ctx: Context }> {
   const data = (value: string) => encodeChoice({ flow, step, value });
-  await ask(ctx, question, keyboard(options.map(([label, value]) => [label, data(value)])));
+  await surface.ask(ctx, question, keyboard(options.map(([label, value]) => [label, data(value)])));
   const c = await waitButton(
     conversation,
     choicePattern(
@@ -50,9 +52,10 @@ async function choose<V extends string>(
       options.map(([, v]) => v),
     ),
     t.report.useButtons,
+    surface,
   );
   const value = c.match[1] as V;
-  await c.editMessageText(`${question} ${options.find(([, v]) => v === value)![0]}`, HTML);
+  await surface.took(c, `${question} ${options.find(([, v]) => v === value)![0]}`);
   return { value, ctx: c };
 }
 
@@ -64,35 +67,44 @@ export interface HotfixArgs {
   severity: Severity | null;
 }
 
+/**
+ * The hotfix's questions, in order. Adding one: `await surface.ask(...)` then `waitText`/`choose`
+ * with the surface (see conversations/surface.ts); a quiet group keeps it all in one message.
+ */
 export async function hotfixConversation(conversation: Convo, ctx: Context, args: HotfixArgs): Promise<void> {
+  const surface = await openSurface(conversation, ctx);
+  await surface.took(ctx); // the /hotfix command, in a quiet group
   let last = ctx;
   let title: string | null = null;
   if (args.bugId === null) {
-    await ask(last, H.askTitle);
-    const answer = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title), {
-      line: true,
-      refuse: (text) => (onlyDashes(text) ? conversationText.titleRequired : null),
-    });
+    await surface.ask(last, H.askTitle);
+    const answer = await waitText(
+      conversation,
+      LIMITS.title,
+      t.report.tooLong(LIMITS.title),
+      { line: true, refuse: (text) => (onlyDashes(text) ? conversationText.titleRequired : null) },
+      surface,
+    );
     title = answer.text;
     last = answer.ctx;
   }
   let severity = args.severity;
   if (severity === null) {
-    const chosen = await choose(conversation, last, "s", H.askSeverity, [
+    const chosen = await choose(conversation, surface, last, "s", H.askSeverity, [
       [t.labels.severity.high, "high"],
       [t.labels.severity.critical, "critical"],
     ]);
     severity = chosen.value;
     last = chosen.ctx;
   }
-  await ask(last, H.askDiff);
-  const diff = await waitText(conversation, LIMITS.diff, t.report.tooLong(LIMITS.diff));
-  const mode = await choose(conversation, diff.ctx, "m", H.askMode, [
+  await surface.ask(last, H.askDiff);
+  const diff = await waitText(conversation, LIMITS.diff, t.report.tooLong(LIMITS.diff), {}, surface);
+  const mode = await choose(conversation, surface, diff.ctx, "m", H.askMode, [
     [H.modeRun, "run"],
     [H.modeManual, "manual"],
     [H.cancel, "cancel"],
   ]);
-  if (mode.value === "cancel") return void (await mode.ctx.reply(H.cancelled));
+  if (mode.value === "cancel") return surface.finish(mode.ctx, surface.quiet ? null : H.cancelled);
   const chosenMode = mode.value;
   const chosenSeverity = severity;
 
@@ -127,7 +139,8 @@ export async function hotfixConversation(conversation: Convo, ctx: Context, args
     );
     return H.accepted(bugId);
   });
-  await mode.ctx.reply(reply, HTML);
+  // In a quiet group the panel goes: the request or its outcome follows as its own message.
+  await surface.finish(mode.ctx, reply, { keep: reply === t.errors.adminOnly });
 }
 
 export interface RollbackArgs {
@@ -148,14 +161,16 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
     return { ok: true as const, plan: planned.plan, html: await describePlan(octx.deps.db, system, planned.plan) };
   });
   if (!preview.ok) return void (await ctx.reply(preview.error, HTML));
+  const surface = await openSurface(conversation, ctx);
+  await surface.took(ctx); // the /rollback command, in a quiet group
   const K = incidentRecords.kind;
-  // The preview on its own (it may take several messages), then the question with its buttons.
-  for (const part of splitMessage(preview.html)) await ctx.reply(part, HTML);
+  // The preview with the question (the surface splits a long one), then the kind of problem.
   const kind = await choose(
     conversation,
+    surface,
     ctx,
     "k",
-    K.ask,
+    `${preview.html}\n\n${K.ask}`,
     [
       [K.minor, "minor"],
       [K.functional, "functional"],
@@ -164,11 +179,12 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
     ],
     "rollback",
   );
-  if (kind.value === "cancel") return void (await kind.ctx.reply(K.cancelled));
+  if (kind.value === "cancel") return surface.finish(kind.ctx, K.cancelled, { keep: true });
   let last = kind.ctx;
   if (kind.value === "minor") {
     const anyway = await choose(
       conversation,
+      surface,
       last,
       "m",
       K.minorAdvice,
@@ -178,12 +194,12 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
       ],
       "rollback",
     );
-    if (anyway.value === "no") return void (await anyway.ctx.reply(K.keptRunning));
+    if (anyway.value === "no") return surface.finish(anyway.ctx, K.keptRunning, { keep: true });
     last = anyway.ctx;
   }
   const problemKind = kind.value;
-  await ask(last, R.askReason);
-  const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason), { line: true });
+  await surface.ask(last, R.askReason);
+  const reason = await waitText(conversation, LIMITS.reason, t.report.tooLong(LIMITS.reason), { line: true }, surface);
   const planId = await conversation.external(async (octx) => {
     const actor = await octx.actor();
     if (actor.kind !== "user" || !(await isAdminFor(octx, args.systemId))) return null;
@@ -194,11 +210,12 @@ export async function rollbackConversation(conversation: Convo, ctx: Context, ar
       kind: problemKind,
     });
   });
-  if (planId === null) return void (await reason.ctx.reply(t.errors.adminOnly));
+  if (planId === null) return surface.finish(reason.ctx, t.errors.adminOnly, { keep: true });
   const data = (action: CallbackAction) => encodeCallback({ action, id: planId, version: 0 });
-  await reason.ctx.reply(incidentRecords.confirmPrompt(problemKind, reason.text), {
-    ...HTML,
-    reply_markup: keyboard([
+  // The confirmation is the rollback's own message: in a quiet group the panel becomes it.
+  await surface.finish(reason.ctx, incidentRecords.confirmPrompt(problemKind, reason.text), {
+    keep: true,
+    keyboard: keyboard([
       [R.confirm, data(CALLBACK_ACTIONS.rollbackConfirm)],
       [R.cancel, data(CALLBACK_ACTIONS.rollbackCancel)],
     ]),

@@ -12,7 +12,8 @@ import { conversationText, t } from "../../../i18n/index.js";
 import { groupCardDraft } from "../cards.js";
 import { visibleSystemIds } from "../guards.js";
 import { displayName } from "../middleware.js";
-import { ask, type Convo, onlyDashes, waitButton, waitText } from "./common.js";
+import { type Convo, onlyDashes, waitButton, waitText } from "./common.js";
+import { openSurface, type Surface } from "./surface.js";
 
 const LIMITS = { title: 200, description: 3000, module: 64 } as const;
 /** Code points of the description the summary shows (≤ 2 UTF-16 units each, well under Telegram's 4096). */
@@ -57,17 +58,32 @@ const buttons = (rows: [string, string][][]) => {
 };
 
 /** Asks with answer buttons (encodeChoice) and returns the chosen value; the question is edited to show it. */
-async function choose(conversation: Convo, ctx: Context, step: string, question: string, options: [string, string][]) {
-  await ask(ctx, question, buttons(options.map(([label, value]) => [[label, answer(step, value)]])));
+async function choose(
+  conversation: Convo,
+  surface: Surface,
+  ctx: Context,
+  step: string,
+  question: string,
+  options: [string, string][],
+) {
+  await surface.ask(ctx, question, buttons(options.map(([label, value]) => [[label, answer(step, value)]])));
   const values = options.map(([, v]) => v);
-  const c = await waitButton(conversation, choicePattern("report", step, values), t.report.useButtons);
+  const c = await waitButton(conversation, choicePattern("report", step, values), t.report.useButtons, surface);
   const value = c.match[1]!;
   const label = options.find(([, v]) => v === value)![0];
-  await c.editMessageText(t.report.chosen(question, label), { parse_mode: "HTML" });
+  await surface.took(c, t.report.chosen(question, label));
   return { value, ctx: c as Context };
 }
 
-export async function reportConversation(conversation: Convo, ctx: Context): Promise<void> {
+/** Where /report came from: a deep link from a group names that group's system. */
+export interface ReportArgs {
+  systemId?: string;
+}
+
+export async function reportConversation(conversation: Convo, ctx: Context, args: ReportArgs = {}): Promise<void> {
+  // issue 17: in a quiet group one panel message, answers deleted; the /report itself goes too.
+  const surface = await openSurface(conversation, ctx);
+  await surface.took(ctx);
   const setup = await conversation.external(async (octx) => {
     const visible = await visibleSystemIds(octx); // only the systems the reporter belongs to
     return {
@@ -77,13 +93,15 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
         .map((s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) })),
     };
   });
-  if (setup.systems.length === 0) return void (await ctx.reply(t.errors.noSystemAccess));
+  if (setup.systems.length === 0) return surface.finish(ctx, t.errors.noSystemAccess, { keep: true });
   let last: Context = ctx;
   let system =
-    setup.systems.find((s) => s.id === setup.chatSystem) ?? (setup.systems.length === 1 ? setup.systems[0] : undefined);
+    setup.systems.find((s) => s.id === (setup.chatSystem ?? args.systemId)) ??
+    (setup.systems.length === 1 ? setup.systems[0] : undefined);
   if (!system) {
     const pick = await choose(
       conversation,
+      surface,
       last,
       "sys",
       t.report.chooseSystem,
@@ -92,24 +110,28 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     system = setup.systems[Number(pick.value)]!;
   }
 
-  await ask(last, t.report.askTitle);
+  await surface.ask(last, t.report.askTitle);
   // One line, never `-` or blank: a title cannot fake lines in the messages that show it.
-  const title = await waitText(conversation, LIMITS.title, t.report.tooLong(LIMITS.title), {
-    line: true,
-    refuse: (text) => (onlyDashes(text) ? conversationText.titleRequired : null),
-  });
-  await ask(title.ctx, t.report.askDescription);
-  const description = await waitText(conversation, LIMITS.description, t.report.tooLong(LIMITS.description));
+  const title = await waitText(
+    conversation,
+    LIMITS.title,
+    t.report.tooLong(LIMITS.title),
+    { line: true, refuse: (text) => (onlyDashes(text) ? conversationText.titleRequired : null) },
+    surface,
+  );
+  await surface.ask(title.ctx, t.report.askDescription);
+  const description = await waitText(conversation, LIMITS.description, t.report.tooLong(LIMITS.description), {}, surface);
   last = description.ctx;
 
   const env = await choose(
     conversation,
+    surface,
     last,
     "env",
     t.report.askEnv,
     ENVS.map((e) => [t.labels.env[e], e]),
   );
-  const severity = await choose(conversation, env.ctx, "sev", t.report.askSeverity, [
+  const severity = await choose(conversation, surface, env.ctx, "sev", t.report.askSeverity, [
     ...SEVERITIES.map((s): [string, string] => [t.labels.severity[s], s]),
     [t.buttons.uncertain, "none"],
   ]);
@@ -124,21 +146,25 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
         ]),
         [[t.buttons.done, answer("svc", "done")]],
       ]);
-    await last.reply(t.report.askServices, { reply_markup: keyboard() });
+    await surface.ask(last, t.report.askServices, keyboard());
     for (;;) {
-      const c = await waitButton(conversation, choicePattern("report", "svc", "\\d{1,3}|done"), t.report.useButtons);
+      const c = await waitButton(
+        conversation,
+        choicePattern("report", "svc", "\\d{1,3}|done"),
+        t.report.useButtons,
+        surface,
+      );
       last = c;
       if (c.match[1] === "done") {
-        await c.editMessageText(t.report.chosen(t.report.askServices, [...services].join(", ") || "—"), {
-          parse_mode: "HTML",
-        });
+        await surface.took(c, t.report.chosen(t.report.askServices, [...services].join(", ") || "—"));
         break;
       }
       const name = system.services[Number(c.match[1])];
       if (name === undefined) continue;
       if (services.has(name)) services.delete(name);
       else services.add(name);
-      await c.editMessageReplyMarkup({ reply_markup: keyboard() });
+      if (surface.quiet) await surface.ask(c, t.report.askServices, keyboard());
+      else await c.editMessageReplyMarkup({ reply_markup: keyboard() });
     }
   }
 
@@ -159,7 +185,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
         [t.report.newModule, answer("mod", "new")],
       ],
     ]);
-  await ask(last, t.report.askModule, moduleKeyboard(null));
+  await surface.ask(last, t.report.askModule, moduleKeyboard(null));
   let module: string | null = null;
   let pending: string | null = null;
   let moduleCtx: Context;
@@ -169,6 +195,7 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
       { next: true },
     );
     moduleCtx = c;
+    if (typedText(c) !== null) await surface.took(c);
     const pressed = MODULE_BUTTON.exec(c.callbackQuery?.data ?? "")?.[1];
     if (pressed === "none") break;
     if (pressed === "add" && pending !== null) {
@@ -180,12 +207,12 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
       break;
     }
     if (pressed === "new") {
-      await ask(c, t.report.askNewModule);
-      const answer = await waitText(conversation, LIMITS.module, t.report.tooLong(LIMITS.module));
+      await surface.ask(c, t.report.askNewModule);
+      const answer = await waitText(conversation, LIMITS.module, t.report.tooLong(LIMITS.module), {}, surface);
       moduleCtx = answer.ctx;
       module = normalizeModule(answer.text) || null;
       if (module !== null) break;
-      await ask(answer.ctx, t.report.badModule, moduleKeyboard(null));
+      await surface.ask(answer.ctx, t.report.badModule, moduleKeyboard(null));
       continue;
     }
     const text = typedText(c);
@@ -193,7 +220,8 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     if (text === "-") break;
     const name = normalizeModule(text);
     if (codePointLength(name) > LIMITS.module) {
-      await c.reply(t.report.tooLong(LIMITS.module));
+      if (surface.quiet) await surface.hint(c, t.report.tooLong(LIMITS.module));
+      else await c.reply(t.report.tooLong(LIMITS.module));
       continue;
     }
     if (name && known.includes(name)) {
@@ -202,7 +230,11 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     }
     // Not a known module: added only when the reporter says so.
     pending = name || null;
-    await ask(c, pending === null ? t.report.badModule : t.report.confirmNewModule(pending), moduleKeyboard(pending));
+    await surface.ask(
+      c,
+      pending === null ? t.report.badModule : t.report.confirmNewModule(pending),
+      moduleKeyboard(pending),
+    );
   }
 
   const draft: ReportDraft = {
@@ -221,11 +253,12 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     // Bounded so the summary (and its edit when a button is pressed) stays one message.
     ...(draft.description ? [t.card.description(boundedText(draft.description, SUMMARY_DESCRIPTION))] : []),
   ]);
-  const submit = await choose(conversation, moduleCtx, "ok", summary, [
+  const submit = await choose(conversation, surface, moduleCtx, "ok", summary, [
     [t.buttons.submit, "yes"],
     [t.buttons.cancel, "no"],
   ]);
-  if (submit.value === "no") return void (await submit.ctx.reply(t.report.cancelled));
+  // A cancelled report leaves nothing in a quiet group.
+  if (submit.value === "no") return surface.finish(submit.ctx, surface.quiet ? null : t.report.cancelled);
 
   const bugId = await conversation.external(async (octx) => {
     const from = octx.from!;
@@ -238,5 +271,6 @@ export async function reportConversation(conversation: Convo, ctx: Context): Pro
     await escalateBug(octx.deps, bug.id, octx.deps.clock()); // issue 12: high/critical mention at once
     return bug.id;
   });
-  await submit.ctx.reply(t.report.created(bugId), { parse_mode: "HTML" });
+  // In a quiet group the card (sent through the outbox) is the one message left.
+  await surface.finish(submit.ctx, surface.quiet ? null : t.report.created(bugId));
 }

@@ -12,8 +12,9 @@ import { gatesText, incidents } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
-import { hotfixConversation } from "../conversations/incidents.js";
+import { type HotfixArgs, hotfixConversation } from "../conversations/incidents.js";
 import { onAction, requireAdmin } from "../guards.js";
+import { movedToPrivate } from "../quiet.js";
 import { idAndText, replyHtml } from "../respond.js";
 import { chatSystem, hotfixText, inBackground } from "./incident-common.js";
 
@@ -26,15 +27,21 @@ onCommand(composer, "hotfix", async (ctx) => {
   const admin = await requireAdmin(ctx, system?.id); // a system admin hotfixes their own system
   if (!admin) return;
   if (!system) return replyHtml(ctx, incidents.noSystem);
-  if (!ctx.match.trim()) return ctx.conversation.enter("hotfix", { systemId: system.id, bugId: null, severity: null });
+  if (!ctx.match.trim()) return enterHotfix(ctx, { systemId: system.id, bugId: null, severity: null });
   const args = idAndText(ctx);
   if (!args) return replyHtml(ctx, incidents.usage.hotfix);
   const bug = await getBug(ctx.deps.db, args.id);
   if (!bug || bug.systemId !== system.id) return replyHtml(ctx, H.notFound(args.id));
   if (bug.status !== "submitted") return replyHtml(ctx, H.wrongStatus(bug.id, bug.status));
   if (bug.severity && isPipelineEligible(bug.severity)) return replyHtml(ctx, H.lowSeverity(bug.id, bug.severity));
-  await ctx.conversation.enter("hotfix", { systemId: system.id, bugId: bug.id, severity: bug.severity });
+  await enterHotfix(ctx, { systemId: system.id, bugId: bug.id, severity: bug.severity });
 });
+
+/** issue 17: in a group where answers cannot be deleted, the questions go to a private chat. */
+async function enterHotfix(ctx: BotContext, args: HotfixArgs) {
+  if (await movedToPrivate(ctx, "hotfix", { ...args })) return;
+  await ctx.conversation.enter("hotfix", args);
+}
 
 onAction(composer, [CALLBACK_ACTIONS.hotfixApprove], async (ctx, payload) => {
   const admin = await requireAdmin(ctx, await hotfixRequestSystemId(ctx.deps.db, payload.id));

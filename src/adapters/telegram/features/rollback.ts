@@ -26,6 +26,7 @@ import type { BotContext } from "../context.js";
 import { tellingTelegramErrors } from "../conversations/common.js";
 import { rollbackConversation } from "../conversations/incidents.js";
 import { canSeeSystem, onAction, requireAdmin, visibleSystemIds } from "../guards.js";
+import { movedToPrivate } from "../quiet.js";
 import { editHtml, editMarkup, messageHtml, replyHtml } from "../respond.js";
 import { chatSystem, inBackground, rollbackText } from "./incident-common.js";
 
@@ -45,7 +46,10 @@ onCommand(composer, "rollback", async (ctx) => {
   const lower = env?.toLowerCase();
   if (!isEnv(lower) || rest.length || (version && codePointLength(version) > 64))
     return replyHtml(ctx, incidents.usage.rollback);
-  await ctx.conversation.enter("rollback", { systemId: system.id, env: lower, version: version ?? null });
+  const args = { systemId: system.id, env: lower, version: version ?? null };
+  // issue 17: in a group where answers cannot be deleted, the reason is asked in a private chat.
+  if (await movedToPrivate(ctx, "rollback", args)) return;
+  await ctx.conversation.enter("rollback", args);
 });
 
 onCommand(composer, "history", async (ctx, next) => {

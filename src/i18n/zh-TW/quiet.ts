@@ -1,0 +1,50 @@
+// issue 17: a quiet team group and a phone-first admin — the deep link that moves questions to a
+// private chat, /todo (what waits for me), /notify (private notifications) and their command menu.
+import { escapeHtml as e } from "../../core/html.js";
+import type { Status } from "../../core/model.js";
+import { zhTW } from "./bot.js";
+
+const STATUS = zhTW.labels.status;
+
+export const quietText = {
+  commands: {
+    todo: "待辦：等我處理的事項（成員：我回報的問題）",
+    notify: "私訊通知：/notify on|off",
+  },
+  /** Posted in the group when the bot may not delete answers there: the questions go to a private chat. */
+  deepLink: (who: string) => `📝 ${e(who)}，請點下方按鈕在私訊中繼續（群組只會留下結果）。`,
+  deepLinkButton: "💬 到私訊繼續",
+  linkExpired: "這個連結已失效或不是給你的，請回到群組重新輸入指令。",
+  /** A hint shown above the current question (the one question message is edited). */
+  withHint: (hint: string, question: string) => `⚠️ ${e(hint)}\n\n${question}`,
+  todo: {
+    privateOnly: "請私訊我使用 /todo。",
+    header: "📋 <b>等你處理的事項</b>（新的在前）",
+    nothing: "✅ 目前沒有等你處理的事項。",
+    triage: (id: number, title: string) => `🆕 #${id} ${e(title)} — 待分類`,
+    approveProd: (id: number, title: string, version: string, cutoff: string) =>
+      `🧪 #${id} ${e(title)} — UAT ${e(version)} 待批准推 PROD（${e(cutoff)} T2 前批准，當晚部署）`,
+    approveUat: (id: number, title: string, version: string) =>
+      `🚀 #${id} ${e(title)} — PROD ${e(version)} 待批准 Merge UAT`,
+    hotfix: (id: number, bugId: number, requester: string, expires: string) =>
+      `🚨 Hotfix 申請 #${id}（#${bugId}，${e(requester)} 提出）待第二位管理員核准，${e(expires)} 前有效`,
+    held: (id: number, title: string) => `⏸ #${id} ${e(title)} — 回滾後暫停，可重新排入`,
+    hotfixButton: (id: number) => `✅ 核准 Hotfix #${id}`,
+    requeueButton: (id: number) => `↩ 重新排入 #${id}`,
+    more: (n: number) => `…另有 ${n} 項，處理完再傳 /todo。`,
+    mineHeader: "📋 <b>你回報的問題</b>（新的在前）",
+    mineNothing: "你目前沒有回報中的問題。",
+    mine: (id: number, title: string, status: Status) => `#${id} ${e(title)} — ${STATUS[status]}`,
+  },
+  notify: {
+    usage: (on: boolean) => `用法：/notify on 或 /notify off（目前：${on ? "開啟" : "關閉"}）`,
+    on: "🔔 已開啟私訊通知：有新 bug 待分類、T2 截止前待批准、Hotfix 申請時會私訊你。",
+    off: "🔕 已關閉私訊通知。",
+    adminsOnly: "私訊通知只提供給管理員。",
+    newBug: (id: number, title: string) => `🔔 新 bug #${id} ${e(title)} 待分類。傳 /todo 查看。`,
+    approvalDue: (count: number, cutoff: string) =>
+      `🔔 有 ${count} 個 UAT 版本待你批准推 PROD，${e(cutoff)} T2 前批准才會當晚部署。傳 /todo 查看。`,
+    hotfix: (bugId: number, requester: string) =>
+      `🔔 ${e(requester)} 申請 #${bugId} 的 Hotfix，需要第二位管理員核准。傳 /todo 查看。`,
+  },
+} as const;
