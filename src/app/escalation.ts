@@ -11,7 +11,7 @@ import { mayMergeBackToUat } from "../core/machine.js";
 import { isTerminal, type Severity } from "../core/model.js";
 import { boundedText, oneLine } from "../core/text.js";
 import { localParts } from "../core/windows.js";
-import { escalation, type MentionPerson, t } from "../i18n/index.js";
+import { escalation, type MentionPerson } from "../i18n/index.js";
 import type { BugRow } from "./bugs.js";
 import type { Queryable } from "./db.js";
 import { userNames } from "./members.js";
@@ -100,10 +100,16 @@ export async function escalateBug(
 
 /**
  * Inside the caller's transaction: when `bug` is resolved and its escalation was pinned, unpins it
- * (https://core.telegram.org/bots/api#unpinchatmessage) and says so. Idempotent.
+ * (https://core.telegram.org/bots/api#unpinchatmessage). Idempotent. `resolved` defaults to a
+ * terminal status (a hotfix's uatAhead is written after its event: the sweep judges that case).
  */
-export async function releasePinIn(q: Queryable, bug: Pick<BugRow, "id" | "status" | "fixFlow" | "uatAhead">, now: Date): Promise<void> {
-  if (!isResolved(bug)) return;
+export async function releasePinIn(
+  q: Queryable,
+  bug: Pick<BugRow, "id" | "status" | "fixFlow" | "uatAhead">,
+  now: Date,
+  resolved: boolean = isTerminal(bug),
+): Promise<void> {
+  if (!resolved) return;
   const [pin] = await q
     .select({ chatId: outbox.chatId, editsOutboxId: outbox.editsOutboxId })
     .from(outbox)
@@ -121,9 +127,6 @@ export async function releasePinIn(q: Queryable, bug: Pick<BugRow, "id" | "statu
         editsOutboxId: pin.editsOutboxId,
         dedupeKey: unpinKey(bug.id),
       },
-      notice(pin.chatId, escalation.resolved(bug.id, t.labels.status[bug.status]), {
-        dedupeKey: `${unpinKey(bug.id)}:notice`,
-      }),
     ],
     now,
   );
@@ -158,5 +161,5 @@ export async function reconcileEscalations(deps: EscalationDeps & { clock: () =>
         sql`not exists (select 1 from ${outbox} where ${outbox.dedupeKey} = 'escalation:unpin:' || ${bugs.id})`,
       ),
     );
-  for (const bug of pinned) await deps.db.transaction((tx) => releasePinIn(tx, bug, now));
+  for (const bug of pinned) await deps.db.transaction((tx) => releasePinIn(tx, bug, now, isResolved(bug)));
 }

@@ -24,7 +24,7 @@ export type FreezeRow = typeof freezes.$inferSelect;
 
 export type FreezeCommand =
   | { action: "show" }
-  | { action: "on"; from: string | null; until: string | null; modules: string[]; reason: string }
+  | { action: "on"; from?: string; until: string | null; modules: string[]; reason: string }
   | { action: "off"; id: number | null }
   | { action: "invalid"; problem?: string };
 
@@ -112,7 +112,11 @@ export function parseFreezeCommand(args: string): FreezeCommand {
     raw = { action, from, until, modules, reason: rest };
   } else return { action: "invalid" };
   const parsed = freezeArgs.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (parsed.data.action !== "on") return parsed.data;
+    const { from, ...rest } = parsed.data;
+    return from === null ? rest : { ...rest, from }; // `from` only for a planned freeze
+  }
   const issue = parsed.error.issues[0];
   const r = raw as { from?: string | null; until?: string | null };
   if (issue?.path[0] === "until" && r.from != null && r.until != null) {

@@ -35,5 +35,4 @@ export const escalation = {
       `管理員：${input.admins.length ? input.admins.map(mention).join("、") : "（未設定）"}`,
       `→ 不進排程視窗，請以緊急修正處理：/hotfix ${input.bug.id}`,
     ].join("\n"),
-  resolved: (bugId: number, status: string) => `📌 #${bugId} 已解決（${e(status)}），取消置頂。`,
 };
