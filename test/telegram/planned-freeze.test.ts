@@ -62,7 +62,7 @@ describe.each(testBackends())("planned freezes on $name", (backend) => {
       "原因：資料庫升級 &lt;b&gt;",
       "期間：2099-03-12 18:00 起至 2099-03-14 12:00",
       "設定人：Alice",
-      "→ 擋下視窗：從 3/12（週四） 20:00 起，封版期間 T1/T2 都不部署",
+      "→ 擋下視窗：從 3/12（四） 20:00 起，封版期間 T1/T2 都不部署",
       "開始前 24 小時、1 小時、開始與解除時都會在群組通知；取消請用 /freeze cancel 1",
     ]);
     // the reply lists it as planned: nothing frozen now
