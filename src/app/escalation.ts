@@ -30,9 +30,7 @@ const unpinKey = (bugId: number) => `escalation:unpin:${bugId}`;
 
 /** Resolved: a terminal status (closed, rejected, …), or a hotfix live in PROD with nothing to merge back. */
 export function isResolved(bug: Pick<BugRow, "status" | "fixFlow" | "uatAhead">): boolean {
-  return (
-    isTerminal(bug) || (bug.status === "deployed_prod" && bug.fixFlow === "hotfix" && !mayMergeBackToUat(bug))
-  );
+  return isTerminal(bug) || (bug.status === "deployed_prod" && bug.fixFlow === "hotfix" && !mayMergeBackToUat(bug));
 }
 
 const escalates = (s: Severity | null | undefined): s is "critical" | "high" => s === "critical" || s === "high";
@@ -61,7 +59,12 @@ export async function escalateBug(
   const oncall = sev === "critical" ? await getOncall(deps.db, system.id, localParts(now, system.timezone).date) : null;
   const names = await userNames(deps.db, ids);
   const admins: MentionPerson[] = ids.map((id) => ({ id, name: names.get(id) ?? null }));
-  const shown = { id: bug.id, severity: sev, title: boundedText(oneLine(bug.title), 200), reporterName: bug.reporterName };
+  const shown = {
+    id: bug.id,
+    severity: sev,
+    title: boundedText(oneLine(bug.title), 200),
+    reporterName: bug.reporterName,
+  };
   await deps.db.transaction(async (tx) => {
     if (sev === "high") {
       const text = escalation.high({ bug: shown, admins });
@@ -115,7 +118,10 @@ export async function releasePinIn(
     .from(outbox)
     .where(eq(outbox.dedupeKey, pinKey(bug.id)));
   if (!pin?.editsOutboxId) return;
-  const [released] = await q.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, unpinKey(bug.id)));
+  const [released] = await q
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(eq(outbox.dedupeKey, unpinKey(bug.id)));
   if (released) return;
   await enqueue(
     q,

@@ -10,9 +10,9 @@ import { boundedText, cleanText, codePointLength, normalizeModule, oneLine } fro
 import { addDays, formatDateTime, localParts, zonedInstant } from "../core/windows.js";
 import { describeFreeze, formatWindowTime, freezeReasonText, incidents, plannedFreeze } from "../i18n/index.js";
 import { knownModules } from "./bugs.js";
-import { freezeVerdict } from "./freeze-state.js";
 import { reconcileEscalations } from "./escalation.js";
 import { sendFreezeReminders } from "./freeze-reminders.js";
+import { freezeVerdict } from "./freeze-state.js";
 import { expireHotfixRequests } from "./hotfix.js";
 import { actorName, type IncidentDeps, type UserActor } from "./incident-support.js";
 import { enqueue, notice } from "./outbox.js";

@@ -34,7 +34,11 @@ describe.each(testBackends())("escalation on $name", (backend) => {
     // Bob's display name is hostile HTML: it must reach the chat escaped inside the mention
     await rememberUser(t.db, { userId: bob.id, name: `<b>Bob</b> & "co"`, username: "bob" }, NOW);
     await rememberUser(t.db, { userId: alice.id, name: "Alice", username: "alice" }, NOW);
-    await setOncall(t.db, { systemId: "crm", day: "2099-05-04", userId: 3003, name: "Dora <oncall>", setBy: "Alice" }, NOW);
+    await setOncall(
+      t.db,
+      { systemId: "crm", day: "2099-05-04", userId: 3003, name: "Dora <oncall>", setBy: "Alice" },
+      NOW,
+    );
   });
 
   const pinned = () => tb.api.pinned(GROUP);
@@ -97,7 +101,9 @@ describe.each(testBackends())("escalation on $name", (backend) => {
 
   it("the fake Bot API pins strictly: unknown message ids and missing fields are refused", async () => {
     expect(tb.api.handle("pinChatMessage", { chat_id: GROUP, message_id: 999_999 }).status).toBe(400);
-    expect(tb.api.handle("pinChatMessage", { chat_id: GROUP }).body.description).toBe("Bad Request: message_id is empty");
+    expect(tb.api.handle("pinChatMessage", { chat_id: GROUP }).body.description).toBe(
+      "Bad Request: message_id is empty",
+    );
     expect(tb.api.handle("unpinChatMessage", { chat_id: GROUP, message_id: 999_999 }).status).toBe(400);
     const sent = tb.api.handle("sendMessage", { chat_id: GROUP, text: "hi" }).body.result.message_id;
     expect(tb.api.handle("pinChatMessage", { chat_id: GROUP, message_id: sent }).status).toBe(200);

@@ -50,7 +50,9 @@ describe.each(testBackends())("planned freezes on $name", (backend) => {
   it("/freeze on from … until … — reason: created notice, listed, windows skip it, -24h/-1h/start/lift once each across a restart", async () => {
     const cfg = config();
     let tb = await boot(cfg, at("10:00", D));
-    await tb.send(messageUpdate("/freeze on from 2099-03-12 18:00 until 2099-03-14 12:00 — 資料庫升級 <b>", alice, GROUP));
+    await tb.send(
+      messageUpdate("/freeze on from 2099-03-12 18:00 until 2099-03-14 12:00 — 資料庫升級 <b>", alice, GROUP),
+    );
     const [row] = await t.db.select().from(freezes);
     expect(row).toMatchObject({ scope: "system", systemId: "crm", reason: "資料庫升級 <b>", liftedAt: null });
     expect(row!.startsAt).toEqual(at("18:00", "2099-03-12"));
@@ -68,7 +70,9 @@ describe.each(testBackends())("planned freezes on $name", (backend) => {
     // the reply lists it as planned: nothing frozen now
     const listing = last(tb, "sendMessage", GROUP).payload.text as string;
     expect(listing).toContain("目前沒有封版。");
-    expect(listing).toContain("🗓️ #1：整個系統 Barber CRM，2099-03-12 18:00 起至 2099-03-14 12:00，原因：資料庫升級 &lt;b&gt;（Alice）");
+    expect(listing).toContain(
+      "🗓️ #1：整個系統 Barber CRM，2099-03-12 18:00 起至 2099-03-14 12:00，原因：資料庫升級 &lt;b&gt;（Alice）",
+    );
     await deliverOutbox(tb);
     expect(tb.api.errors()).toEqual([]);
 
@@ -143,7 +147,9 @@ describe.each(testBackends())("planned freezes on $name", (backend) => {
     expect(await reply("/freeze on from 2099-02-30 until 2099-03-14 — x")).toMatch(
       /^⚠️ from 的日期時間「2099-02-30」看不懂，應為 YYYY-MM-DD 或 YYYY-MM-DD HH:MM/,
     );
-    expect(await reply("/freeze on from 2099-03-12 until 2099-03-1x — x")).toMatch(/^⚠️ until 的日期時間「2099-03-1x」看不懂/);
+    expect(await reply("/freeze on from 2099-03-12 until 2099-03-1x — x")).toMatch(
+      /^⚠️ until 的日期時間「2099-03-1x」看不懂/,
+    );
     expect(await reply("/freeze on from 2099-03-12 25:00 until 2099-03-14 — x")).toMatch(/^⚠️ from 的日期時間/);
     expect(await reply("/freeze on from 2099-03-12 until 2099-03-12 — x")).toBe(
       "⚠️ 結束時間（2099-03-12 00:00）必須晚於開始時間（2099-03-12 00:00）。只封一天請寫隔天，例如 from 2099-12-24 until 2099-12-25。",
