@@ -2,14 +2,19 @@
 // reported (or triaged to critical) mentions the on-call and the admins at once — HTML text mentions,
 // names escaped — and its message is pinned until the bug is resolved (/close); a high bug mentions
 // the admins and is not pinned. Pins go through the outbox like every other message.
+
+import { Api } from "grammy";
+import pino from "pino";
 import { beforeEach, describe, expect, it } from "vitest";
 import { outbox } from "../../drizzle/schema.js";
+import { botApiSender, createDispatcher } from "../../src/adapters/notify/dispatcher.js";
+import { applyEvent, reportBug } from "../../src/app/bugs.js";
 import { escalateBug, reconcileEscalations } from "../../src/app/escalation.js";
 import { rememberUser } from "../../src/app/members.js";
 import { setOncall } from "../../src/app/oncall.js";
-import { fakeClock, startTestBot, type TestBot, testConfig } from "../support/app.js";
+import { fakeClock, startTestBot, TEST_TOKEN, type TestBot, testConfig } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
-import { GROUP } from "../support/fixtures.js";
+import { ADMIN, GROUP, newBug } from "../support/fixtures.js";
 import { alice, bob, carol, htmlProblem, messageUpdate, type Person } from "../support/telegram.js";
 import { deliverOutbox, last, pressOn } from "./helpers.js";
 
@@ -96,6 +101,34 @@ describe.each(testBackends())("escalation on $name", (backend) => {
     expect(String(alert.payload.text)).toContain("#2 [critical] Payments fail");
     expect(pinned()).toEqual([alert.result.message_id]);
     expect(await escalations()).toEqual(["escalation:high:1", "escalation:critical:2", "escalation:pin:2"]);
+    expect(tb.api.errors()).toEqual([]);
+  });
+
+  it("the real outbox dispatcher sends the mention, pins it, and unpins it once the bug is rejected", async () => {
+    const clock = fakeClock(NOW);
+    const dispatcher = createDispatcher({
+      db: t.db,
+      send: botApiSender(new Api(TEST_TOKEN, { fetch: tb.api.fetch })),
+      clock,
+      logger: pino({ level: "silent" }),
+      sleep: async (ms) => clock.advance(ms),
+    });
+    const bug = await reportBug(t.db, newBug({ severity: "critical", title: "DB down" }), NOW);
+    await escalateBug(tb.deps, bug.id, NOW);
+    await dispatcher.runUntilIdle();
+    const alert = tb.api.sentTo(GROUP).at(-1)!;
+    expect(String(alert.payload.text)).toContain("#1 [critical] DB down");
+    expect(pinned()).toEqual([alert.result.message_id]);
+    const result = await applyEvent(t.db, {
+      bugId: bug.id,
+      event: { type: "reject", reason: "not a bug" },
+      actor: ADMIN,
+      now: clock(),
+    });
+    expect(result.kind).toBe("applied");
+    await dispatcher.runUntilIdle();
+    expect(pinned()).toEqual([]);
+    expect(tb.api.of("unpinChatMessage")).toHaveLength(1);
     expect(tb.api.errors()).toEqual([]);
   });
 
