@@ -11,7 +11,7 @@ import { mayMergeBackToUat } from "../core/machine.js";
 import { isTerminal, type Severity } from "../core/model.js";
 import { boundedText, oneLine } from "../core/text.js";
 import { localParts } from "../core/windows.js";
-import { escalation, type MentionPerson, t } from "../i18n/index.js";
+import { escalation, type MentionPerson } from "../i18n/index.js";
 import type { BugRow } from "./bugs.js";
 import type { Queryable } from "./db.js";
 import { userNames } from "./members.js";
@@ -30,9 +30,7 @@ const unpinKey = (bugId: number) => `escalation:unpin:${bugId}`;
 
 /** Resolved: a terminal status (closed, rejected, …), or a hotfix live in PROD with nothing to merge back. */
 export function isResolved(bug: Pick<BugRow, "status" | "fixFlow" | "uatAhead">): boolean {
-  return (
-    isTerminal(bug) || (bug.status === "deployed_prod" && bug.fixFlow === "hotfix" && !mayMergeBackToUat(bug))
-  );
+  return isTerminal(bug) || (bug.status === "deployed_prod" && bug.fixFlow === "hotfix" && !mayMergeBackToUat(bug));
 }
 
 const escalates = (s: Severity | null | undefined): s is "critical" | "high" => s === "critical" || s === "high";
@@ -61,7 +59,12 @@ export async function escalateBug(
   const oncall = sev === "critical" ? await getOncall(deps.db, system.id, localParts(now, system.timezone).date) : null;
   const names = await userNames(deps.db, ids);
   const admins: MentionPerson[] = ids.map((id) => ({ id, name: names.get(id) ?? null }));
-  const shown = { id: bug.id, severity: sev, title: boundedText(oneLine(bug.title), 200), reporterName: bug.reporterName };
+  const shown = {
+    id: bug.id,
+    severity: sev,
+    title: boundedText(oneLine(bug.title), 200),
+    reporterName: bug.reporterName,
+  };
   await deps.db.transaction(async (tx) => {
     if (sev === "high") {
       const text = escalation.high({ bug: shown, admins });
@@ -100,16 +103,25 @@ export async function escalateBug(
 
 /**
  * Inside the caller's transaction: when `bug` is resolved and its escalation was pinned, unpins it
- * (https://core.telegram.org/bots/api#unpinchatmessage) and says so. Idempotent.
+ * (https://core.telegram.org/bots/api#unpinchatmessage). Idempotent. `resolved` defaults to a
+ * terminal status (a hotfix's uatAhead is written after its event: the sweep judges that case).
  */
-export async function releasePinIn(q: Queryable, bug: Pick<BugRow, "id" | "status" | "fixFlow" | "uatAhead">, now: Date): Promise<void> {
-  if (!isResolved(bug)) return;
+export async function releasePinIn(
+  q: Queryable,
+  bug: Pick<BugRow, "id" | "status" | "fixFlow" | "uatAhead">,
+  now: Date,
+  resolved: boolean = isTerminal(bug),
+): Promise<void> {
+  if (!resolved) return;
   const [pin] = await q
     .select({ chatId: outbox.chatId, editsOutboxId: outbox.editsOutboxId })
     .from(outbox)
     .where(eq(outbox.dedupeKey, pinKey(bug.id)));
   if (!pin?.editsOutboxId) return;
-  const [released] = await q.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, unpinKey(bug.id)));
+  const [released] = await q
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(eq(outbox.dedupeKey, unpinKey(bug.id)));
   if (released) return;
   await enqueue(
     q,
@@ -121,9 +133,6 @@ export async function releasePinIn(q: Queryable, bug: Pick<BugRow, "id" | "statu
         editsOutboxId: pin.editsOutboxId,
         dedupeKey: unpinKey(bug.id),
       },
-      notice(pin.chatId, escalation.resolved(bug.id, t.labels.status[bug.status]), {
-        dedupeKey: `${unpinKey(bug.id)}:notice`,
-      }),
     ],
     now,
   );
@@ -158,5 +167,5 @@ export async function reconcileEscalations(deps: EscalationDeps & { clock: () =>
         sql`not exists (select 1 from ${outbox} where ${outbox.dedupeKey} = 'escalation:unpin:' || ${bugs.id})`,
       ),
     );
-  for (const bug of pinned) await deps.db.transaction((tx) => releasePinIn(tx, bug, now));
+  for (const bug of pinned) await deps.db.transaction((tx) => releasePinIn(tx, bug, now, isResolved(bug)));
 }

@@ -10,9 +10,9 @@ import { boundedText, cleanText, codePointLength, normalizeModule, oneLine } fro
 import { addDays, formatDateTime, localParts, zonedInstant } from "../core/windows.js";
 import { describeFreeze, formatWindowTime, freezeReasonText, incidents, plannedFreeze } from "../i18n/index.js";
 import { knownModules } from "./bugs.js";
-import { freezeVerdict } from "./freeze-state.js";
 import { reconcileEscalations } from "./escalation.js";
 import { sendFreezeReminders } from "./freeze-reminders.js";
+import { freezeVerdict } from "./freeze-state.js";
 import { expireHotfixRequests } from "./hotfix.js";
 import { actorName, type IncidentDeps, type UserActor } from "./incident-support.js";
 import { enqueue, notice } from "./outbox.js";
@@ -24,7 +24,7 @@ export type FreezeRow = typeof freezes.$inferSelect;
 
 export type FreezeCommand =
   | { action: "show" }
-  | { action: "on"; from: string | null; until: string | null; modules: string[]; reason: string }
+  | { action: "on"; from?: string; until: string | null; modules: string[]; reason: string }
   | { action: "off"; id: number | null }
   | { action: "invalid"; problem?: string };
 
@@ -112,7 +112,11 @@ export function parseFreezeCommand(args: string): FreezeCommand {
     raw = { action, from, until, modules, reason: rest };
   } else return { action: "invalid" };
   const parsed = freezeArgs.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (parsed.data.action !== "on") return parsed.data;
+    const { from, ...rest } = parsed.data;
+    return from === null ? rest : { ...rest, from }; // `from` only for a planned freeze
+  }
   const issue = parsed.error.issues[0];
   const r = raw as { from?: string | null; until?: string | null };
   if (issue?.path[0] === "until" && r.from != null && r.until != null) {

@@ -85,9 +85,15 @@ async function storedReminders(deps: ReminderDeps, systems: readonly SystemConfi
   const rows = await deps.db
     .select()
     .from(freezes)
-    .where(and(isNull(freezes.liftedAt), isNotNull(freezes.startsAt), or(isNull(freezes.until), gt(freezes.until, now))));
+    .where(
+      and(isNull(freezes.liftedAt), isNotNull(freezes.startsAt), or(isNull(freezes.until), gt(freezes.until, now))),
+    );
   for (const row of rows) {
-    const stage = dueStage({ from: row.startsAt!, until: row.until ?? new Date(8.64e15), createdAt: row.createdAt }, now, false);
+    const stage = dueStage(
+      { from: row.startsAt!, until: row.until ?? new Date(8.64e15), createdAt: row.createdAt },
+      now,
+      false,
+    );
     if (!stage) continue;
     const targets = systems.filter((s) => (row.systemId === null ? true : s.id === row.systemId) && ids.includes(s.id));
     if (targets.length === 0) continue;

@@ -28,10 +28,12 @@ const period = strict({
   until: localDate,
   modules: z
     .array(z.string({ error: bi("模組名稱應為字串", "a module name is a string") }))
-    .min(1, { error: bi("省略 modules 表示整個系統；列出時至少一個", "omit modules for the whole system, or list at least one") })
+    .min(1, {
+      error: bi("省略 modules 表示整個系統；列出時至少一個", "omit modules for the whole system, or list at least one"),
+    })
     .optional(),
   reason: z
-    .string({ error: bi("必填：原因，例如 \"大客戶上線週\"", 'is required: the reason, e.g. "client go-live week"') })
+    .string({ error: bi('必填：原因，例如 "大客戶上線週"', 'is required: the reason, e.g. "client go-live week"') })
     .transform((r) => oneLine(r).trim())
     .refine((r) => r.length > 0 && r.length <= 500, {
       error: bi("原因不可空白，最多 500 字", "the reason must not be empty (at most 500 characters)"),

@@ -154,7 +154,11 @@ export function evaluateFreeze(i: FreezeInputs): FreezeVerdict {
   for (const p of rules.periods ?? []) {
     const { from, until } = periodInstants(p, i.tz);
     if (i.at < from || i.at >= until) continue;
-    const reason: FreezeReason = { source: "config", cause: { kind: "planned", text: p.reason }, until: until.toISOString() };
+    const reason: FreezeReason = {
+      source: "config",
+      cause: { kind: "planned", text: p.reason },
+      until: until.toISOString(),
+    };
     if (p.modules.length === 0) full.push(reason);
     else for (const m of p.modules) addModule(m, reason);
   }

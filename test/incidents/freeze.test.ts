@@ -34,7 +34,6 @@ describe("parseFreezeCommand", () => {
     // Free text is the reason of a full freeze, never a module name.
     expect(parseFreezeCommand("on 資料庫遷移中請勿部署")).toEqual({
       action: "on",
-      from: null,
       until: null,
       modules: [],
       reason: "資料庫遷移中請勿部署",

@@ -13,7 +13,8 @@ export interface MentionPerson {
 export const mention = (p: MentionPerson): string =>
   `<a href="tg://user?id=${Math.trunc(p.id)}">${e(p.name?.trim() || `使用者 ${p.id}`)}</a>`;
 
-const bugLine = (bug: { id: number; severity: Severity; title: string }) => `#${bug.id} [${bug.severity}] ${e(bug.title)}`;
+const bugLine = (bug: { id: number; severity: Severity; title: string }) =>
+  `#${bug.id} [${bug.severity}] ${e(bug.title)}`;
 
 export const escalation = {
   critical: (input: {
@@ -28,12 +29,14 @@ export const escalation = {
       `管理員：${input.admins.length ? input.admins.map(mention).join("、") : "（未設定）"}`,
       `→ 請立即以緊急修正處理：/hotfix ${input.bug.id}。此訊息會置頂，直到 bug 解決為止。`,
     ].join("\n"),
-  high: (input: { bug: { id: number; severity: Severity; title: string; reporterName: string }; admins: MentionPerson[] }) =>
+  high: (input: {
+    bug: { id: number; severity: Severity; title: string; reporterName: string };
+    admins: MentionPerson[];
+  }) =>
     [
       `⚠️ 高嚴重度 bug：${bugLine(input.bug)}`,
       `回報人：${e(input.bug.reporterName)}`,
       `管理員：${input.admins.length ? input.admins.map(mention).join("、") : "（未設定）"}`,
       `→ 不進排程視窗，請以緊急修正處理：/hotfix ${input.bug.id}`,
     ].join("\n"),
-  resolved: (bugId: number, status: string) => `📌 #${bugId} 已解決（${e(status)}），取消置頂。`,
 };

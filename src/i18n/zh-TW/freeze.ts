@@ -81,7 +81,15 @@ export const plannedFreeze = {
   untilPast: (until: string, now: string) => `⚠️ 結束時間（${until}）已經過去（現在 ${now}），請指定未來的時間。`,
   cancelNeedsId: "⚠️ 請指定要取消的預定封版編號，例如 /freeze cancel 3（編號見 /freeze）。",
   /** The group, when a planned freeze is created. */
-  created: (input: { scope: string; id: number; reason: string; from: string; until: string; by: string; blocks: string }) =>
+  created: (input: {
+    scope: string;
+    id: number;
+    reason: string;
+    from: string;
+    until: string;
+    by: string;
+    blocks: string;
+  }) =>
     [
       `🗓️ 已排定封版：${input.scope}（#${input.id}）`,
       `原因：${esc(input.reason)}`,
@@ -113,7 +121,14 @@ export const plannedFreeze = {
   refConfig: "設定檔",
   cancelled: (scope: string, id: number, by: string) => `🗑️ 已取消預定封版：${scope}（#${id}）· ${esc(by)}`,
   plannedHeader: "🗓️ 預定封版：",
-  plannedLine: (input: { ref: string; scope: string; from: string; until: string; reason: string; by: string | null }) =>
+  plannedLine: (input: {
+    ref: string;
+    scope: string;
+    from: string;
+    until: string;
+    reason: string;
+    by: string | null;
+  }) =>
     `🗓️ ${input.ref}：${input.scope}，${input.from} 起至 ${input.until}，原因：${esc(input.reason)}${
       input.by ? `（${esc(input.by)}）` : ""
     }`,

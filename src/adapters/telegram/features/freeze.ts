@@ -1,11 +1,12 @@
 // /freeze: active freezes with their source and exactly what each blocks; /freeze on … and
 // /freeze off [id] (admin) for stored freezes. Env freezes cannot be lifted from chat.
 // `/freeze on <text>` freezes the whole system with <text> as the reason; a module freeze needs
-// `module:<name>` and a module the system knows.
+// `module:<name>` and a module the system knows. `/freeze on from <date[ HH:MM]> until <date[ HH:MM]>
+// [module:x] — reason` plans one (reminded by app/freeze-reminders.ts); `/freeze cancel <id>` cancels it.
 import { Composer } from "grammy";
 import { addFreeze, freezeOverview, liftFreezes, parseFreezeCommand } from "../../../app/freeze-admin.js";
 import { escapeHtml } from "../../../core/html.js";
-import { incidents } from "../../../i18n/index.js";
+import { incidents, plannedFreeze } from "../../../i18n/index.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { requireAdmin } from "../guards.js";
@@ -20,7 +21,7 @@ onCommand(composer, "freeze", async (ctx) => {
   const command = parseFreezeCommand(ctx.match);
   if (command.action === "show") return replyHtml(ctx, await freezeOverview(ctx.deps, system));
   if (command.action === "invalid") {
-    return replyHtml(ctx, command.problem ? escapeHtml(command.problem) : incidents.usage.freeze);
+    return replyHtml(ctx, command.problem ? escapeHtml(command.problem) : plannedFreeze.usage);
   }
   const admin = await requireAdmin(ctx, system.id); // a system admin freezes their own system only
   if (!admin) return;
