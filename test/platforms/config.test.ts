@@ -104,3 +104,15 @@ describe("platform targets in PIPELINE_CONFIG", () => {
     expect(lines[0]).toContain("vercel, command");
   });
 });
+
+describe("examples/platforms", () => {
+  it.each(["vercel", "wrangler", "northflank", "ssh", "compose"])("%s.json loads and deploys to that platform", (name) => {
+    const file = new URL(`../../examples/platforms/${name}.json`, import.meta.url).pathname;
+    const config = loadConfig({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: file, VERCEL_TOKEN: "v", NORTHFLANK_TOKEN: "n" });
+    const envs = config.systems[0]!.environments;
+    for (const env of [envs.uat, envs.prod]) {
+      expect(env.deploy?.type).toBe(name);
+      expect(env.rollback?.type).toBe(name);
+    }
+  });
+});
