@@ -17,9 +17,9 @@ import { connectionFailure, type Db, type Tx } from "./db.js";
 import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
 import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
-import { providerHistory } from "./provider-state.js"; // issue 11
 import { enqueue } from "./outbox.js";
 import type { DeployBug, DeployStep, RunCheck, RunTarget } from "./ports.js";
+import { providerHistory } from "./provider-state.js"; // issue 11
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 
 export {

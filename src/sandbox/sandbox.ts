@@ -76,7 +76,14 @@ function pipeline(stateDir: string, vercel: FakeVercel | null = null) {
   const script = (name: string) => ({ command: [`./${name}`], timeoutSeconds: 30 });
   // issue 11: with --provider vercel, both environments deploy to the fake Vercel API instead.
   const platform = vercel && {
-    vercel: { project: "demo-shop", tokenEnv: "VERCEL_TOKEN", repo: "acme/demo-shop", ref: "main", apiRoot: vercel.url, pollSeconds: 0 },
+    vercel: {
+      project: "demo-shop",
+      tokenEnv: "VERCEL_TOKEN",
+      repo: "acme/demo-shop",
+      ref: "main",
+      apiRoot: vercel.url,
+      pollSeconds: 0,
+    },
   };
   const target = (name: string) => platform ?? script(name);
   const env = (name: "uat" | "prod", url: string, minutes: number, intervalSeconds: number) => ({
@@ -168,7 +175,10 @@ const buttonRows = (markup: any): Button[][] => (markup?.inline_keyboard as Butt
 
 async function createWorld(provider: SandboxProvider | null = null) {
   const stateDir = mkdtempSync(join(tmpdir(), "nightshift-sandbox-"));
-  const vercel = provider === "vercel" ? await startFakeVercel({ token: VERCEL_TOKEN, projects: ["demo-shop"], buildPolls: 2 }) : null;
+  const vercel =
+    provider === "vercel"
+      ? await startFakeVercel({ token: VERCEL_TOKEN, projects: ["demo-shop"], buildPolls: 2 })
+      : null;
   const config = loadConfig(
     {
       BOT_TOKEN: TOKEN,
@@ -214,7 +224,21 @@ async function createWorld(provider: SandboxProvider | null = null) {
     sleep: async (ms) => outboxClock.advance(ms),
   });
 
-  return { stateDir, config, system, clock, fake, database, db, deps, bot, dispatcher, outboxClock, dirty: false, vercel };
+  return {
+    stateDir,
+    config,
+    system,
+    clock,
+    fake,
+    database,
+    db,
+    deps,
+    bot,
+    dispatcher,
+    outboxClock,
+    dirty: false,
+    vercel,
+  };
 }
 type World = Awaited<ReturnType<typeof createWorld>>;
 

@@ -5,9 +5,13 @@ import { runProcess } from "../support/process.js";
 
 describe("the sandbox CLI with --provider vercel", () => {
   it("plays the demo against the fake Vercel API", async () => {
-    const result = await runProcess(process.execPath, ["--import", "tsx", "src/sandbox/cli.ts", "--provider", "vercel"], {
-      input: "demo\nquit\n",
-    });
+    const result = await runProcess(
+      process.execPath,
+      ["--import", "tsx", "src/sandbox/cli.ts", "--provider", "vercel"],
+      {
+        input: "demo\nquit\n",
+      },
+    );
     const out = result.stdout;
     expect(result.code, result.output).toBe(0);
     expect(out).toContain("部署到模擬的 vercel");
@@ -20,9 +24,13 @@ describe("the sandbox CLI with --provider vercel", () => {
   });
 
   it("refuses an unknown provider", async () => {
-    const result = await runProcess(process.execPath, ["--import", "tsx", "src/sandbox/cli.ts", "--provider", "heroku"], {
-      input: "quit\n",
-    });
+    const result = await runProcess(
+      process.execPath,
+      ["--import", "tsx", "src/sandbox/cli.ts", "--provider", "heroku"],
+      {
+        input: "quit\n",
+      },
+    );
     expect(result.code).toBe(2);
     expect(result.output).toContain("--provider");
   });

@@ -113,7 +113,10 @@ export async function callApi<T>(
       retryAfter = response.headers.get("retry-after");
       text = response.body ? (await readLimited(response.body, ANSWER_LIMIT)).text : "";
     } catch (error) {
-      last = new PlatformError(api.platform, { kind: "unreachable", detail: boundedText(oneLine(describe(error)), 200) });
+      last = new PlatformError(api.platform, {
+        kind: "unreachable",
+        detail: boundedText(oneLine(describe(error)), 200),
+      });
       continue;
     }
     api.log.add(`[${api.platform}] ${req.method} ${url.pathname} → HTTP ${status}`);
@@ -128,7 +131,10 @@ export async function callApi<T>(
       if (!parsed.success)
         throw new PlatformError(api.platform, {
           kind: "bad_answer",
-          detail: boundedText(oneLine(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")), 200),
+          detail: boundedText(
+            oneLine(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")),
+            200,
+          ),
         });
       return parsed.data;
     }
