@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import type { TargetResult } from "../../../app/ports.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../../../core/text.js";
-import { type PlatformCause, type PlatformName, platformFailure } from "../../../i18n/index.js";
+import { type NotFound, type PlatformCause, type PlatformName, platformFailure } from "../../../i18n/index.js";
 import { isRedirect, readLimited } from "../../checks/http-answer.js";
 
 /** Code points of output kept (its tail), as for command targets. */
@@ -68,8 +68,8 @@ export interface ApiClient {
   root: string;
   token: string;
   tokenEnv: string;
-  /** What a 404 is about (e.g. 「專案 prj_x」). */
-  notFound: string;
+  /** What a 404 is about. */
+  notFound: NotFound;
   log: StepLog;
   sleep: (ms: number) => Promise<void>;
   /** Per request. */

@@ -52,7 +52,7 @@ function client(
     root: target.apiRoot,
     token: target.token,
     tokenEnv: target.tokenEnv,
-    notFound: `專案 ${target.project} 或服務 ${target.service}`,
+    notFound: { thing: "project_or_service", project: target.project, service: target.service },
     log,
     sleep,
   };

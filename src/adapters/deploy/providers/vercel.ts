@@ -44,7 +44,7 @@ function client(
     root: target.apiRoot,
     token: target.token,
     tokenEnv: target.tokenEnv,
-    notFound: `專案 ${target.project} 或其部署`,
+    notFound: { thing: "project_or_deployment", project: target.project },
     log,
     sleep,
   };
@@ -229,7 +229,8 @@ export async function vercelVersion(
     listSchema,
   );
   const d = list.deployments[0];
-  if (!d) throw new PlatformError("vercel", { kind: "not_found", what: `專案 ${target.project} 的部署` });
+  if (!d)
+    throw new PlatformError("vercel", { kind: "not_found", what: { thing: "deployments", project: target.project } });
   const release = d.meta?.nightshiftRelease;
   return typeof release === "string" && release ? release : shaOf(d) || d.uid;
 }
