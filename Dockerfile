@@ -18,6 +18,12 @@ RUN npm run build
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=8080 PGLITE_DIR=/data/pglite
 WORKDIR /app
+# Platform targets (docs/platforms.md): git and the OpenSSH client for `ssh` (a VPS); `compose` also
+# needs the docker CLI and socket of the host it deploys on; wrangler runs through its `bin`
+# (e.g. ["npx", "wrangler"], or a wrangler installed into the image by your own Dockerfile).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist ./dist

@@ -19,9 +19,9 @@ import { acquireEnvLock, type EnvLock, type LivenessPort } from "./env-lock.js";
 import { readEnvVersion, recordDeployed } from "./env-versions.js";
 import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
-import { providerHistory } from "./provider-state.js"; // issue 11
 import { enqueue } from "./outbox.js";
 import type { DeployBug, DeployStep, ReadVersion, RunCheck, RunTarget, VersionRead } from "./ports.js";
+import { providerHistory } from "./provider-state.js"; // issue 11
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 
 export {

@@ -36,6 +36,7 @@ export async function providerHistory(
   const versions = await environmentVersions(q, req.systemId);
   const current = await stateOf(q, req.systemId, req.env, versions[req.env]);
   const target = await stateOf(q, req.systemId, req.env, req.targetVersion);
-  const uat = req.env === "prod" && versions.uat === req.version ? await stateOf(q, req.systemId, "uat", req.version) : null;
+  const uat =
+    req.env === "prod" && versions.uat === req.version ? await stateOf(q, req.systemId, "uat", req.version) : null;
   return { current, target, uat };
 }

@@ -71,7 +71,8 @@ const restart = z
 /** `deploy@vps.example.com`, `vps.example.com`, `deploy@10.0.0.5`: one ssh destination, never an option. */
 export function sshHostProblem(host: string): [string, string] | null {
   if (/\s/.test(host)) return ["不可含空白", "must not contain spaces"];
-  if (host.startsWith("-")) return ["不可以 - 開頭（會被當成 ssh 選項）", "must not start with - (ssh would read it as an option)"];
+  if (host.startsWith("-"))
+    return ["不可以 - 開頭（會被當成 ssh 選項）", "must not start with - (ssh would read it as an option)"];
   if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+$/.test(host))
     return ['應為 "使用者@主機" 或 "主機"', 'expected "user@host" or "host"'];
   return null;
@@ -86,7 +87,10 @@ export function providerSchemas({ env, base, withheld }: ProviderContext) {
       custom(
         ctx,
         ["tokenEnv"],
-        bi(`環境變數 ${name} 未設定 — 請 export 它或修改 tokenEnv`, `env ${name} is not set — export it or change tokenEnv`),
+        bi(
+          `環境變數 ${name} 未設定 — 請 export 它或修改 tokenEnv`,
+          `env ${name} is not set — export it or change tokenEnv`,
+        ),
       );
     return value ?? "";
   };
@@ -120,7 +124,9 @@ export function providerSchemas({ env, base, withheld }: ProviderContext) {
       .optional(),
     bin: z
       .array(text)
-      .min(1, { error: bi('應為非空的 argv 陣列，例如 ["npx", "wrangler"]', 'expected an argv array, e.g. ["npx", "wrangler"]') })
+      .min(1, {
+        error: bi('應為非空的 argv 陣列，例如 ["npx", "wrangler"]', 'expected an argv array, e.g. ["npx", "wrangler"]'),
+      })
       .optional(),
   }).transform((w) => ({
     type: "wrangler" as const,

@@ -27,6 +27,7 @@ import { addDays, formatDateTime, localParts, windowsBetween, zonedInstant } fro
 import { t } from "../i18n/index.js";
 import { DEMO_SCRIPT } from "./demo.js";
 import { createFakeBotApi, fakeBotInfo, visibleText } from "./fake-bot-api.js";
+import { type FakeVercel, startFakeVercel } from "./fakes/vercel.js";
 
 export const GROUP = -100100;
 const TZ = "Asia/Taipei";
@@ -65,9 +66,26 @@ export const HELP = [
   "  quit                             離開",
 ];
 
+/** Platforms the sandbox can deploy to, each against its local fake (issue 11): `--provider vercel`. */
+export const SANDBOX_PROVIDERS = ["vercel"] as const;
+export type SandboxProvider = (typeof SANDBOX_PROVIDERS)[number];
+const VERCEL_TOKEN = "sandbox-vercel-token";
+
 /** The system under demonstration, as a PIPELINE_CONFIG file would describe it. */
-function pipeline(stateDir: string) {
-  const target = (script: string) => ({ command: [`./${script}`], timeoutSeconds: 30 });
+function pipeline(stateDir: string, vercel: FakeVercel | null = null) {
+  const script = (name: string) => ({ command: [`./${name}`], timeoutSeconds: 30 });
+  // issue 11: with --provider vercel, both environments deploy to the fake Vercel API instead.
+  const platform = vercel && {
+    vercel: {
+      project: "demo-shop",
+      tokenEnv: "VERCEL_TOKEN",
+      repo: "acme/demo-shop",
+      ref: "main",
+      apiRoot: vercel.url,
+      pollSeconds: 0,
+    },
+  };
+  const target = (name: string) => platform ?? script(name);
   const env = (name: "uat" | "prod", url: string, minutes: number, intervalSeconds: number) => ({
     url,
     deploy: target("deploy.sh"),
@@ -82,11 +100,13 @@ function pipeline(stateDir: string) {
         groupChatId: GROUP,
         timezone: TZ,
         windows: { t1: "20:00", t2: "22:00", graceMinutes: 30 },
-        services: [
-          { name: "db-migration" },
-          { name: "backend", dependsOn: ["db-migration"] },
-          { name: "frontend", dependsOn: ["backend"] },
-        ],
+        services: vercel
+          ? []
+          : [
+              { name: "db-migration" },
+              { name: "backend", dependsOn: ["db-migration"] },
+              { name: "frontend", dependsOn: ["backend"] },
+            ],
         environments: {
           uat: env("uat", "https://uat.shop.example.com", 10, 300),
           prod: env("prod", "https://shop.example.com", 30, 600),
@@ -153,8 +173,12 @@ const personById = (id: number) => Object.values(PEOPLE).find((p) => p.id === id
 type Button = { text: string; callback_data?: string; url?: string };
 const buttonRows = (markup: any): Button[][] => (markup?.inline_keyboard as Button[][] | undefined) ?? [];
 
-async function createWorld() {
+async function createWorld(provider: SandboxProvider | null = null) {
   const stateDir = mkdtempSync(join(tmpdir(), "nightshift-sandbox-"));
+  const vercel =
+    provider === "vercel"
+      ? await startFakeVercel({ token: VERCEL_TOKEN, projects: ["demo-shop"], buildPolls: 2 })
+      : null;
   const config = loadConfig(
     {
       BOT_TOKEN: TOKEN,
@@ -162,8 +186,9 @@ async function createWorld() {
       ADMIN_IDS: `${PEOPLE.alice!.id},${PEOPLE.bob!.id}`,
       PIPELINE_CONFIG: join(SCRIPTS, "pipeline.json"),
       LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+      ...(vercel ? { VERCEL_TOKEN } : {}),
     },
-    { readFile: () => JSON.stringify(pipeline(stateDir)) },
+    { readFile: () => JSON.stringify(pipeline(stateDir, vercel)) },
   );
   const system = config.systems[0]!;
   const clock = settableClock(START);
@@ -199,7 +224,21 @@ async function createWorld() {
     sleep: async (ms) => outboxClock.advance(ms),
   });
 
-  return { stateDir, config, system, clock, fake, database, db, deps, bot, dispatcher, outboxClock, dirty: false };
+  return {
+    stateDir,
+    config,
+    system,
+    clock,
+    fake,
+    database,
+    db,
+    deps,
+    bot,
+    dispatcher,
+    outboxClock,
+    dirty: false,
+    vercel,
+  };
 }
 type World = Awaited<ReturnType<typeof createWorld>>;
 
@@ -211,8 +250,9 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export async function createSandbox(): Promise<Sandbox> {
-  let world: World = await createWorld();
+export async function createSandbox(options: { provider?: SandboxProvider } = {}): Promise<Sandbox> {
+  const provider = options.provider ?? null;
+  let world: World = await createWorld(provider);
   let finished = false;
   let updateId = 0;
   let messageId = 0;
@@ -408,7 +448,7 @@ export async function createSandbox(): Promise<Sandbox> {
     const out: string[] = [];
     if (world.dirty) {
       await closeWorld(world);
-      world = await createWorld();
+      world = await createWorld(provider);
       listen(world);
       touched = [];
       out.push("（demo 從全新的 sandbox 開始）");
@@ -507,6 +547,7 @@ async function closeWorld(world: World): Promise<void> {
   await settleManualRuns();
   await settleIncidentTasks();
   await world.database.close();
+  await world.vercel?.close();
   rmSync(world.stateDir, { recursive: true, force: true });
 }
 

@@ -11,7 +11,9 @@ const load = (uat: unknown, env: Record<string, string> = {}) =>
     {
       cwd: "/srv",
       readFile: () =>
-        JSON.stringify({ systems: [{ id: "crm", name: "CRM", groupChatId: -100111, environments: { uat, prod: {} } }] }),
+        JSON.stringify({
+          systems: [{ id: "crm", name: "CRM", groupChatId: -100111, environments: { uat, prod: {} } }],
+        }),
     },
   );
 const problems = (uat: unknown, env: Record<string, string> = {}): string[] => {
@@ -28,7 +30,8 @@ const vercel = { project: "prj_1", tokenEnv: "VERCEL_TOKEN", repo: "acme/web", r
 
 describe("platform targets in PIPELINE_CONFIG", () => {
   it("builds each kind with its defaults; tokens are read now, relative paths resolve against the file", () => {
-    const env = (deploy: unknown) => load({ deploy }, { VERCEL_TOKEN: "v-secret", NORTHFLANK_TOKEN: "n-secret" }).systems[0]!.environments.uat.deploy;
+    const env = (deploy: unknown) =>
+      load({ deploy }, { VERCEL_TOKEN: "v-secret", NORTHFLANK_TOKEN: "n-secret" }).systems[0]!.environments.uat.deploy;
     expect(env({ vercel })).toEqual({
       type: "vercel",
       ...vercel,
@@ -38,14 +41,23 @@ describe("platform targets in PIPELINE_CONFIG", () => {
       pollSeconds: 5,
       timeoutSeconds: 900,
     });
-    expect(env({ wrangler: { dir: "./worker" } })).toMatchObject({ type: "wrangler", dir: "/srv/cfg/worker", bin: ["wrangler"], env: null });
+    expect(env({ wrangler: { dir: "./worker" } })).toMatchObject({
+      type: "wrangler",
+      dir: "/srv/cfg/worker",
+      bin: ["wrangler"],
+      env: null,
+    });
     expect(env({ northflank: { project: "crm", service: "api", tokenEnv: "NORTHFLANK_TOKEN" } })).toMatchObject({
       type: "northflank",
       token: "n-secret",
       apiRoot: "https://api.northflank.com",
       timeoutSeconds: 1200,
     });
-    expect(env({ ssh: { host: "deploy@vps.example.com", dir: "/srv/app", restart: "systemd:app", knownHosts: "known_hosts" } })).toMatchObject({
+    expect(
+      env({
+        ssh: { host: "deploy@vps.example.com", dir: "/srv/app", restart: "systemd:app", knownHosts: "known_hosts" },
+      }),
+    ).toMatchObject({
       type: "ssh",
       port: 22,
       ref: "main",
@@ -95,7 +107,9 @@ describe("platform targets in PIPELINE_CONFIG", () => {
       { deploy: { vercel: { ...vercel, apiRoot: "http://vercel-proxy.example.com" } } },
       { VERCEL_TOKEN: "x" },
     );
-    expect(apiRoot.map((l) => l.split(": ")[0])).toEqual(["PIPELINE_CONFIG systems[0].environments.uat.deploy.vercel.apiRoot"]);
+    expect(apiRoot.map((l) => l.split(": ")[0])).toEqual([
+      "PIPELINE_CONFIG systems[0].environments.uat.deploy.vercel.apiRoot",
+    ]);
     expect(lines.map((l) => l.split(": ")[0])).toEqual([
       "PIPELINE_CONFIG systems[0].environments.uat.deploy",
       "PIPELINE_CONFIG systems[0].environments.uat.rollback.ssh.dir",
@@ -103,4 +117,19 @@ describe("platform targets in PIPELINE_CONFIG", () => {
     ]);
     expect(lines[0]).toContain("vercel, command");
   });
+});
+
+describe("examples/platforms", () => {
+  it.each(["vercel", "wrangler", "northflank", "ssh", "compose"])(
+    "%s.json loads and deploys to that platform",
+    (name) => {
+      const file = new URL(`../../examples/platforms/${name}.json`, import.meta.url).pathname;
+      const config = loadConfig({ BOT_TOKEN: TOKEN, PIPELINE_CONFIG: file, VERCEL_TOKEN: "v", NORTHFLANK_TOKEN: "n" });
+      const envs = config.systems[0]!.environments;
+      for (const env of [envs.uat, envs.prod]) {
+        expect(env.deploy?.type).toBe(name);
+        expect(env.rollback?.type).toBe(name);
+      }
+    },
+  );
 });

@@ -104,7 +104,10 @@ describe.each(testBackends())("ssh and compose targets on $name", (backend) => {
     await tb.window("t1", DAY2);
     await tb.settle();
     r.commit("src/late.txt", "not validated on UAT\n");
-    const uat = tb.api.of("sendMessage").filter((c) => String(c.payload.text).includes("Flow 1 已部署 UAT")).at(-1)!;
+    const uat = tb.api
+      .of("sendMessage")
+      .filter((c) => String(c.payload.text).includes("Flow 1 已部署 UAT"))
+      .at(-1)!;
     await tb.send(pressOn(uat, /^批准推 PROD/, alice));
     await tb.window("t2", DAY2);
     await tb.settle();
@@ -126,7 +129,9 @@ describe.each(testBackends())("ssh and compose targets on $name", (backend) => {
         "2222",
         "--",
         "deploy@vps.example.com",
-        expect.stringMatching(/^sh -s -- 'deploy' '\/.*' 'main' 'nightshift\/2099\.03\.0[34]-1' 'systemd:crm' 'migrations' 'touch .*\/migrated-down' '[0-9a-f]*'$/),
+        expect.stringMatching(
+          /^sh -s -- 'deploy' '\/.*' 'main' 'nightshift\/2099\.03\.0[34]-1' 'systemd:crm' 'migrations' 'touch .*\/migrated-down' '[0-9a-f]*'$/,
+        ),
         expect.stringMatching(/^cwd=/),
       ]);
     }
@@ -148,7 +153,10 @@ describe.each(testBackends())("ssh and compose targets on $name", (backend) => {
 
   it("ssh: an unverifiable host key fails the release with the cause, bugs stay planned", async () => {
     const bad = sshTarget(r.uat, "deploy@unknown.example.com");
-    const tb = await platformBot(t.db, platformConfig({ uat: { deploy: bad, rollback: bad }, prod: { deploy: bad, rollback: bad } }));
+    const tb = await platformBot(
+      t.db,
+      platformConfig({ uat: { deploy: bad, rollback: bad }, prod: { deploy: bad, rollback: bad } }),
+    );
     const { bugs } = await flow1(tb, t.db, DAY1, ["Login button does nothing"]);
     expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("planned");
     const failed = groupTexts(tb).find((x) => x.startsWith("❌ 部署"))!;
@@ -160,7 +168,9 @@ describe.each(testBackends())("ssh and compose targets on $name", (backend) => {
   });
 
   it("compose: Flow 1 with docker compose up, rollback without a schema change skips migrateDown; a failing compose fails the release", async () => {
-    const compose = (dir: string) => ({ compose: { dir, restart: "compose", migrateDown: `touch ${r.log}/migrated-down` } });
+    const compose = (dir: string) => ({
+      compose: { dir, restart: "compose", migrateDown: `touch ${r.log}/migrated-down` },
+    });
     const config = platformConfig({
       uat: { deploy: compose(r.uat), rollback: compose(r.uat) },
       prod: { deploy: compose(r.prod), rollback: compose(r.prod) },

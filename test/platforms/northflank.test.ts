@@ -29,12 +29,22 @@ describe.each(testBackends())("Northflank target on $name", (backend) => {
 
   const config = (timeoutSeconds?: number) => {
     const target = (fake: FakeNorthflank, service: string) => ({
-      northflank: { project: "crm", service, tokenEnv: "NORTHFLANK_TOKEN", branch: "main", apiRoot: fake.url, pollSeconds: 0.01 },
+      northflank: {
+        project: "crm",
+        service,
+        tokenEnv: "NORTHFLANK_TOKEN",
+        branch: "main",
+        apiRoot: fake.url,
+        pollSeconds: 0.01,
+      },
       ...(timeoutSeconds ? { timeoutSeconds } : {}),
     });
     const u = target(uat, "api-uat");
     const p = target(prod, "api");
-    return platformConfig({ uat: { deploy: u, rollback: u }, prod: { deploy: p, rollback: p } }, { NORTHFLANK_TOKEN: TOKEN });
+    return platformConfig(
+      { uat: { deploy: u, rollback: u }, prod: { deploy: p, rollback: p } },
+      { NORTHFLANK_TOKEN: TOKEN },
+    );
   };
 
   it("Flow 1 builds and waits for the service; rollback redeploys the previous successful build", async () => {
@@ -67,7 +77,9 @@ describe.each(testBackends())("Northflank target on $name", (backend) => {
     const tb = await platformBot(t.db, config());
     const { bugs } = await flow1(tb, t.db, DAY1, ["Login button does nothing"]);
     expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("planned");
-    expect(groupTexts(tb).find((x) => x.startsWith("❌ 部署"))).toContain("Northflank 部署失敗：建置失敗：build build-1 FAILURE。");
+    expect(groupTexts(tb).find((x) => x.startsWith("❌ 部署"))).toContain(
+      "Northflank 部署失敗：建置失敗：build build-1 FAILURE。",
+    );
     const [row] = await t.db.select().from(deployments);
     expect(row).toMatchObject({ status: "failed", providerState: null });
   });

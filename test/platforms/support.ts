@@ -8,10 +8,10 @@ import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import type { Db } from "../../src/adapters/db/database.js";
 import type { Config } from "../../src/config.js";
+import { type IncidentBot, incidentBot } from "../incidents/support.js";
 import { fakeClock, testConfig } from "../support/app.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
-import { type IncidentBot, incidentBot } from "../incidents/support.js";
 import { last, pressOn } from "../telegram/helpers.js";
 import { confirmedBug, onCall } from "../windows/support.js";
 
@@ -60,7 +60,10 @@ export async function flow1(tb: IncidentBot, db: Db, day: string, titles: string
   await tb.settle();
   const uat = tb.api
     .of("sendMessage")
-    .filter((c) => c.payload.chat_id === GROUP && String(c.payload.text).startsWith("🔧 Bug Fix Pipeline — Flow 1 已部署 UAT"))
+    .filter(
+      (c) =>
+        c.payload.chat_id === GROUP && String(c.payload.text).startsWith("🔧 Bug Fix Pipeline — Flow 1 已部署 UAT"),
+    )
     .at(-1);
   if (!uat) return { bugs, t1, uatText: null, t2: null };
   tb.clock.set(at2099("21:00", day));
@@ -72,7 +75,13 @@ export async function flow1(tb: IncidentBot, db: Db, day: string, titles: string
 }
 
 /** /rollback <env> from the group with a reason, confirmed; returns the group texts after it. */
-export async function rollbackFromChat(tb: IncidentBot, env: "uat" | "prod", reason: string, local = "23:00", day = DAY2) {
+export async function rollbackFromChat(
+  tb: IncidentBot,
+  env: "uat" | "prod",
+  reason: string,
+  local = "23:00",
+  day = DAY2,
+) {
   tb.clock.set(at2099(local, day));
   await tb.send(messageUpdate(`/rollback ${env}`, alice, GROUP));
   await tb.send(messageUpdate(reason, alice, GROUP));

@@ -24,11 +24,22 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
   afterEach(() => vercel.close());
 
   const target = (extra: Record<string, unknown> = {}) => ({
-    vercel: { project: "crm-web", tokenEnv: "VERCEL_TOKEN", repo: "acme/crm", ref: "main", apiRoot: vercel.url, pollSeconds: 0, ...extra },
+    vercel: {
+      project: "crm-web",
+      tokenEnv: "VERCEL_TOKEN",
+      repo: "acme/crm",
+      ref: "main",
+      apiRoot: vercel.url,
+      pollSeconds: 0,
+      ...extra,
+    },
   });
   const config = (extra: Record<string, unknown> = {}, token = TOKEN, timeoutSeconds?: number) => {
     const t = { ...target(extra), ...(timeoutSeconds ? { timeoutSeconds } : {}) };
-    return platformConfig({ uat: { deploy: t, rollback: t }, prod: { deploy: t, rollback: t } }, { VERCEL_TOKEN: token });
+    return platformConfig(
+      { uat: { deploy: t, rollback: t }, prod: { deploy: t, rollback: t } },
+      { VERCEL_TOKEN: token },
+    );
   };
   const posts = (path: string) => vercel.requests.filter((r) => r.method === "POST" && r.path.startsWith(path));
 
@@ -45,7 +56,9 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
       gitSource: { type: "github", org: "acme", repo: "crm", ref: "main" },
       meta: { nightshiftRelease: "2099.03.03-1" },
     });
-    expect(posts("/v10/projects/crm-web/promote/").map((r) => r.path)).toEqual([`/v10/projects/crm-web/promote/${first.id}`]);
+    expect(posts("/v10/projects/crm-web/promote/").map((r) => r.path)).toEqual([
+      `/v10/projects/crm-web/promote/${first.id}`,
+    ]);
     expect(vercel.production.get("crm-web")).toBe(first.id);
     expect((await getBug(t.db, day1.bugs[0]!.id))?.status).toBe("deployed_prod");
     expect(groupTexts(tb).some((x) => x.includes("UAT 與 PROD 版本已對齊"))).toBe(true);
@@ -91,7 +104,10 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
   };
 
   it("a refused token (403) names Vercel and the env variable", async () => {
-    await failsOnUat(config({}, "wrong-token"), "Vercel 部署失敗：權杖無效或權限不足（HTTP 403），請檢查環境變數 VERCEL_TOKEN。");
+    await failsOnUat(
+      config({}, "wrong-token"),
+      "Vercel 部署失敗：權杖無效或權限不足（HTTP 403），請檢查環境變數 VERCEL_TOKEN。",
+    );
   });
 
   it("an unknown project (404) says so", async () => {
@@ -125,7 +141,10 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
 
   it("a build that never finishes times out", async () => {
     vercel.hangingRefs.add("main");
-    const row = await failsOnUat(config({ pollSeconds: 0.2 }, TOKEN, 1), "Vercel 部署失敗：等待 1 秒仍未完成，已逾時。");
+    const row = await failsOnUat(
+      config({ pollSeconds: 0.2 }, TOKEN, 1),
+      "Vercel 部署失敗：等待 1 秒仍未完成，已逾時。",
+    );
     expect(row.status).toBe("timed_out");
   });
 });

@@ -84,7 +84,10 @@ describe.each(testBackends())("wrangler target on $name", (backend) => {
   });
 
   it("a failing wrangler fails the release with its error and the platform's name", async () => {
-    writeFileSync(join(log, "wrangler-fail"), "✘ [ERROR] A request to the Cloudflare API failed. Authentication error [code: 10000]\n");
+    writeFileSync(
+      join(log, "wrangler-fail"),
+      "✘ [ERROR] A request to the Cloudflare API failed. Authentication error [code: 10000]\n",
+    );
     const tb = await platformBot(t.db, config());
     const { bugs } = await flow1(tb, t.db, DAY1, ["Login button does nothing"]);
     expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("planned");

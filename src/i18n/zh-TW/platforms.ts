@@ -11,9 +11,22 @@ export const PLATFORM_LABEL: Record<PlatformName, string> = {
   compose: "Docker Compose",
 };
 
+/** What a 404 is about: a project (or one of its deployments), a project's service, a project's deployments. */
+export type NotFound =
+  | { thing: "project_or_deployment"; project: string }
+  | { thing: "project_or_service"; project: string; service: string }
+  | { thing: "deployments"; project: string };
+
+const notFound = (w: NotFound): string =>
+  w.thing === "project_or_deployment"
+    ? `專案 ${w.project} 或其部署`
+    : w.thing === "project_or_service"
+      ? `專案 ${w.project} 或服務 ${w.service}`
+      : `專案 ${w.project} 的部署`;
+
 export type PlatformCause =
   | { kind: "unauthorized"; status: number; tokenEnv: string }
-  | { kind: "not_found"; what: string }
+  | { kind: "not_found"; what: NotFound }
   | { kind: "rate_limited"; retryAfter: string | null }
   | { kind: "server_error"; status: number }
   | { kind: "http_error"; status: number; detail: string }
@@ -36,7 +49,7 @@ export function platformFailure(platform: PlatformName, cause: PlatformCause): s
       case "unauthorized":
         return `權杖無效或權限不足（HTTP ${cause.status}），請檢查環境變數 ${cause.tokenEnv}`;
       case "not_found":
-        return `找不到${cause.what}（HTTP 404），請檢查設定中的名稱或 ID`;
+        return `找不到${notFound(cause.what)}（HTTP 404），請檢查設定中的名稱或 ID`;
       case "rate_limited":
         return `請求過於頻繁，被平台限流（HTTP 429${cause.retryAfter ? `，建議 ${cause.retryAfter} 秒後再試` : ""}）`;
       case "server_error":

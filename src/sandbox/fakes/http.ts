@@ -110,7 +110,11 @@ export async function startFakeServer(opts: {
     );
     if (inj) {
       inj.times--;
-      return send({ status: inj.status, body: inj.body ?? opts.error(inj.status, `injected ${inj.status}`), headers: inj.headers ?? {} });
+      return send({
+        status: inj.status,
+        body: inj.body ?? opts.error(inj.status, `injected ${inj.status}`),
+        headers: inj.headers ?? {},
+      });
     }
     try {
       return send(route.handler(request, match(route.path, url.pathname)!));

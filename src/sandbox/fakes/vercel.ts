@@ -54,7 +54,9 @@ export async function startFakeVercel(opts: {
     target: d.target,
     meta: d.meta,
     createdAt: d.createdAt,
-    ...(d.readyState === "ERROR" ? { errorCode: "BUILD_FAILED", errorMessage: "Command \"npm run build\" exited with 1" } : {}),
+    ...(d.readyState === "ERROR"
+      ? { errorCode: "BUILD_FAILED", errorMessage: 'Command "npm run build" exited with 1' }
+      : {}),
   });
   const find = (id: string) => deployments.find((d) => d.id === id || d.url === id);
 
@@ -68,11 +70,12 @@ export async function startFakeVercel(opts: {
         path: "/v13/deployments",
         handler: (req) => {
           const b = req.body ?? {};
-          if (typeof b.name !== "string" || !b.name) return { status: 400, body: err(400, "Missing required field name") };
+          if (typeof b.name !== "string" || !b.name)
+            return { status: 400, body: err(400, "Missing required field name") };
           const project = typeof b.project === "string" ? b.project : b.name;
           if (!opts.projects.includes(project)) return { status: 404, body: err(404, "Project not found") };
           const g = b.gitSource;
-          if (!g || g.type !== "github" || typeof g.ref !== "string" || !(g.repoId || (g.org && g.repo)))
+          if (g?.type !== "github" || typeof g.ref !== "string" || !(g.repoId || (g.org && g.repo)))
             return { status: 400, body: err(400, "gitSource requires type, ref and repoId or org and repo") };
           if (b.target !== undefined && b.target !== "production" && b.target !== "staging")
             return { status: 400, body: err(400, "Invalid target") };
@@ -118,7 +121,7 @@ export async function startFakeVercel(opts: {
           return {
             status: 200,
             body: [
-              { type: "stdout", text: "Running \"npm run build\"" },
+              { type: "stdout", text: 'Running "npm run build"' },
               ...(d.readyState === "ERROR" ? [{ type: "stderr", text: "Error: Cannot find module './missing'" }] : []),
             ],
           };
@@ -144,7 +147,8 @@ export async function startFakeVercel(opts: {
           const d = find(id!);
           if (!d || d.project !== project) return { status: 404, body: err(404, "Deployment not found") };
           if (d.readyState !== "READY") return { status: 400, body: err(400, "Deployment is not ready") };
-          if (production.get(project!) === d.id) return { status: 409, body: err(409, "Already the production deployment") };
+          if (production.get(project!) === d.id)
+            return { status: 409, body: err(409, "Already the production deployment") };
           production.set(project!, d.id);
           return { status: 201, body: {} };
         },
@@ -159,7 +163,11 @@ export async function startFakeVercel(opts: {
             .filter((d) => !project || d.project === project)
             .filter((d) => !req.query.get("state") || d.readyState === req.query.get("state"))
             .filter((d) =>
-              target === "production" ? production.get(d.project) === d.id : target === "preview" ? d.target === null : true,
+              target === "production"
+                ? production.get(d.project) === d.id
+                : target === "preview"
+                  ? d.target === null
+                  : true,
             )
             .reverse()
             .slice(0, Number(req.query.get("limit") ?? 20));

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import type { TargetResult } from "../../../app/ports.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../../../core/text.js";
-import { type PlatformCause, type PlatformName, platformFailure } from "../../../i18n/index.js";
+import { type NotFound, type PlatformCause, type PlatformName, platformFailure } from "../../../i18n/index.js";
 import { isRedirect, readLimited } from "../../checks/http-answer.js";
 
 /** Code points of output kept (its tail), as for command targets. */
@@ -68,8 +68,8 @@ export interface ApiClient {
   root: string;
   token: string;
   tokenEnv: string;
-  /** What a 404 is about (e.g. 「專案 prj_x」). */
-  notFound: string;
+  /** What a 404 is about. */
+  notFound: NotFound;
   log: StepLog;
   sleep: (ms: number) => Promise<void>;
   /** Per request. */
@@ -113,7 +113,10 @@ export async function callApi<T>(
       retryAfter = response.headers.get("retry-after");
       text = response.body ? (await readLimited(response.body, ANSWER_LIMIT)).text : "";
     } catch (error) {
-      last = new PlatformError(api.platform, { kind: "unreachable", detail: boundedText(oneLine(describe(error)), 200) });
+      last = new PlatformError(api.platform, {
+        kind: "unreachable",
+        detail: boundedText(oneLine(describe(error)), 200),
+      });
       continue;
     }
     api.log.add(`[${api.platform}] ${req.method} ${url.pathname} → HTTP ${status}`);
@@ -128,7 +131,10 @@ export async function callApi<T>(
       if (!parsed.success)
         throw new PlatformError(api.platform, {
           kind: "bad_answer",
-          detail: boundedText(oneLine(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")), 200),
+          detail: boundedText(
+            oneLine(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")),
+            200,
+          ),
         });
       return parsed.data;
     }

@@ -137,7 +137,8 @@ async function callHost(target: HostTarget, call: HostCall, log: ReturnType<type
       .find((l) => l.startsWith(`${name}=`))
       ?.slice(name.length + 1)
       .trim() ?? "";
-  if (result.code === 65) throw new PlatformError(platform, { kind: "no_previous", version: call.tag.slice(TAG_PREFIX.length) });
+  if (result.code === 65)
+    throw new PlatformError(platform, { kind: "no_previous", version: call.tag.slice(TAG_PREFIX.length) });
   if (result.code !== 0)
     throw new PlatformError(platform, {
       kind: "command_failed",
@@ -148,7 +149,8 @@ async function callHost(target: HostTarget, call: HostCall, log: ReturnType<type
 
 const tagFor = (platform: HostTarget["type"], version: string): string => {
   const tag = `${TAG_PREFIX}${version}`;
-  if (!GIT_REF.test(tag)) throw new PlatformError(platform, { kind: "bad_answer", detail: `version ${version} is not a git tag name` });
+  if (!GIT_REF.test(tag))
+    throw new PlatformError(platform, { kind: "bad_answer", detail: `version ${version} is not a git tag name` });
   return tag;
 };
 

@@ -1,8 +1,8 @@
 // issue 11 — the platform targets, dispatched from ../run-target.ts: one module per platform, each
 // with its run function and its current-version reader (for an environment's `version` probe).
 import type { DeployStep, TargetResult } from "../../../app/ports.js";
-import type { Target } from "../../../config.js";
 import { PROVIDER_KINDS, type ProviderTarget } from "../../../config/pipeline-providers.js";
+import type { Target } from "../../../config.js";
 import { runHost } from "./host.js";
 import { runNorthflank } from "./northflank.js";
 import { runVercel } from "./vercel.js";
@@ -11,8 +11,8 @@ import { runWrangler } from "./wrangler.js";
 export { hostVersion } from "./host.js";
 export { northflankVersion } from "./northflank.js";
 export { vercelVersion } from "./vercel.js";
-export { wranglerVersion } from "./wrangler.js";
 export { readProviderVersion } from "./version.js";
+export { wranglerVersion } from "./wrangler.js";
 
 export const isProviderTarget = (target: Target): target is ProviderTarget =>
   (PROVIDER_KINDS as readonly string[]).includes(target.type);

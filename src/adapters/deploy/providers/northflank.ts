@@ -26,21 +26,33 @@ const buildSchema = z.object({
 const serviceSchema = z.object({
   data: z.object({
     id: z.string(),
-    deployment: z.object({ internal: z.object({ buildSHA: z.string().nullish() }).loose().nullish() }).loose().nullish(),
+    deployment: z
+      .object({ internal: z.object({ buildSHA: z.string().nullish() }).loose().nullish() })
+      .loose()
+      .nullish(),
     status: z
-      .object({ deployment: z.object({ status: z.string().max(64), reason: z.string().max(500).nullish() }).loose().nullish() })
+      .object({
+        deployment: z
+          .object({ status: z.string().max(64), reason: z.string().max(500).nullish() })
+          .loose()
+          .nullish(),
+      })
       .loose()
       .nullish(),
   }),
 });
 
-function client(target: NorthflankTarget, log: ReturnType<typeof stepLog>, sleep: (ms: number) => Promise<void>): ApiClient {
+function client(
+  target: NorthflankTarget,
+  log: ReturnType<typeof stepLog>,
+  sleep: (ms: number) => Promise<void>,
+): ApiClient {
   return {
     platform: "northflank",
     root: target.apiRoot,
     token: target.token,
     tokenEnv: target.tokenEnv,
-    notFound: `專案 ${target.project} 或服務 ${target.service}`,
+    notFound: { thing: "project_or_service", project: target.project, service: target.service },
     log,
     sleep,
   };
@@ -52,7 +64,11 @@ export interface NorthflankOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export function runNorthflank(target: NorthflankTarget, step: DeployStep, options: NorthflankOptions = {}): Promise<TargetResult> {
+export function runNorthflank(
+  target: NorthflankTarget,
+  step: DeployStep,
+  options: NorthflankOptions = {},
+): Promise<TargetResult> {
   const sleep = options.sleep ?? realSleep;
   const log = stepLog([target.token]);
   const api = client(target, log, sleep);
@@ -71,7 +87,9 @@ export function runNorthflank(target: NorthflankTarget, step: DeployStep, option
         {
           method: "POST",
           path: `${servicePath(target)}/deployment`,
-          body: { internal: { id: target.service, ...(target.branch ? { branch: target.branch } : {}), buildSHA: sha } },
+          body: {
+            internal: { id: target.service, ...(target.branch ? { branch: target.branch } : {}), buildSHA: sha },
+          },
         },
         z.unknown(),
       );

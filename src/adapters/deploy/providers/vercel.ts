@@ -34,13 +34,17 @@ export interface VercelOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-function client(target: VercelTarget, log: ReturnType<typeof stepLog>, sleep: (ms: number) => Promise<void>): ApiClient {
+function client(
+  target: VercelTarget,
+  log: ReturnType<typeof stepLog>,
+  sleep: (ms: number) => Promise<void>,
+): ApiClient {
   return {
     platform: "vercel",
     root: target.apiRoot,
     token: target.token,
     tokenEnv: target.tokenEnv,
-    notFound: `專案 ${target.project} 或其部署`,
+    notFound: { thing: "project_or_deployment", project: target.project },
     log,
     sleep,
   };
@@ -107,7 +111,10 @@ async function waitReady(api: ApiClient, target: VercelTarget, id: string): Prom
         { method: "GET", path: `/v13/deployments/${encodeURIComponent(id)}`, query: team(target) },
         deploymentSchema,
       );
-      return d.readyState === "READY" || d.readyState === "ERROR" || d.readyState === "CANCELED" || d.readyState === "DELETED"
+      return d.readyState === "READY" ||
+        d.readyState === "ERROR" ||
+        d.readyState === "CANCELED" ||
+        d.readyState === "DELETED"
         ? d
         : null;
     },
@@ -200,7 +207,11 @@ async function rollback(api: ApiClient, target: VercelTarget, step: DeployStep) 
  * the project (production for PROD, preview for UAT): its release (meta.nightshiftRelease, set by
  * the bot), else its commit SHA, else its id. GET /v6/deployments — https://vercel.com/docs/rest-api/deployments/list-deployments
  */
-export async function vercelVersion(target: VercelTarget, env: "uat" | "prod", options: VercelOptions = {}): Promise<string> {
+export async function vercelVersion(
+  target: VercelTarget,
+  env: "uat" | "prod",
+  options: VercelOptions = {},
+): Promise<string> {
   const log = stepLog([target.token]);
   const list = await callApi(
     client(target, log, options.sleep ?? realSleep),
@@ -218,7 +229,8 @@ export async function vercelVersion(target: VercelTarget, env: "uat" | "prod", o
     listSchema,
   );
   const d = list.deployments[0];
-  if (!d) throw new PlatformError("vercel", { kind: "not_found", what: `專案 ${target.project} 的部署` });
+  if (!d)
+    throw new PlatformError("vercel", { kind: "not_found", what: { thing: "deployments", project: target.project } });
   const release = d.meta?.nightshiftRelease;
   return typeof release === "string" && release ? release : shaOf(d) || d.uid;
 }

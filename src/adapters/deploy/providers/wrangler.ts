@@ -62,13 +62,18 @@ export async function wranglerVersion(target: WranglerTarget): Promise<string> {
   return [...parsed.data.versions].sort((a, b) => b.percentage - a.percentage)[0]!.version_id;
 }
 
-export function runWrangler(target: WranglerTarget, step: DeployStep, _env: Record<string, string>): Promise<TargetResult> {
+export function runWrangler(
+  target: WranglerTarget,
+  step: DeployStep,
+  _env: Record<string, string>,
+): Promise<TargetResult> {
   const log = stepLog();
   return platformRun("wrangler", log, async () => {
     if (step.kind === "rollback") {
       const to = step.targetVersion ?? step.version;
       const versionId = step.history?.target?.versionId;
-      if (!versionId || !VERSION_ID.test(versionId)) throw new PlatformError("wrangler", { kind: "no_previous", version: to });
+      if (!versionId || !VERSION_ID.test(versionId))
+        throw new PlatformError("wrangler", { kind: "no_previous", version: to });
       await wrangler(
         target,
         ["rollback", versionId, "--message", `Nightshift rollback to ${to} (release ${step.releaseId})`, "--yes"],
@@ -81,7 +86,8 @@ export function runWrangler(target: WranglerTarget, step: DeployStep, _env: Reco
     const previous = await wranglerVersion(target).catch(() => step.history?.current?.versionId ?? "");
     const stdout = await wrangler(target, ["deploy", "--message", `Nightshift release ${step.version}`], log);
     const versionId = CURRENT_VERSION.exec(stdout)?.[1];
-    if (!versionId) throw new PlatformError("wrangler", { kind: "bad_answer", detail: "no Current Version ID in the output" });
+    if (!versionId)
+      throw new PlatformError("wrangler", { kind: "bad_answer", detail: "no Current Version ID in the output" });
     log.add(`[wrangler] version ${versionId} (before: ${previous || "unknown"})`);
     return {
       version: step.version,
