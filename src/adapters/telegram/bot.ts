@@ -36,6 +36,7 @@ import { rollbackFeature } from "./features/rollback.js";
 import { runWindowFeature } from "./features/run-window.js";
 import { startFeature } from "./features/start.js";
 import { statusFeature } from "./features/status.js";
+import { todoFeature } from "./features/todo.js";
 import { triageFeature } from "./features/triage.js";
 import { unknownButton } from "./guards.js";
 import {
@@ -70,6 +71,7 @@ const features: Composer<BotContext>[] = [
   bugsFeature,
   statusFeature,
   runWindowFeature,
+  todoFeature, // issue 17: /todo, /notify
 ];
 
 const RETRY = { maxRetryAttempts: 3, maxDelaySeconds: 60 };
