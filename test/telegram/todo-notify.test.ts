@@ -43,7 +43,10 @@ describe.each(testBackends())("/todo and /notify on $name", (backend) => {
       },
       tb.clock(),
     );
-    await t.db.update(bugs).set({ status, updatedAt: tb.clock(), ...extra }).where(eq(bugs.id, bug.id));
+    await t.db
+      .update(bugs)
+      .set({ status, updatedAt: tb.clock(), ...extra })
+      .where(eq(bugs.id, bug.id));
     return bug.id;
   }
 

@@ -120,7 +120,13 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
     surface,
   );
   await surface.ask(title.ctx, t.report.askDescription);
-  const description = await waitText(conversation, LIMITS.description, t.report.tooLong(LIMITS.description), {}, surface);
+  const description = await waitText(
+    conversation,
+    LIMITS.description,
+    t.report.tooLong(LIMITS.description),
+    {},
+    surface,
+  );
   last = description.ctx;
 
   const env = await choose(

@@ -18,7 +18,10 @@ const SHOWN = 15;
 
 const composer = new Composer<BotContext>();
 
-function line(item: TodoItem, tzOf: (systemId: string) => string): { text: string; button: [string, CallbackAction, number, number] } {
+function line(
+  item: TodoItem,
+  tzOf: (systemId: string) => string,
+): { text: string; button: [string, CallbackAction, number, number] } {
   const { bug } = item;
   switch (item.kind) {
     case "triage":
@@ -39,7 +42,12 @@ function line(item: TodoItem, tzOf: (systemId: string) => string): { text: strin
     case "hotfix": {
       const tz = tzOf(bug.systemId);
       return {
-        text: Q.hotfix(item.request.id, bug.id, item.request.requestedByName, formatDateTime(item.request.expiresAt, tz)),
+        text: Q.hotfix(
+          item.request.id,
+          bug.id,
+          item.request.requestedByName,
+          formatDateTime(item.request.expiresAt, tz),
+        ),
         button: [Q.hotfixButton(bug.id), CALLBACK_ACTIONS.hotfixApprove, item.request.id, 0],
       };
     }
