@@ -135,7 +135,8 @@ const markupOf = (p: Record<string, unknown>): string => JSON.stringify(p.reply_
 /** Same text and buttons (a stored notice and Bot API parameters with buttons never compare equal). */
 const sameContent = (a: Record<string, unknown>, b: Record<string, unknown>, method: string): boolean =>
   method !== "deleteMessage" &&
-  (method === "editMessageReplyMarkup" || a.text === b.text) && markupOf(a) === markupOf(b);
+  (method === "editMessageReplyMarkup" || a.text === b.text) &&
+  markupOf(a) === markupOf(b);
 
 /**
  * Drops edits that would leave their message as it already is (or will be, once the rows before

@@ -42,7 +42,10 @@ export async function rememberLeftover(
 
 /** Keeps the (chat, user) leftovers alive (each answer), so the sweep only takes idle ones. */
 export async function touchLeftovers(q: Queryable, owner: { chatId: number; userId: number }, now: Date) {
-  await q.update(kv).set({ updatedAt: now }).where(eq(kv.key, leftoverKey(owner.chatId, owner.userId)));
+  await q
+    .update(kv)
+    .set({ updatedAt: now })
+    .where(eq(kv.key, leftoverKey(owner.chatId, owner.userId)));
 }
 
 /** The messages the (chat, user) conversation left, forgotten here (the caller deletes them). */

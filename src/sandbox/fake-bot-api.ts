@@ -127,7 +127,8 @@ export function createFakeBotApi(
    */
   const membership = new Map<number, BotMembership>();
   const botId = (options.botInfo ?? fakeBotInfo).id;
-  const canDeleteOthers = (chatId: number) => chatId > 0 || (membership.get(chatId) ?? "administrator") === "administrator";
+  const canDeleteOthers = (chatId: number) =>
+    chatId > 0 || (membership.get(chatId) ?? "administrator") === "administrator";
   /** Messages deleted, per chat (ids), for counting what the bot left. */
   const deleted: StoredMessage[] = [];
 
@@ -190,7 +191,8 @@ export function createFakeBotApi(
       if (typeof p.chat_id !== "number" || typeof p.user_id !== "number") return "chat not found";
     }
     if (method === "editMessageText" || method === "editMessageReplyMarkup") {
-      if (deleted.some((d) => d.chatId === p.chat_id && d.messageId === p.message_id)) return "message to edit not found";
+      if (deleted.some((d) => d.chatId === p.chat_id && d.messageId === p.message_id))
+        return "message to edit not found";
       const old = messages.get(`${p.chat_id}:${p.message_id}`);
       // A message this fake never saw was sent before it started: accept the edit.
       if (!old) return null;
@@ -266,7 +268,11 @@ export function createFakeBotApi(
         return true;
       }
       case "getChatMember": {
-        const user = { id: p.user_id, is_bot: p.user_id === botId, first_name: p.user_id === botId ? "Nightshift" : "x" };
+        const user = {
+          id: p.user_id,
+          is_bot: p.user_id === botId,
+          first_name: p.user_id === botId ? "Nightshift" : "x",
+        };
         if (p.user_id !== botId || p.chat_id > 0) return { status: "member", user };
         // https://core.telegram.org/bots/api#chatmemberadministrator
         return (membership.get(p.chat_id) ?? "administrator") === "administrator"

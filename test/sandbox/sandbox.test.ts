@@ -47,11 +47,11 @@ describe("sandbox", () => {
       "clock 22:00",
       "bugs",
     ]);
-    expect(transcript).toContain("✅ 已建立 #1");
+    expect(transcript).not.toContain("✅ 已建立 #1"); // issue 17: a quiet group — the card is the report's one message
     expect(transcript).toContain("💬 carol 看到提示：只有管理員可以操作");
     expect(transcript).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1（先 UAT）");
     expect(transcript).toContain("⏰ 2026-11-23 20:00 T1");
-    expect(transcript).toContain("✅ T1 部署完成 · UAT 2026.11.23-1 · 3/3");
+    expect(transcript).toContain("Flow 1 已部署 UAT"); // the progress line became the release's template
     expect(transcript).toContain("  [1] 批准推 PROD #1");
     expect(transcript).toContain("（alice 按下「批准推 PROD #1」）");
     expect(transcript).toContain("✅ Flow 1 完成。UAT 與 PROD 版本已對齊。");

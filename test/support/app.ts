@@ -61,7 +61,7 @@ export async function startTestBot(
   const deps: BotDeps = { db, config, clock, logger: pino({ level: "silent" }), ...adapterPorts(config) };
   const bot = createBot(deps, { botInfo, client: { fetch: api.fetch } });
   await bot.init();
-    // The fake learns each user message it delivers (deleteMessage checks its sender and age).
+  // The fake learns each user message it delivers (deleteMessage checks its sender and age).
   const send = (u: Parameters<typeof bot.handleUpdate>[0]) => {
     api.receive(u);
     return bot.handleUpdate(u);

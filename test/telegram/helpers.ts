@@ -136,7 +136,9 @@ export function current(tb: TestBot, chatId: number): ApiCall {
   if (!latest) throw new Error(`no message in ${chatId}`);
   const state = messageState(tb, chatId, latest.result?.message_id ?? latest.payload.message_id);
   // an edit without reply_markup takes the buttons away
-  const edits = touched.filter((c) => c.method === "editMessageText" && c.payload.message_id === state.result.message_id);
+  const edits = touched.filter(
+    (c) => c.method === "editMessageText" && c.payload.message_id === state.result.message_id,
+  );
   if (edits.length && !edits.at(-1)!.payload.reply_markup) delete state.payload.reply_markup;
   return state;
 }

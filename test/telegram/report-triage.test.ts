@@ -197,7 +197,9 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     await tb.send(update);
     await tb.send(update);
     const asked = (text: string) =>
-      tb.api.calls.filter((c) => !c.error && /^(sendMessage|editMessageText)$/.test(c.method) && c.payload.text.includes(text));
+      tb.api.calls.filter(
+        (c) => !c.error && /^(sendMessage|editMessageText)$/.test(c.method) && c.payload.text.includes(text),
+      );
     expect(asked("請輸入<b>標題</b>")).toHaveLength(1);
     const title = messageUpdate("Only once", carol, GROUP);
     await tb.send(title);

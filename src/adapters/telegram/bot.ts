@@ -40,6 +40,7 @@ import { rollbackFeature } from "./features/rollback.js";
 import { runWindowFeature } from "./features/run-window.js";
 import { startFeature } from "./features/start.js";
 import { statusFeature } from "./features/status.js";
+import { todoFeature } from "./features/todo.js";
 import { triageFeature } from "./features/triage.js";
 import { unknownButton } from "./guards.js";
 import {
@@ -77,6 +78,7 @@ const features: Composer<BotContext>[] = [
   runWindowFeature,
   retriageFeature, // issue 10
   codeHostFeature, // issue 13: /link, /release, the card's GitHub button
+  todoFeature, // issue 17: /todo, /notify
 ];
 
 const RETRY = { maxRetryAttempts: 3, maxDelaySeconds: 60 };

@@ -15,11 +15,13 @@ import type { Logger } from "pino";
 import { currentChatId } from "../../app/outbox.js";
 import { adminIds } from "../../app/systems.js";
 import type { Config } from "../../config.js";
-import { t } from "../../i18n/index.js";
+import { quietText, t } from "../../i18n/index.js";
 import type { Db } from "../db/database.js";
 import type { BotContext } from "./context.js";
 
-export type Command = keyof typeof t.commands;
+/** Every command's menu description (issue 17's /todo and /notify live in i18n/zh-TW/quiet.ts). */
+export const DESCRIPTIONS = { ...t.commands, ...quietText.commands };
+export type Command = keyof typeof DESCRIPTIONS;
 type Audience = "member" | "admin";
 
 /** Every command, in menu order, and whose menu lists it. */
@@ -37,6 +39,7 @@ export const COMMANDS = {
   link: "member", // issue 13
   release: "member", // issue 13
   cancel: "member",
+  todo: "member", // issue 17: an admin's queue; a member's own reports
   triage: "admin",
   approve_prod: "admin",
   approve_uat: "admin",
@@ -47,6 +50,7 @@ export const COMMANDS = {
   freeze: "admin",
   run: "admin",
   oncall: "admin",
+  notify: "admin", // issue 17
 } as const satisfies Record<Command, Audience>;
 
 const of = (audience: Audience): readonly Command[] =>
@@ -74,7 +78,7 @@ export function onCommand(
 export const botCommands = (admin: boolean): BotCommand[] =>
   [...MEMBER_COMMANDS, ...(admin ? ADMIN_COMMANDS : [])].map((command) => ({
     command,
-    description: t.commands[command],
+    description: DESCRIPTIONS[command],
   }));
 
 /**

@@ -88,8 +88,7 @@ export async function cleanUp(ctx: BotContext, owner: { chatId: number; userId: 
 }
 
 /** A short nonce for a deep link ([a-z0-9]{10}). */
-const nonce = (): string =>
-  Array.from(randomBytes(10), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+const nonce = (): string => Array.from(randomBytes(10), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
 
 /**
  * In a group where the bot may not delete answers, a conversation moves to the member's private chat:

@@ -22,10 +22,9 @@ export const quietText = {
     header: "📋 <b>等你處理的事項</b>（新的在前）",
     nothing: "✅ 目前沒有等你處理的事項。",
     triage: (id: number, title: string) => `🆕 #${id} ${e(title)} — 待分類`,
-    approveProd: (id: number, title: string, version: string, cutoff: string) =>
-      `🧪 #${id} ${e(title)} — UAT ${e(version)} 待批准推 PROD（${e(cutoff)} T2 前批准，當晚部署）`,
-    approveUat: (id: number, title: string, version: string) =>
-      `🚀 #${id} ${e(title)} — PROD ${e(version)} 待批准 Merge UAT`,
+    approveProd: (id: number, title: string, cutoff: string | null) =>
+      `🧪 #${id} ${e(title)} — 已上 UAT，待批准推 PROD${cutoff ? `（${e(cutoff)} T2 前批准，當次部署）` : ""}`,
+    approveUat: (id: number, title: string) => `🚀 #${id} ${e(title)} — 已上 PROD，待批准 Merge UAT`,
     hotfix: (id: number, bugId: number, requester: string, expires: string) =>
       `🚨 Hotfix 申請 #${id}（#${bugId}，${e(requester)} 提出）待第二位管理員核准，${e(expires)} 前有效`,
     held: (id: number, title: string) => `⏸ #${id} ${e(title)} — 回滾後暫停，可重新排入`,

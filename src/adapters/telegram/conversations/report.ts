@@ -5,10 +5,11 @@ import { type Context, InlineKeyboard } from "grammy";
 import { knownModules, reportBug } from "../../../app/bugs.js";
 import { escalateBug } from "../../../app/escalation.js";
 import { systemRegistry } from "../../../app/systems.js";
+import { adminsToNotify, privateNotices } from "../../../app/todo.js";
 import { choicePattern, encodeChoice } from "../../../core/callback-data.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
 import { boundedText, codePointLength, normalizeModule } from "../../../core/text.js";
-import { conversationText, t } from "../../../i18n/index.js";
+import { conversationText, quietText, t } from "../../../i18n/index.js";
 import { groupCardDraft } from "../cards.js";
 import { visibleSystemIds } from "../guards.js";
 import { displayName } from "../middleware.js";
@@ -120,7 +121,13 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
     surface,
   );
   await surface.ask(title.ctx, t.report.askDescription);
-  const description = await waitText(conversation, LIMITS.description, t.report.tooLong(LIMITS.description), {}, surface);
+  const description = await waitText(
+    conversation,
+    LIMITS.description,
+    t.report.tooLong(LIMITS.description),
+    {},
+    surface,
+  );
   last = description.ctx;
 
   const env = await choose(
@@ -262,11 +269,16 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
 
   const bugId = await conversation.external(async (octx) => {
     const from = octx.from!;
+    // issue 17: admins who asked (/notify on) are told in private, in the bug's own transaction.
+    const notified = await adminsToNotify(octx.deps.db, octx.deps.config, draft.systemId);
     const bug = await reportBug(
       octx.deps.db,
       { ...draft, reporter: { id: from.id, name: displayName(from) } },
       octx.deps.clock(),
-      (created) => groupCardDraft(octx.deps, created),
+      (created) => [
+        ...groupCardDraft(octx.deps, created),
+        ...privateNotices(notified, quietText.notify.newBug(created.id, created.title), from.id),
+      ],
     );
     await escalateBug(octx.deps, bug.id, octx.deps.clock()); // issue 12: high/critical mention at once
     return bug.id;

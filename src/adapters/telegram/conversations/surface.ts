@@ -32,7 +32,11 @@ export interface Surface {
    * `keep`, as the panel's final text). Without `keep` the panel is deleted; the deep link a private
    * conversation came from is deleted in every case.
    */
-  finish(ctx: Context, html: string | null, options?: { keep?: boolean; keyboard?: InlineKeyboardMarkup }): Promise<void>;
+  finish(
+    ctx: Context,
+    html: string | null,
+    options?: { keep?: boolean; keyboard?: InlineKeyboardMarkup },
+  ): Promise<void>;
 }
 
 const sameMarkup = (a?: InlineKeyboardMarkup, b?: InlineKeyboardMarkup) =>
@@ -57,7 +61,9 @@ export async function openSurface(conversation: Convo, ctx: Context): Promise<Su
     const m = c.message;
     if (!m || dropped.has(m.message_id)) return Promise.resolve(false);
     dropped.add(m.message_id);
-    return conversation.external((octx) => deleteAnswer(octx, { chatId: m.chat.id, messageId: m.message_id, date: m.date }));
+    return conversation.external((octx) =>
+      deleteAnswer(octx, { chatId: m.chat.id, messageId: m.message_id, date: m.date }),
+    );
   };
 
   if (!quiet) {
@@ -69,7 +75,8 @@ export async function openSurface(conversation: Convo, ctx: Context): Promise<Su
         if (c.callbackQuery && shown !== undefined) await c.editMessageText(shown, HTML);
       },
       finish: async (c, html, options = {}) => {
-        if (html !== null) await c.reply(html, { ...HTML, ...(options.keyboard ? { reply_markup: options.keyboard } : {}) });
+        if (html !== null)
+          await c.reply(html, { ...HTML, ...(options.keyboard ? { reply_markup: options.keyboard } : {}) });
         await cleanUp(undefined);
       },
     };

@@ -1,7 +1,7 @@
 // /start and /help: what the bot does and the commands for this user's role.
 import { Composer } from "grammy";
 import { t } from "../../../i18n/index.js";
-import { ADMIN_COMMANDS, MEMBER_COMMANDS, onCommand } from "../commands.js";
+import { ADMIN_COMMANDS, type Command, DESCRIPTIONS, MEMBER_COMMANDS, onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { adminSystemIds, isAdminFor } from "../guards.js";
 import { replyHtml } from "../respond.js";
@@ -12,7 +12,7 @@ onCommand(composer, ["start", "help"], async (ctx) => {
   // Admin commands for whoever may use some here: any admin in private, the group's system's admins in a group.
   const admin =
     ctx.chat.type === "private" ? (await adminSystemIds(ctx)).length > 0 : await isAdminFor(ctx, ctx.groupSystemId);
-  const list = (commands: readonly (keyof typeof t.commands)[]) => commands.map((c) => t.help.line(c, t.commands[c]));
+  const list = (commands: readonly Command[]) => commands.map((c) => t.help.line(c, DESCRIPTIONS[c]));
   await replyHtml(
     ctx,
     [
