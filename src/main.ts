@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     onPoolRenewed: () => logger.warn("database connection pool renewed after a lost connection"),
   }).catch(openFailed);
   await syncSystems(database.db, config.systems).catch(openFailed);
+  await syncSlackMirrors(database.db, config).catch(openFailed); // issue 13: which groups Slack mirrors
   const liveness = await holdLiveness(config.database).catch(openFailed);
   // Real time, or the drills' simulated clock (NIGHTSHIFT_CLOCK_*): every wait in app time goes through it.
   const time = createClock(config.clock);
@@ -181,7 +182,6 @@ async function main(): Promise<void> {
   logger.info({ port: http.port }, "http listening (GET /healthz)");
   dispatcher.start();
   // issue 13: Slack mirror and linked GitHub issues (relay_jobs), beside the Telegram outbox.
-  await syncSlackMirrors(database.db, config);
   const relay = createRelay({
     db: database.db,
     config,

@@ -18,7 +18,7 @@ describe("GitHub REST client", () => {
   });
   afterAll(() => gh.close());
 
-  const systems = () => [{ id: "crm", github: githubConfig(apiRoot) }];
+  const systems = () => ({ systems: [{ id: "crm", github: githubConfig(apiRoot) }] });
 
   it("reads a commit's combined status and check runs for the checklist", async () => {
     const check = githubCommitStatus(systems());
@@ -39,7 +39,9 @@ describe("GitHub REST client", () => {
     });
     expect((await check("crm", "ccc333")).ok).toBe(false); // nothing reported at all
     expect(await check("other", "aaa111")).toEqual({ ok: false, detail: "no github configured for system other" });
-    const wrongRepo = githubCommitStatus([{ id: "crm", github: githubConfig(apiRoot, { repo: "acme/gone" }) }]);
+    const wrongRepo = githubCommitStatus({
+      systems: [{ id: "crm", github: githubConfig(apiRoot, { repo: "acme/gone" }) }],
+    });
     expect(await wrongRepo("crm", "aaa111")).toMatchObject({ ok: false, detail: expect.stringContaining("not found") });
   });
 

@@ -29,6 +29,7 @@ const OPERATOR_FACING = [
   "src/config/pipeline-targets.ts",
   "src/config/pipeline.ts",
   "src/config/pipeline-gates.ts",
+  "src/config/pipeline-github.ts", // issue 13
 ];
 
 /**

@@ -237,9 +237,12 @@ export const githubWebUrl = (config: Pick<GithubConfig, "repo" | "webRoot">, ref
  * as success, neutral or skipped, with at least one status or check run.
  */
 export const githubCommitStatus =
-  (systems: readonly { id: string; github?: GithubConfig | undefined }[], options: GithubClientOptions = {}) =>
+  (
+    config: { systems: readonly { id: string; github?: GithubConfig | undefined }[] },
+    options: GithubClientOptions = {},
+  ) =>
   async (systemId: string, sha: string): Promise<{ ok: boolean; detail: string }> => {
-    const github = systems.find((s) => s.id === systemId)?.github;
+    const github = config.systems.find((s) => s.id === systemId)?.github;
     if (!github) return { ok: false, detail: `no github configured for system ${systemId}` };
     const client = githubClient(github, options);
     try {
