@@ -37,7 +37,9 @@ beforeAll(async () => {
     if (req.method !== "GET") return void res.writeHead(405, { allow: "GET" }).end();
     const answer = served[req.url ?? ""];
     if (!answer) return void res.writeHead(404).end();
-    res.writeHead(answer.status, { connection: "close", ...(answer.location ? { location: answer.location } : {}) }).end(answer.body);
+    res
+      .writeHead(answer.status, { connection: "close", ...(answer.location ? { location: answer.location } : {}) })
+      .end(answer.body);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
