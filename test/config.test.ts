@@ -423,7 +423,7 @@ describe("PIPELINE_CONFIG", () => {
 
   it("reports an unknown key with its path", () => {
     expect(fail(fixture("unknown-key.json")).problems).toEqual([
-      "PIPELINE_CONFIG systems[0].environments.uat.deplyo: 不認得的欄位 — 這裡可用的欄位：url、deploy、rollback、health、watch、migrateDown / unknown key — allowed keys here: url, deploy, rollback, health, watch, migrateDown",
+      "PIPELINE_CONFIG systems[0].environments.uat.deplyo: 不認得的欄位 — 這裡可用的欄位：url、deploy、rollback、health、watch、version、migrateDown / unknown key — allowed keys here: url, deploy, rollback, health, watch, version, migrateDown",
     ]);
   });
 

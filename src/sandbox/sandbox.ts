@@ -19,6 +19,7 @@ import { settleManualRuns } from "../adapters/telegram/features/run-window.js";
 import { adapterPorts } from "../adapters/wire-ports.js";
 import { sweepIncidents } from "../app/freeze-admin.js";
 import { setOncall } from "../app/oncall.js";
+import { recordDeployed } from "../app/env-versions.js";
 import { environmentVersions, setEnvironmentVersion, syncSystems } from "../app/systems.js";
 import { watchAfterDeploy } from "../app/watch.js";
 import { tick, type WindowDeps } from "../app/windows/index.js";
@@ -199,7 +200,11 @@ async function createWorld(provider: SandboxProvider | null = null) {
   await syncSystems(db, config.systems);
   const today = localParts(clock(), TZ).date;
   // Both environments start on last week's release, so the first rollback has somewhere to go.
-  for (const env of ["uat", "prod"] as const) await setEnvironmentVersion(db, system.id, env, "2026.11.16-1", clock());
+  for (const env of ["uat", "prod"] as const) {
+    await setEnvironmentVersion(db, system.id, env, "2026.11.16-1", clock());
+    // issue 10: as their deploy scripts report it (`version=`), the environments' real version
+    await recordDeployed(db, system.id, env, { reported: "2026.11.16-1", read: null, now: clock() });
+  }
   // The pre-deploy checklist needs an on-call for each window's date.
   for (let i = 0; i < 30; i++) {
     const day = addDays(today, i);

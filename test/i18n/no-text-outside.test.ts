@@ -30,6 +30,7 @@ const OPERATOR_FACING = [
   "src/config/pipeline.ts",
   "src/config/pipeline-gates.ts",
   "src/config/pipeline-github.ts", // issue 13
+  "src/config/pipeline-versions.ts",
 ];
 
 /**

@@ -88,8 +88,14 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     await tb.send(pressOn(note, "批准推 PROD #1", alice));
 
     expect(await getBug(t.db, 1)).toMatchObject({ status: "pending_prod" });
+    // issue 10: only part of the UAT release is approved — which version PROD gets, and what follows
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
-      "✅ 已批准推 PROD：#1\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
+      [
+        "✅ 已批准推 PROD：#1\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
+        "",
+        "ℹ️ UAT 版本 <code>2026.11.20-1</code> 只批准了部分 bug：#1（未批准：#2）。",
+        "PROD 將部署只含已批准修正的新版本，部署後 UAT 與 PROD 版本不同：之後的 Flow 1 bug 需先讓版本對齊，或改走 Flow 2。",
+      ].join("\n"),
     );
     const edited = messageState(tb, GROUP, note.result.message_id);
     expect(edited.payload.text).toMatch(/^🔧 <b>Bug Fix Pipeline<\/b> — Flow 1 已部署 UAT\n/);
@@ -99,6 +105,11 @@ describe.each(testBackends())("approvals on $name", (backend) => {
       "全部批准",
     ]);
     expect(toasts(tb).at(-1)).toBe("已批准 1 筆");
+    // the rest approved too: the release is whole again, no note
+    await tb.send(pressOn(messageState(tb, GROUP, note.result.message_id), "批准推 PROD #2", alice));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
+      "✅ 已批准推 PROD：#2\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
+    );
     expect(tb.api.errors()).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, freezes, windowRuns } from "../../drizzle/schema.js";
 import { registerCommands } from "../../src/adapters/telegram/bot.js";
 import { bugHistory, getBug } from "../../src/app/bugs.js";
+import { recordRead } from "../../src/app/env-versions.js";
 import { setEnvironmentVersion } from "../../src/app/systems.js";
 import { APP_VERSION } from "../../src/version.js";
 import { startTestBot, type TestBot, testConfig } from "../support/app.js";
@@ -195,7 +196,13 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
   });
 
   it("/status shows versions, counts, the next T1/T2, freezes and the last window", async () => {
-    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-1", new Date());
+    // the real versions (issue 10): UAT as read, PROD unknown (no probe); the bot's own names are not shown
+    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-9", new Date());
+    await recordRead(t.db, "crm", "uat", {
+      ok: true,
+      version: "2026.11.20-1",
+      readAt: new Date("2026-11-20T12:00:00Z"),
+    });
     await reportOne(t.db);
     await reportOne(t.db);
     await t.db.insert(windowRuns).values({
@@ -209,7 +216,8 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/status", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text.split("\n")).toEqual([
       "📊 <b>Barber CRM</b>(crm)",
-      "UAT：2026.11.20-1 · PROD：未知版本",
+      "UAT：<code>2026.11.20-1</code>（2026-11-20 20:00 讀取）",
+      "PROD：版本不明（未設定版本讀取方式）",
       "🆕 待確認 2",
       "下次 T1：今晚 20:00（11/21）",
       "下次 T2：今晚 22:00（11/21）",

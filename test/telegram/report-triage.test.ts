@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bugs, kv } from "../../drizzle/schema.js";
 import { bugHistory, getBug } from "../../src/app/bugs.js";
+import { recordRead } from "../../src/app/env-versions.js";
 import { setEnvironmentVersion } from "../../src/app/systems.js";
 import { startTestBot, type TestBot, testConfig } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
@@ -63,12 +64,19 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     expect(menu.payload.text).toContain("請選擇嚴重度");
     await tb.send(pressOn(menu, "🟡 medium", alice));
     const flows = messageState(tb, GROUP, card.result.message_id);
-    expect(flows.payload.text).toContain("建議流程：<b>Flow 1（先 UAT）</b>");
-    expect(flows.payload.text).toContain("版本不明");
-    expect(flows.payload.reply_markup.inline_keyboard.flat().map((b: any) => b.text)).toContain("✅ Flow 1（先 UAT）");
-    await tb.send(pressOn(flows, "✅ Flow 1（先 UAT）", alice)); // already selected: no identical edit
-    expect(tb.api.errors()).toEqual([]);
+    // issue 10: no version probe → the versions are unknown, nothing is pre-selected, the admin must choose
+    expect(flows.payload.text).toContain("版本不明（UAT ?、PROD ?）：請明確選擇流程");
+    expect(flows.payload.text).not.toContain("建議流程");
+    expect(flows.payload.reply_markup.inline_keyboard.flat().map((b: any) => b.text)).toContain("Flow 1（先 UAT）");
     await tb.send(pressOn(flows, "✔️ 確認分類", alice));
+    expect(toasts(tb).at(-1)).toBe("版本不明或無法比較，請先選擇流程");
+    expect((await getBug(t.db, 1))?.status).toBe("submitted");
+    await tb.send(pressOn(flows, "Flow 1（先 UAT）", alice));
+    const chosen = messageState(tb, GROUP, card.result.message_id);
+    expect(chosen.payload.reply_markup.inline_keyboard.flat().map((b: any) => b.text)).toContain("✅ Flow 1（先 UAT）");
+    await tb.send(pressOn(chosen, "✅ Flow 1（先 UAT）", alice)); // already selected: no identical edit
+    expect(tb.api.errors()).toEqual([]);
+    await tb.send(pressOn(chosen, "✔️ 確認分類", alice));
 
     const bug = await getBug(t.db, 1);
     expect(bug).toMatchObject({ status: "confirmed", severity: "medium", fixFlow: "flow1" });
@@ -77,29 +85,73 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
       ["report", "submitted", "Carol"],
       ["confirm", "confirmed", "Alice"],
     ]);
+    expect(history[1]!.note).toContain("uat=unknown prod=unknown");
     const final = messageState(tb, GROUP, card.result.message_id);
     expect(final.payload.text).toContain("✅ Alice 已確認 · 🟡 medium · Flow 1（先 UAT）");
     expect(final.payload.reply_markup).toEqual({ inline_keyboard: [] });
     expect(tb.api.errors()).toEqual([]);
   });
 
-  it("pre-selects flow2 with its reason when UAT is ahead, and the admin may switch", async () => {
-    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-2", new Date());
+  it("pre-selects flow2 when UAT is ahead; forcing Flow 1 needs a reason, shown on the card and audited", async () => {
+    // the bot's own names are not the versions (issue 10): only what was read counts
+    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-1", new Date());
     await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", new Date());
-    const card = await reportedCard();
+    const readAt = new Date();
+    await recordRead(t.db, "crm", "uat", { ok: true, version: "2026.11.20-2", readAt });
+    await recordRead(t.db, "crm", "prod", { ok: true, version: "2026.11.20-1", readAt });
+    const card = await reportedCard({ env: "PROD" });
     await tb.send(pressOn(card, "✅ 確認", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "🟢 low", alice));
     const flows = messageState(tb, GROUP, card.result.message_id);
+    expect(flows.payload.text).toContain("建議流程：<b>Flow 2（先 PROD）</b>");
     expect(flows.payload.text).toContain("UAT（2026.11.20-2）領先 PROD（2026.11.20-1）");
     await tb.send(pressOn(flows, "Flow 1（先 UAT）", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "✔️ 確認分類", alice));
-    expect(await getBug(t.db, 1)).toMatchObject({ status: "confirmed", severity: "low", fixFlow: "flow1" });
+    // contradicting the versions: asked for a reason, nothing confirmed yet
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("選擇 <b>Flow 1（先 UAT）</b> 與版本不符");
+    expect((await getBug(t.db, 1))?.status).toBe("submitted");
+    await tb.send(messageUpdate("customer demo on UAT <tomorrow>", bob, GROUP)); // not the admin asked
+    expect((await getBug(t.db, 1))?.status).toBe("submitted");
+    await tb.send(messageUpdate("customer demo on UAT <tomorrow>", alice, GROUP));
+    expect(await getBug(t.db, 1)).toMatchObject({
+      status: "confirmed",
+      severity: "low",
+      fixFlow: "flow1",
+      flowOverrideReason: "customer demo on UAT <tomorrow>",
+      triageUatVersion: "2026.11.20-2",
+      triageProdVersion: "2026.11.20-1",
+    });
+    const card2 = messageState(tb, GROUP, card.result.message_id);
+    expect(card2.payload.text).toContain("⚠️ 強制流程，原因：customer demo on UAT &lt;tomorrow&gt;");
+    const confirm = (await bugHistory(t.db, 1)).find((e) => e.event === "confirm")!;
+    expect(confirm.note).toContain("override: customer demo on UAT <tomorrow>");
+    expect(confirm.note).toContain("uat=2026.11.20-2 prod=2026.11.20-1");
+    expect(tb.api.errors()).toEqual([]);
+  });
+
+  it("the suggested flow needs no reason; found-in corrected at triage changes the suggestion", async () => {
+    const readAt = new Date();
+    await recordRead(t.db, "crm", "uat", { ok: true, version: "1.4.0", readAt });
+    await recordRead(t.db, "crm", "prod", { ok: true, version: "1.3.0", readAt });
+    const card = await reportedCard({ env: "PROD" });
+    await tb.send(pressOn(card, "✅ 確認", alice));
+    await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "🟡 medium", alice));
+    let flows = messageState(tb, GROUP, card.result.message_id);
+    expect(flows.payload.text).toContain("建議流程：<b>Flow 2（先 PROD）</b>");
+    await tb.send(pressOn(flows, "發現於 UAT", alice));
+    flows = messageState(tb, GROUP, card.result.message_id);
+    expect(flows.payload.text).toContain("發現環境：UAT（可修正）");
+    expect(flows.payload.text).toContain("問題在 UAT 發現");
+    await tb.send(pressOn(flows, "✔️ 確認分類", alice));
+    expect(await getBug(t.db, 1)).toMatchObject({ status: "confirmed", fixFlow: "flow1", foundInEnv: "uat" });
+    expect((await getBug(t.db, 1))?.flowOverrideReason).toBeNull();
   });
 
   it("two admins confirming at once → one transition; the loser is told, the card is not reverted", async () => {
     const card = await reportedCard();
     await tb.send(pressOn(card, "✅ 確認", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "🟡 medium", alice));
+    await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "Flow 1（先 UAT）", alice));
     const menu = messageState(tb, GROUP, card.result.message_id);
     const edits = tb.api.calls.filter((c) => c.method.startsWith("edit")).length;
     await Promise.all([tb.send(pressOn(menu, "✔️ 確認分類", alice)), tb.send(pressOn(menu, "✔️ 確認分類", bob))]);
@@ -290,6 +342,7 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
     expect(skipped.payload.text).toContain("#2 second");
     await tb.send(pressOn(skipped, "✅ 確認", alice));
     await tb.send(pressOn(messageState(tb, alice.id, first.result.message_id), "🟢 low", alice));
+    await tb.send(pressOn(messageState(tb, alice.id, first.result.message_id), "Flow 1（先 UAT）", alice));
     await tb.send(pressOn(messageState(tb, alice.id, first.result.message_id), "✔️ 確認分類", alice));
     expect((await getBug(t.db, 2))?.status).toBe("confirmed");
     // The next card follows, and the group card of #2 is edited through the outbox.

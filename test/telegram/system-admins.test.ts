@@ -50,6 +50,7 @@ describe.each(testBackends())("system admins and migrated groups on $name", (bac
     const card = last(tb, "sendMessage", POS_GROUP);
     await tb.send(pressOn(card, "✅ 確認", dave));
     await tb.send(pressOn(messageState(tb, POS_GROUP, card.result.message_id), "🟢 low", dave));
+    await tb.send(pressOn(messageState(tb, POS_GROUP, card.result.message_id), "Flow 1（先 UAT）", dave));
     await tb.send(pressOn(messageState(tb, POS_GROUP, card.result.message_id), "✔️ 確認分類", dave));
     expect((await getBug(t.db, 2))?.status).toBe("confirmed");
     expect(messageState(tb, POS_GROUP, card.result.message_id).payload.text).toContain("Dave 已確認");
@@ -123,6 +124,7 @@ describe.each(testBackends())("system admins and migrated groups on $name", (bac
     await tb.send(pressOn(card, "✅ 確認", dave));
     const menu = last(tb, "editMessageText", SUPER);
     await tb.send(pressOn({ ...menu, result: card.result }, "🟢 low", dave));
+    await tb.send(pressOn({ ...last(tb, "editMessageText", SUPER), result: card.result }, "Flow 1（先 UAT）", dave));
     await tb.send(pressOn({ ...last(tb, "editMessageText", SUPER), result: card.result }, "✔️ 確認分類", dave));
     expect((await getBug(t.db, 2))?.status).toBe("confirmed");
     expect(last(tb, "editMessageText", SUPER).payload.text).toContain("Dave 已確認");

@@ -92,7 +92,7 @@ triageMenu.dynamic((ctx, range) => {
     range.row();
     button(t.buttons.reselect, (c) => step(c, s, { sev: null, flow: null }));
     range.row();
-    for (const env of ENVS) button(versionText.triage.foundInButton(env, s.env === env), (c) => step(c, s, { env }));
+    for (const env of ENVS) button(versionText.triage.foundInButton(env, s.env === env), (c) => step(c, s, { env, flow: null })); // the suggestion re-applies
   } else {
     button(t.buttons.hotfix, (c) => startHotfix(c, s));
     range.row();
@@ -172,9 +172,9 @@ async function startHotfix(ctx: BotContext, s: TriageState): Promise<void> {
 async function finish(ctx: BotContext, s: TriageState): Promise<void> {
   const actor = await adminOfBug(ctx, s);
   if (!actor || !s.sev) return;
-  if (!s.flow) return void (await ctx.answerCallbackQuery({ text: versionText.triage.chooseFirst }));
   const bug = await current(ctx, s);
   if (!bug) return;
+  if (!s.flow) return void (await ctx.answerCallbackQuery({ text: versionText.triage.chooseFirst }));
   const message = ctx.callbackQuery?.message;
   // issue 10: a flow that contradicts the versions is confirmed only with a reason (asked in a conversation)
   const system = systemRegistry(ctx.deps.config).get(bug.systemId);
