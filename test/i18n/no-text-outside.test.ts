@@ -26,6 +26,7 @@ const OPERATOR_FACING = [
   "src/config/pipeline-refs.ts",
   "src/config/pipeline-targets.ts",
   "src/config/pipeline.ts",
+  "src/config/pipeline-watch.ts", // issue 12
 ];
 
 /**
