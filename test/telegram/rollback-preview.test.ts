@@ -52,9 +52,12 @@ describe.each(testBackends())("messages that cannot fail to arrive on $name", (b
     expect(preview.startsWith("⚠️ 回滾預覽 — PROD")).toBe(true);
     for (const id of ids) expect(preview).toContain(`• #${id} [medium] `);
     expect(preview).toContain("結帳 &lt;b&gt;&amp;");
-    // The question and its forced reply come with the last part.
-    expect(parts.at(-1)!.payload.text).toContain(incidents.rollback.askReason);
-    expect(parts.at(-1)!.payload.reply_markup).toMatchObject({ force_reply: true });
+    // The preview in parts, then the kind of problem with its buttons (issue 12), then the reason.
+    expect(parts.at(-1)!.payload.text).toBe("這是哪一種問題？");
+    await tb.send(pressOn(parts.at(-1)!, "🟠 功能回歸", alice));
+    const question = last(tb, "sendMessage", GROUP);
+    expect(question.payload.text).toContain(incidents.rollback.askReason);
+    expect(question.payload.reply_markup).toMatchObject({ force_reply: true });
 
     await tb.send(messageUpdate("結帳頁 500", alice, GROUP));
     await tb.send(pressOn(last(tb, "sendMessage", GROUP), incidents.rollback.confirm, alice));
