@@ -20,7 +20,6 @@ import {
 import { applyEventIn, type BugRow } from "./bugs.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
-import { watchInBackground } from "./watch.js";
 import { freezeVerdict } from "./freeze-state.js";
 import {
   allocateVersion,
@@ -34,6 +33,7 @@ import { messages } from "./messages.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 import { cardOutboxRow } from "./triage.js";
+import { watchInBackground } from "./watch.js";
 
 export type HotfixRequestRow = typeof hotfixRequests.$inferSelect;
 export type HotfixMode = "run" | "manual";
