@@ -42,7 +42,13 @@ describe("loadConfig from env", () => {
       smoke: null,
       prometheus: null,
     });
-    const emptyEnv = (minutes: number) => ({ url: null, deploy: null, rollback: null, health: null, watch: watch(minutes) });
+    const emptyEnv = (minutes: number) => ({
+      url: null,
+      deploy: null,
+      rollback: null,
+      health: null,
+      watch: watch(minutes),
+    });
     expect(load(base)).toEqual<Config>({
       botToken: TOKEN,
       database: { kind: "pglite", dir: "/srv/nightshift/data/pglite" },

@@ -26,7 +26,6 @@ import { type ChecklistResult, checklistLines, failedLabels, runChecklist } from
 import { afterReleaseRecorded } from "./code-host.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
-import { watchInBackground } from "./watch.js";
 import { freezeVerdict } from "./freeze-state.js";
 import {
   allocateVersion,
@@ -40,6 +39,7 @@ import { messages } from "./messages.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 import { cardOutboxRow } from "./triage.js";
+import { watchInBackground } from "./watch.js";
 
 export type HotfixRequestRow = typeof hotfixRequests.$inferSelect;
 export type HotfixMode = "run" | "manual";

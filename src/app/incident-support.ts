@@ -1,14 +1,14 @@
 import type { Check, Config, SystemConfig } from "../config.js";
 import type { Actor, Env } from "../core/model.js";
 import { breaches, sustainCpu } from "../core/watch-rules.js";
+import { localParts } from "../core/windows.js";
 import { describeBreach, incidents } from "../i18n/index.js";
 import { CLAIM_KINDS, type ClaimKind, claim } from "./claims.js";
 import type { Queryable } from "./db.js";
 import type { DeployDeps, DeploymentRow } from "./deploy-release.js";
-import type { Calendar, Metrics } from "./ports.js";
-import { localParts } from "../core/windows.js";
 import { userNames } from "./members.js";
 import { getOncall } from "./oncall.js";
+import type { Calendar, Metrics } from "./ports.js";
 import { adminIds, systemRegistry } from "./systems.js";
 
 const W = incidents.watch;

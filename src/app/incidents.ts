@@ -17,7 +17,14 @@ export type IncidentRow = typeof incidents.$inferSelect;
 export async function createIncident(
   tx: Queryable,
   input: {
-    plan: { systemId: string; env: "uat" | "prod"; fromVersion: string; targetVersion: string; undoIds: number[]; bugIds: number[] };
+    plan: {
+      systemId: string;
+      env: "uat" | "prod";
+      fromVersion: string;
+      targetVersion: string;
+      undoIds: number[];
+      bugIds: number[];
+    };
     rollback: DeploymentRow;
     kind: ProblemKind;
     reason: string;
@@ -27,8 +34,7 @@ export async function createIncident(
 ): Promise<IncidentRow> {
   const { plan } = input;
   const newestId = plan.undoIds[0] ?? null;
-  const [undone] =
-    newestId === null ? [] : await tx.select().from(deployments).where(eq(deployments.id, newestId));
+  const [undone] = newestId === null ? [] : await tx.select().from(deployments).where(eq(deployments.id, newestId));
   const [row] = await tx
     .insert(incidents)
     .values({
@@ -60,7 +66,11 @@ export async function recordRollbackWatch(
 ): Promise<void> {
   await deps.db
     .update(incidents)
-    .set({ watchResult: result, watchDetail: detail === null ? null : headCodePoints(cleanText(detail), 1000), updatedAt: deps.clock() })
+    .set({
+      watchResult: result,
+      watchDetail: detail === null ? null : headCodePoints(cleanText(detail), 1000),
+      updatedAt: deps.clock(),
+    })
     .where(eq(incidents.id, incidentId));
 }
 
@@ -72,7 +82,11 @@ export async function recordMigrateDown(
 ): Promise<void> {
   await deps.db
     .update(incidents)
-    .set({ migrateDownStatus: status, migrateDownOutput: boundedTail(cleanText(output), 4000), updatedAt: deps.clock() })
+    .set({
+      migrateDownStatus: status,
+      migrateDownOutput: boundedTail(cleanText(output), 4000),
+      updatedAt: deps.clock(),
+    })
     .where(eq(incidents.id, incidentId));
 }
 
@@ -101,7 +115,11 @@ export type FollowUpResult =
  * The 「建立後續修正 bug」 button: files one bug pre-filled from the incident (title, description,
  * environment, the undone releases' services), once however often it is pressed.
  */
-export async function fileFollowUpBug(deps: IncidentDeps, incidentId: number, actor: UserActor): Promise<FollowUpResult> {
+export async function fileFollowUpBug(
+  deps: IncidentDeps,
+  incidentId: number,
+  actor: UserActor,
+): Promise<FollowUpResult> {
   const now = deps.clock();
   return deps.db.transaction(async (tx) => {
     const [incident] = await tx.select().from(incidents).where(eq(incidents.id, incidentId)).for("update");

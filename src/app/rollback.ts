@@ -14,21 +14,15 @@ import { applyEventIn, type BugRow } from "./bugs.js";
 import { claim, release } from "./claims.js";
 import type { Queryable, Tx } from "./db.js";
 import { acquireEnvLock, EnvBusyError, type EnvLock, executeRelease } from "./deploy-release.js";
-import {
-  actorName,
-  type DeploymentRow,
-  escalationTargets,
-  type IncidentDeps,
-  systemById,
-} from "./incident-support.js";
+import { actorName, type DeploymentRow, escalationTargets, type IncidentDeps, systemById } from "./incident-support.js";
 import { createIncident, type IncidentRow, recordMigrateDown } from "./incidents.js";
 import { refreshVersions } from "./env-versions.js";
 import { advance } from "./lifecycle.js";
 import { getOncall } from "./oncall.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
 import { dataEscalationText, rollbackExecutedNotices, rollbackFailedNotices } from "./rollback-notices.js";
-import { type RollbackWatchOutcome, runRollbackWatch } from "./watch-rounds.js";
 import { environmentVersions } from "./systems.js";
+import { type RollbackWatchOutcome, runRollbackWatch } from "./watch-rounds.js";
 
 const T = incidents.rollback;
 export const AUTO_ROLLBACK_ACTOR = "system:auto-rollback";
@@ -276,7 +270,14 @@ async function rollbackLocked(
   // Runs in the transaction that records the rollback's outcome.
   const onOutcome = async (tx: Tx, deployment: DeploymentRow) => {
     // issue 12: every rollback is an incident record, written with its outcome.
-    incident = await createIncident(tx, { plan, rollback: deployment, kind, reason, actorName: name, now: deps.clock() });
+    incident = await createIncident(tx, {
+      plan,
+      rollback: deployment,
+      kind,
+      reason,
+      actorName: name,
+      now: deps.clock(),
+    });
     if (deployment.status !== "succeeded") {
       await release(tx, "rollback-of", undoId);
       const oncall = await oncallName(tx, deps, system);
@@ -333,7 +334,12 @@ async function escalateDataRisk(
   const who = await escalationTargets(deps.db, deps.config, system, deps.clock());
   const migrateDown = system.environments[plan.env].migrateDown ?? null;
   const text = (state: Parameters<typeof dataEscalationText>[1], output = "") =>
-    dataEscalationText({ incidentId: incident.id, env: plan.env, version: plan.targetVersion, reason: input.reason }, state, who, output);
+    dataEscalationText(
+      { incidentId: incident.id, env: plan.env, version: plan.targetVersion, reason: input.reason },
+      state,
+      who,
+      output,
+    );
   const [sent] = await enqueue(
     deps.db,
     [notice(system.groupChatId, text(migrateDown ? "running" : "none"), { urgent: true })],
@@ -373,7 +379,11 @@ async function escalateDataRisk(
   const edited = text(status, tail);
   await enqueue(
     deps.db,
-    [sent ? noticeEdit(system.groupChatId, sent, edited, { urgent: true }) : notice(system.groupChatId, edited, { urgent: true })],
+    [
+      sent
+        ? noticeEdit(system.groupChatId, sent, edited, { urgent: true })
+        : notice(system.groupChatId, edited, { urgent: true }),
+    ],
     deps.clock(),
   );
 }

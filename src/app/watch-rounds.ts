@@ -5,12 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { SystemConfig } from "../config.js";
 import type { Env } from "../core/model.js";
 import { incidentRecords, incidents } from "../i18n/index.js";
-import {
-  type EnvCheckResult,
-  escalationTargets,
-  type IncidentDeps,
-  runEnvChecks,
-} from "./incident-support.js";
+import { type EnvCheckResult, escalationTargets, type IncidentDeps, runEnvChecks } from "./incident-support.js";
 import { recordRollbackWatch } from "./incidents.js";
 import { enqueue, type NoticeButtons, notice, noticeEdit } from "./outbox.js";
 
@@ -27,7 +22,9 @@ export const sleeper = (deps: IncidentDeps, options: WatchOptions) =>
 
 /** Nothing to check in this environment: no health URL, no smoke test, no Prometheus queries. */
 export const unmonitored = (system: SystemConfig, env: Env): boolean =>
-  !system.environments[env].health && !system.environments[env].watch.smoke && !system.environments[env].watch.prometheus;
+  !system.environments[env].health &&
+  !system.environments[env].watch.smoke &&
+  !system.environments[env].watch.prometheus;
 
 export interface Rounds {
   /** Round 0 at once, then one per interval up to `minutes`. */
@@ -57,7 +54,11 @@ export async function watchRounds(
 ): Promise<RoundsResult> {
   const watch = system.environments[env].watch;
   const chat = system.groupChatId;
-  const [progressId] = await enqueue(deps.db, [notice(chat, input.progress(0, input.minutes, W.starting))], deps.clock());
+  const [progressId] = await enqueue(
+    deps.db,
+    [notice(chat, input.progress(0, input.minutes, W.starting))],
+    deps.clock(),
+  );
   const edit: RoundsResult["edit"] = async (text, extra = {}) => {
     await enqueue(
       deps.db,

@@ -73,7 +73,12 @@ export async function runWatch(
       ? W.summaryWarn(env, version, watch.minutes, result.warnings)
       : W.summaryOk(env, version, watch.minutes, result.rounds),
   );
-  return { outcome: result.warnings.length ? "warned" : "stood", rounds: result.rounds, failures: [], warnings: result.warnings };
+  return {
+    outcome: result.warnings.length ? "warned" : "stood",
+    rounds: result.rounds,
+    failures: [],
+    warnings: result.warnings,
+  };
 }
 
 /** The engine's `afterDeploy` hook: the window waits for its watch (the watch is the window's last step). */
@@ -153,4 +158,3 @@ async function onFailure(
   });
   return outcome.kind === "rolled_back" ? "rolled_back" : "alerted";
 }
-

@@ -4,14 +4,14 @@
 // ./pipeline-targets.ts, cross references (unique ids, dependsOn, cycles) in ./pipeline-refs.ts.
 import { dirname } from "node:path";
 import { z } from "zod";
+import type { Env } from "../core/model.js";
 import { normalizeModule, oneLine } from "../core/text.js";
 import { ADMIN_IDS_ERROR, at, bi, CHAT_ID_ERROR, typeErrorMap } from "./messages.js";
 import { freezePeriods } from "./pipeline-freeze.js";
 import { gateFields } from "./pipeline-gates.js";
 import { codeHostSchemas } from "./pipeline-github.js";
-import { crossCheck, isRecord } from "./pipeline-refs.js";
-import type { Env } from "../core/model.js";
 import { incidentEnvFields, incidentEnvValues } from "./pipeline-incidents.js";
+import { crossCheck, isRecord } from "./pipeline-refs.js";
 import { type Defaults, fieldSchemas, type SchemaContext, targetSchemas } from "./pipeline-targets.js";
 import { watchSchema } from "./pipeline-watch.js";
 import { versionSchemas } from "./pipeline-versions.js";

@@ -65,8 +65,26 @@ describe("drill 6: kill -9 during a rollback", () => {
         () =>
           sent()
             .slice(before)
-            .some((c) => String(c.payload.text).includes("請輸入回滾原因")),
+            .some((c) => String(c.payload.text).includes("這是哪一種問題")),
         "preview",
+      );
+      // The kind of problem (issue 12): a functional regression rolls back now.
+      const question = sent().at(-1)!;
+      const kinds = question.payload.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] };
+      const functional = kinds.inline_keyboard.flat().find((b) => b.text === "🟠 功能回歸")!;
+      before = sent().length;
+      telegram.pushUpdate(
+        callbackUpdate(functional.callback_data, ALICE, {
+          chatId: GROUP,
+          messageId: (question.result as { message_id: number }).message_id,
+        }),
+      );
+      await until(
+        () =>
+          sent()
+            .slice(before)
+            .some((c) => String(c.payload.text).includes("請輸入回滾原因")),
+        "reason question",
       );
       before = sent().length;
       telegram.pushUpdate(messageUpdate("結帳頁 500", ALICE, GROUP));

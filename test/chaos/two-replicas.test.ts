@@ -106,7 +106,10 @@ describe("drill 5: two replicas on one database for an evening", () => {
       async () => {
         const runs = await pg.db.select().from(windowRuns);
         // The post-deploy watch stands down after its window is recorded done: wait for PROD's summary.
-        const watched = telegram.groupTexts().some((t) => /PROD .*監控 \d+ 分鐘結束/.test(t));
+        // (issue 12: the summary is an edit of the watch's one message.)
+        const watched = telegram
+          .of("editMessageText")
+          .some((c) => /PROD .*監控 \d+ 分鐘結束/.test(String(c.payload.text)));
         return (
           runs.length === 2 && runs.every((w) => w.status !== "running") && watched && (await unsentCount(pg.db)) === 0
         );

@@ -31,6 +31,7 @@ const OPERATOR_FACING = [
   "src/config/pipeline-gates.ts",
   "src/config/pipeline-github.ts", // issue 13
   "src/config/pipeline-versions.ts",
+  "src/config/pipeline-watch.ts", // issue 12
 ];
 
 /**

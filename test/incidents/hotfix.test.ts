@@ -50,7 +50,14 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(release).toMatchObject({ kind: "hotfix", status: "succeeded", env: "prod", actorName: "Alice" });
 
     const texts = await tb.groupTexts();
-    expect(texts.at(-1)!.split("\n")).toEqual([
+    // issue 12: the hotfix's PROD deploy gets the post-deploy watch too (one message, round 0 at once).
+    expect(texts.at(-1)).toBe("🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
+    const watch = (await outboxRows(t.db)).filter(
+      (r) => r.method === "editMessageText" && /PROD 2026\.11\.24-1/.test(r.text),
+    );
+    expect(watch.map((r) => r.text)[0]).toBe("🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 檢查正常");
+    expect(watch.at(-1)!.text).toBe("✅ PROD 2026.11.24-1 監控 3 分鐘結束：4 輪檢查全部正常，解除監控。");
+    expect(texts.find((x) => x.startsWith("🚨 Emergency Hotfix"))!.split("\n")).toEqual([
       "🚨 Emergency Hotfix — PROD",
       `Bug: #${bug.id} [critical] Checkout &lt;crashes&gt; &amp; burns`,
       "時間:2026-11-24 10:00",
@@ -61,7 +68,8 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(tb.api.errors()).toEqual([]);
 
     // 「批准 Merge UAT」 under the template (the chat feature's approval) → pending_uat_merge …
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "批准 Merge UAT", bob));
+    const template = tb.api.sentTo(GROUP).find((c) => String(c.payload.text).startsWith("🚨 Emergency Hotfix"))!;
+    await tb.send(pressOn(template, "批准 Merge UAT", bob));
     const [queued] = await t.db.select().from(bugs).where(eq(bugs.id, bug.id));
     expect(queued!.status).toBe("pending_uat_merge");
     // … which tonight's T2 merges into UAT.
@@ -84,7 +92,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(setup.deploy.calls()).toEqual([]); // deployed by hand: nothing run
     const [after] = await t.db.select().from(bugs).where(eq(bugs.id, bug.id));
     expect(after).toMatchObject({ status: "deployed_prod", uatAhead: false });
-    const template = await outboxRows(t.db).then((rows) => rows.at(-1)!);
+    const template = await outboxRows(t.db).then((rows) => rows.findLast((r) => r.text.startsWith("🚨 Emergency"))!);
     expect(template.text.split("\n").at(-1)).toBe("需要跟進:否 — UAT 與 PROD 同版本，請一併更新 UAT");
     expect(template.markup).toBeUndefined();
   });
@@ -128,7 +136,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(trail.at(-2)!.note).toBe("申請 #1：Bob 核准略過未通過的部署前檢查（封版檢查）");
     expect((await tb.groupTexts()).at(-1)).toContain("⚠️ Bob 核准略過未通過的部署前檢查：封版檢查");
     // The approval message was edited to show who approved (its button removed).
-    const edited = tb.api.of("editMessageText").at(-1)!;
+    const edited = tb.api.of("editMessageText").findLast((c) => !/^(🔭|✅) PROD/.test(String(c.payload.text)))!;
     expect(edited.payload.text).toContain("✅ Bob 已於 2026-11-24 10:00 核准");
     expect(edited.payload.reply_markup).toEqual({ inline_keyboard: [] });
     expect(tb.api.errors()).toEqual([]);
@@ -188,7 +196,9 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(tb.api.sentTo(alice.id).map((c) => c.payload.text)).toContain(
       `✅ #${bug!.id} 已部署到 PROD（2026.11.24-1），已通知群組。`,
     );
-    expect((await tb.groupTexts()).at(-1)).toContain("Bug: #1 [critical] Payments down after &lt;deploy&gt;");
+    expect((await tb.groupTexts()).findLast((x) => x.startsWith("🚨 Emergency"))).toContain(
+      "Bug: #1 [critical] Payments down after &lt;deploy&gt;",
+    );
     expect(tb.api.errors()).toEqual([]);
   });
 

@@ -2,11 +2,11 @@
 // presses of 確認回滾 (reverse dependency order through a real script), bugs back and held, /history.
 import { and, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { bugs, claims, deployments } from "../../drizzle/schema.js";
+import { bugs, claims, deployments, incidents } from "../../drizzle/schema.js";
 import { recoverInterrupted } from "../../src/app/recovery.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
-import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
+import { alice, bob, buttonsOf, carol, messageUpdate } from "../support/telegram.js";
 import { last, pressOn, toasts } from "../telegram/helpers.js";
 import { confirmedBug, onCall, SERVICES } from "../windows/support.js";
 import { at, incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
@@ -36,17 +36,26 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     tb.clock.set(at("22:30"));
 
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
-    const preview = last(tb, "sendMessage", GROUP).payload.text as string;
+    const kindQuestion = last(tb, "sendMessage", GROUP);
+    expect(kindQuestion.payload.text).toBe("這是哪一種問題？");
+    expect(buttonsOf(kindQuestion.payload).map((b) => b.text)).toEqual([
+      "🟡 輕微 UX 問題",
+      "🟠 功能回歸",
+      "🔴 資料損毀風險",
+      "取消",
+    ]);
+    const preview = tb.api.sentTo(GROUP).at(-2)!.payload.text as string;
     expect(preview.split("\n").slice(0, 3)).toEqual([
       "⚠️ 回滾預覽 — PROD",
       "目前版本：2026.11.24-1 → 回滾至：2026.11.20-1",
       "將撤回的發佈：2026.11.24-1（2026-11-24 22:00）",
     ]);
     expect(preview).toContain(`• #${bugIds[0]} [medium] Receipt total wrong — 🚀 已部署 PROD`);
-    expect(preview).toContain("請輸入回滾原因");
+    await tb.send(pressOn(kindQuestion, "🟠 功能回歸", alice));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("請輸入回滾原因");
     await tb.send(messageUpdate("結帳頁 500 <script>", alice, GROUP));
     const prompt = last(tb, "sendMessage", GROUP);
-    expect(prompt.payload.text).toBe("原因:結帳頁 500 &lt;script&gt;\n確認要執行回滾嗎？");
+    expect(prompt.payload.text).toBe("問題類型：功能回歸\n原因：結帳頁 500 &lt;script&gt;\n確認要執行回滾嗎？");
 
     // Pressed twice, at the same moment, by two admins.
     await Promise.all([tb.send(pressOn(prompt, "⚠️ 確認回滾", alice)), tb.send(pressOn(prompt, "⚠️ 確認回滾", bob))]);
@@ -81,7 +90,44 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
       "狀態:已回滾,正在監控",
       `下一步:調查原因並修正;#${bugIds[0]}、#${bugIds[1]} 已退回並暫停，修正後請按「重新排入」`,
     ]);
-    expect(texts.at(-1)).toBe("✅ 回滾後檢查 — PROD 2026.11.20-1：穩定");
+    // The post-rollback watch (10 minutes by default, round 0 at once) stands; the incident records it.
+    const [incident] = await t.db.select().from(incidents);
+    expect(incident).toMatchObject({
+      problemKind: "functional",
+      reason: "結帳頁 500 <script>",
+      actorName: winner,
+      deployedVersion: "2026.11.24-1",
+      deployedAt: at("22:00"),
+      targetVersion: "2026.11.20-1",
+      watchResult: "stable",
+      bugIds,
+    });
+    expect(texts.at(-1)).toBe("🔭 回滾後監控 PROD 2026.11.20-1 · 第 0/10 分鐘 · 開始");
+    const stable = tb.api
+      .of("editMessageText")
+      .findLast((c) => String(c.payload.text).startsWith("✅ 回滾後監控結束"))!;
+    expect(String(stable.payload.text)).toContain("排程正式修正");
+
+    // /incident shows the record; /incidents lists it.
+    await tb.send(messageUpdate(`/incident ${incident!.id}`, carol, GROUP));
+    expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")).toEqual([
+      `🚨 事故 #${incident!.id} — PROD`,
+      "部署的版本：2026.11.24-1（2026-11-24 22:00）",
+      "回滾至：2026.11.20-1（2026-11-24 22:30，成功）",
+      "問題類型：功能回歸",
+      "什麼壞了：結帳頁 500 &lt;script&gt;",
+      `執行人：${winner}`,
+      "回滾後監控：穩定",
+      `受影響的 bug：#${bugIds[0]}、#${bugIds[1]}`,
+      "後續修正 bug：尚未建立",
+    ]);
+    await tb.send(messageUpdate("/incidents", carol, GROUP));
+    expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")).toEqual([
+      "🗂 Barber CRM 最近的事故",
+      `#${incident!.id} 2026-11-24 22:30 PROD 2026.11.24-1 → 2026.11.20-1 · 功能回歸 · 穩定 · 結帳頁 500 &lt;script&gt;`,
+    ]);
+    await tb.send(messageUpdate("/incident 999", carol, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("找不到事故 #999。");
 
     await tb.send(messageUpdate("/history", carol, GROUP));
     const history = last(tb, "sendMessage", GROUP).payload.text as string;
@@ -107,6 +153,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await tb.send(messageUpdate("/rollback prod", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("只有管理員可以操作");
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "🟠 功能回歸", alice));
     await tb.send(messageUpdate("只是測試", alice, GROUP));
     const prompt = last(tb, "sendMessage", GROUP);
     await tb.send(pressOn(prompt, "取消", alice));
@@ -142,7 +189,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await setVersions(t.db, { prod: "2026.11.23-1" });
 
     await tb.send(messageUpdate("/rollback prod 2026.11.21-1", alice, GROUP));
-    const preview = String(last(tb, "sendMessage", GROUP).payload.text).split("\n");
+    const preview = String(tb.api.sentTo(GROUP).at(-2)!.payload.text).split("\n");
     expect(preview.slice(1, 3)).toEqual([
       "目前版本：2026.11.23-1 → 回滾至：2026.11.21-1",
       "將撤回的發佈：2026.11.23-1（2026-11-23 22:00）、2026.11.22-1（2026-11-22 22:00）",
@@ -187,6 +234,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     });
     const rollBack = async () => {
       await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+      await tb.send(pressOn(last(tb, "sendMessage", GROUP), "🟠 功能回歸", alice));
       await tb.send(messageUpdate("結帳壞了", alice, GROUP));
       await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
       await tb.settle();

@@ -92,6 +92,8 @@ export async function incidentBot(
   Object.assign(deps, {
     sleep: async () => {},
     afterDeploy: watchAfterDeploy(deps, { sleep: async (ms) => clock.advance(ms) }),
+    // The post-rollback watch's rounds move the fake clock too (issue 12).
+    watchSleep: async (ms: number) => clock.advance(ms),
   });
   return Object.assign(tb, {
     deps,

@@ -52,9 +52,11 @@ describe.each(testBackends())("messages that cannot fail to arrive on $name", (b
     expect(preview.startsWith("⚠️ 回滾預覽 — PROD")).toBe(true);
     for (const id of ids) expect(preview).toContain(`• #${id} [medium] `);
     expect(preview).toContain("結帳 &lt;b&gt;&amp;");
-    // The question comes with the last part; no forced reply in a quiet group (the bot, an admin there, reads every message).
-    expect(parts.at(-1)!.payload.text).toContain(incidents.rollback.askReason);
-    expect(parts.at(-1)!.payload.reply_markup).toBeUndefined();
+    // The preview, then the kind of problem with its buttons (issue 12) in the same panel, then the reason.
+    expect(parts.at(-1)!.payload.text).toContain("這是哪一種問題？");
+    await tb.send(pressOn(current(tb, GROUP), "🟠 功能回歸", alice));
+    // No forced reply in a quiet group (the bot, an admin there, reads every message).
+    expect(current(tb, GROUP).payload.text).toContain(incidents.rollback.askReason);
 
     await tb.send(messageUpdate("結帳頁 500", alice, GROUP));
     await tb.send(pressOn(current(tb, GROUP), incidents.rollback.confirm, alice));

@@ -126,7 +126,14 @@ export const incidentRecords = {
 
   followUp: {
     title: (incidentId: number, reason: string) => `事故 #${incidentId} 後續修正：${reason}`,
-    description: (input: { incidentId: number; env: Env; from: string; to: string; kind: ProblemKind; reason: string }) =>
+    description: (input: {
+      incidentId: number;
+      env: Env;
+      from: string;
+      to: string;
+      kind: ProblemKind;
+      reason: string;
+    }) =>
       [
         `事故 #${input.incidentId}：${ENV_LABEL[input.env]} ${input.from} 回滾至 ${input.to}`,
         `問題類型：${PROBLEM_KIND_LABEL[input.kind]}`,

@@ -3,8 +3,8 @@
 import type { Logger } from "pino";
 import type { HotfixOutcome } from "../../../app/hotfix.js";
 import type { RollbackOutcome } from "../../../app/rollback.js";
-import { settleWatches } from "../../../app/watch.js";
 import { systemRegistry } from "../../../app/systems.js";
+import { settleWatches } from "../../../app/watch.js";
 import type { SystemConfig } from "../../../config.js";
 import { splitMessage } from "../../../core/html.js";
 import { formatDateTime } from "../../../core/windows.js";

@@ -183,10 +183,8 @@ onAction(composer, [A.incidentFollowUp], async (ctx, payload) => {
   const result = await fileFollowUpBug(ctx.deps, payload.id, admin);
   const F = incidentRecords.followUp;
   if (result.kind === "not_found") return ctx.answerCallbackQuery({ text: R.outdated });
-  if (result.kind === "already") {
-    await ctx.answerCallbackQuery({ text: F.already(result.bugId) });
-    return editMarkup(ctx);
-  }
+  // The press that filed it removes the button; a concurrent second press only hears so.
+  if (result.kind === "already") return ctx.answerCallbackQuery({ text: F.already(result.bugId) });
   await ctx.answerCallbackQuery({ text: F.toast(result.bug.id) });
   await editMarkup(ctx);
   await replyHtml(ctx, F.filed(payload.id, result.bug.id, admin.name));
