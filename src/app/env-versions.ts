@@ -113,7 +113,7 @@ export async function readEnvVersion(deps: VersionDeps, system: SystemConfig, en
   const probe = versionProbe(system, env);
   if (!probe || !deps.readVersion) return null;
   try {
-    return await deps.readVersion(probe, { cwd: deps.config.configDir, now: deps.clock });
+    return await deps.readVersion(probe, { cwd: deps.config.configDir, now: deps.clock, env });
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error), readAt: deps.clock() };
   }

@@ -143,4 +143,7 @@ export type AnalyzerFactory = (config: AnalyzerConfig) => Analyzer;
 export type VersionRead = { ok: true; version: string; readAt: Date } | { ok: false; error: string; readAt: Date };
 
 /** Reads the version an environment runs, once, through its configured probe. */
-export type ReadVersion = (probe: VersionProbe, options: { cwd: string; now: () => Date }) => Promise<VersionRead>;
+export type ReadVersion = (
+  probe: VersionProbe,
+  options: { cwd: string; now: () => Date; /** the environment read (platform probes ask for it) */ env?: Env },
+) => Promise<VersionRead>;

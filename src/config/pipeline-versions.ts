@@ -3,10 +3,13 @@
 //                                                                the dot path, else the trimmed body
 //   { "command": [argv…], "timeoutSeconds"?: n }                 no shell; last stdout line `version=<v>`,
 //                                                                else the trimmed stdout
+//   { "vercel" | "wrangler" | "northflank" | "ssh" | "compose": {…} }  the platform's own answer
+//                                                                (adapters/deploy/providers/version.ts)
 // A union by key: more kinds (platform providers) join as one more branch of `probeKinds` below and
 // one more case of adapters/versions/read-version.ts.
 import { z } from "zod";
 import { bi, typeErrorMap, URL_ERROR, URL_FIX } from "./messages.js";
+import { PROVIDER_KINDS, type ProviderTarget, providerVersionSchema } from "./pipeline-providers.js";
 import { fieldSchemas, type SchemaContext } from "./pipeline-targets.js";
 import { custom, jsonInt, plainUrl, strict } from "./schemas.js";
 
@@ -43,8 +46,14 @@ export function versionSchemas(ctx: SchemaContext) {
     timeoutSeconds: v.timeoutSeconds ?? VERSION_TIMEOUT_SECONDS,
     ...withheld,
   }));
+  // issue 11: a platform says what it runs (`{ "vercel": {…} }`, …): see config/pipeline-providers.ts
+  const provider = providerVersionSchema(ctx).transform((target) => ({ type: "provider" as const, target }));
+  const providers = Object.fromEntries(PROVIDER_KINDS.map((k) => [k, provider])) as Record<
+    (typeof PROVIDER_KINDS)[number],
+    typeof provider
+  >;
   /** The kinds, by the key that names them. */
-  const probeKinds = { http, command } as const;
+  const probeKinds = { http, command, ...providers } as const;
   const version = z.unknown().transform((v, c) => {
     const keys = v !== null && typeof v === "object" && !Array.isArray(v) ? Object.keys(v) : [];
     const kinds = keys.filter((k): k is keyof typeof probeKinds => k in probeKinds);
@@ -53,8 +62,8 @@ export function versionSchemas(ctx: SchemaContext) {
         c,
         [],
         bi(
-          '應為 { "http": 網址, "json"?: "點路徑" } 或 { "command": [argv…] } 其中之一',
-          'expected exactly one of { "http": url, "json"?: "dot.path" } or { "command": [argv…] }',
+          '應為 { "http": 網址, "json"?: "點路徑" }、{ "command": [argv…] } 或一個平台（vercel、wrangler、northflank、ssh、compose）其中之一',
+          'expected exactly one of { "http": url, "json"?: "dot.path" }, { "command": [argv…] } or a platform (vercel, wrangler, northflank, ssh, compose)',
         ),
       );
       return z.NEVER;
@@ -72,7 +81,8 @@ export function versionSchemas(ctx: SchemaContext) {
 /** How to read an environment's running version. */
 export type VersionProbe =
   | { type: "http"; url: string; json: string | null; timeoutSeconds: number }
-  | { type: "command"; command: string[]; timeoutSeconds: number; withheldEnv?: string[] };
+  | { type: "command"; command: string[]; timeoutSeconds: number; withheldEnv?: string[] }
+  | { type: "provider"; target: ProviderTarget };
 
 /** `UAT_VERSION_URL` / `PROD_VERSION_URL` (env-only setups): the trimmed body of a GET. */
 export const envVersionProbe = (url: string | null): VersionProbe | null =>

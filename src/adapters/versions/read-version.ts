@@ -7,8 +7,11 @@
 import type { ReadVersion, VersionRead } from "../../app/ports.js";
 import type { VersionProbe } from "../../config.js";
 import { oneLine, tailCodePoints } from "../../core/text.js";
-import { outsideText, versionText } from "../../i18n/index.js";
+import type { Env } from "../../core/model.js";
+import { outsideText, platformFailure, versionText } from "../../i18n/index.js";
 import { fetchAnswer } from "../checks/http-answer.js";
+import { PlatformError } from "../deploy/providers/common.js";
+import { readProviderVersion } from "../deploy/providers/version.js";
 import { reportedVersion } from "../deploy/run-target.js";
 import { runProcess } from "../process/spawn.js";
 
@@ -20,7 +23,7 @@ const T = versionText.readFailure;
 
 /** The ReadVersion port: reads `probe` once. */
 export const readVersionFrom: ReadVersion = async (probe, options) => {
-  const result = await dispatch(probe, options.cwd);
+  const result = await dispatch(probe, options.cwd, options.env ?? "uat");
   const readAt = options.now();
   return "version" in result
     ? { ok: true, version: result.version, readAt }
@@ -29,12 +32,24 @@ export const readVersionFrom: ReadVersion = async (probe, options) => {
 
 type Outcome = { version: string } | { error: string };
 
-function dispatch(probe: VersionProbe, cwd: string): Promise<Outcome> {
+function dispatch(probe: VersionProbe, cwd: string, env: Env): Promise<Outcome> {
   switch (probe.type) {
     case "http":
       return readHttp(probe);
     case "command":
       return readCommand(probe, cwd);
+    case "provider":
+      return readProvider(probe, env);
+  }
+}
+
+/** issue 11: the platform's own answer (Vercel's deployment, the Worker version, the build, the tag). */
+async function readProvider(probe: Extract<VersionProbe, { type: "provider" }>, env: Env): Promise<Outcome> {
+  try {
+    return asVersion(await readProviderVersion(probe.target, env));
+  } catch (error) {
+    if (error instanceof PlatformError) return { error: platformFailure(error.platform, error.why) };
+    return { error: outsideText.check.unreachable(oneLine((error as Error).message)) };
   }
 }
 
