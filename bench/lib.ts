@@ -186,12 +186,30 @@ export function instantBotApi() {
   let messageId = 1000;
   let calls = 0;
   const lastSent = new Map<number, SentMessage>();
+  // getUpdates (long polling, issue 15): updates pushed by the bench, answered at once or on push
+  let updateId = 0;
+  const pending: Record<string, any>[] = [];
+  const waiting: (() => void)[] = [];
+  const takeUpdates = async (p: Record<string, any>, signal?: AbortSignal | null) => {
+    const drop = () => {
+      while (pending.length && pending[0]!.update_id < Number(p.offset ?? 0)) pending.shift();
+    };
+    drop();
+    if (!pending.length && Number(p.timeout ?? 0) > 0 && !signal?.aborted)
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        signal?.addEventListener("abort", () => resolve(), { once: true });
+      });
+    drop();
+    return pending.slice(0, Number(p.limit ?? 100));
+  };
   const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
     calls++;
     const u = String(url);
     const method = u.slice(u.lastIndexOf("/") + 1);
     const p = init?.body ? JSON.parse(String(init.body)) : {};
     let result: unknown = true;
+    if (method === "getUpdates") result = await takeUpdates(p, init?.signal);
     if (method === "sendMessage" || method.startsWith("editMessage")) {
       const id = method === "sendMessage" ? ++messageId : p.message_id;
       if (method === "sendMessage") lastSent.set(p.chat_id, { messageId: id, payload: p });
@@ -204,7 +222,12 @@ export function instantBotApi() {
     }
     return new Response(JSON.stringify({ ok: true, result }), { headers: { "content-type": "application/json" } });
   }) as typeof globalThis.fetch;
-  return { fetch, lastSent, calls: () => calls };
+  const pushUpdate = (update: Record<string, any>) => {
+    pending.push({ ...update, update_id: ++updateId });
+    for (const wake of waiting.splice(0)) wake();
+    return updateId;
+  };
+  return { fetch, lastSent, calls: () => calls, pushUpdate };
 }
 
 // ---------- updates (the tests' builders) ----------

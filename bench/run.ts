@@ -1,9 +1,10 @@
-// npm run bench [-- --runs 5 --only approve,throughput,window,outbox,process --backend postgres,pglite]
+// npm run bench [-- --runs 5 --only approve,throughput,window,outbox,process --backend postgres,pglite --save]
 // Runs every benchmark on a throwaway Postgres database (BENCH_DATABASE_URL's server) and on
 // in-memory PGlite, takes the median of several runs of each figure, writes bench/results.json
 // and prints a table. See docs/benchmarks.md.
 import { writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import { type ApproveRun, approveRun } from "./approve.js";
@@ -25,6 +26,8 @@ const { values: opts } = parseArgs({
     "process-runs": { type: "string", default: "3" },
     only: { type: "string", default: BENCHMARKS.join(",") },
     backend: { type: "string", default: "postgres,pglite" },
+    // issue 15: bench/results.json (tracked) is written only when asked; else a file in the temp dir
+    save: { type: "boolean", default: false },
   },
 });
 const runs = Number(opts.runs);
@@ -34,7 +37,14 @@ const serverUrl = process.env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5
 
 interface Results {
   approve?: ApproveRun & { p99VsRaw: number; p50VsRaw: number };
-  throughput?: ThroughputRun & { sequentialVsBare: number; concurrentVsBare: number; sequentialVsRaw: number };
+  throughput?: ThroughputRun & {
+    sequentialVsBare: number;
+    concurrentVsBare: number;
+    sequentialVsRaw: number;
+    /** issue 15: runner polling ÷ webhook ×8 (≥ 1), ÷ raw SQL at 8 in flight (≥ 0.5) */
+    polledVsWebhook: number;
+    polledVsRaw: number;
+  };
   /** growth: time ratio for 10× the bugs (100→1k, 1k→10k); linear ≈ 10, fixed costs make it less. */
   window?: { ms: Record<string, number>; usPerBug: Record<string, number>; growth: { to1k: number; to10k: number } };
   outbox?: OutboxRun & { runs: number };
@@ -77,6 +87,8 @@ async function inProcess(factory: BackendFactory, results: Results): Promise<voi
         sequentialVsBare: m.stackSequential / m.bareSequential,
         concurrentVsBare: m.stackConcurrent / m.bareConcurrent,
         sequentialVsRaw: m.stackSequential / m.rawSequential,
+        polledVsWebhook: m.stackPolled / m.stackConcurrent,
+        polledVsRaw: m.stackPolled / m.rawConcurrent,
       };
     });
     await attempt("window", async () => {
@@ -141,6 +153,8 @@ function targets(all: Partial<Record<BackendName, Results>>): Target[] {
     if (r.throughput) {
       const t = r.throughput;
       add("throughput ≥ 0.5× bare grammY (polling)", `${t.sequentialVsBare.toFixed(3)}×`, t.sequentialVsBare >= 0.5);
+      add("runner polling ≥ webhook ×8", `${t.polledVsWebhook.toFixed(2)}×`, t.polledVsWebhook >= 1);
+      add("runner polling ≥ 0.5× raw SQL at 8 in flight", `${t.polledVsRaw.toFixed(3)}×`, t.polledVsRaw >= 0.5);
     }
     if (r.window) {
       const w = r.window;
@@ -168,6 +182,10 @@ function targets(all: Partial<Record<BackendName, Results>>): Target[] {
         tsx < 120,
       );
     }
+    if (backend === "pglite" && r.process?.tsx) {
+      const tsx = r.process.tsx.idleRssMb;
+      add("idle RSS ≤ 350 MB on PGlite (npm start = tsx)", `${tsx.toFixed(0)} MB`, tsx <= 350);
+    }
   }
   return out;
 }
@@ -183,6 +201,9 @@ function table(all: Partial<Record<BackendName, Results>>): string {
     ["updates/s webhook ×8: stack / raw SQL / bare grammY", (r) => tp(r.throughput, "Concurrent")],
     ["stack ÷ bare grammY, polling (target ≥ 0.5)", (r) => `${f(r.throughput?.sequentialVsBare, 3)}×`],
     ["stack ÷ raw SQL, polling", (r) => `${f(r.throughput?.sequentialVsRaw, 3)}×`],
+    ["updates/s runner polling, 8 sessions in flight", (r) => f(r.throughput?.stackPolled, 0)],
+    ["runner polling ÷ webhook ×8 (target ≥ 1)", (r) => `${f(r.throughput?.polledVsWebhook, 2)}×`],
+    ["runner polling ÷ raw SQL ×8 (target ≥ 0.5)", (r) => `${f(r.throughput?.polledVsRaw, 3)}×`],
     ...WINDOW_SIZES.map((n): [string, (r: Results) => string] => [
       `T2 window, ${n.toLocaleString("en")} bugs: ms (µs/bug)`,
       (r) => (r.window ? `${f(r.window.ms[n], 0)} (${f(r.window.usPerBug[n], 0)})` : "—"),
@@ -271,7 +292,11 @@ const output = {
   results: all,
   targets: targets(all),
 };
-writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(output, round, 2)}\n`);
+const resultsPath = opts.save
+  ? new URL("./results.json", import.meta.url)
+  : join(tmpdir(), `nightshift-bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+writeFileSync(resultsPath, `${JSON.stringify(output, round, 2)}\n`);
+log(`results: ${resultsPath}${opts.save ? "" : " (--save writes bench/results.json)"}`);
 
 function round(_key: string, value: unknown) {
   return typeof value === "number" && !Number.isInteger(value) ? Number(value.toPrecision(4)) : value;

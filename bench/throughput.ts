@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import { Bot } from "grammy";
 import { bugs, users } from "../drizzle/schema.js";
 import { createBot } from "../src/adapters/telegram/bot.js";
+import { startPolling } from "../src/adapters/telegram/polling.js";
 import { adapterPorts } from "../src/adapters/wire-ports.js";
 import { CALLBACK_ACTIONS, encodeCallback, encodeChoice } from "../src/core/callback-data.js";
 import { t } from "../src/i18n/index.js";
@@ -33,6 +34,11 @@ export interface ThroughputRun {
   /** updates/s */
   stackSequential: number;
   stackConcurrent: number;
+  /**
+   * issue 15: long polling as main.ts runs it now (@grammyjs/runner, POLLING_CONCURRENCY 16,
+   * getUpdates from the instant Bot API), with the same 8 sessions in flight as webhook ×8.
+   */
+  stackPolled: number;
   rawSequential: number;
   rawConcurrent: number;
   bareSequential: number;
@@ -190,8 +196,8 @@ export async function throughputRun(backend: Backend, cycles = 25): Promise<Thro
   const config = benchConfig();
   await seedSystems(backend.db, config);
   await seedBugs(backend.db, 100, "submitted");
-  // 4 variants (stack/raw × sequential/concurrent) each approve 4 bugs a cycle
-  const approvable = await seedBugs(backend.db, 4 * 4 * cycles, "deployed_uat");
+  // 5 variants (stack/raw × sequential/concurrent, polled) each approve 4 bugs a cycle
+  const approvable = await seedBugs(backend.db, 5 * 4 * cycles, "deployed_uat");
   const listers: From[] = Array.from({ length: 2 * CONCURRENCY }, (_, i) => ({
     id: 5000 + i,
     first_name: `Viewer ${i}`,
@@ -210,15 +216,34 @@ export async function throughputRun(backend: Backend, cycles = 25): Promise<Thro
   await bare.init();
   const bareHandle: Handle = (u) => bare.handleUpdate(u);
 
+  // Polling: each update goes to getUpdates; a session's next update waits for the bot to handle it.
+  const polledApi = instantBotApi();
+  const polledBot = createBot(
+    { db: backend.db, config, clock: () => new Date(CLOCK), logger: silent, ...adapterPorts(config) },
+    { botInfo: fakeBotInfo, client: { fetch: polledApi.fetch } },
+  );
+  const done = new Map<number, () => void>();
+  const polling = await startPolling(polledBot, {
+    concurrency: 16,
+    allowedUpdates: ["message", "callback_query"],
+    onHandled: (u) => done.get(u.update_id)?.(),
+  });
+  const polledHandle: Handle = (u) =>
+    new Promise<void>((resolve) => {
+      done.set(polledApi.pushUpdate(u), resolve);
+    });
+
   const slice = (k: number) => approvable.slice(k * 4 * cycles, (k + 1) * 4 * cycles);
-  const scripts = [0, 1, 2, 3].map((k) => script(cycles, slice(k), listers, k * cycles));
+  const scripts = [0, 1, 2, 3, 4].map((k) => script(cycles, slice(k), listers, k * cycles));
   const rate = (sessions: Session[], ms: number) => (count(sessions) / ms) * 1000;
-  const [seq, conc, rawSeq, rawConc] = scripts as [Session[], Session[], Session[], Session[]];
+  const [seq, conc, rawSeq, rawConc, polled] = scripts as [Session[], Session[], Session[], Session[], Session[]];
 
   // warm-up: a few sessions of each kind through each variant (not counted)
   const warm = script(2, await seedBugs(backend.db, 8, "deployed_uat"), listers, 10_000);
   for (const s of warm) await play(s, stackHandle, api.lastSent);
   for (const s of warm) await play(s, bareHandle, bareApi.lastSent);
+  const warmPolled = script(2, await seedBugs(backend.db, 8, "deployed_uat"), listers, 20_000);
+  for (const s of warmPolled) await play(s, polledHandle, polledApi.lastSent);
 
   const result = {
     stackSequential: rate(seq, await runAll(seq, 1, (s) => play(s, stackHandle, api.lastSent))),
@@ -227,7 +252,9 @@ export async function throughputRun(backend: Backend, cycles = 25): Promise<Thro
     stackConcurrent: rate(conc, await runAll(conc, CONCURRENCY, (s) => play(s, stackHandle, api.lastSent))),
     rawConcurrent: rate(rawConc, await runAll(rawConc, CONCURRENCY, (s) => playRaw(s, backend))),
     bareConcurrent: rate(conc, await runAll(conc, CONCURRENCY, (s) => play(s, bareHandle, bareApi.lastSent))),
+    stackPolled: rate(polled, await runAll(polled, CONCURRENCY, (s) => play(s, polledHandle, polledApi.lastSent))),
   };
+  await polling.stop(10_000);
   // every session did its work: the reports were filed and the approvals applied
   const [check] = await backend.db
     .select({
@@ -235,7 +262,7 @@ export async function throughputRun(backend: Backend, cycles = 25): Promise<Thro
       approved: sql<number>`count(*) filter (where ${bugs.status} = 'pending_prod')::int`,
     })
     .from(bugs);
-  const expected = { reports: 4 * cycles + 2, approved: 16 * cycles + 8 };
+  const expected = { reports: 5 * cycles + 4, approved: 20 * cycles + 16 };
   if (check?.reports !== expected.reports || check.approved !== expected.approved) {
     throw new Error(`throughput bench: expected ${JSON.stringify(expected)}, found ${JSON.stringify(check)}`);
   }

@@ -69,6 +69,8 @@ describe("the real process over HTTP", () => {
       TELEGRAM_API_ROOT: server.url,
       PORT: "0",
       OUTBOX_POLL_MS: "100",
+      // one update at a time: the next getUpdates (its offset) then says the previous one was handled
+      POLLING_CONCURRENCY: "1",
     });
     await bot.waitFor(/"msg":"ready/, BOUND);
   }, 2 * BOUND);

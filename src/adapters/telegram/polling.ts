@@ -26,6 +26,16 @@ export const updateOrder = (ctx: Context): string | string[] => {
   return user !== undefined ? `user:${user}` : [];
 };
 
+/** How long the stop waits for the last long poll to end, and then for the offset's confirmation. */
+const CALL_BOUND_MS = 3_000;
+
+const within = (promise: Promise<unknown>, ms: number): Promise<unknown> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+};
+
 export interface PollingOptions {
   /** The most updates handled at once (POLLING_CONCURRENCY). */
   concurrency: number;
@@ -98,7 +108,8 @@ export async function startPolling<C extends Context>(bot: Bot<C>, options: Poll
     inFlight: () => inFlight,
     peak: () => peak,
     stop: async (drainMs) => {
-      await runner.stop();
+      // A getUpdates that ignores its abort (a Bot API that does not answer) is left behind.
+      await within(runner.stop() ?? Promise.resolve(), CALL_BOUND_MS);
       if (inFlight > 0) {
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
@@ -109,7 +120,10 @@ export async function startPolling<C extends Context>(bot: Bot<C>, options: Poll
       }
       const left = inFlight;
       if (left === 0 && fetched !== null)
-        await bot.api.getUpdates({ offset: fetched + 1, limit: 1, timeout: 0 }).catch(() => undefined);
+        await within(
+          bot.api.getUpdates({ offset: fetched + 1, limit: 1, timeout: 0 }).catch(() => undefined),
+          CALL_BOUND_MS,
+        );
       return left;
     },
   };
