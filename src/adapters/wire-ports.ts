@@ -5,6 +5,7 @@
 //
 // wire-ports.ts: the real implementations of the app's ports (src/app/ports.ts), wired once for main.ts, the
 // sandbox and tests that run against the real adapters.
+import type { CommitStatusPort } from "../app/checklist.js";
 import type { Analyzer, Calendar, Metrics, ReadVersion, RunCheck, RunTarget } from "../app/ports.js";
 import type { Config } from "../config.js";
 import { createAnalyzer } from "./analyze/analyzer.js";
@@ -12,6 +13,7 @@ import { calendarFacts } from "./calendar/calendar-facts.js";
 import { readBaselineP95, readMetrics } from "./checks/prometheus.js";
 import { runCheck } from "./checks/run-check.js";
 import { runTarget } from "./deploy/run-target.js";
+import { githubCommitStatusPort } from "./github/client.js";
 import { readVersionFrom } from "./versions/read-version.js";
 
 export interface AdapterPorts {
@@ -21,6 +23,8 @@ export interface AdapterPorts {
   calendarFacts: Calendar;
   analyzer: Analyzer;
   readVersion: ReadVersion;
+  /** The checklist's "all tests passing" item for systems that link a GitHub repo (issue 12 × 13). */
+  commitStatus: CommitStatusPort;
 }
 
 export function adapterPorts(config: Pick<Config, "analyzer">): AdapterPorts {
@@ -31,5 +35,6 @@ export function adapterPorts(config: Pick<Config, "analyzer">): AdapterPorts {
     calendarFacts,
     analyzer: createAnalyzer(config.analyzer),
     readVersion: readVersionFrom,
+    commitStatus: githubCommitStatusPort(),
   };
 }

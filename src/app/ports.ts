@@ -145,5 +145,5 @@ export type VersionRead = { ok: true; version: string; readAt: Date } | { ok: fa
 /** Reads the version an environment runs, once, through its configured probe. */
 export type ReadVersion = (
   probe: VersionProbe,
-  options: { cwd: string; now: () => Date; /** the environment read (platform probes ask for it) */ env?: Env },
+  options: { cwd: string; now: () => Date /** the environment read (platform probes ask for it) */; env?: Env },
 ) => Promise<VersionRead>;

@@ -81,11 +81,11 @@ export function createFakeGithub(options: FakeGithubOptions) {
       return { status: 502, body: { message: "Server Error" } };
     }
     const url = new URL(req.url ?? "/", "http://x");
-    const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(url.pathname);
+    const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!m) return { status: 404, body: { message: "Not Found" } };
     if (`${m[1]}/${m[2]}`.toLowerCase() !== options.repo.toLowerCase())
       return { status: 404, body: { message: "Not Found" } };
-    const rest = m[3]!;
+    const rest = m[3] ?? "";
     const method = req.method ?? "GET";
     const raw = await readBody(req);
     let body: any = null;
@@ -101,6 +101,9 @@ export function createFakeGithub(options: FakeGithubOptions) {
         return { status: 403, body: { message: "Resource not accessible by personal access token" } };
     }
     const match = (re: RegExp) => re.exec(rest);
+    // https://docs.github.com/en/rest/repos/repos#get-a-repository
+    if (rest === "" && method === "GET")
+      return { status: 200, body: { full_name: options.repo, default_branch: "main" } };
     let r: RegExpExecArray | null = match(/^\/issues\/(\d+)$/);
     if (r) {
       const issue = issues.get(Number(r[1]));

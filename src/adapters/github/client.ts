@@ -8,6 +8,7 @@
 // until `x-ratelimit-reset` (UTC epoch seconds); another 403/429 that says "rate limit" waits a minute;
 // any other 403 is a missing permission (not retried).
 import { z } from "zod";
+import type { CommitStatusAnswer, CommitStatusPort } from "../../app/checklist.js";
 import type { GithubConfig } from "../../config/pipeline-github.js";
 
 export const GITHUB_API_VERSION = "2022-11-28";
@@ -79,6 +80,8 @@ const splitRepo = (repo: string): [string, string] => {
   return [encodeURIComponent(owner), encodeURIComponent(name)];
 };
 
+const repoSchema = z.object({ full_name: z.string(), default_branch: z.string() });
+
 export function githubClient(
   config: Pick<GithubConfig, "repo" | "token" | "apiRoot">,
   options: GithubClientOptions = {},
@@ -124,6 +127,8 @@ export function githubClient(
 
   return {
     repo: config.repo,
+    /** https://docs.github.com/en/rest/repos/repos#get-a-repository — GET /repos/{owner}/{repo} (its default_branch) */
+    getRepo: () => call("GET", "", repoSchema),
     /** https://docs.github.com/en/rest/issues/issues#get-an-issue — GET /repos/{owner}/{repo}/issues/{issue_number} */
     getIssue: (n: number) => call("GET", `/issues/${n}`, issueSchema),
     /** https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request — GET /repos/{owner}/{repo}/pulls/{pull_number} */
@@ -261,4 +266,39 @@ export const githubCommitStatus =
     } catch (err) {
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }
+  };
+
+/**
+ * The checklist's "all tests passing" source (app/checklist.ts CommitStatusPort) for a system that
+ * links a GitHub repo: the combined status and the check runs of `sha`, or of the head of the repo's
+ * default branch when the release names no commit. Null when the system links no repo; throws (the
+ * item then fails, saying why) when GitHub cannot answer.
+ */
+export const githubCommitStatusPort =
+  (options: GithubClientOptions = {}): CommitStatusPort =>
+  async (system, sha) => {
+    const github = (system as { github?: GithubConfig | null }).github;
+    if (!github) return null;
+    const client = githubClient(github, options);
+    const ref = sha ?? (await client.getRepo()).default_branch;
+    const [status, runs] = await Promise.all([client.combinedStatus(ref), client.checkRuns(ref)]);
+    const failing = [
+      ...status.statuses.filter((x) => x.state !== "success").map((x) => `${x.context}: ${x.state}`),
+      ...runs.check_runs
+        .filter((r) => r.status !== "completed" || !["success", "neutral", "skipped"].includes(r.conclusion ?? ""))
+        .map((r) => `${r.name}: ${r.status === "completed" ? (r.conclusion ?? "unknown") : r.status}`),
+    ];
+    const total = status.total_count + runs.total_count;
+    const pending =
+      runs.check_runs.some((r) => r.status !== "completed") || (total === 0 && status.state === "pending");
+    const state: CommitStatusAnswer["state"] =
+      failing.length === 0 && total > 0 && (status.total_count === 0 || status.state === "success")
+        ? "success"
+        : pending
+          ? "pending"
+          : status.state === "error"
+            ? "error"
+            : "failure";
+    const detail = total === 0 ? "0 checks" : failing.length > 0 ? failing.join(", ") : `${total} checks`;
+    return { state, sha: ref, detail };
   };

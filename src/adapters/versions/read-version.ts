@@ -6,8 +6,8 @@
 //            kill at the timeout); the last stdout line `version=<v>`, else the trimmed stdout
 import type { ReadVersion, VersionRead } from "../../app/ports.js";
 import type { VersionProbe } from "../../config.js";
-import { oneLine, tailCodePoints } from "../../core/text.js";
 import type { Env } from "../../core/model.js";
+import { oneLine, tailCodePoints } from "../../core/text.js";
 import { outsideText, platformFailure, versionText } from "../../i18n/index.js";
 import { fetchAnswer } from "../checks/http-answer.js";
 import { PlatformError } from "../deploy/providers/common.js";

@@ -1,11 +1,13 @@
 // What the pieces of one window share: the deps, the run, and the small helpers every phase uses.
 // Imported by the phases and the release step; imports none of them (no cycles).
+
 import type { Logger } from "pino";
 import type { windowRuns } from "../../../drizzle/schema.js";
 import type { SystemConfig } from "../../config.js";
 import type { StoredFreeze } from "../../core/freeze.js";
 import type { Actor, BugEvent, Slot } from "../../core/model.js";
 import { applyEventManyIn, type BugRow } from "../bugs.js";
+import type { CommitStatusPort } from "../checklist.js";
 import type { Queryable } from "../db.js";
 import type { DeployDeps, DeploymentRow } from "../deploy-release.js";
 import type { Analyzer, Calendar, Metrics } from "../ports.js";
@@ -20,6 +22,8 @@ export interface WindowDeps extends DeployDeps {
   metrics: Metrics;
   /** Waits between checks while another window of the system runs (tests pass a fake). */
   sleep?: (ms: number) => Promise<void>;
+  /** The checklist's "all tests passing" item from the code host (GitHub), when the system links one. */
+  commitStatus?: CommitStatusPort;
   /** Post-deploy watch (incidents): awaited after each successful window deploy. */
   afterDeploy?: (deployment: DeploymentRow) => Promise<void>;
 }
