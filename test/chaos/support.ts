@@ -137,11 +137,13 @@ export function writePipeline(
   const target = (label: string, mode: "hang" | "gate" | null = null) => ({
     command: [DEPLOY, dir, label, ...(mode ? [mode] : [])],
   });
-  const watch = opts.smoke ? { minutes: 10, intervalSeconds: 60, smoke: { command: ["true"] } } : undefined;
+  // Something to watch on both environments: the checklist's monitoring item fails an unwatched one
+  // (issue 12). Without `smoke` the watch only runs round 0 and its end (10 minutes, the minimum).
+  const watch = { minutes: 10, intervalSeconds: opts.smoke ? 60 : 600, smoke: { command: ["true"] } };
   const env = (prod: boolean) => ({
     deploy: target("deploy", prod && opts.hangProd ? "hang" : prod && opts.gateProd ? "gate" : null),
     rollback: target("rollback", prod && opts.hangRollback ? "hang" : null),
-    ...(watch ? { watch } : {}),
+    watch,
   });
   const file = join(dir, "pipeline.json");
   const config = {
@@ -228,6 +230,8 @@ export async function startBot(options: BotOptions): Promise<BotProcess & { port
     ADMIN_IDS: String(ALICE.id),
     PORT: "0",
     OUTBOX_POLL_MS: "100",
+    // one update at a time: a drill's next getUpdates (its offset) then says the previous one was handled
+    POLLING_CONCURRENCY: "1",
     ...(options.clock
       ? {
           NIGHTSHIFT_CLOCK_START: options.clock.start.toISOString(),
