@@ -120,20 +120,22 @@ export async function runChecklist(
   };
 
   const day = localParts(windowAt, system.timezone).date;
-  const [backup, monitoring, onDuty, freeze, versions, tests, security, approvals, budget, secrets] = await Promise.all(
-    [
-      configured("backup", cfg.backup),
-      monitoringItem(),
-      getOncall(deps.db, system.id, day),
-      freezeVerdict(deps, system, windowAt),
-      environmentVersions(deps.db, system.id),
-      testsItem(),
-      securityItem(),
-      approvalsItem(),
-      budgetItem(),
-      secretsItem(),
-    ],
-  );
+  const pending = [
+    configured("backup", cfg.backup),
+    monitoringItem(),
+    getOncall(deps.db, system.id, day),
+    freezeVerdict(deps, system, windowAt),
+    environmentVersions(deps.db, system.id),
+    testsItem(),
+    securityItem(),
+    approvalsItem(),
+    budgetItem(),
+    secretsItem(),
+  ] as const;
+  // Every check script has exited before an error of another item (a database query) propagates.
+  await Promise.allSettled(pending);
+  const [backup, monitoring, onDuty, freeze, versions, tests, security, approvals, budget, secrets] =
+    await Promise.all(pending);
 
   const oncallItem = onDuty ? item("oncall", "pass", onDuty.name) : item("oncall", "fail", checklistText.noOncall(day));
   const freezeItem = isFullyFrozen(freeze)

@@ -134,7 +134,12 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(trail.at(-1)!.note).toContain("申請人 Alice，核准人 Bob");
     // The freeze fails the checklist's freeze item: Bob's approval overrides it, recorded and shown.
     expect(trail.at(-2)!.note).toBe("申請 #1：Bob 核准略過未通過的部署前檢查（封版檢查）");
-    expect((await tb.groupTexts()).at(-1)).toContain("⚠️ Bob 核准略過未通過的部署前檢查：封版檢查");
+    // The post-deploy watch's one message (issue 12) comes after it.
+    const texts = await tb.groupTexts();
+    expect(texts.at(-1)).toBe("🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
+    expect(texts.filter((x) => !x.startsWith("🔭 PROD")).at(-1)).toContain(
+      "⚠️ Bob 核准略過未通過的部署前檢查：封版檢查",
+    );
     // The approval message was edited to show who approved (its button removed).
     const edited = tb.api.of("editMessageText").findLast((c) => !/^(🔭|✅) PROD/.test(String(c.payload.text)))!;
     expect(edited.payload.text).toContain("✅ Bob 已於 2026-11-24 10:00 核准");

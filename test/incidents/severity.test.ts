@@ -9,7 +9,7 @@ import { incidents } from "../../drizzle/schema.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
-import { last, pressOn } from "../telegram/helpers.js";
+import { current, pressOn } from "../telegram/helpers.js";
 import { confirmedBug, onCall } from "../windows/support.js";
 import { incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
 
@@ -32,21 +32,21 @@ describe.each(testBackends())("/rollback severity branches on $name", (backend) 
   it("a minor UX glitch: the bot suggests monitoring and a scheduled fix; nothing is rolled back unless confirmed anyway", async () => {
     const { setup, tb } = await released();
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "🟡 輕微 UX 問題", alice));
-    const advice = last(tb, "sendMessage", GROUP);
+    await tb.send(pressOn(current(tb, GROUP), "🟡 輕微 UX 問題", alice));
+    const advice = current(tb, GROUP);
     expect(advice.payload.text).toContain("建議持續監控");
     await tb.send(pressOn(advice, "不回滾，排程修正", alice));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("不回滾");
+    expect(current(tb, GROUP).payload.text).toContain("不回滾");
     await tb.settle();
     expect(setup.rollback.calls()).toEqual([]);
     expect(await t.db.select().from(incidents)).toEqual([]);
 
     // Confirmed anyway: rolled back, recorded as minor.
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "🟡 輕微 UX 問題", alice));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "仍要回滾", alice));
+    await tb.send(pressOn(current(tb, GROUP), "🟡 輕微 UX 問題", alice));
+    await tb.send(pressOn(current(tb, GROUP), "仍要回滾", alice));
     await tb.send(messageUpdate("按鈕顏色錯", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
+    await tb.send(pressOn(current(tb, GROUP), "⚠️ 確認回滾", alice));
     await tb.settle();
     expect(setup.rollback.calls()).toHaveLength(1);
     expect(await t.db.select().from(incidents)).toMatchObject([{ problemKind: "minor", reason: "按鈕顏色錯" }]);
@@ -73,9 +73,9 @@ describe.each(testBackends())("/rollback severity branches on $name", (backend) 
       },
     });
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "🔴 資料損毀風險", alice));
+    await tb.send(pressOn(current(tb, GROUP), "🔴 資料損毀風險", alice));
     await tb.send(messageUpdate("訂單金額被寫壞", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
+    await tb.send(pressOn(current(tb, GROUP), "⚠️ 確認回滾", alice));
     await tb.settle();
     expect(readFileSync(join(dir, "ran"), "utf8").trim()).toBe("2026.11.20-1");
     const [incident] = await t.db.select().from(incidents);

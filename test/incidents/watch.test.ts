@@ -187,10 +187,40 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     await onCall(t.db);
     await confirmedBug(t.db, { flow: "flow1", title: "Receipt total wrong" }); // UAT at T1
     await confirmedBug(t.db, { flow: "flow2", title: "Coupon applied twice" }); // PROD at T2
+    // Merged with the checklist (issue 12): an unwatched environment fails the monitoring item, so the
+    // windows refuse to deploy blind and say why.
     await tb.window("t1");
     await tb.window("t2");
+    expect(setup.deploy.calls()).toEqual([]); // nothing deployed blind, to UAT or (after it) PROD
+    const skipped = (await tb.groupTexts()).filter((x) => /視窗已跳過/.test(x));
+    expect(skipped.map((x) => x.split("\n")[0])).toEqual(["⏸️ T1 視窗已跳過（2026-11-24 20:00）"]);
+    expect(skipped[0]).toContain("UAT 未監控：部署後沒有健康檢查、煙霧測試或 Prometheus 可檢查");
+
+    // A deploy that gets past the checklist anyway (a hotfix whose failed item a second admin overrode)
+    // still gets the watch, which says 未監控 loudly.
+    const deployed = await t.db
+      .insert(deployments)
+      .values(
+        (
+          [
+            ["uat", "2026.11.24-1"],
+            ["prod", "2026.11.24-2"],
+          ] as const
+        ).map(([env, version]) => ({
+          systemId: "crm",
+          env,
+          kind: "hotfix" as const,
+          status: "succeeded" as const,
+          version,
+          previousVersion: "2026.11.20-1",
+          actorName: "Alice",
+          startedAt: at("22:30"),
+        })),
+      )
+      .returning();
+    for (const d of deployed) await tb.deps.afterDeploy!(d);
     const rows = (await t.db.select().from(outbox).orderBy(outbox.id)).filter((r) =>
-      String(r.payload.text).includes("未監控"),
+      /^🚨 .*未監控/.test(String(r.payload.text)),
     );
     expect(rows.map((r) => String(r.payload.text).split("\n")[0])).toEqual([
       "🚨 UAT 2026.11.24-1：未監控",

@@ -16,7 +16,7 @@ import { fakeClock, startTestBot, TEST_TOKEN, type TestBot, testConfig } from ".
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { ADMIN, GROUP, newBug } from "../support/fixtures.js";
 import { alice, bob, carol, htmlProblem, messageUpdate, type Person } from "../support/telegram.js";
-import { deliverOutbox, last, pressOn } from "./helpers.js";
+import { current, deliverOutbox, pressOn } from "./helpers.js";
 
 const NOW = new Date("2099-05-04T02:00:00Z"); // 10:00 in Taipei
 
@@ -24,10 +24,10 @@ async function fileReport(tb: TestBot, from: Person, severity: string, title = "
   await tb.send(messageUpdate("/report", from, GROUP));
   await tb.send(messageUpdate(title, from, GROUP));
   await tb.send(messageUpdate("500 on pay", from, GROUP));
-  await tb.send(pressOn(last(tb, "sendMessage", GROUP), "PROD", from));
-  await tb.send(pressOn(last(tb, "sendMessage", GROUP), severity, from));
+  await tb.send(pressOn(current(tb, GROUP), "PROD", from));
+  await tb.send(pressOn(current(tb, GROUP), severity, from));
   await tb.send(messageUpdate("-", from, GROUP));
-  await tb.send(pressOn(last(tb, "sendMessage", GROUP), "📨 送出", from));
+  await tb.send(pressOn(current(tb, GROUP), "📨 送出", from));
 }
 
 describe.each(testBackends())("escalation on $name", (backend) => {
