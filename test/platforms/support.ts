@@ -59,10 +59,12 @@ export async function platformBot(db: Db, config: Config): Promise<IncidentBot> 
 export async function flow1(tb: IncidentBot, db: Db, day: string, titles: string[]) {
   const bugs = [];
   for (const title of titles) bugs.push(await confirmedBug(db, { title }));
+  const before = groupMessages(tb).length;
   const t1 = await tb.window("t1", day);
   await tb.settle();
   // quiet group: the window's progress line becomes the release template by edit
   const uat = groupMessages(tb)
+    .slice(before)
     .filter((c) => String(c.payload.text).startsWith("🔧 Bug Fix Pipeline — Flow 1 已部署 UAT"))
     .at(-1);
   if (!uat) return { bugs, t1, uatText: null, t2: null };
