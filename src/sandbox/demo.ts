@@ -40,6 +40,8 @@ export const DEMO_SCRIPT: readonly string[] = [
   "press 1", // 🟢 low
   "press 2", // Flow 2(先 PROD)
   "press 3", // ✔️ 確認分類
+  "# UAT 與 PROD 同版本，系統建議 Flow 1;改走 Flow 2 要寫原因",
+  "as alice 只有 PROD 的退款資料能重現",
   "# 隔天 T1 把 Flow 2 排進 PROD 佇列，T2 部署 PROD",
   "clock 2026-11-24 20:00",
   "clock 22:00",

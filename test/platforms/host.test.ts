@@ -16,7 +16,17 @@ import { testBackends, useTestDatabase } from "../support/db.js";
 import { alice } from "../support/telegram.js";
 import { pressOn } from "../telegram/helpers.js";
 import { confirmedBug } from "../windows/support.js";
-import { DAY1, DAY2, FAKE_BIN, flow1, groupTexts, platformBot, platformConfig, rollbackFromChat } from "./support.js";
+import {
+  DAY1,
+  DAY2,
+  FAKE_BIN,
+  flow1,
+  groupMessages,
+  groupTexts,
+  platformBot,
+  platformConfig,
+  rollbackFromChat,
+} from "./support.js";
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", ...args], {
@@ -104,8 +114,8 @@ describe.each(testBackends())("ssh and compose targets on $name", (backend) => {
     await tb.window("t1", DAY2);
     await tb.settle();
     r.commit("src/late.txt", "not validated on UAT\n");
-    const uat = tb.api
-      .of("sendMessage")
+    // quiet group: the window's progress line is edited into the release template
+    const uat = groupMessages(tb)
       .filter((c) => String(c.payload.text).includes("Flow 1 已部署 UAT"))
       .at(-1)!;
     await tb.send(pressOn(uat, /^批准推 PROD/, alice));
@@ -190,6 +200,9 @@ describe.each(testBackends())("ssh and compose targets on $name", (backend) => {
     expect(existsSync(join(r.log, "migrated-down"))).toBe(false);
     expect((await getBug(t.db, day2.bugs[0]!.id))?.status).toBe("pending_prod");
 
+    // issue 10: with UAT ahead of PROD after the PROD rollback, Flow 1 is held at T1 — roll UAT back too
+    await rollbackFromChat(tb, "uat", "align with PROD", "23:30");
+    expect(await environmentVersions(t.db, "crm")).toEqual({ uat: "2099.03.03-1", prod: "2099.03.03-1" });
     writeFileSync(join(r.log, "docker-fail"), "");
     r.commit("src/third.txt", "third\n");
     const day3 = await flow1(tb, t.db, "2099-03-05", ["Receipt printer offline"]);

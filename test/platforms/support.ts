@@ -12,7 +12,7 @@ import { type IncidentBot, incidentBot } from "../incidents/support.js";
 import { fakeClock, testConfig } from "../support/app.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
-import { last, pressOn } from "../telegram/helpers.js";
+import { current, messageState, pressOn } from "../telegram/helpers.js";
 import { confirmedBug, onCall } from "../windows/support.js";
 
 export const DAY1 = "2099-03-03";
@@ -29,7 +29,10 @@ export function platformConfig(
 ): Config {
   const dir = mkdtempSync(join(tmpdir(), "nightshift-platform-"));
   const file = join(dir, "pipeline.json");
-  const environment = (e: Record<string, unknown>) => ({ ...e, watch: { minutes: 1, intervalSeconds: 30 } });
+  const environment = (e: Record<string, unknown>) => ({
+    ...e,
+    watch: { minutes: 10, intervalSeconds: 30, smoke: { command: ["true"] } },
+  });
   writeFileSync(
     file,
     JSON.stringify({
@@ -56,14 +59,13 @@ export async function platformBot(db: Db, config: Config): Promise<IncidentBot> 
 export async function flow1(tb: IncidentBot, db: Db, day: string, titles: string[]) {
   const bugs = [];
   for (const title of titles) bugs.push(await confirmedBug(db, { title }));
+  const before = groupMessages(tb).length;
   const t1 = await tb.window("t1", day);
   await tb.settle();
-  const uat = tb.api
-    .of("sendMessage")
-    .filter(
-      (c) =>
-        c.payload.chat_id === GROUP && String(c.payload.text).startsWith("🔧 Bug Fix Pipeline — Flow 1 已部署 UAT"),
-    )
+  // quiet group: the window's progress line becomes the release template by edit
+  const uat = groupMessages(tb)
+    .slice(before)
+    .filter((c) => String(c.payload.text).startsWith("🔧 Bug Fix Pipeline — Flow 1 已部署 UAT"))
     .at(-1);
   if (!uat) return { bugs, t1, uatText: null, t2: null };
   tb.clock.set(at2099("21:00", day));
@@ -84,16 +86,22 @@ export async function rollbackFromChat(
 ) {
   tb.clock.set(at2099(local, day));
   await tb.send(messageUpdate(`/rollback ${env}`, alice, GROUP));
+  // issue 12: the kind of problem first, then the reason (quiet group: one panel edited in place)
+  expect(current(tb, GROUP).payload.text).toContain("這是哪一種問題？");
+  await tb.send(pressOn(current(tb, GROUP), "🟠 功能回歸", alice));
   await tb.send(messageUpdate(reason, alice, GROUP));
-  const prompt = last(tb, "sendMessage", GROUP);
+  const prompt = current(tb, GROUP);
   expect(prompt.payload.text).toContain("確認要執行回滾嗎");
   await tb.send(pressOn(prompt, "⚠️ 確認回滾", alice));
   await tb.settle();
 }
 
-/** The group messages the bot sent (texts), oldest first. */
-export const groupTexts = (tb: IncidentBot) =>
+/** The group messages the bot sent, each in its latest state (edits applied), oldest first. */
+export const groupMessages = (tb: IncidentBot) =>
   tb.api
     .of("sendMessage")
-    .filter((c) => c.payload.chat_id === GROUP)
-    .map((c) => String(c.payload.text));
+    .filter((c) => c.payload.chat_id === GROUP && !c.error)
+    .map((c) => messageState(tb, GROUP, c.result!.message_id));
+
+/** The group messages the bot sent (texts, edits applied), oldest first. */
+export const groupTexts = (tb: IncidentBot) => groupMessages(tb).map((c) => String(c.payload.text));

@@ -58,7 +58,9 @@ describe("sandbox", () => {
     expect(transcript).toContain("監控 30 分鐘結束");
     expect(transcript).toMatch(/#1 +deployed_prod .* medium +flow1 +Login button does nothing/);
     expect(transcript).toContain("UAT 2026.11.23-1 · PROD 2026.11.23-1");
-    expect(transcript).not.toContain("⚠️");
+    // issue 12: the full checklist marks the items the demo leaves unset (⚠️ …：未設定); no other warning
+    expect(transcript).toContain("視窗部署前檢查（2026-11-23 20:00）：通過，開始執行");
+    expect(transcript.split("\n").filter((l) => l.includes("⚠️") && !/^ {2}⚠️ \S+：未設定$/.test(l))).toEqual([]);
   });
 
   it("moves the clock only forwards and explains bad input", async () => {
