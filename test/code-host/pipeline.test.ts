@@ -15,7 +15,7 @@ import { fakeClock } from "../support/app.js";
 import { type TestDatabase, testBackends } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
-import { last, pressOn } from "../telegram/helpers.js";
+import { current, last, messageState, pressOn } from "../telegram/helpers.js";
 import { at, confirmedBug, onCall, quietLogger, SERVICES } from "../windows/support.js";
 import { githubConfig, READ_ONLY_TOKEN, REPO, TOKEN } from "./support.js";
 
@@ -103,7 +103,11 @@ describe.each(testBackends())("code host through the pipeline on $name", (backen
     ]);
     expect(notes[1]!.split("\n")[0]).toBe(`📝 <b>Release notes — ${version}</b>（PROD）`);
     // the templates' bug lines show the link, in the spec's line order
-    const prod = texts.find((x) => x.startsWith("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD"))!;
+    // (issue 17: a progress line becomes its template by an edit — read the messages as they read now)
+    const shownNow = tb.api
+      .botMessagesLeft(GROUP)
+      .map((m) => String(messageState(tb, GROUP, m.messageId).payload.text));
+    const prod = shownNow.find((x) => x.startsWith("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD"))!;
     expect(prod.split("\n")[1]).toBe(`• #${a.id} [medium] Login broken（Issue #5）`);
 
     // only PROD completes Flow 1: one close job
@@ -128,8 +132,9 @@ describe.each(testBackends())("code host through the pipeline on $name", (backen
     expect(String(last(tb, "sendMessage", GROUP).payload.text)).toContain("找不到版本 1999.01.01-1");
 
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+    await tb.send(pressOn(current(tb, GROUP), "🟠 功能回歸", alice)); // issue 12: the kind, then the reason
     await tb.send(messageUpdate("登入後白畫面", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
+    await tb.send(pressOn(current(tb, GROUP), "⚠️ 確認回滾", alice)); // one message, edited (issue 17)
     await tb.settle();
     await relay.drain();
     expect(issue.state).toBe("open");

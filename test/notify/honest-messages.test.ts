@@ -30,9 +30,14 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     return { setup, tb };
   }
 
-  /** The group message (as sent) whose text contains `marker`. */
+  /** The bot's messages left in the group, each as it reads now (issue 17: a progress line is
+   * edited into its release's template, a watch edits one message from start to summary). */
+  const groupStates = (tb: IncidentBot) =>
+    tb.api.botMessagesLeft(GROUP).map((m) => messageState(tb, GROUP, m.messageId));
+  /** The group message (as it reads now) whose text contains `marker`. */
   const sentWith = (tb: IncidentBot, marker: string) =>
-    tb.api.sentTo(GROUP).findLast((c) => c.method === "sendMessage" && String(c.payload.text).includes(marker))!;
+    groupStates(tb).findLast((c) => String(c.payload.text).includes(marker))!;
+  const groupTexts = (tb: IncidentBot) => groupStates(tb).map((c) => String(c.payload.text));
 
   it("a partial approval does not claim UAT and PROD are aligned; the full release does", async () => {
     const { tb } = await bot();
@@ -47,7 +52,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     await tb.send(pressOn(uat, `批准推 PROD #${one.id}`, alice));
     await tb.window("t2", DAY);
     await tb.settle();
-    const texts = await tb.groupTexts();
+    const texts = groupTexts(tb);
     const partial = texts.find((x) => x.startsWith("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD"))!;
     expect(partial).not.toContain("版本已對齊");
     expect(partial.split("\n")).toEqual([
@@ -55,6 +60,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
       `• #${one.id} [medium] Login button`,
       "✅ 以上修正已上 PROD，PROD 現為 2099.03.10-2。",
       "⚠️ UAT 與 PROD 版本未對齊：UAT 仍為 2099.03.10-1（UAT 上還有未推到 PROD 的內容）。",
+      "👉 之後的 Flow 1 bug 需先讓 UAT 與 PROD 版本對齊，或改走 Flow 2。", // issue 10: real versions
     ]);
 
     // The next day a new UAT release carrying only #two is approved whole: the spec's lines, byte-exact.
@@ -64,7 +70,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     await tb.send(pressOn(sentWith(tb, "Flow 1 已部署 UAT"), `批准推 PROD #${two.id}`, alice));
     await tb.window("t2", NEXT);
     await tb.settle();
-    const full = (await tb.groupTexts()).findLast((x) => x.startsWith("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD"));
+    const full = groupTexts(tb).findLast((x) => x.startsWith("🚀 Bug Fix Pipeline — Flow 1 已部署 PROD"));
     expect(full!.split("\n")).toEqual([
       "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
       `• #${two.id} [medium] Logout link`,
@@ -92,7 +98,10 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
 
     await hotfixFromChat(tb, bug.id);
 
-    const template = (await tb.groupTexts()).at(-1)!.split("\n");
+    // the last group message may be the post-deploy watch (issue 12): the hotfix's template is before it
+    const template = groupTexts(tb)
+      .findLast((x) => x.startsWith("🚨 Emergency Hotfix"))!
+      .split("\n");
     expect(template[0]).toBe("🚨 Emergency Hotfix — PROD");
     expect(template.at(-1)).toBe(
       "需要跟進:否 — UAT（2099.03.08-1）落後 PROD（2099.03.09-1），不需 cherry-pick;UAT 下次更新到 PROD 的版本時會包含此修正",
@@ -115,7 +124,7 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
 
     await tb.window("t2", DAY);
     await tb.settle();
-    const texts = await tb.groupTexts();
+    const texts = groupTexts(tb);
     expect(texts.some((x) => x.includes("Flow 2 完成") || x.includes("Flow 2 全流程完成"))).toBe(false);
     expect(texts.find((x) => x.startsWith("✅ Emergency Hotfix"))!.split("\n")).toEqual([
       "✅ Emergency Hotfix 已同步至 UAT",
@@ -128,12 +137,18 @@ describe.each(testBackends())("honest messages on $name", (backend) => {
     const { tb, setup } = await bot();
     const manual = await reportOne(t.db, { severity: "high", foundInEnv: "prod" });
     await hotfixFromChat(tb, manual.id, "manual");
+    // issue 17: a conversation is one message edited in place, so its edits are said too
     const said = () => [
       ...tb.api.sentTo(GROUP).map((c) => String(c.payload.text ?? "")),
+      ...tb.api
+        .of("editMessageText")
+        .filter((c) => c.payload.chat_id === GROUP)
+        .map((c) => String(c.payload.text ?? "")),
       ...toasts(tb).map((x) => x ?? ""),
     ];
     expect(said().filter((x) => x.includes("正在部署"))).toEqual([]);
-    expect(said()).toContain(`⏳ 已收到 #${manual.id} 的緊急修正，處理中，結果稍後回覆。`);
+    // the conversation's one message (issue 17) ends saying what happened: recorded, not deploying
+    expect(said()).toContain(`✅ 已記錄 #${manual.id} 的手動部署，已通知群組。`);
 
     // During a freeze: nothing is deploying until a second admin approves; then it is.
     await tb.send(messageUpdate("/freeze on — 大促", alice, GROUP));

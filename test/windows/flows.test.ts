@@ -76,8 +76,17 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
 
     await windowAt("20:00");
     expect((await getBug(t.db, a.id))?.status).toBe("deployed_uat");
-    const [progress, ...others] = groupMessages();
-    expect(others).toEqual([]); // issue 17: one message for the release
+    // issue 12: the window's checklist comes first, passing
+    const [checklist, progress, ...others] = groupMessages();
+    expect(checklist!.payload.text.split("\n")[0]).toBe("📋 T1 視窗部署前檢查（2026-11-24 20:00）：通過，開始執行");
+    // issue 17: one message for the release — plus its release notes (issue 13), their own message
+    expect(others.map((m) => m.payload.text)).toEqual([
+      [
+        "📝 <b>Release notes — 2026.11.24-1</b>（UAT）",
+        "[all] Fix: Login button does nothing (#1)",
+        "[all] Fix: Checkout &lt;total&gt; &amp; tax wrong (#2)",
+      ].join("\n"),
+    ]);
     expect(progress!.payload.text).toBe("⏳ T1 部署中 · UAT 2026.11.24-1 · 1/1 …");
     const edits = tb.api.of("editMessageText").filter((e) => e.payload.message_id === progress!.result.message_id);
     // the progress line becomes the release's template (with its approval buttons)
@@ -98,7 +107,12 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       `批准推 PROD #${b.id}`,
       "全部批准",
     ]);
-    expect(leftInGroup()).toHaveLength(1);
+    // the checklist, the template and the release notes
+    expect(leftInGroup().map((m) => m.payload.text.split("\n")[0])).toEqual([
+      "📋 T1 視窗部署前檢查（2026-11-24 20:00）：通過，開始執行",
+      "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
+      "📝 <b>Release notes — 2026.11.24-1</b>（UAT）",
+    ]);
 
     await press(uat, "全部批准", "21:00");
     expect((await getBug(t.db, a.id))?.status).toBe("pending_prod");
@@ -113,11 +127,16 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       "✅ Flow 1 完成。UAT 與 PROD 版本已對齊。",
     ]);
     expect(prod.payload.reply_markup).toBeUndefined();
-    // one message per release left in the group: UAT's (its buttons gone once approved), PROD's
+    // one message per release left in the group: UAT's (its buttons gone once approved), PROD's —
+    // each after its window's checklist (issue 12) and followed by its release notes (issue 13)
     expect(leftInGroup().map((m) => m.payload.text.split("\n")[0])).toEqual([
+      "📋 T1 視窗部署前檢查（2026-11-24 20:00）：通過，開始執行",
       "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
+      "📝 <b>Release notes — 2026.11.24-1</b>（UAT）",
       expect.stringMatching(/^(✅|👍)/), // the approval reply
+      "📋 T2 視窗部署前檢查（2026-11-24 22:00）：通過，開始執行",
       "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
+      "📝 <b>Release notes — 2026.11.24-1</b>（PROD）",
     ]);
     expect((await getBug(t.db, a.id))?.status).toBe("deployed_prod");
     expect(rec.calls().map((c) => [c.env, c.version, c.bugIds])).toEqual([

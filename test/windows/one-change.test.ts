@@ -18,7 +18,7 @@ import { fakeClock } from "../support/app.js";
 import { postgresBackends, testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne, seedSystem } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
-import { last, pressData, pressOn } from "../telegram/helpers.js";
+import { current, last, pressData, pressOn } from "../telegram/helpers.js";
 import { command, confirmedBug, onCall, outboxRows, pipelineConfig, recorder } from "./support.js";
 
 const DAY2 = "2026-11-25";
@@ -90,11 +90,13 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
   it("/rollback prod confirmed while T2 deploys PROD waits, then refuses the outdated plan; a new one rolls T2 back", async () => {
     const { setup, tb, gate: g, t2 } = await t2Deploying();
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+    // the preview, asking the kind of problem before the reason (issue 12), in one message (issue 17)
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")[1]).toBe(
       "目前版本：2026.11.24-1 → 回滾至：2026.11.20-1",
     );
+    await tb.send(pressOn(current(tb, GROUP), "🟠 功能回歸", alice));
     await tb.send(messageUpdate("結帳壞了", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
+    await tb.send(pressOn(current(tb, GROUP), "⚠️ 確認回滾", alice)); // the same message, edited (issue 17)
     await until(
       "the rollback to say it waits",
       waitingText(tb, "⏳ PROD 正在進行T2 部署，本次回滾會等它結束後再執行。"),
@@ -115,11 +117,13 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
 
     // Asked again, it undoes T2's release.
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
+    // the preview, asking the kind of problem before the reason (issue 12), in one message (issue 17)
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")[1]).toBe(
       "目前版本：2026.11.25-1 → 回滾至：2026.11.24-1",
     );
+    await tb.send(pressOn(current(tb, GROUP), "🟠 功能回歸", alice));
     await tb.send(messageUpdate("結帳壞了", alice, GROUP));
-    await tb.send(pressOn(last(tb, "sendMessage", GROUP), "⚠️ 確認回滾", alice));
+    await tb.send(pressOn(current(tb, GROUP), "⚠️ 確認回滾", alice)); // the same message, edited (issue 17)
     await tb.settle();
     expect(setup.rollback.calls().map((c) => c.targetVersion)).toEqual(["2026.11.24-1"]);
     const history = await t.db.select().from(deployments).where(eq(deployments.env, "prod")).orderBy(deployments.id);
