@@ -18,7 +18,7 @@ describe("the sandbox CLI with --provider vercel", () => {
     expect(out).toMatch(/✅ 請驗收 UAT:https:\/\/demo-shop-[0-9a-f]{9}\.vercel\.app/);
     expect(out).toContain("Flow 1 完成。UAT 與 PROD 版本已對齊。");
     expect(out).toContain("⚠️ Rollback 執行 — PROD");
-    expect(out).toContain("回滾後檢查 — PROD 2026.11.24-1：穩定");
+    expect(out).toContain("回滾後監控結束 — PROD 2026.11.24-1：穩定");
     expect(out).not.toContain("部署失敗");
     expect(out).not.toContain("Bot API 拒絕");
   });
