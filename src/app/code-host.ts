@@ -323,14 +323,19 @@ export async function syncSlackMirrors(
 
 /**
  * Called by enqueue (app/outbox.ts) with the rows it wrote: every new message to a mirrored group
- * gets a Slack job in the same transaction (edits are not mirrored: Slack shows the messages as sent).
+ * gets a Slack job in the same transaction; edits only when marked as notifications (NoticeDraft.mirror).
  */
 export async function mirrorToSlack(
   q: Queryable,
   rows: readonly { id: number; chatId: number; method: string; payload: Record<string, unknown> }[],
   now: Date,
 ): Promise<void> {
-  const sends = rows.filter((r) => r.method === "sendMessage" && r.chatId < 0 && typeof r.payload.text === "string");
+  // New messages, and the edits that are notifications of their own (a progress line become the
+  // release's template, a watch's summary: NoticeDraft.mirror); other edits (progress ticks,
+  // conversation panels) are not mirrored.
+  const mirrored = (r: (typeof rows)[number]) =>
+    r.method === "sendMessage" || (r.method === "editMessageText" && r.payload.mirror === true);
+  const sends = rows.filter((r) => mirrored(r) && r.chatId < 0 && typeof r.payload.text === "string");
   if (sends.length === 0) return;
   const mirrors = await q.select().from(slackMirrors);
   if (mirrors.length === 0) return;

@@ -43,6 +43,11 @@ export interface NoticeDraft extends DraftBase {
   kind: "send" | "edit" | "editButtons" | "delete";
   text?: string;
   buttons?: NoticeButtons;
+  /**
+   * An edit that is a notification of its own (a progress line become the release's template, a
+   * watch's summary): mirrored to Slack like a new message (issue 13 × 17). Other edits are not.
+   */
+  mirror?: boolean;
 }
 
 /** Bot API parameters prepared by the Telegram adapter itself (its cards and menus), sent as they are. */
@@ -67,6 +72,8 @@ export interface StoredNotice {
   format: typeof NOTICE_FORMAT;
   text?: string;
   buttons?: NoticeButtons;
+  /** Mirrored to Slack although an edit (see NoticeDraft.mirror). */
+  mirror?: true;
 }
 
 /** The method column's value for each kind (the column predates notices; old rows keep it). */
@@ -88,11 +95,12 @@ function stored(d: OutboxDraft): Stored {
     const { method, payload, ...base } = d;
     return { ...base, method: method ?? "sendMessage", payload };
   }
-  const { kind, text, buttons, ...base } = d;
+  const { kind, text, buttons, mirror, ...base } = d;
   const notice: StoredNotice = {
     format: NOTICE_FORMAT,
     ...(text !== undefined ? { text } : {}),
     ...(buttons !== undefined ? { buttons } : {}),
+    ...(mirror ? { mirror: true } : {}),
   };
   return { ...base, method: METHOD_OF[kind], payload: notice as unknown as Record<string, unknown> };
 }
@@ -117,13 +125,14 @@ export const noticeEdit = (
   chatId: number,
   outboxId: number,
   text: string,
-  extra: { buttons?: NoticeButtons; urgent?: boolean } = {},
+  extra: { buttons?: NoticeButtons; urgent?: boolean; mirror?: boolean } = {},
 ): NoticeDraft => ({
   chatId,
   kind: "edit",
   editsOutboxId: outboxId,
   text,
   ...(extra.buttons ? { buttons: extra.buttons } : {}),
+  ...(extra.mirror ? { mirror: true } : {}),
   ...(extra.urgent ? { urgent: true } : {}),
 });
 

@@ -41,7 +41,7 @@ export interface RoundsResult {
   failures: string[];
   warnings: string[];
   /** Edits the one watch message (or posts, if it was never written). */
-  edit: (text: string, extra?: { buttons?: NoticeButtons; urgent?: boolean }) => Promise<void>;
+  edit: (text: string, extra?: { buttons?: NoticeButtons; urgent?: boolean; mirror?: boolean }) => Promise<void>;
 }
 
 /** Runs rounds until one fails or the time is up; the one message shows each round. */
@@ -147,6 +147,7 @@ export async function runRollbackWatch(
   await recordRollbackWatch(deps, incidentId, "stable", result.warnings.join(";") || null);
   await result.edit(IR.rollbackWatch.stable({ incidentId, env, version, minutes, rounds: result.rounds }), {
     buttons: followUp,
+    mirror: true,
   });
   return "stable";
 }

@@ -64,7 +64,7 @@ export async function runWatch(
     sleep,
   );
   if (result.failures.length) {
-    await result.edit(IR.summaryFailed(env, version, result.elapsed, watch.minutes));
+    await result.edit(IR.summaryFailed(env, version, result.elapsed, watch.minutes), { mirror: true });
     const outcome = await onFailure(deps, system, deployment, result.failures);
     return { outcome, rounds: result.rounds, failures: result.failures, warnings: result.warnings };
   }
@@ -72,6 +72,7 @@ export async function runWatch(
     result.warnings.length
       ? W.summaryWarn(env, version, watch.minutes, result.warnings)
       : W.summaryOk(env, version, watch.minutes, result.rounds),
+    { mirror: true }, // the watch's summary: a notification of its own (Slack mirror)
   );
   return {
     outcome: result.warnings.length ? "warned" : "stood",

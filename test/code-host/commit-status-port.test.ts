@@ -41,8 +41,9 @@ describe("GitHub as the checklist's commit-status source", () => {
     expect((await port(system(githubConfig(apiRoot)), "def5678"))?.state).toBe("pending");
   });
 
-  it("says nothing for a system without a repo, and throws when GitHub refuses the token", async () => {
+  it("says nothing for a system without a repo or a commit without CI, and throws when GitHub refuses the token", async () => {
     expect(await port(system(undefined), null)).toBeNull();
+    expect(await port(system(githubConfig(apiRoot)), "no-ci-here")).toBeNull();
     await expect(port(system({ ...githubConfig(apiRoot), token: "wrong" }), "abc1234")).rejects.toThrow(/token/);
   });
 });

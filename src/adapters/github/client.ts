@@ -271,7 +271,8 @@ export const githubCommitStatus =
 /**
  * The checklist's "all tests passing" source (app/checklist.ts CommitStatusPort) for a system that
  * links a GitHub repo: the combined status and the check runs of `sha`, or of the head of the repo's
- * default branch when the release names no commit. Null when the system links no repo; throws (the
+ * default branch when the release names no commit. Null when the system links no repo or nothing
+ * reports on the commit (no CI: the item is not configured); throws (the
  * item then fails, saying why) when GitHub cannot answer.
  */
 export const githubCommitStatusPort =
@@ -289,6 +290,8 @@ export const githubCommitStatusPort =
         .map((r) => `${r.name}: ${r.status === "completed" ? (r.conclusion ?? "unknown") : r.status}`),
     ];
     const total = status.total_count + runs.total_count;
+    // No CI reports on the repo at all: the item is not configured (⚠️ 未設定, a failure when strict).
+    if (total === 0) return null;
     const pending =
       runs.check_runs.some((r) => r.status !== "completed") || (total === 0 && status.state === "pending");
     const state: CommitStatusAnswer["state"] =
@@ -299,6 +302,6 @@ export const githubCommitStatusPort =
           : status.state === "error"
             ? "error"
             : "failure";
-    const detail = total === 0 ? "0 checks" : failing.length > 0 ? failing.join(", ") : `${total} checks`;
+    const detail = failing.length > 0 ? failing.join(", ") : `${total} checks`;
     return { state, sha: ref, detail };
   };

@@ -112,7 +112,10 @@ function progressMessage(ctx: WindowContext, spec: ReleaseSpec) {
       const template = here[0] as NoticeDraft;
       return templates.map((d) =>
         d === template
-          ? noticeEdit(chatId, id!, template.text ?? "", template.buttons ? { buttons: template.buttons } : {})
+          ? noticeEdit(chatId, id!, template.text ?? "", {
+              ...(template.buttons ? { buttons: template.buttons } : {}),
+              mirror: true, // the release's template: a notification of its own (Slack mirror)
+            })
           : d,
       );
     },
