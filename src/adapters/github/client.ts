@@ -251,7 +251,9 @@ export const githubCommitStatus =
     if (!github) return { ok: false, detail: `no github configured for system ${systemId}` };
     const client = githubClient(github, options);
     try {
-      const [status, runs] = await Promise.all([client.combinedStatus(sha), client.checkRuns(sha)]);
+      // One after the other: a failed first call leaves no request in flight.
+      const status = await client.combinedStatus(sha);
+      const runs = await client.checkRuns(sha);
       const failing = [
         ...status.statuses.filter((s) => s.state !== "success").map((s) => `${s.context}: ${s.state}`),
         ...runs.check_runs
@@ -282,7 +284,9 @@ export const githubCommitStatusPort =
     if (!github) return null;
     const client = githubClient(github, options);
     const ref = sha ?? (await client.getRepo()).default_branch;
-    const [status, runs] = await Promise.all([client.combinedStatus(ref), client.checkRuns(ref)]);
+    // One after the other: a failed first call leaves no request in flight.
+    const status = await client.combinedStatus(ref);
+    const runs = await client.checkRuns(ref);
     const failing = [
       ...status.statuses.filter((x) => x.state !== "success").map((x) => `${x.context}: ${x.state}`),
       ...runs.check_runs
