@@ -13,8 +13,8 @@ import { codeHostSchemas } from "./pipeline-github.js";
 import { incidentEnvFields, incidentEnvValues } from "./pipeline-incidents.js";
 import { crossCheck, isRecord } from "./pipeline-refs.js";
 import { type Defaults, fieldSchemas, type SchemaContext, targetSchemas } from "./pipeline-targets.js";
-import { watchSchema } from "./pipeline-watch.js";
 import { versionSchemas } from "./pipeline-versions.js";
+import { watchSchema } from "./pipeline-watch.js";
 import { clock, custom, isHolidayRegion, jsonInt, minutesOf, strict, timeZone } from "./schemas.js";
 
 /** The watch after a deploy when the file says nothing about it (per environment: see ./pipeline-watch.ts). */

@@ -14,7 +14,6 @@ import {
   encodeCallback,
   encodeChoice,
 } from "../../../core/callback-data.js";
-import { splitMessage } from "../../../core/html.js";
 import type { Env, Severity } from "../../../core/model.js";
 import { conversationText, incidentRecords, incidents, t } from "../../../i18n/index.js";
 import { hotfixText, inBackground } from "../features/incident-common.js";

@@ -3,8 +3,8 @@
 // compute the next state and re-render through ctx.match.
 import { Menu } from "@grammyjs/menu";
 import { type BugRow, getBug } from "../../../app/bugs.js";
-import { escalateBug } from "../../../app/escalation.js";
 import { flowFor, readFailures, recordedVersions, refreshVersions } from "../../../app/env-versions.js";
+import { escalateBug } from "../../../app/escalation.js";
 import { bugSystemId } from "../../../app/scopes.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { confirmEvent } from "../../../app/triage.js";
@@ -92,7 +92,8 @@ triageMenu.dynamic((ctx, range) => {
     range.row();
     button(t.buttons.reselect, (c) => step(c, s, { sev: null, flow: null }));
     range.row();
-    for (const env of ENVS) button(versionText.triage.foundInButton(env, s.env === env), (c) => step(c, s, { env, flow: null })); // the suggestion re-applies
+    for (const env of ENVS)
+      button(versionText.triage.foundInButton(env, s.env === env), (c) => step(c, s, { env, flow: null })); // the suggestion re-applies
   } else {
     button(t.buttons.hotfix, (c) => startHotfix(c, s));
     range.row();
