@@ -64,7 +64,8 @@ export async function recordRead(q: Queryable, systemId: string, env: Env, read:
     return;
   }
   const version = clean(read.version);
-  const changed = sql`${envVersions.version} is distinct from ${version}`;
+  // Typed parameters: Postgres cannot infer a bare `$n` here (PGlite can), and a Date is sent as ISO.
+  const changed = sql`${envVersions.version} is distinct from ${version}::text`;
   await q
     .insert(envVersions)
     .values({ systemId, env, version, since: read.readAt, readAt: read.readAt })
@@ -72,7 +73,7 @@ export async function recordRead(q: Queryable, systemId: string, env: Env, read:
       target: [envVersions.systemId, envVersions.env],
       set: {
         previousVersion: sql`case when ${changed} then ${envVersions.version} else ${envVersions.previousVersion} end`,
-        since: sql`case when ${changed} or ${envVersions.since} is null then ${read.readAt}::timestamptz else ${envVersions.since} end`,
+        since: sql`case when ${changed} or ${envVersions.since} is null then ${read.readAt.toISOString()}::timestamptz else ${envVersions.since} end`,
         version,
         readAt: read.readAt,
         error: null,

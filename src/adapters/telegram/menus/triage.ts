@@ -126,6 +126,11 @@ const adminOfBug = async (ctx: BotContext, s: TriageState) => requireAdmin(ctx, 
 async function current(ctx: BotContext, s: TriageState): Promise<BugRow | null> {
   const bug = await getBug(ctx.deps.db, s.id);
   if (bug && bug.rowVersion === s.rv && bug.status === "submitted") return bug;
+  // Decided meanwhile (another admin's press won the race): say so, not merely "outdated".
+  if (bug && bug.status !== "submitted") {
+    await ctx.answerCallbackQuery({ text: t.errors.alreadyHandled });
+    return null;
+  }
   await outdated(ctx, bug);
   return null;
 }
