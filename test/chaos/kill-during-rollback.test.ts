@@ -56,10 +56,13 @@ describe("drill 6: kill -9 during a rollback", () => {
     const pipeline = writePipeline(dir, { hangRollback: true });
     const options = { databaseUrl: pg.url, telegram, pipeline, clock };
 
-    /** /rollback prod, a reason, 確認回滾 — as Alice in the group. */
+    /**
+     * /rollback prod, the kind, a reason, 確認回滾 — as Alice in the group. In a group where the bot may
+     * delete messages the conversation is one panel edited in place (issue 17): read its latest state.
+     */
     const rollBack = async () => {
       const sent = () => telegram.sentTo(GROUP);
-      let before = sent().length;
+      const before = sent().length;
       telegram.pushUpdate(messageUpdate("/rollback prod", ALICE, GROUP));
       await until(
         () =>
@@ -68,38 +71,33 @@ describe("drill 6: kill -9 during a rollback", () => {
             .some((c) => String(c.payload.text).includes("這是哪一種問題")),
         "preview",
       );
-      // The kind of problem (issue 12): a functional regression rolls back now.
       const question = sent().at(-1)!;
-      const kinds = question.payload.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] };
-      const functional = kinds.inline_keyboard.flat().find((b) => b.text === "🟠 功能回歸")!;
-      before = sent().length;
-      telegram.pushUpdate(
-        callbackUpdate(functional.callback_data, ALICE, {
-          chatId: GROUP,
-          messageId: (question.result as { message_id: number }).message_id,
-        }),
-      );
-      await until(
-        () =>
-          sent()
-            .slice(before)
-            .some((c) => String(c.payload.text).includes("請輸入回滾原因")),
-        "reason question",
-      );
-      before = sent().length;
+      const panelId = (question.result as { message_id: number }).message_id;
+      /** The panel as it stands: its last send or edit. */
+      const panel = () =>
+        telegram.calls
+          .filter(
+            (c) =>
+              !c.error &&
+              c.payload.chat_id === GROUP &&
+              ((c.method === "sendMessage" && (c.result as { message_id?: number })?.message_id === panelId) ||
+                (c.method === "editMessageText" && c.payload.message_id === panelId)),
+          )
+          .at(-1)!;
+      const button = (text: string) =>
+        (
+          panel().payload.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }
+        ).inline_keyboard
+          .flat()
+          .find((b) => b.text === text)!;
+      // The kind of problem (issue 12): a functional regression rolls back now.
+      const functional = button("🟠 功能回歸");
+      telegram.pushUpdate(callbackUpdate(functional.callback_data, ALICE, { chatId: GROUP, messageId: panelId }));
+      await until(() => String(panel().payload.text).includes("請輸入回滾原因"), "reason question");
       telegram.pushUpdate(messageUpdate("結帳頁 500", ALICE, GROUP));
-      await until(
-        () =>
-          sent()
-            .slice(before)
-            .some((c) => String(c.payload.text).includes("確認要執行回滾嗎")),
-        "prompt",
-      );
-      const prompt = sent().at(-1)!;
-      const markup = prompt.payload.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] };
-      const confirm = markup.inline_keyboard.flat().find((b) => b.text === "⚠️ 確認回滾")!;
-      const messageId = (prompt.result as { message_id: number }).message_id;
-      telegram.pushUpdate(callbackUpdate(confirm.callback_data, ALICE, { chatId: GROUP, messageId }));
+      await until(() => String(panel().payload.text).includes("確認要執行回滾嗎"), "prompt");
+      const confirm = button("⚠️ 確認回滾");
+      telegram.pushUpdate(callbackUpdate(confirm.callback_data, ALICE, { chatId: GROUP, messageId: panelId }));
     };
 
     const first = await startBot(options);

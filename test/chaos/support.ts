@@ -110,8 +110,15 @@ export async function fakeTelegramServer() {
     latency: (ms: number) => {
       latencyMs = ms;
     },
-    /** Texts of the messages the group received, in order. */
-    groupTexts: () => api.sentTo(GROUP).map((c) => String(c.payload.text)),
+    /**
+     * Texts of the bot's messages in the group, in order, as they stand now: a progress line edited
+     * into its release's template shows the template (issue 17); deleted ones are gone.
+     */
+    groupTexts: () =>
+      [...api.messages.values()]
+        .filter((m) => m.chatId === GROUP && m.fromBot)
+        .sort((a, b) => a.messageId - b.messageId)
+        .map((m) => String(m.text)),
     close: async () => {
       release();
       await server.close();
