@@ -1,9 +1,10 @@
 // The GitHub REST client against the fake API: the "all tests passing" reader (combined status and
-// check runs), rate limits honoured from the headers, missing permission, a 404 repo, missing auth;
+// check runs of a commit, or of the default branch's head when the release names none), rate limits honoured from the headers, missing permission, a 404 repo, missing auth;
 // GitHub links parsed against the configured repo; the code-host config keys.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GithubError, githubClient, githubCommitStatus, parseGithubUrl } from "../../src/adapters/github/client.js";
+import { GithubError, githubClient, githubCommitStatusPort, parseGithubUrl } from "../../src/adapters/github/client.js";
 import type { ConfigError } from "../../src/config/messages.js";
+import type { SystemConfig } from "../../src/config.js";
 import { loadConfig } from "../../src/config.js";
 import { createFakeGithub, type FakeGithub } from "../../src/sandbox/fake-github.js";
 import { githubConfig, READ_ONLY_TOKEN, REPO, TOKEN } from "./support.js";
@@ -18,31 +19,61 @@ describe("GitHub REST client", () => {
   });
   afterAll(() => gh.close());
 
-  const systems = () => ({ systems: [{ id: "crm", github: githubConfig(apiRoot) }] });
+  const system = (github: unknown) => ({ id: "crm", github }) as unknown as SystemConfig;
 
   it("reads a commit's combined status and check runs for the checklist", async () => {
-    const check = githubCommitStatus(systems());
+    const check = githubCommitStatusPort();
+    const crm = system(githubConfig(apiRoot));
     gh.setStatus("aaa111", "success", [{ context: "ci/unit", state: "success" }]);
     gh.setCheckRuns("aaa111", [
       { name: "build", status: "completed", conclusion: "success" },
       { name: "lint", status: "completed", conclusion: "skipped" },
     ]);
-    expect(await check("crm", "aaa111")).toEqual({ ok: true, detail: "acme/crm@aaa111: 3 checks passed" });
+    expect(await check(crm, "aaa111")).toEqual({ state: "success", sha: "aaa111", detail: "3 checks" });
 
     gh.setCheckRuns("bbb222", [
       { name: "build", status: "completed", conclusion: "failure" },
       { name: "e2e", status: "in_progress", conclusion: null },
     ]);
-    expect(await check("crm", "bbb222")).toEqual({
-      ok: false,
-      detail: "acme/crm@bbb222: build: failure, e2e: in_progress",
+    expect(await check(crm, "bbb222")).toEqual({
+      state: "pending",
+      sha: "bbb222",
+      detail: "build: failure, e2e: in_progress",
     });
-    expect((await check("crm", "ccc333")).ok).toBe(false); // nothing reported at all
-    expect(await check("other", "aaa111")).toEqual({ ok: false, detail: "no github configured for system other" });
-    const wrongRepo = githubCommitStatus({
-      systems: [{ id: "crm", github: githubConfig(apiRoot, { repo: "acme/gone" }) }],
+    expect(await check(crm, "ccc333")).toBeNull(); // nothing reported at all: not configured
+    expect(await check(system(undefined), "aaa111")).toBeNull(); // no github for this system
+    await expect(check(system(githubConfig(apiRoot, { repo: "acme/gone" })), "aaa111")).rejects.toMatchObject({
+      kind: "not_found",
     });
-    expect(await wrongRepo("crm", "aaa111")).toMatchObject({ ok: false, detail: expect.stringContaining("not found") });
+  });
+
+  it("reads the default branch's head when no commit is named, and a named commit otherwise", async () => {
+    gh.setStatus("main", "success", [{ context: "ci/unit", state: "success" }]);
+    gh.setCheckRuns("main", [{ name: "build", status: "completed", conclusion: "success" }]);
+    expect(await githubCommitStatusPort()(system(githubConfig(apiRoot)), null)).toEqual({
+      state: "success",
+      sha: "main",
+      detail: "2 checks",
+    });
+    expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toContain(`GET /repos/${REPO}`);
+
+    gh.setStatus("abc1234", "failure", [{ context: "ci/unit", state: "failure" }]);
+    expect(await githubCommitStatusPort()(system(githubConfig(apiRoot)), "abc1234")).toEqual({
+      state: "failure",
+      sha: "abc1234",
+      detail: "ci/unit: failure",
+    });
+
+    gh.setCheckRuns("def5678", [{ name: "e2e", status: "in_progress", conclusion: null }]);
+    expect((await githubCommitStatusPort()(system(githubConfig(apiRoot)), "def5678"))?.state).toBe("pending");
+  });
+
+  it("says nothing for a system without a repo or a commit without CI, and throws when GitHub refuses the token", async () => {
+    expect(await githubCommitStatusPort()(system(undefined), null)).toBeNull();
+    expect(await githubCommitStatusPort()(system(githubConfig(apiRoot)), "no-ci-here")).toBeNull();
+    await expect(
+      githubCommitStatusPort()(system({ ...githubConfig(apiRoot), token: "wrong" }), "abc1234"),
+    ).rejects.toThrow(/token/);
   });
 
   it("honours rate limits (retry-after, x-ratelimit-reset) and tells them from missing permission", async () => {

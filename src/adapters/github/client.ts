@@ -237,45 +237,11 @@ export const githubWebUrl = (config: Pick<GithubConfig, "repo" | "webRoot">, ref
   `${config.webRoot}/${config.repo}/${ref.kind === "pull" ? "pull" : "issues"}/${ref.number}`;
 
 /**
- * issue 12's "all tests passing" checklist item: the commit's combined status and its check runs.
- * ok when the combined state is success (or there are no statuses) and every check run completed
- * as success, neutral or skipped, with at least one status or check run.
- */
-export const githubCommitStatus =
-  (
-    config: { systems: readonly { id: string; github?: GithubConfig | undefined }[] },
-    options: GithubClientOptions = {},
-  ) =>
-  async (systemId: string, sha: string): Promise<{ ok: boolean; detail: string }> => {
-    const github = config.systems.find((s) => s.id === systemId)?.github;
-    if (!github) return { ok: false, detail: `no github configured for system ${systemId}` };
-    const client = githubClient(github, options);
-    try {
-      // One after the other: a failed first call leaves no request in flight.
-      const status = await client.combinedStatus(sha);
-      const runs = await client.checkRuns(sha);
-      const failing = [
-        ...status.statuses.filter((s) => s.state !== "success").map((s) => `${s.context}: ${s.state}`),
-        ...runs.check_runs
-          .filter((r) => r.status !== "completed" || !["success", "neutral", "skipped"].includes(r.conclusion ?? ""))
-          .map((r) => `${r.name}: ${r.status === "completed" ? (r.conclusion ?? "unknown") : r.status}`),
-      ];
-      const total = status.total_count + runs.total_count;
-      if (total === 0) return { ok: false, detail: `no statuses or check runs on ${sha.slice(0, 12)}` };
-      if (failing.length > 0 || (status.total_count > 0 && status.state !== "success"))
-        return { ok: false, detail: `${github.repo}@${sha.slice(0, 12)}: ${failing.join(", ") || status.state}` };
-      return { ok: true, detail: `${github.repo}@${sha.slice(0, 12)}: ${total} checks passed` };
-    } catch (err) {
-      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
-    }
-  };
-
-/**
  * The checklist's "all tests passing" source (app/checklist.ts CommitStatusPort) for a system that
  * links a GitHub repo: the combined status and the check runs of `sha`, or of the head of the repo's
  * default branch when the release names no commit. Null when the system links no repo or nothing
- * reports on the commit (no CI: the item is not configured); throws (the
- * item then fails, saying why) when GitHub cannot answer.
+ * reports on the commit (no CI: the item is not configured); throws (the item then fails, saying
+ * why) when GitHub cannot answer.
  */
 export const githubCommitStatusPort =
   (options: GithubClientOptions = {}): CommitStatusPort =>
@@ -296,12 +262,11 @@ export const githubCommitStatusPort =
     const total = status.total_count + runs.total_count;
     // No CI reports on the repo at all: the item is not configured (⚠️ 未設定, a failure when strict).
     if (total === 0) return null;
-    const pending =
-      runs.check_runs.some((r) => r.status !== "completed") || (total === 0 && status.state === "pending");
+    // Success: every status and check run passed (check runs: success, neutral or skipped).
     const state: CommitStatusAnswer["state"] =
-      failing.length === 0 && total > 0 && (status.total_count === 0 || status.state === "success")
+      failing.length === 0 && (status.total_count === 0 || status.state === "success")
         ? "success"
-        : pending
+        : runs.check_runs.some((r) => r.status !== "completed")
           ? "pending"
           : status.state === "error"
             ? "error"
