@@ -37,6 +37,7 @@ export const TRANSITIONS: Record<BugEventType, TransitionRule> = {
     to: "rollback_target",
     who: "admin_or_system",
   },
+  version_hold: { from: ["planned"], to: "same", who: "system" },
   requeue: {
     from: ["confirmed", "planned", "deployed_uat", "pending_prod", "deployed_prod", "pending_uat_merge"],
     to: "same",
@@ -209,6 +210,10 @@ export function transition(
         return refuse("invalid", `a rollback cannot move ${bug.status} back to ${event.toStatus}`);
       }
       return ok({}, true);
+    case "version_hold":
+      if (bug.fixFlow !== "flow1") return refuse("wrong_flow", "only flow1 bugs wait for UAT and PROD to align");
+      if (bug.held) return refuse("held", "the bug is already held");
+      return ok({ versionHold: event.uat }, true, `uat=${event.uat} prod=${event.prod}`);
     case "requeue":
       if (!bug.held) return refuse("not_held", "the bug is not held");
       if (event.flow)

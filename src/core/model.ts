@@ -91,6 +91,8 @@ export type BugEvent =
   | { type: "uat_merge_ok"; releaseId: number }
   | { type: "close"; reason: string }
   | { type: "rollback"; releaseId: number; toStatus: Status }
+  /** issue 10: T1 holds a Flow 1 bug whose UAT moved ahead of PROD since triage (UAT's version now). */
+  | { type: "version_hold"; uat: string; prod: string }
   | {
       type: "requeue" /** issue 10: re-triage of a bug held for versions, to this flow */;
       flow?: PipelineFlow;
@@ -112,6 +114,7 @@ export const BUG_EVENT_TYPES = [
   "uat_merge_ok",
   "close",
   "rollback",
+  "version_hold",
   "requeue",
 ] as const satisfies readonly BugEventType[];
 

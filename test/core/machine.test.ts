@@ -58,6 +58,7 @@ const EXPECTED: Record<BugEventType, { who: Who; from: Partial<Record<Status, St
       uat_merged: "pending_uat_merge",
     },
   },
+  version_hold: { who: "system", from: { planned: "planned" } },
   requeue: {
     who: "admin",
     from: {
@@ -88,6 +89,8 @@ function eventFor(type: BugEventType, status: Status): BugEvent {
       return { type, releaseId: 7 };
     case "rollback":
       return { type, releaseId: 7, toStatus: EXPECTED.rollback.from[status] ?? "submitted" };
+    case "version_hold":
+      return { type, uat: "1.4.0", prod: "1.3.0" };
     default:
       return { type } as BugEvent;
   }
@@ -108,6 +111,7 @@ function expectedOutcome(status: Status, type: BugEventType, actor: Actor, flow:
   if (type === "deploy_uat_ok" && flow !== "flow1") return { ok: false, reason: "wrong_flow" };
   if (type === "queue_prod" && flow !== "flow2") return { ok: false, reason: "wrong_flow" };
   if (type === "approve_uat_merge" && flow !== "flow2") return { ok: false, reason: "wrong_flow" };
+  if (type === "version_hold" && flow !== "flow1") return { ok: false, reason: "wrong_flow" };
   if (type === "requeue") return { ok: false, reason: "not_held" };
   return { ok: true, to };
 }
@@ -312,6 +316,7 @@ describe("property: random event sequences stay inside the table", () => {
     fc.constant({ type: "approve_uat_merge" as const }),
     fc.record({ type: fc.constant("uat_merge_ok" as const), releaseId: fc.nat() }),
     fc.record({ type: fc.constant("rollback" as const), releaseId: fc.nat(), toStatus: status }),
+    fc.record({ type: fc.constant("version_hold" as const), uat: fc.string(), prod: fc.string() }),
     fc.constant({ type: "requeue" as const }),
   );
   // Ending events are rarer so that sequences get deep into both flows.
