@@ -33,7 +33,8 @@ export interface ApplyInput {
   notify?: (bug: BugRow, before: BugRow) => OutboxDraft[];
 }
 
-const actorColumns = (actor: Actor) => ({
+/** The audit row's actor columns (bug_events). */
+export const actorColumns = (actor: Actor) => ({
   actorId: actor.kind === "user" ? actor.id : null,
   actorName: actor.kind === "user" ? actor.name : `system:${actor.name}`,
 });

@@ -18,7 +18,7 @@ import type { Actor, Env } from "../core/model.js";
 import { groupedReleaseNotes, htmlToSlack } from "../core/release-notes.js";
 import { boundedText, cleanText, oneLine } from "../core/text.js";
 import { codeHost } from "../i18n/index.js";
-import { type BugRow, reportBug } from "./bugs.js";
+import { actorColumns, type BugRow, reportBug } from "./bugs.js";
 import type { Queryable, Tx } from "./db.js";
 import { messages } from "./messages.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
@@ -98,8 +98,7 @@ export function linkBug(
       fromStatus: bug.status,
       toStatus: bug.status,
       event: "link",
-      actorId: input.actor.kind === "user" ? input.actor.id : null,
-      actorName: input.actor.kind === "user" ? input.actor.name : `system:${input.actor.name}`,
+      ...actorColumns(input.actor),
       note: `${input.ref.kind === "issue" ? "issue" : "PR"} #${input.ref.number}`,
       at: input.now,
     });
