@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { chatMigrations, outbox, systems } from "../../../drizzle/schema.js";
 import { recordChatMigration } from "../../app/outbox.js";
 import type { Db } from "../db/database.js";
+import { pollLoop } from "./poll-loop.js";
 import { telegramPayload } from "./render.js";
 
 /** Calls one Bot API method; throws a grammY-like error ({ error_code, description, parameters }) on failure. */
@@ -299,43 +300,18 @@ export function createDispatcher(deps: DispatcherDeps) {
     throw new Error("outbox did not drain");
   }
 
-  let stopped = true;
-  let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
-
-  function start(): void {
-    if (!stopped) return;
-    stopped = false;
-    warnStaleChatIds().catch((error) => logger.error({ err: error }, "could not read chat migrations"));
-    loop = (async () => {
-      while (!stopped) {
-        let sent = 0;
-        slotFreesAt = null;
-        try {
-          sent = await step();
-        } catch (error) {
-          logger.error({ err: error }, "outbox round failed");
-        }
-        if (sent === 0 && !stopped) {
-          const wait = slotFreesAt === null ? pollMs : Math.min(pollMs, Math.max(0, slotFreesAt - clock().getTime()));
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, wait);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
-        }
-      }
-    })();
-  }
-
-  async function stop(): Promise<void> {
-    stopped = true;
-    wake?.();
-    await loop;
-  }
+  const { start, stop } = pollLoop({
+    round: () => {
+      slotFreesAt = null;
+      return step();
+    },
+    // After an idle round: until the poll interval, or sooner when a rate-limit slot frees.
+    idleMs: () => (slotFreesAt === null ? pollMs : Math.min(pollMs, Math.max(0, slotFreesAt - clock().getTime()))),
+    logger,
+    failed: "outbox round failed",
+    onStart: () =>
+      void warnStaleChatIds().catch((error) => logger.error({ err: error }, "could not read chat migrations")),
+  });
 
   return { step, runUntilIdle, pending, start, stop };
 }

@@ -19,6 +19,7 @@ import type { Config } from "../../config.js";
 import { codeHost } from "../../i18n/index.js";
 import type { Db } from "../db/database.js";
 import { GithubError, githubClient } from "../github/client.js";
+import { pollLoop } from "./poll-loop.js";
 
 export type RelayRow = typeof relayJobs.$inferSelect;
 
@@ -234,39 +235,7 @@ export function createRelay(deps: RelayDeps) {
     return row?.at ? new Date(row.at) : null;
   };
 
-  let stopped = true;
-  let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
-
-  function start(): void {
-    if (!stopped) return;
-    stopped = false;
-    loop = (async () => {
-      while (!stopped) {
-        let ran = 0;
-        try {
-          ran = await step();
-        } catch (error) {
-          logger.error({ err: error }, "relay round failed");
-        }
-        if (ran === 0 && !stopped)
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, pollMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-        wake = null;
-      }
-    })();
-  }
-
-  async function stop(): Promise<void> {
-    stopped = true;
-    wake?.();
-    await loop;
-  }
+  const { start, stop } = pollLoop({ round: step, idleMs: () => pollMs, logger, failed: "relay round failed" });
 
   return { step, pending, nextDue, start, stop };
 }
