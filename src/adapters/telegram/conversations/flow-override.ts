@@ -1,15 +1,9 @@
 // issue 10: confirming a flow that contradicts the versions asks for the override's reason, then
-// confirms with it (shown on the card, written to the audit trail). The decision runs in `external`.
+// confirms with it (shown on the card, written to the audit trail): see ./reasoned-decision.ts.
 import type { Context } from "grammy";
-import { bugSystemId } from "../../../app/scopes.js";
-import { splitMessage } from "../../../core/html.js";
 import type { BugEvent } from "../../../core/model.js";
-import { t } from "../../../i18n/index.js";
-import { decide } from "../cards.js";
-import { liveChatId } from "../chats.js";
-import { adminSystemIds, isAdminFor } from "../guards.js";
-import { HTML, NO_BUTTONS, replyHtml } from "../respond.js";
-import { ask, type Convo, waitText } from "./common.js";
+import type { Convo } from "./common.js";
+import { reasonedDecision } from "./reasoned-decision.js";
 
 export interface OverrideArgs {
   bugId: number;
@@ -23,41 +17,9 @@ export interface OverrideArgs {
   prompt: string;
 }
 
-const REASON_LIMIT = 500;
-
-export async function flowOverrideConversation(conversation: Convo, ctx: Context, args: OverrideArgs): Promise<void> {
-  await ask(ctx, args.prompt);
-  const { text: reason, ctx: answer } = await waitText(conversation, REASON_LIMIT, t.report.tooLong(REASON_LIMIT), {
-    line: true,
+export function flowOverrideConversation(conversation: Convo, ctx: Context, args: OverrideArgs): Promise<void> {
+  return reasonedDecision(conversation, ctx, {
+    ...args,
+    event: (reason) => ({ ...args.event, overrideReason: reason }),
   });
-  const decision = await conversation.external(async (octx) => {
-    const actor = await octx.actor();
-    const systemId = await bugSystemId(octx.deps.db, args.bugId);
-    if (actor.kind !== "user" || !(await isAdminFor(octx, systemId))) return null;
-    const chatId = await liveChatId(octx.deps, args.chatId);
-    const result = await decide(octx.deps, {
-      bugId: args.bugId,
-      rowVersion: args.rowVersion,
-      event: { ...args.event, overrideReason: reason },
-      actor: { ...actor, isAdmin: true },
-      ...(args.messageId ? { pressed: { chatId, messageId: args.messageId } } : {}),
-      queue: args.queue ? await adminSystemIds(octx) : undefined,
-    });
-    return { ...result, chatId };
-  });
-  if (!decision) return void (await answer.reply(t.errors.adminOnly));
-  if (decision.kind === "refused") return void (await answer.reply(decision.reason ?? t.errors.generic));
-  const shown = decision.kind === "applied" ? { html: decision.html, markup: NO_BUTTONS } : decision.current;
-  if (decision.kind === "already_handled") {
-    await answer.reply(decision.current ? t.errors.outdated : t.errors.alreadyHandled);
-  }
-  if (shown && args.messageId) {
-    await answer.api
-      .editMessageText(decision.chatId, args.messageId, splitMessage(shown.html)[0]!, {
-        ...HTML,
-        reply_markup: shown.markup ?? NO_BUTTONS,
-      })
-      .catch(() => undefined); // the card may be gone or unchanged; the decision stands
-  }
-  if (decision.next) await replyHtml(answer, decision.next.html, decision.next.markup);
 }

@@ -1,13 +1,8 @@
-// 拒絕 on a card: ask the admin for a reason, then reject (the decision itself runs in `external`).
+// 拒絕 on a card: ask the admin for a reason, then reject (see ./reasoned-decision.ts).
 import type { Context } from "grammy";
-import { bugSystemId } from "../../../app/scopes.js";
-import { splitMessage } from "../../../core/html.js";
 import { t } from "../../../i18n/index.js";
-import { decide } from "../cards.js";
-import { liveChatId } from "../chats.js";
-import { adminSystemIds, isAdminFor } from "../guards.js";
-import { HTML, NO_BUTTONS, replyHtml } from "../respond.js";
-import { ask, type Convo, waitText } from "./common.js";
+import type { Convo } from "./common.js";
+import { reasonedDecision } from "./reasoned-decision.js";
 
 export interface RejectArgs {
   bugId: number;
@@ -17,42 +12,10 @@ export interface RejectArgs {
   queue: boolean;
 }
 
-const REASON_LIMIT = 500;
-
-export async function rejectConversation(conversation: Convo, ctx: Context, args: RejectArgs): Promise<void> {
-  await ask(ctx, t.triage.askRejectReason(args.bugId));
-  const { text: reason, ctx: answer } = await waitText(conversation, REASON_LIMIT, t.report.tooLong(REASON_LIMIT), {
-    line: true,
+export function rejectConversation(conversation: Convo, ctx: Context, args: RejectArgs): Promise<void> {
+  return reasonedDecision(conversation, ctx, {
+    ...args,
+    prompt: t.triage.askRejectReason(args.bugId),
+    event: (reason) => ({ type: "reject", reason }),
   });
-  const decision = await conversation.external(async (octx) => {
-    const actor = await octx.actor();
-    const systemId = await bugSystemId(octx.deps.db, args.bugId);
-    if (actor.kind !== "user" || !(await isAdminFor(octx, systemId))) return null;
-    // The card may have moved with its group to a supergroup meanwhile: edit it where it is now.
-    const chatId = await liveChatId(octx.deps, args.chatId);
-    const result = await decide(octx.deps, {
-      bugId: args.bugId,
-      rowVersion: args.rowVersion,
-      event: { type: "reject", reason },
-      actor: { ...actor, isAdmin: true },
-      pressed: { chatId, messageId: args.messageId },
-      queue: args.queue ? await adminSystemIds(octx) : undefined,
-    });
-    return { ...result, chatId };
-  });
-  if (!decision) return void (await answer.reply(t.errors.adminOnly));
-  if (decision.kind === "refused") return void (await answer.reply(decision.reason ?? t.errors.generic));
-  const shown = decision.kind === "applied" ? { html: decision.html, markup: NO_BUTTONS } : decision.current;
-  if (decision.kind === "already_handled") {
-    await answer.reply(decision.current ? t.errors.outdated : t.errors.alreadyHandled);
-  }
-  if (shown) {
-    await answer.api
-      .editMessageText(decision.chatId, args.messageId, splitMessage(shown.html)[0]!, {
-        ...HTML,
-        reply_markup: shown.markup ?? NO_BUTTONS,
-      })
-      .catch(() => undefined); // the card may be gone or unchanged; the decision stands
-  }
-  if (decision.next) await replyHtml(answer, decision.next.html, decision.next.markup);
 }
