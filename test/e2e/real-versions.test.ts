@@ -6,10 +6,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Update } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFakeBotApi, type FakeBotApi, serveFakeBotApi, visibleText } from "../../src/sandbox/fake-bot-api.js";
-import { type BotProcess, startBotProcess } from "../support/process.js";
+import { startTeamChat, type TeamChat } from "./team-chat.js";
 
 const GROUP = -100200301;
 const people = {
@@ -45,12 +43,8 @@ function serveVersions(): Promise<{ server: Server; url: string; reads: string[]
 }
 
 describe("real versions in the real process", () => {
-  let api: FakeBotApi;
-  let server: Awaited<ReturnType<typeof serveFakeBotApi>>;
+  let chat: TeamChat<Who>;
   let versions: Awaited<ReturnType<typeof serveVersions>>;
-  let bot: BotProcess;
-  let nextMessageId = 1;
-  let confirmedOffset = 0;
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "nightshift-e2e-versions-"));
@@ -71,98 +65,26 @@ describe("real versions in the real process", () => {
         ],
       }),
     );
-    api = createFakeBotApi();
-    server = await serveFakeBotApi({
-      ...api,
-      fetch: ((url, init) => {
-        if (String(url).endsWith("/getUpdates") && init?.body) {
-          confirmedOffset = Math.max(confirmedOffset, Number(JSON.parse(String(init.body)).offset ?? 0));
-        }
-        return api.fetch(url, init);
-      }) as typeof fetch,
+    chat = await startTeamChat({
+      group: GROUP,
+      people,
+      bound: BOUND,
+      env: {
+        DATABASE_URL: "memory://",
+        PIPELINE_CONFIG: join(dir, "pipeline.json"),
+        ADMIN_IDS: "1001",
+      },
     });
-    bot = startBotProcess({
-      BOT_TOKEN: "123456:TEST-token-abcdefghijklmnopqrstuvwxyz",
-      DATABASE_URL: "memory://",
-      PIPELINE_CONFIG: join(dir, "pipeline.json"),
-      ADMIN_IDS: "1001",
-      TELEGRAM_API_ROOT: server.url,
-      PORT: "0",
-      OUTBOX_POLL_MS: "100",
-    });
-    await bot.waitFor(/"msg":"ready/, BOUND);
   }, 2 * BOUND);
 
   afterAll(async () => {
-    await bot?.stop();
-    await server?.close();
+    await chat?.stop();
     await new Promise((r) => versions?.server.close(r));
   });
 
-  const findGroupMessage = (pattern: RegExp) =>
-    [...api.messages.values()].reverse().find((m) => m.chatId === GROUP && pattern.test(m.text));
-  /** Waits until a message in the group whose text matches exists (sent or edited). */
-  async function groupMessage(pattern: RegExp) {
-    await until(() => findGroupMessage(pattern) !== undefined, `a group message matching ${pattern}`);
-    return findGroupMessage(pattern)!;
-  }
-
-  /**
-   * Feeds an update and waits until the bot has handled it: grammY asks for the next batch (a
-   * getUpdates whose offset is past this update) only once the previous one has been handled.
-   */
-  async function feed(update: Omit<Update, "update_id">) {
-    const { update_id } = api.pushUpdate(update);
-    await until(() => confirmedOffset > update_id, `update ${update_id} handled`);
-  }
-
-  async function until(check: () => boolean, what: string, ms = BOUND) {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${bot.output().slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  const say = (who: Who, text: string) => {
-    const command = /^\/\w+/.exec(text);
-    return feed({
-      message: {
-        message_id: nextMessageId++,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: GROUP, type: "supergroup", title: "Team" },
-        from: people[who],
-        text,
-        ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] } : {}),
-      },
-    } as Omit<Update, "update_id">);
-  };
-
-  const withButton = (label: RegExp) =>
-    [...api.messages.values()]
-      .reverse()
-      .find((m) => m.chatId === GROUP && m.replyMarkup?.inline_keyboard?.flat().some((b: any) => label.test(b.text)));
-  /** Presses the button labelled `label` on the newest group message that has it (once there is one). */
-  const press = async (who: Who, label: RegExp) => {
-    await until(() => withButton(label) !== undefined, `a button ${label}`);
-    const message = withButton(label)!;
-    const button = message.replyMarkup.inline_keyboard.flat().find((b: any) => label.test(b.text));
-    return feed({
-      callback_query: {
-        id: `q${nextMessageId++}`,
-        from: people[who],
-        chat_instance: "team",
-        data: button.callback_data,
-        message: {
-          message_id: message.messageId,
-          date: Math.floor(Date.now() / 1000),
-          chat: { id: GROUP, type: "supergroup", title: "Team" },
-          text: visibleText(message.text),
-          reply_markup: message.replyMarkup,
-        },
-      },
-    } as Omit<Update, "update_id">);
-  };
+  const say = (who: Who, text: string) => chat.say(who, text);
+  const press = (who: Who, label: RegExp) => chat.press(who, label);
+  const groupMessage = (pattern: RegExp) => chat.groupMessage(pattern);
 
   it(
     "suggests Flow 2 for a PROD bug while UAT (1.4.0) is ahead of PROD (1.3.0); Flow 1 needs a reason; /status shows both",
@@ -198,7 +120,7 @@ describe("real versions in the real process", () => {
       expect(status.text).toMatch(/UAT：<code>1\.4\.0<\/code>（\d{4}-\d{2}-\d{2} \d{2}:\d{2} 讀取）/);
       expect(status.text).toMatch(/PROD：<code>1\.3\.0<\/code>（\d{4}-\d{2}-\d{2} \d{2}:\d{2} 讀取）/);
 
-      expect(api.errors()).toEqual([]);
+      expect(chat.api.errors()).toEqual([]);
     },
     4 * BOUND,
   );
