@@ -303,13 +303,13 @@ describe("loadConfig from env", () => {
 
   it("reads the drill clock (NIGHTSHIFT_CLOCK_*) and explains each mistake", () => {
     expect(
-      load({ ...base, NIGHTSHIFT_CLOCK_START: "2026-11-24T19:55:00+08:00", NIGHTSHIFT_CLOCK_SPEED: "600" }).clock,
+      load({ ...base, NIGHTSHIFT_CLOCK_START: "2099-11-24T19:55:00+08:00", NIGHTSHIFT_CLOCK_SPEED: "600" }).clock,
     ).toEqual({
-      start: new Date("2026-11-24T11:55:00Z"),
+      start: new Date("2099-11-24T11:55:00Z"),
       speed: 600,
       anchor: null,
     });
-    expect(fail({ ...base, NIGHTSHIFT_CLOCK_START: "2026-11-24 19:55", NIGHTSHIFT_CLOCK_SPEED: "0" }).problems).toEqual(
+    expect(fail({ ...base, NIGHTSHIFT_CLOCK_START: "2099-11-24 19:55", NIGHTSHIFT_CLOCK_SPEED: "0" }).problems).toEqual(
       [
         expect.stringMatching(
           /^NIGHTSHIFT_CLOCK_START: 應為含時區的 ISO 8601 時間.* \/ expected an ISO 8601 instant with a time zone/,
@@ -319,7 +319,7 @@ describe("loadConfig from env", () => {
         ),
       ],
     );
-    expect(fail({ ...base, NIGHTSHIFT_CLOCK_ANCHOR: "2026-11-22T00:00:00Z" }).problems).toEqual([
+    expect(fail({ ...base, NIGHTSHIFT_CLOCK_ANCHOR: "2099-11-22T00:00:00Z" }).problems).toEqual([
       expect.stringMatching(
         /^NIGHTSHIFT_CLOCK_ANCHOR: 需要同時設定 NIGHTSHIFT_CLOCK_START.* \/ needs NIGHTSHIFT_CLOCK_START/,
       ),

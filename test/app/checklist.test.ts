@@ -12,7 +12,7 @@ import { testConfig } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { seedSystem } from "../support/fixtures.js";
 
-const T1_TONIGHT = new Date("2026-11-24T12:00:00Z"); // 20:00 Asia/Taipei, a Tuesday
+const T1_TONIGHT = new Date("2099-11-24T12:00:00Z"); // 20:00 Asia/Taipei, a Tuesday
 
 function withTargets(config: Config): SystemConfig {
   const system = config.systems[0]!;
@@ -54,10 +54,10 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const system = withTargets(config);
     const before = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, system, T1_TONIGHT, ["uat"]);
     expect(before.ok).toBe(false);
-    expect(checklistLines(before)).toContain("✗ 值班：2026-11-24 未設定值班（/oncall me）");
+    expect(checklistLines(before)).toContain("✗ 值班：2099-11-24 未設定值班（/oncall me）");
     await setOncall(
       t.db,
-      { systemId: "crm", day: "2026-11-24", userId: 1001, name: "Alice", setBy: "Alice" },
+      { systemId: "crm", day: "2099-11-24", userId: 1001, name: "Alice", setBy: "Alice" },
       T1_TONIGHT,
     );
     const after = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, system, T1_TONIGHT, ["uat"]);
@@ -80,7 +80,7 @@ describe.each(testBackends())("pre-deploy checklist on $name", (backend) => {
     const config = testConfig();
     await setOncall(
       t.db,
-      { systemId: "crm", day: "2026-11-24", userId: 1001, name: "Alice", setBy: "Alice" },
+      { systemId: "crm", day: "2099-11-24", userId: 1001, name: "Alice", setBy: "Alice" },
       T1_TONIGHT,
     );
     const result = await runChecklist({ db: t.db, config, ...adapterPorts(config) }, config.systems[0]!, T1_TONIGHT, [

@@ -27,7 +27,7 @@ describe.each(postgresBackends())("recovery among replicas on $name", (backend) 
         env: "prod",
         kind: "pipeline",
         status: "running",
-        version: "2026.11.21-1",
+        version: "2099.11.21-1",
         actorName: "system:T2",
         startedAt: new Date(),
         owner: owner.instanceId,

@@ -65,7 +65,7 @@ describe.each(testBackends())("deploying on $name", (backend) => {
     const rec = recorder();
     const config = pipelineConfig({ uat: rec.target(), services: SERVICES });
     const clock = fakeClock(at("20:00"));
-    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-1", clock());
+    await setEnvironmentVersion(t.db, "crm", "uat", "2099.11.20-1", clock());
     const bug = await confirmedBug(t.db, { services: ["frontend", "db-migration", "backend"] });
     const progress: string[] = [];
     const { deployment: d } = await executeRelease(windowDeps(t.db, config, clock), {
@@ -74,13 +74,13 @@ describe.each(testBackends())("deploying on $name", (backend) => {
       kind: "pipeline",
       bugIds: [bug.id],
       services: ["db-migration", "backend", "frontend"],
-      version: "2026.11.24-1",
+      version: "2099.11.24-1",
       actorName: "system:T1",
       onStep: async ({ n, total, service }) => {
         progress.push(`${service} ${n}/${total}`);
       },
     });
-    expect(d).toMatchObject({ status: "succeeded", version: "2026.11.24-1", previousVersion: "2026.11.20-1" });
+    expect(d).toMatchObject({ status: "succeeded", version: "2099.11.24-1", previousVersion: "2099.11.20-1" });
     expect(rec.calls().map((c) => c.service)).toEqual(["db-migration", "backend", "frontend"]);
     expect(progress).toEqual(["db-migration 1/3", "backend 2/3", "frontend 3/3"]);
     expect(rec.calls()[0]).toMatchObject({
@@ -95,27 +95,27 @@ describe.each(testBackends())("deploying on $name", (backend) => {
       services: ["db-migration", "backend", "frontend"],
       bugs: [{ id: bug.id, title: bug.title }],
     });
-    expect(await environmentVersions(t.db, "crm")).toEqual({ uat: "2026.11.24-1", prod: null });
+    expect(await environmentVersions(t.db, "crm")).toEqual({ uat: "2099.11.24-1", prod: null });
   });
 
   it("a failing backend stops before frontend; the environment keeps its version", async () => {
     const rec = recorder();
     const config = pipelineConfig({ prod: rec.target("backend"), services: SERVICES });
     const clock = fakeClock(at("22:00"));
-    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", clock());
+    await setEnvironmentVersion(t.db, "crm", "prod", "2099.11.20-1", clock());
     const { deployment: d } = await executeRelease(windowDeps(t.db, config, clock), {
       system: config.systems[0]!,
       env: "prod",
       kind: "pipeline",
       bugIds: [],
       services: ["db-migration", "backend", "frontend"],
-      version: "2026.11.24-2",
+      version: "2099.11.24-2",
       actorName: "system:T2",
     });
     expect(d.status).toBe("failed");
     expect(rec.calls().map((c) => c.service)).toEqual(["db-migration", "backend"]);
     expect(d.output).toContain("boom: backend failed");
-    expect((await environmentVersions(t.db, "crm")).prod).toBe("2026.11.20-1");
+    expect((await environmentVersions(t.db, "crm")).prod).toBe("2099.11.20-1");
   });
 
   it("a failing health check between steps stops the release", async () => {
@@ -128,7 +128,7 @@ describe.each(testBackends())("deploying on $name", (backend) => {
       kind: "pipeline",
       bugIds: [],
       services: ["db-migration", "backend", "frontend"],
-      version: "2026.11.24-1",
+      version: "2099.11.24-1",
       actorName: "system:T1",
     });
     expect(d.status).toBe("failed");
@@ -147,22 +147,22 @@ describe.each(testBackends())("deploying on $name", (backend) => {
       })),
     };
     const clock = fakeClock(at("22:30"));
-    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", clock());
-    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.24-1", clock());
+    await setEnvironmentVersion(t.db, "crm", "prod", "2099.11.20-1", clock());
+    await setEnvironmentVersion(t.db, "crm", "prod", "2099.11.24-1", clock());
     const { deployment: d } = await executeRelease(windowDeps(t.db, config, clock), {
       system: config.systems[0]!,
       env: "prod",
       kind: "rollback",
       bugIds: [],
       services: [],
-      version: "2026.11.24-1",
-      targetVersion: "2026.11.20-1",
+      version: "2099.11.24-1",
+      targetVersion: "2099.11.20-1",
       actorName: "Alice",
       reason: "smoke failed",
     });
-    expect(rec.calls()[0]).toMatchObject({ targetVersion: "2026.11.20-1", service: undefined });
+    expect(rec.calls()[0]).toMatchObject({ targetVersion: "2099.11.20-1", service: undefined });
     expect(d).toMatchObject({ status: "succeeded", kind: "rollback" });
-    expect((await environmentVersions(t.db, "crm")).prod).toBe("2026.11.20-1");
+    expect((await environmentVersions(t.db, "crm")).prod).toBe("2099.11.20-1");
   });
 
   it("a hostile title reaches the real script byte for byte and runs nothing", async () => {

@@ -21,11 +21,11 @@ describe("command target", () => {
     const stdin = JSON.stringify({ title: "$(touch /tmp/pwned-run-target); rm -rf ~" });
     const result = await runPrepared({
       target: rec.target(),
-      env: { NIGHTSHIFT_ENV: "uat", NIGHTSHIFT_VERSION: "2026.11.24-1", NIGHTSHIFT_BUG_IDS: "1,2" },
+      env: { NIGHTSHIFT_ENV: "uat", NIGHTSHIFT_VERSION: "2099.11.24-1", NIGHTSHIFT_BUG_IDS: "1,2" },
       stdin,
       cwd: FIXTURES,
     });
-    expect(result).toMatchObject({ status: "succeeded", version: "2026.11.24-1" });
+    expect(result).toMatchObject({ status: "succeeded", version: "2099.11.24-1" });
     expect(result.output).toContain("deploying everything to uat");
     const [call] = rec.calls();
     expect(call).toMatchObject({ env: "uat", bugIds: "1,2", service: undefined, stdin });
@@ -178,7 +178,7 @@ describe("webhook target", () => {
   const requests: { headers: IncomingMessage["headers"]; body: string }[] = [];
   let answer: { status: number; body: string | Buffer; delayMs: number; headers?: Record<string, string> } = {
     status: 200,
-    body: '{"version":"2026.11.24-7"}',
+    body: '{"version":"2099.11.24-7"}',
     delayMs: 0,
   };
 
@@ -207,10 +207,10 @@ describe("webhook target", () => {
   const env = { NIGHTSHIFT_RELEASE_ID: "42", NIGHTSHIFT_SERVICE: "backend" };
 
   it("POSTs the release JSON, HMAC-signed, with an Idempotency-Key; 2xx succeeds", async () => {
-    answer = { status: 200, body: '{"version":"2026.11.24-7"}', delayMs: 0 };
+    answer = { status: 200, body: '{"version":"2099.11.24-7"}', delayMs: 0 };
     const stdin = JSON.stringify({ releaseId: 42, title: "ünïcode & <stuff>" });
     const result = await runPrepared({ target: target(), env, stdin, cwd: "/" });
-    expect(result).toMatchObject({ status: "succeeded", version: "2026.11.24-7" });
+    expect(result).toMatchObject({ status: "succeeded", version: "2099.11.24-7" });
     const req = requests.at(-1)!;
     expect(req.body).toBe(stdin);
     expect(req.headers["content-type"]).toBe("application/json");
@@ -257,7 +257,7 @@ describe("webhook target", () => {
     answer = {
       status: 200,
       body: Buffer.concat([
-        Buffer.from('{"version":"2026.12.01\\u0000-3","note":"ok \\ud83d '),
+        Buffer.from('{"version":"2099.12.01\\u0000-3","note":"ok \\ud83d '),
         Buffer.from([0xff, 0x00, 0xfe]),
         Buffer.from('"}'),
       ]),
@@ -265,7 +265,7 @@ describe("webhook target", () => {
     };
     const dirty = await runPrepared({ target: target(), env, stdin: "{}", cwd: "/" });
     expect(dirty.status).toBe("succeeded");
-    expect(dirty.version).toBe("2026.12.01-3");
+    expect(dirty.version).toBe("2099.12.01-3");
     expect(storable(dirty.output)).toBe(true);
     answer = { status: 200, body: '{"version":"1.0\\n\u2705 PROD rolled back"}', delayMs: 0 };
     const fake = await runPrepared({ target: target(), env, stdin: "{}", cwd: "/" });

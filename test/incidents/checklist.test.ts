@@ -42,7 +42,7 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
       monitoring: { type: "http" as const, url: `${monitoring.url}/-/ready`, expectStatus: 200, timeoutSeconds: 5 },
     };
     const tb = await incidentBot(t.db, incidentConfig(setup, { system: { checklist } }));
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     const forT1 = await confirmedBug(t.db, { title: "Reminder SMS twice" });
     // A bug already approved for PROD, waiting for T2.
     const forT2 = await drive(
@@ -62,13 +62,13 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
     expect(skipped?.status).toBe("skipped");
     expect(setup.deploy.calls()).toEqual([]);
     expect((await tb.groupTexts()).at(-1)!.split("\n")).toEqual([
-      "⏸️ T1 視窗已跳過（2026-11-24 20:00）",
+      "⏸️ T1 視窗已跳過（2099-11-24 20:00）",
       "原因:部署前檢查未通過",
       "✓ 備份：pg_dump ok: crm.sql",
       "✓ 監控：HTTP 200",
-      "✗ 值班：2026-11-24 未設定值班（/oncall me）",
+      "✗ 值班：2099-11-24 未設定值班（/oncall me）",
       "✓ 封版檢查：未封版",
-      "✓ 回滾路徑：UAT 可回滾至 2026.11.20-1",
+      "✓ 回滾路徑：UAT 可回滾至 2099.11.20-1",
       "⚠️ 測試全數通過：未設定",
       "⚠️ 資安稽核：未設定",
       "⚠️ 人工核准：未設定",
@@ -79,17 +79,17 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
 
     tb.clock.set(at("20:10"));
     await tb.send(messageUpdate("/oncall", carol, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("2026-11-24 尚未設定值班（/oncall me）");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("2099-11-24 尚未設定值班（/oncall me）");
     await tb.send(messageUpdate("/oncall @carol", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("只有管理員可以操作");
     await tb.send(messageUpdate("/oncall me", bob, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班：Bob");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2099-11-24 的值班：Bob");
     await tb.send(messageUpdate("/oncall @dave", bob, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("不認識 @dave：請對方先在群組中說句話。");
     await tb.send(messageUpdate("/oncall @Carol", bob, GROUP)); // known: she wrote in the group
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班：Carol");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2099-11-24 的值班：Carol");
     await tb.send(messageUpdate("/oncall me", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2026-11-24 的值班：Alice");
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("✅ 2099-11-24 的值班：Alice");
 
     const ran = await tb.window("t2");
     expect(ran?.status).toBe("done");
@@ -110,7 +110,7 @@ describe.each(testBackends())("pre-deploy checklist through a window on $name", 
         t.db,
         incidentConfig(setup, { system: { checklist: { ...defaultGates().checklist, backup } } }),
       );
-      await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+      await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
       await confirmedBug(t.db, { title: "Reminder SMS twice" });
       const window = await tb.window("t1");
       return { window, setup, lines: (await tb.groupTexts()).at(-1)!.split("\n") };

@@ -15,9 +15,9 @@ import { at, incidentBot, incidentConfig, incidentSetup, setVersions } from "./s
 describe("parseFreezeCommand", () => {
   it("reads on/off, until, explicit module:x and the reason (free text, a dash optional)", () => {
     expect(parseFreezeCommand("")).toEqual({ action: "show" });
-    expect(parseFreezeCommand("on until 2026-11-25 module：Financial module：billing — 月底結帳")).toEqual({
+    expect(parseFreezeCommand("on until 2099-11-25 module：Financial module：billing — 月底結帳")).toEqual({
       action: "on",
-      until: "2026-11-25",
+      until: "2099-11-25",
       modules: ["financial", "billing"],
       reason: "月底結帳",
     });
@@ -39,7 +39,7 @@ describe("parseFreezeCommand", () => {
       reason: "資料庫遷移中請勿部署",
     });
     expect(parseFreezeCommand("on financial billing")).toMatchObject({ modules: [], reason: "financial billing" });
-    expect(parseFreezeCommand("on until 2026-11-25")).toMatchObject({ until: "2026-11-25", reason: "" });
+    expect(parseFreezeCommand("on until 2099-11-25")).toMatchObject({ until: "2099-11-25", reason: "" });
     expect(parseFreezeCommand("off #3")).toEqual({ action: "off", id: 3 });
     expect(parseFreezeCommand("off")).toEqual({ action: "off", id: null });
     expect(parseFreezeCommand("off 3 4")).toEqual({ action: "invalid" });
@@ -63,17 +63,17 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     const setup = incidentSetup();
     setup.smoke.pass();
     const tb = await incidentBot(t.db, incidentConfig(setup));
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     await onCall(t.db);
     const financial = await confirmedBug(t.db, { title: "Invoice rounding", module: "financial" });
     const booking = await confirmedBug(t.db, { title: "Booking slot overlap", module: "booking" });
 
-    await tb.send(messageUpdate("/freeze on until 2026-11-25 module：financial — 月底結帳", alice, GROUP));
+    await tb.send(messageUpdate("/freeze on until 2099-11-25 module：financial — 月底結帳", alice, GROUP));
     const texts = await tb.groupTexts();
     expect(texts.at(-1)!.split("\n")).toEqual([
       "🧊 封版開始：模組 financial（#1）",
       "原因:月底結帳",
-      "期間：至 2026-11-25 00:00",
+      "期間：至 2099-11-25 00:00",
       "設定人：Alice",
       "→ 下次視窗略過模組 financial 的 bug：今晚 20:00（11/24）（其他 bug 照常部署）",
     ]);
@@ -81,7 +81,7 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
       [
         "🧊 Barber CRM 封版狀態",
-        "🧊 模組 financial 封版：月底結帳（/freeze #1，至 2026-11-25 00:00）",
+        "🧊 模組 financial 封版：月底結帳（/freeze #1，至 2099-11-25 00:00）",
         "   → 下次視窗略過模組 financial 的 bug：今晚 20:00（11/24）（其他 bug 照常部署）",
       ].join("\n"),
     );
@@ -101,7 +101,7 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     );
 
     // Midnight: the stored freeze lifts itself, once, and the group hears it.
-    tb.clock.set(at("00:00", "2026-11-25"));
+    tb.clock.set(at("00:00", "2099-11-25"));
     await sweepIncidents(tb.deps);
     await sweepIncidents(tb.deps);
     expect((await tb.groupTexts()).filter((x) => x.includes("自動解除"))).toEqual([
@@ -156,7 +156,7 @@ describe.each(testBackends())("freeze on $name", (backend) => {
     const tb = await incidentBot(t.db, incidentConfig(incidentSetup()));
     await tb.send(messageUpdate("/freeze on — go-live", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("只有管理員可以操作");
-    for (const bad of ["2026-02-30", "2026-11-24", "tomorrow"]) {
+    for (const bad of ["2026-02-30", "2099-11-24", "tomorrow"]) {
       await tb.send(messageUpdate(`/freeze on until ${bad}`, alice, GROUP));
       expect(last(tb, "sendMessage", GROUP).payload.text).toBe("日期格式應為 YYYY-MM-DD，且必須晚於今天。");
     }

@@ -33,7 +33,7 @@ import {
 } from "./support.js";
 
 const GATES = fileURLToPath(new URL("../fixtures/gates/", import.meta.url));
-const NEXT_DAY = "2026-11-25";
+const NEXT_DAY = "2099-11-25";
 const dave: Person = { id: 1003, first_name: "Dave", username: "dave" };
 
 /** The checklist and roles as PIPELINE_CONFIG's zod schema loads them (env read at load). */
@@ -112,7 +112,7 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
     const config = (env: Record<string, string>) =>
       incidentConfig(setup, { system: { ...loadGates(json, env) }, config: { configDir: GATES } });
     const tb = await incidentBot(t.db, config({ SMTP_PASSWORD: "hunter2" }));
-    await setVersions(t.db, { uat: "2026.11.23-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.23-1", prod: "2099.11.20-1" });
     await oncall(DAY);
     const bug = await approvedOnce();
 
@@ -120,13 +120,13 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
     expect(skipped?.status).toBe("skipped");
     expect(setup.deploy.calls()).toEqual([]);
     expect((await tb.groupTexts()).at(-1)!.split("\n")).toEqual([
-      "⏸️ T2 視窗已跳過（2026-11-24 22:00）",
+      "⏸️ T2 視窗已跳過（2099-11-24 22:00）",
       "原因:部署前檢查未通過",
       "✓ 備份：pg_dump ok: crm.sql",
       "✓ 監控：HTTP 200",
       "✓ 值班：Bob",
       "✓ 封版檢查：未封版",
-      "✓ 回滾路徑：PROD 可回滾至 2026.11.20-1",
+      "✓ 回滾路徑：PROD 可回滾至 2099.11.20-1",
       "✗ 測試全數通過：exit 1:3 failed, 39 passed",
       "✗ 資安稽核：有嚴重或高風險的發現：found: critical=0 high=1",
       `✗ 人工核准：#${bug.id} PROD 需要 2 位管理員核准，目前 1 位（Alice），回報者本人不計 — 請另一位管理員用 /approve_prod ${bug.id} 加簽`,
@@ -163,12 +163,12 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
     const posted = (await tb2.groupTexts()).filter((x) => x.startsWith("📋"));
     expect(posted).toHaveLength(1);
     expect(posted[0]!.split("\n")).toEqual([
-      "📋 T2 視窗部署前檢查（2026-11-25 22:00）：通過，開始執行",
+      "📋 T2 視窗部署前檢查（2099-11-25 22:00）：通過，開始執行",
       "✓ 備份：pg_dump ok: crm.sql",
       "✓ 監控：HTTP 200",
       "✓ 值班：Bob",
       "✓ 封版檢查：未封版",
-      "✓ 回滾路徑：PROD 可回滾至 2026.11.20-1",
+      "✓ 回滾路徑：PROD 可回滾至 2099.11.20-1",
       "✓ 測試全數通過：42 passed, 0 failed",
       "✓ 資安稽核：found: critical=0 high=0",
       `✓ 人工核准：#${bug.id} PROD 已由 Alice、Bob 核准`,
@@ -195,7 +195,7 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
       return { state, sha: "abc1234def567", detail: "ci/test" };
     };
     Object.assign(tb.deps, { commitStatus });
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     await oncall(DAY);
     await confirmedBug(t.db, { title: "Reminder SMS twice" });
 
@@ -205,7 +205,7 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
       "✗ 監控：UAT 未監控：部署後沒有健康檢查、煙霧測試或 Prometheus 可檢查",
       "✓ 值班：Bob",
       "✓ 封版檢查：未封版",
-      "✓ 回滾路徑：UAT 可回滾至 2026.11.20-1",
+      "✓ 回滾路徑：UAT 可回滾至 2099.11.20-1",
       "✗ 測試全數通過：GitHub 提交 abc1234：失敗（ci/test）",
       "✗ 資安稽核：未設定（嚴格模式：視為未通過）",
       "✗ 人工核准：未設定（嚴格模式：視為未通過）",
@@ -231,7 +231,7 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
       "✓ 監控：部署後監控 UAT（煙霧測試）",
       "✓ 值班：Bob",
       "✓ 封版檢查：未封版",
-      "✓ 回滾路徑：UAT 可回滾至 2026.11.20-1",
+      "✓ 回滾路徑：UAT 可回滾至 2099.11.20-1",
       "✓ 測試全數通過：GitHub 提交 abc1234：通過（ci/test）",
       "⚠️ 資安稽核：未設定",
       "⚠️ 人工核准：未設定",
@@ -259,14 +259,14 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
       { PAYMENT_KEY: "x", SMTP_PASSWORD: "y" },
     );
     const tb = await incidentBot(t.db, incidentConfig(setup, { system: gates, config: { configDir: GATES } }));
-    await setVersions(t.db, { prod: "2026.11.20-1", uat: "2026.11.20-1" });
+    await setVersions(t.db, { prod: "2099.11.20-1", uat: "2099.11.20-1" });
     await oncall(DAY);
     const bug = await reportOne(t.db, { severity: "critical", foundInEnv: "prod", title: "Checkout <500>" });
 
     await hotfixFromChat(tb, bug.id);
     expect(setup.deploy.calls()).toEqual([]);
     expect(tb.api.sentTo(GROUP).map((c) => c.payload.text)).toContainEqual(
-      `⚠️ 部署前檢查未通過（資安稽核、人工核准）：#${bug.id} 的緊急修正需要另一位管理員核准才能略過，已發到群組，期限 2026-11-24 10:30。`,
+      `⚠️ 部署前檢查未通過（資安稽核、人工核准）：#${bug.id} 的緊急修正需要另一位管理員核准才能略過，已發到群組，期限 2099-11-24 10:30。`,
     );
     const approval = tb.api.sentTo(GROUP).find((c) => buttonsOf(c.payload).some((b) => b.text === "✅ 核准緊急修正"))!;
     expect(approval.payload.text.split("\n")).toEqual([
@@ -274,14 +274,14 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
       `Bug: #${bug.id} [critical] Checkout &lt;500&gt;`,
       "申請人：Alice",
       "方式：立即執行 PROD 部署",
-      "期限：2026-11-24 10:30（逾時自動取消）",
+      "期限：2099-11-24 10:30（逾時自動取消）",
       "",
       "部署前檢查：",
       "✓ 備份：pg_dump ok: crm.sql",
       "✓ 監控：部署後監控 PROD（煙霧測試）",
       "✓ 值班：Bob",
       "✓ 封版檢查：未封版",
-      "✓ 回滾路徑：PROD 可回滾至 2026.11.20-1",
+      "✓ 回滾路徑：PROD 可回滾至 2099.11.20-1",
       "✓ 測試全數通過：42 passed, 0 failed",
       "✗ 資安稽核：有嚴重或高風險的發現：found: critical=1 high=0",
       "✗ 人工核准：需要 2 位管理員：須由第二位管理員核准",
@@ -317,7 +317,7 @@ describe.each(testBackends())("issue 12 gates on $name", (backend) => {
   it("a record-only hotfix runs the checklist as a warning: recorded at once, the failure shown", async () => {
     const setup = incidentSetup();
     const tb = await incidentBot(t.db, incidentConfig(setup));
-    await setVersions(t.db, { prod: "2026.11.20-1", uat: "2026.11.20-1" });
+    await setVersions(t.db, { prod: "2099.11.20-1", uat: "2099.11.20-1" });
     const bug = await reportOne(t.db, { severity: "high", foundInEnv: "prod" });
     // No on-call tonight: the checklist fails its on-call item.
     await hotfixFromChat(tb, bug.id, "manual");

@@ -33,7 +33,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     const setup = incidentSetup();
     setup.smoke.pass();
     const tb = await incidentBot(t.db, incidentConfig(setup));
-    await setVersions(t.db, { prod: "2026.11.20-1", uat: "2026.11.23-2" });
+    await setVersions(t.db, { prod: "2099.11.20-1", uat: "2099.11.23-2" });
     const bug = await reportOne(t.db, {
       title: "Checkout <crashes> & burns",
       severity: "critical",
@@ -45,22 +45,22 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     const [after] = await t.db.select().from(bugs).where(eq(bugs.id, bug.id));
     expect(after).toMatchObject({ status: "deployed_prod", fixFlow: "hotfix", uatAhead: true });
     expect(after!.aiFixDiff).toContain("+if (!card) return;");
-    expect(setup.deploy.calls()).toMatchObject([{ env: "prod", bugIds: String(bug.id), version: "2026.11.24-1" }]);
+    expect(setup.deploy.calls()).toMatchObject([{ env: "prod", bugIds: String(bug.id), version: "2099.11.24-1" }]);
     const [release] = await t.db.select().from(deployments);
     expect(release).toMatchObject({ kind: "hotfix", status: "succeeded", env: "prod", actorName: "Alice" });
 
     const texts = await tb.groupTexts();
     // issue 12: the hotfix's PROD deploy gets the post-deploy watch too (one message, round 0 at once).
-    expect(texts.at(-1)).toBe("🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
+    expect(texts.at(-1)).toBe("🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
     const watch = (await outboxRows(t.db)).filter(
-      (r) => r.method === "editMessageText" && /PROD 2026\.11\.24-1/.test(r.text),
+      (r) => r.method === "editMessageText" && /PROD 2099\.11\.24-1/.test(r.text),
     );
-    expect(watch.map((r) => r.text)[0]).toBe("🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 檢查正常");
-    expect(watch.at(-1)!.text).toBe("✅ PROD 2026.11.24-1 監控 3 分鐘結束：4 輪檢查全部正常，解除監控。");
+    expect(watch.map((r) => r.text)[0]).toBe("🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 檢查正常");
+    expect(watch.at(-1)!.text).toBe("✅ PROD 2099.11.24-1 監控 3 分鐘結束：4 輪檢查全部正常，解除監控。");
     expect(texts.find((x) => x.startsWith("🚨 Emergency Hotfix"))!.split("\n")).toEqual([
       "🚨 Emergency Hotfix — PROD",
       `Bug: #${bug.id} [critical] Checkout &lt;crashes&gt; &amp; burns`,
-      "時間:2026-11-24 10:00",
+      "時間:2099-11-24 10:00",
       "部署人:Alice",
       "狀態:已部署,請立即驗收",
       "需要跟進:是 — UAT 領先 PROD，需 cherry-pick 至 UAT：點「批准 Merge UAT」排入下次 T2",
@@ -84,7 +84,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
   it("says UAT must be updated too when UAT and PROD are on the same version (no merge button); manual mode records", async () => {
     const setup = incidentSetup();
     const tb = await incidentBot(t.db, incidentConfig(setup));
-    await setVersions(t.db, { prod: "2026.11.20-1", uat: "2026.11.20-1" });
+    await setVersions(t.db, { prod: "2099.11.20-1", uat: "2099.11.20-1" });
     const bug = await reportOne(t.db, { severity: "high", foundInEnv: "prod" });
 
     await hotfixFromChat(tb, bug.id, "manual");
@@ -100,14 +100,14 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
   it("during a freeze needs a second admin: own approval refused, the second admin's deploys once", async () => {
     const setup = incidentSetup();
     const tb = await incidentBot(t.db, incidentConfig(setup));
-    await setVersions(t.db, { prod: "2026.11.20-1", uat: "2026.11.20-1" });
+    await setVersions(t.db, { prod: "2099.11.20-1", uat: "2099.11.20-1" });
     const bug = await reportOne(t.db, { severity: "critical", foundInEnv: "prod" });
     await tb.send(messageUpdate("/freeze on — 雙十一大促", alice, GROUP));
 
     await hotfixFromChat(tb, bug.id);
     expect(setup.deploy.calls()).toEqual([]);
     expect(tb.api.sentTo(GROUP).map((c) => c.payload.text)).toContainEqual(
-      `🧊 目前封版（雙十一大促）：#${bug.id} 的緊急修正需要另一位管理員核准，已發到群組，期限 2026-11-24 10:30。`,
+      `🧊 目前封版（雙十一大促）：#${bug.id} 的緊急修正需要另一位管理員核准，已發到群組，期限 2099-11-24 10:30。`,
     );
     const approval = tb.api.sentTo(GROUP).find((c) => buttonsOf(c.payload).some((b) => b.text === "✅ 核准緊急修正"))!;
     expect(approval.payload.text).toContain("封版原因：雙十一大促");
@@ -136,13 +136,13 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     expect(trail.at(-2)!.note).toBe("申請 #1：Bob 核准略過未通過的部署前檢查（封版檢查）");
     // The post-deploy watch's one message (issue 12) comes after it.
     const texts = await tb.groupTexts();
-    expect(texts.at(-1)).toBe("🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
+    expect(texts.at(-1)).toBe("🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
     expect(texts.filter((x) => !x.startsWith("🔭 PROD")).at(-1)).toContain(
       "⚠️ Bob 核准略過未通過的部署前檢查：封版檢查",
     );
     // The approval message was edited to show who approved (its button removed).
     const edited = tb.api.of("editMessageText").findLast((c) => !/^(🔭|✅) PROD/.test(String(c.payload.text)))!;
-    expect(edited.payload.text).toContain("✅ Bob 已於 2026-11-24 10:00 核准");
+    expect(edited.payload.text).toContain("✅ Bob 已於 2099-11-24 10:00 核准");
     expect(edited.payload.reply_markup).toEqual({ inline_keyboard: [] });
     expect(tb.api.errors()).toEqual([]);
   });
@@ -199,7 +199,7 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     });
     expect(setup.deploy.calls()).toHaveLength(1);
     expect(tb.api.sentTo(alice.id).map((c) => c.payload.text)).toContain(
-      `✅ #${bug!.id} 已部署到 PROD（2026.11.24-1），已通知群組。`,
+      `✅ #${bug!.id} 已部署到 PROD（2099.11.24-1），已通知群組。`,
     );
     expect((await tb.groupTexts()).findLast((x) => x.startsWith("🚨 Emergency"))).toContain(
       "Bug: #1 [critical] Payments down after &lt;deploy&gt;",

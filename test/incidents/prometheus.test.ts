@@ -9,7 +9,7 @@ import { breaches } from "../../src/core/watch-rules.js";
 import { testConfig } from "../support/app.js";
 import { fakeHttp } from "./support.js";
 
-const DEPLOYED_AT = new Date("2026-11-24T14:00:00Z");
+const DEPLOYED_AT = new Date("2099-11-24T14:00:00Z");
 const QUERIES = { errorRate: "q_5xx", p95: "q_p95", memory: "q_mem", cpu: "q_cpu", loginSuccess: "q_login" };
 
 /** Current values per query; p95 answers `baseline` for instants before the deploy. */

@@ -20,14 +20,14 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     const setup = incidentSetup();
     setup.smoke.pass();
     const tb = await incidentBot(t.db, incidentConfig(setup, { services }));
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     await onCall(t.db);
     const one = await confirmedBug(t.db, { flow: "flow2", title: "Receipt total wrong" });
     const two = await confirmedBug(t.db, { flow: "flow2", title: "Stylist list empty" });
     await tb.window("t1");
     await tb.window("t2");
     const [release] = await t.db.select().from(deployments).where(eq(deployments.env, "prod"));
-    expect(release).toMatchObject({ status: "succeeded", version: "2026.11.24-1", previousVersion: "2026.11.20-1" });
+    expect(release).toMatchObject({ status: "succeeded", version: "2099.11.24-1", previousVersion: "2099.11.20-1" });
     return { setup, tb, bugIds: [one.id, two.id], release: release! };
   }
 
@@ -48,8 +48,8 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     const preview = kindQuestion.payload.text as string;
     expect(preview.split("\n").slice(0, 3)).toEqual([
       "⚠️ 回滾預覽 — PROD",
-      "目前版本：2026.11.24-1 → 回滾至：2026.11.20-1",
-      "將撤回的發佈：2026.11.24-1（2026-11-24 22:00）",
+      "目前版本：2099.11.24-1 → 回滾至：2099.11.20-1",
+      "將撤回的發佈：2099.11.24-1（2099-11-24 22:00）",
     ]);
     expect(preview).toContain(`• #${bugIds[0]} [medium] Receipt total wrong — 🚀 已部署 PROD`);
     await tb.send(pressOn(kindQuestion, "🟠 功能回歸", alice));
@@ -64,7 +64,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
 
     const calls = setup.rollback.calls();
     expect(calls.map((c) => c.service)).toEqual(["frontend", "backend", "db-migration"]);
-    expect(calls.every((c) => c.targetVersion === "2026.11.20-1" && c.env === "prod")).toBe(true);
+    expect(calls.every((c) => c.targetVersion === "2099.11.20-1" && c.env === "prod")).toBe(true);
     expect(toasts(tb)).toContain("此回滾已處理");
 
     const rows = await t.db.select().from(deployments).orderBy(deployments.id);
@@ -72,7 +72,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
       ["pipeline", "prod", "rolled_back"],
       ["rollback", "prod", "succeeded"],
     ]);
-    expect(rows[1]).toMatchObject({ rollsBackId: release.id, version: "2026.11.20-1", reason: "結帳頁 500 <script>" });
+    expect(rows[1]).toMatchObject({ rollsBackId: release.id, version: "2099.11.20-1", reason: "結帳頁 500 <script>" });
     const winner = rows[1]!.actorName; // whichever press claimed the plan first
     expect(["Alice", "Bob"]).toContain(winner);
     for (const id of bugIds) {
@@ -85,8 +85,8 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     expect(template.split("\n")).toEqual([
       "⚠️ Rollback 執行 — PROD",
       "原因:結帳頁 500 &lt;script&gt;",
-      "回滾至:2026.11.20-1",
-      "時間:2026-11-24 22:30",
+      "回滾至:2099.11.20-1",
+      "時間:2099-11-24 22:30",
       `執行人:${winner}`,
       "狀態:已回滾,正在監控",
       `下一步:調查原因並修正;#${bugIds[0]}、#${bugIds[1]} 已退回並暫停，修正後請按「重新排入」`,
@@ -97,13 +97,13 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
       problemKind: "functional",
       reason: "結帳頁 500 <script>",
       actorName: winner,
-      deployedVersion: "2026.11.24-1",
+      deployedVersion: "2099.11.24-1",
       deployedAt: at("22:00"),
-      targetVersion: "2026.11.20-1",
+      targetVersion: "2099.11.20-1",
       watchResult: "stable",
       bugIds,
     });
-    expect(texts.at(-1)).toBe("🔭 回滾後監控 PROD 2026.11.20-1 · 第 0/10 分鐘 · 開始");
+    expect(texts.at(-1)).toBe("🔭 回滾後監控 PROD 2099.11.20-1 · 第 0/10 分鐘 · 開始");
     const stable = tb.api
       .of("editMessageText")
       .findLast((c) => String(c.payload.text).startsWith("✅ 回滾後監控結束"))!;
@@ -113,8 +113,8 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await tb.send(messageUpdate(`/incident ${incident!.id}`, carol, GROUP));
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")).toEqual([
       `🚨 事故 #${incident!.id} — PROD`,
-      "部署的版本：2026.11.24-1（2026-11-24 22:00）",
-      "回滾至：2026.11.20-1（2026-11-24 22:30，成功）",
+      "部署的版本：2099.11.24-1（2099-11-24 22:00）",
+      "回滾至：2099.11.20-1（2099-11-24 22:30，成功）",
       "問題類型：功能回歸",
       "什麼壞了：結帳頁 500 &lt;script&gt;",
       `執行人：${winner}`,
@@ -125,7 +125,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await tb.send(messageUpdate("/incidents", carol, GROUP));
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")).toEqual([
       "🗂 Barber CRM 最近的事故",
-      `#${incident!.id} 2026-11-24 22:30 PROD 2026.11.24-1 → 2026.11.20-1 · 功能回歸 · 穩定 · 結帳頁 500 &lt;script&gt;`,
+      `#${incident!.id} 2099-11-24 22:30 PROD 2099.11.24-1 → 2099.11.20-1 · 功能回歸 · 穩定 · 結帳頁 500 &lt;script&gt;`,
     ]);
     await tb.send(messageUpdate("/incident 999", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("找不到事故 #999。");
@@ -133,9 +133,9 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await tb.send(messageUpdate("/history", carol, GROUP));
     const history = last(tb, "sendMessage", GROUP).payload.text as string;
     expect(history.split("\n")[1]).toBe(
-      `⚠️ #${rows[1]!.id} 2026-11-24 22:30 PROD 回滾 → 2026.11.20-1（撤回 #${release.id}） · 成功 · ${winner} · 結帳頁 500 &lt;script&gt;`,
+      `⚠️ #${rows[1]!.id} 2099-11-24 22:30 PROD 回滾 → 2099.11.20-1（撤回 #${release.id}） · 成功 · ${winner} · 結帳頁 500 &lt;script&gt;`,
     );
-    expect(history).toContain(`↩️ #${release.id} 2026-11-24 22:00 PROD 排程發佈 2026.11.24-1 · 已回滾`);
+    expect(history).toContain(`↩️ #${release.id} 2099-11-24 22:00 PROD 排程發佈 2099.11.24-1 · 已回滾`);
 
     // The bug's own trail shows the rollback too.
     await tb.send(messageUpdate(`/history ${bugIds[0]}`, carol, GROUP));
@@ -168,7 +168,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
 
   it("/rollback prod <version> undoes every release after that version; unknown or current versions are refused", async () => {
     const tb = await incidentBot(t.db, incidentConfig(incidentSetup()));
-    await setVersions(t.db, { prod: "2026.11.20-1" });
+    await setVersions(t.db, { prod: "2099.11.20-1" });
     const release = (version: string, previousVersion: string, day: string, kind: "pipeline" | "hotfix" = "pipeline") =>
       ({
         systemId: "crm",
@@ -183,24 +183,24 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     await t.db
       .insert(deployments)
       .values([
-        release("2026.11.21-1", "2026.11.20-1", "2026-11-21"),
-        release("2026.11.22-1", "2026.11.21-1", "2026-11-22"),
-        release("2026.11.23-1", "2026.11.22-1", "2026-11-23", "hotfix"),
+        release("2099.11.21-1", "2099.11.20-1", "2099-11-21"),
+        release("2099.11.22-1", "2099.11.21-1", "2099-11-22"),
+        release("2099.11.23-1", "2099.11.22-1", "2099-11-23", "hotfix"),
       ]);
-    await setVersions(t.db, { prod: "2026.11.23-1" });
+    await setVersions(t.db, { prod: "2099.11.23-1" });
 
-    await tb.send(messageUpdate("/rollback prod 2026.11.21-1", alice, GROUP));
+    await tb.send(messageUpdate("/rollback prod 2099.11.21-1", alice, GROUP));
     const preview = String(current(tb, GROUP).payload.text).split("\n");
     expect(preview.at(-1)).toBe("這是哪一種問題？");
     expect(preview.slice(1, 3)).toEqual([
-      "目前版本：2026.11.23-1 → 回滾至：2026.11.21-1",
-      "將撤回的發佈：2026.11.23-1（2026-11-23 22:00）、2026.11.22-1（2026-11-22 22:00）",
+      "目前版本：2099.11.23-1 → 回滾至：2099.11.21-1",
+      "將撤回的發佈：2099.11.23-1（2099-11-23 22:00）、2099.11.22-1（2099-11-22 22:00）",
     ]);
     await tb.send(messageUpdate("/cancel", alice, GROUP));
     await tb.send(messageUpdate("/rollback prod 1999.01.01-1", alice, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text).toBe("PROD 的部署紀錄中找不到版本 1999.01.01-1。");
-    await tb.send(messageUpdate("/rollback prod 2026.11.23-1", alice, GROUP));
-    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("目前已經是 2026.11.23-1。");
+    await tb.send(messageUpdate("/rollback prod 2099.11.23-1", alice, GROUP));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe("目前已經是 2099.11.23-1。");
   });
 
   it("explains when there is nothing to roll back to", async () => {
@@ -227,8 +227,8 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
       env: "prod",
       kind: "rollback",
       status: "running",
-      version: "2026.11.20-1",
-      previousVersion: "2026.11.24-1",
+      version: "2099.11.20-1",
+      previousVersion: "2099.11.24-1",
       rollsBackId: release.id,
       owner: "pg:dead",
       actorName: "Alice",
@@ -255,7 +255,7 @@ describe.each(testBackends())("/rollback on $name", (backend) => {
     ).toEqual([]);
 
     await rollBack();
-    expect(setup.rollback.calls().map((c) => c.targetVersion)).toEqual(["2026.11.20-1"]);
+    expect(setup.rollback.calls().map((c) => c.targetVersion)).toEqual(["2099.11.20-1"]);
     const rows = await t.db.select().from(deployments).where(eq(deployments.env, "prod")).orderBy(deployments.id);
     expect(rows.map((d) => [d.kind, d.status])).toEqual([
       ["pipeline", "rolled_back"],

@@ -21,7 +21,7 @@ describe.each(testBackends())("/rollback severity branches on $name", (backend) 
     const setup = incidentSetup();
     setup.smoke.pass();
     const tb = await incidentBot(t.db, incidentConfig(setup, system));
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     await onCall(t.db);
     await confirmedBug(t.db, { flow: "flow2", title: "Stylist list empty" });
     await tb.window("t1");
@@ -77,7 +77,7 @@ describe.each(testBackends())("/rollback severity branches on $name", (backend) 
     await tb.send(messageUpdate("訂單金額被寫壞", alice, GROUP));
     await tb.send(pressOn(current(tb, GROUP), "⚠️ 確認回滾", alice));
     await tb.settle();
-    expect(readFileSync(join(dir, "ran"), "utf8").trim()).toBe("2026.11.20-1");
+    expect(readFileSync(join(dir, "ran"), "utf8").trim()).toBe("2099.11.20-1");
     const [incident] = await t.db.select().from(incidents);
     expect(incident).toMatchObject({
       problemKind: "data",

@@ -21,7 +21,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
   async function prodRelease(opts: Parameters<typeof incidentConfig>[1] = {}) {
     const setup = incidentSetup();
     const tb = await incidentBot(t.db, incidentConfig(setup, opts));
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     await onCall(t.db);
     const bug = await confirmedBug(t.db, { flow: "flow2", title: "Coupon applied twice" });
     await tb.window("t1");
@@ -41,8 +41,8 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     expect(incident).toMatchObject({
       env: "prod",
       problemKind: "functional",
-      deployedVersion: "2026.11.24-1",
-      targetVersion: "2026.11.20-1",
+      deployedVersion: "2099.11.24-1",
+      targetVersion: "2099.11.20-1",
       actorName: "system:auto-rollback",
       rollbackStatus: "succeeded",
       watchResult: "unstable",
@@ -51,29 +51,29 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     expect(incident!.createdAt).toEqual(at("22:00"));
 
     expect(setup.rollback.calls()).toHaveLength(1);
-    expect(setup.rollback.calls()[0]).toMatchObject({ env: "prod", targetVersion: "2026.11.20-1" });
+    expect(setup.rollback.calls()[0]).toMatchObject({ env: "prod", targetVersion: "2099.11.20-1" });
     expect(await rollbacks()).toMatchObject([{ status: "succeeded", actorName: "system:auto-rollback" }]);
     const [after] = await t.db.select().from(bugs).where(eq(bugs.id, bug.id));
     expect(after).toMatchObject({ status: "pending_prod", held: true });
 
     const texts = await tb.groupTexts();
-    expect(texts.find((x) => x.startsWith("🚨 PROD 2026.11.24-1 部署後檢查失敗"))!.split("\n")).toEqual([
-      "🚨 PROD 2026.11.24-1 部署後檢查失敗：",
+    expect(texts.find((x) => x.startsWith("🚨 PROD 2099.11.24-1 部署後檢查失敗"))!.split("\n")).toEqual([
+      "🚨 PROD 2099.11.24-1 部署後檢查失敗：",
       "✗ smoke 測試：exit 1:fail: POST /checkout 500",
       "→ 依設定自動回滾。",
     ]);
     expect(texts.find((x) => x.startsWith("⚠️ Rollback 執行"))!.split("\n")).toEqual([
       "⚠️ Rollback 執行 — PROD",
       "原因:smoke 測試：exit 1:fail: POST /checkout 500",
-      "回滾至:2026.11.20-1",
-      "時間:2026-11-24 22:00",
+      "回滾至:2099.11.20-1",
+      "時間:2099-11-24 22:00",
       "執行人:系統自動回滾",
       "狀態:已回滾,正在監控",
       `下一步:調查原因並修正;#${bug.id} 已退回並暫停，修正後請按「重新排入」`,
     ]);
     // The post-rollback watch's round 0 fails too: escalate, mentioning the on-call and the admins.
     expect(texts.at(-1)!.split("\n")).toEqual([
-      `🚨 回滾後仍不穩定 — PROD 2026.11.20-1（事故 #${incident!.id}）`,
+      `🚨 回滾後仍不穩定 — PROD 2099.11.20-1（事故 #${incident!.id}）`,
       "✗ smoke 測試：exit 1:fail: POST /checkout 500",
       "不再自動回滾，請立即升級處理。",
       '值班：<a href="tg://user?id=1001">Alice</a>',
@@ -81,10 +81,10 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     ]);
     // One post-deploy watch message: its progress was edited to the failure, no second message.
     const rows = await outboxRows(t.db);
-    const progress = rows.filter((r) => r.text.startsWith("🔭 PROD 2026.11.24-1"));
+    const progress = rows.filter((r) => r.text.startsWith("🔭 PROD 2099.11.24-1"));
     expect(progress.map((r) => [r.method, r.text])).toEqual([
-      ["sendMessage", "🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始"],
-      ["editMessageText", "🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 發現問題，監控結束（見下一則）"],
+      ["sendMessage", "🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始"],
+      ["editMessageText", "🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 發現問題，監控結束（見下一則）"],
     ]);
 
     // Next night the re-queued bug goes out again and fails again: one automatic rollback in a row is
@@ -95,7 +95,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     await tb.window("t2", addDays(DAY, 1));
     expect(setup.rollback.calls()).toHaveLength(1);
     const alert = (await outboxRows(t.db))
-      .filter((r) => r.text.startsWith("🚨 PROD 2026.11.25-1 部署後檢查失敗"))
+      .filter((r) => r.text.startsWith("🚨 PROD 2099.11.25-1 部署後檢查失敗"))
       .at(-1)!;
     expect(alert.text.split("\n").at(-1)).toBe("→ 已連續自動回滾 1 次，不再自動回滾，請人工處理。");
     expect(alert.markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(["立即回滾"]);
@@ -107,7 +107,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     await Promise.all([tb.send(pressOn(sent, "立即回滾", bob)), tb.send(pressOn(sent, "立即回滾", bob))]);
     await tb.settle();
     expect(setup.rollback.calls()).toHaveLength(2);
-    expect(setup.rollback.calls()[1]).toMatchObject({ targetVersion: "2026.11.20-1" });
+    expect(setup.rollback.calls()[1]).toMatchObject({ targetVersion: "2099.11.20-1" });
     expect((await rollbacks()).map((d) => d.actorName)).toEqual(["system:auto-rollback", "Bob"]);
     // The post-rollback watch (3 minutes here) stands: its one message ends with 排程正式修正 and a button.
     const second = (await t.db.select().from(incidents).orderBy(incidents.id))[1]!;
@@ -115,7 +115,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     const stableRow = (await outboxRows(t.db)).filter((r) => r.text.startsWith("✅ 回滾後監控結束")).at(-1)!;
     expect(stableRow.method).toBe("editMessageText");
     expect(stableRow.text.split("\n")).toEqual([
-      "✅ 回滾後監控結束 — PROD 2026.11.20-1：穩定（10 分鐘，11 輪檢查正常）",
+      "✅ 回滾後監控結束 — PROD 2099.11.20-1：穩定（10 分鐘，11 輪檢查正常）",
       `已記錄於事故 #${second.id}（/incident ${second.id}）。`,
       "下一步：排程正式修正 — 按下方按鈕建立後續修正 bug，排入一般流程。",
     ]);
@@ -154,18 +154,18 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     expect(setup.rollback.calls()).toEqual([]);
     const rows = await outboxRows(t.db);
     const progress = rows.find((r) => r.text.startsWith("🔭 PROD"))!;
-    expect(progress.text).toBe("🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
+    expect(progress.text).toBe("🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
     expect(rows.filter((r) => r.editsOutboxId === progress.id).map((r) => r.text)).toEqual([
-      "🔭 PROD 2026.11.24-1 部署後監控 · 第 0/3 分鐘 · 檢查正常",
-      "🔭 PROD 2026.11.24-1 部署後監控 · 第 1/3 分鐘 · 檢查正常",
-      "🔭 PROD 2026.11.24-1 部署後監控 · 第 2/3 分鐘 · 檢查正常",
-      "✅ PROD 2026.11.24-1 監控 3 分鐘結束：4 輪檢查全部正常，解除監控。",
+      "🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 檢查正常",
+      "🔭 PROD 2099.11.24-1 部署後監控 · 第 1/3 分鐘 · 檢查正常",
+      "🔭 PROD 2099.11.24-1 部署後監控 · 第 2/3 分鐘 · 檢查正常",
+      "✅ PROD 2099.11.24-1 監控 3 分鐘結束：4 輪檢查全部正常，解除監控。",
     ]);
     // One watch message per release in the group: no summary of its own.
-    expect((await tb.groupTexts()).filter((x) => x.includes("PROD 2026.11.24-1") && /監控/.test(x))).toHaveLength(1);
+    expect((await tb.groupTexts()).filter((x) => x.includes("PROD 2099.11.24-1") && /監控/.test(x))).toHaveLength(1);
     const sent = tb.api.sentTo(GROUP).filter((m) => String(m.payload.text).startsWith("🔭 PROD"));
     expect(sent).toHaveLength(1);
-    const edits = tb.api.of("editMessageText").filter((c) => /^(🔭|✅) PROD 2026\.11\.24-1/.test(c.payload.text));
+    const edits = tb.api.of("editMessageText").filter((c) => /^(🔭|✅) PROD 2099\.11\.24-1/.test(c.payload.text));
     expect(edits).toHaveLength(4);
     expect(tb.api.errors()).toEqual([]);
   });
@@ -183,7 +183,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
   it("a watch with nothing to check says 未監控 loudly", async () => {
     const setup = incidentSetup();
     const tb = await incidentBot(t.db, incidentConfig(setup, { watch: { smoke: null, prometheus: null } }));
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     await onCall(t.db);
     await confirmedBug(t.db, { flow: "flow1", title: "Receipt total wrong" }); // UAT at T1
     await confirmedBug(t.db, { flow: "flow2", title: "Coupon applied twice" }); // PROD at T2
@@ -193,7 +193,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
     await tb.window("t2");
     expect(setup.deploy.calls()).toEqual([]); // nothing deployed blind, to UAT or (after it) PROD
     const skipped = (await tb.groupTexts()).filter((x) => /視窗已跳過/.test(x));
-    expect(skipped.map((x) => x.split("\n")[0])).toEqual(["⏸️ T1 視窗已跳過（2026-11-24 20:00）"]);
+    expect(skipped.map((x) => x.split("\n")[0])).toEqual(["⏸️ T1 視窗已跳過（2099-11-24 20:00）"]);
     expect(skipped[0]).toContain("UAT 未監控：部署後沒有健康檢查、煙霧測試或 Prometheus 可檢查");
 
     // A deploy that gets past the checklist anyway (a hotfix whose failed item a second admin overrode)
@@ -203,8 +203,8 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
       .values(
         (
           [
-            ["uat", "2026.11.24-1"],
-            ["prod", "2026.11.24-2"],
+            ["uat", "2099.11.24-1"],
+            ["prod", "2099.11.24-2"],
           ] as const
         ).map(([env, version]) => ({
           systemId: "crm",
@@ -212,7 +212,7 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
           kind: "hotfix" as const,
           status: "succeeded" as const,
           version,
-          previousVersion: "2026.11.20-1",
+          previousVersion: "2099.11.20-1",
           actorName: "Alice",
           startedAt: at("22:30"),
         })),
@@ -223,8 +223,8 @@ describe.each(testBackends())("post-deploy watch on $name", (backend) => {
       /^🚨 .*未監控/.test(String(r.payload.text)),
     );
     expect(rows.map((r) => String(r.payload.text).split("\n")[0])).toEqual([
-      "🚨 UAT 2026.11.24-1：未監控",
-      "🚨 PROD 2026.11.24-2：未監控",
+      "🚨 UAT 2099.11.24-1：未監控",
+      "🚨 PROD 2099.11.24-2：未監控",
     ]);
     expect(rows.every((r) => r.priority === 1)).toBe(true); // urgent: sent before routine rows
   });

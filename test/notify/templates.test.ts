@@ -27,7 +27,7 @@ describe("spec templates", () => {
   it("Flow 1 已部署 UAT", () => {
     const text = flow1Uat({
       bugs,
-      version: "2026.11.24-1",
+      version: "2099.11.24-1",
       uatUrl: "https://uat.example.com",
       nextT2: "今晚 22:00（11/24）",
     });
@@ -35,7 +35,7 @@ describe("spec templates", () => {
       "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
       "• #12 [medium] Login button does nothing",
       `• #13 [low] ${ESCAPED}`,
-      "📦 Release: 2026.11.24-1",
+      "📦 Release: 2099.11.24-1",
       "✅ 請驗收 UAT:https://uat.example.com",
       "確認後請點「批准推 PROD」。",
       "下次 T2 時間:今晚 22:00（11/24）",
@@ -52,14 +52,14 @@ describe("spec templates", () => {
   });
 
   it("Flow 2 已排隊部署 PROD, tonight and on another day", () => {
-    expect(flow2Queued({ bugs: bugs.slice(0, 1), t2: "2026-11-24 22:00", tonight: true }).split("\n")).toEqual([
+    expect(flow2Queued({ bugs: bugs.slice(0, 1), t2: "2099-11-24 22:00", tonight: true }).split("\n")).toEqual([
       "🔧 Bug Fix Pipeline — Flow 2 已排隊部署 PROD",
       "• #12 [medium] Login button does nothing",
-      "⏳ 今晚 T2(2026-11-24 22:00)自動部署至 PROD。",
+      "⏳ 今晚 T2(2099-11-24 22:00)自動部署至 PROD。",
       "部署後請驗收,確認後點「批准 Merge UAT」。",
     ]);
-    expect(flow2Queued({ bugs: bugs.slice(0, 1), t2: "2026-11-25 22:00", tonight: false })).toContain(
-      "⏳ 下次 T2(2026-11-25 22:00)自動部署至 PROD。",
+    expect(flow2Queued({ bugs: bugs.slice(0, 1), t2: "2099-11-25 22:00", tonight: false })).toContain(
+      "⏳ 下次 T2(2099-11-25 22:00)自動部署至 PROD。",
     );
   });
 
@@ -83,14 +83,14 @@ describe("spec templates", () => {
       emergencyHotfix({
         env: "prod",
         bug: { id: 7, severity: "critical", title: "Payments <down>" },
-        at: "2026-11-24 22:10",
+        at: "2099-11-24 22:10",
         admin: "Alice",
         followUp: "是 — 需 cherry-pick 至 UAT",
       }).split("\n"),
     ).toEqual([
       "🚨 Emergency Hotfix — PROD",
       "Bug: #7 [critical] Payments &lt;down&gt;",
-      "時間:2026-11-24 22:10",
+      "時間:2099-11-24 22:10",
       "部署人:Alice",
       "狀態:已部署,請立即驗收",
       "需要跟進:是 — 需 cherry-pick 至 UAT",
@@ -99,16 +99,16 @@ describe("spec templates", () => {
       rollbackExecuted({
         env: "prod",
         reason: "smoke failed",
-        toVersion: "2026.11.23-1",
-        at: "2026-11-24 22:40",
+        toVersion: "2099.11.23-1",
+        at: "2099-11-24 22:40",
         admin: "系統自動回滾",
         next: "investigation",
       }).split("\n"),
     ).toEqual([
       "⚠️ Rollback 執行 — PROD",
       "原因:smoke failed",
-      "回滾至:2026.11.23-1",
-      "時間:2026-11-24 22:40",
+      "回滾至:2099.11.23-1",
+      "時間:2099-11-24 22:40",
       "執行人:系統自動回滾",
       "狀態:已回滾,正在監控",
       "下一步:investigation",
@@ -119,17 +119,17 @@ describe("spec templates", () => {
 describe("engine messages", () => {
   it("are valid HTML with every user string escaped", () => {
     const texts = [
-      windowSkipped({ slot: "t1", scheduledAt: "2026-11-24 20:00", reason: "封版中：<x>", detail: ["✗ 值班：<none>"] }),
-      windowMissed({ slot: "t1", scheduledAt: "2026-11-24 20:00", graceMinutes: 30, reason: "停機" }),
+      windowSkipped({ slot: "t1", scheduledAt: "2099-11-24 20:00", reason: "封版中：<x>", detail: ["✗ 值班：<none>"] }),
+      windowMissed({ slot: "t1", scheduledAt: "2099-11-24 20:00", graceMinutes: 30, reason: "停機" }),
       deployFailed({
         env: "uat",
-        version: "2026.11.24-1",
+        version: "2099.11.24-1",
         bugs,
         status: "timed_out",
         step: "backend",
         output: "<html>502</html>\n& more",
       }),
-      deploymentInterrupted({ env: "prod", version: "2026.11.24-2", bugs, startedAt: "2026-11-24 22:00" }),
+      deploymentInterrupted({ env: "prod", version: "2099.11.24-2", bugs, startedAt: "2099-11-24 22:00" }),
       approvalReminder({
         awaitingProd: bugs,
         awaitingMerge: [],
@@ -143,12 +143,12 @@ describe("engine messages", () => {
   });
 
   it("progress lines", () => {
-    const base = { slot: "t1" as const, env: "uat" as const, version: "2026.11.24-1", total: 3 };
+    const base = { slot: "t1" as const, env: "uat" as const, version: "2099.11.24-1", total: 3 };
     expect(progressLine({ ...base, state: "running", done: 2, service: "backend" })).toBe(
-      "⏳ T1 部署中 · UAT 2026.11.24-1 · backend 2/3 …",
+      "⏳ T1 部署中 · UAT 2099.11.24-1 · backend 2/3 …",
     );
     expect(progressLine({ ...base, state: "succeeded", done: 3, service: null })).toBe(
-      "✅ T1 部署完成 · UAT 2026.11.24-1 · 3/3",
+      "✅ T1 部署完成 · UAT 2099.11.24-1 · 3/3",
     );
   });
 });

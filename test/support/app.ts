@@ -56,7 +56,7 @@ export async function startTestBot(
 ): Promise<TestBot> {
   const config = options.config ?? testConfig();
   await syncSystems(db, config.systems);
-  const clock = options.clock ?? fakeClock("2026-11-21T04:00:00Z");
+  const clock = options.clock ?? fakeClock("2099-11-21T04:00:00Z");
   const api = options.api ?? fakeTelegram({ now: () => clock().getTime() });
   const deps: BotDeps = { db, config, clock, logger: pino({ level: "silent" }), ...adapterPorts(config) };
   const bot = createBot(deps, { botInfo, client: { fetch: api.fetch } });

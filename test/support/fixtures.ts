@@ -40,5 +40,5 @@ export async function drive(db: Db, bug: BugRow, steps: [BugEvent, Actor][], now
   return current;
 }
 
-export const reportOne = (db: Db, overrides: Partial<NewBug> = {}, now = new Date("2026-11-21T10:00:00Z")) =>
+export const reportOne = (db: Db, overrides: Partial<NewBug> = {}, now = new Date("2099-11-21T10:00:00Z")) =>
   reportBug(db, newBug(overrides), now);

@@ -11,7 +11,7 @@ import { ADMIN, drive, GROUP, reportOne, T1, T2 } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
 import { last, messageState, pressOn, toasts, writes } from "./helpers.js";
 
-const AFTER_T2 = "2026-11-21T14:05:00Z"; // 22:05 in Taipei
+const AFTER_T2 = "2099-11-21T14:05:00Z"; // 22:05 in Taipei
 
 const toUat: [BugEvent, typeof ADMIN][] = [
   [{ type: "confirm", severity: "medium", flow: "flow1" }, ADMIN],
@@ -40,7 +40,7 @@ describe.each(testBackends())("approvals on $name", (backend) => {
   });
 
   const bugAt = async (steps: typeof toUat, title = "Login button does nothing") =>
-    drive(t.db, await reportOne(t.db, { title }), steps, new Date("2026-11-21T01:00:00Z"));
+    drive(t.db, await reportOne(t.db, { title }), steps, new Date("2099-11-21T01:00:00Z"));
 
   /** The engine's Flow 1 UAT notification: one button per bug and 全部批准 for the deployment. */
   async function notification(bugs: BugRow[], kind: "prod" | "uat_merge" = "prod") {
@@ -51,10 +51,10 @@ describe.each(testBackends())("approvals on $name", (backend) => {
         env: kind === "prod" ? "uat" : "prod",
         kind: "pipeline",
         status: "succeeded",
-        version: "2026.11.20-1",
+        version: "2099.11.20-1",
         bugIds: bugs.map((b) => b.id),
         actorName: "system:T1",
-        startedAt: new Date("2026-11-20T12:00:00Z"),
+        startedAt: new Date("2099-11-20T12:00:00Z"),
       })
       .returning();
     const single = kind === "prod" ? CALLBACK_ACTIONS.approveProd : CALLBACK_ACTIONS.approveUatMerge;
@@ -93,13 +93,13 @@ describe.each(testBackends())("approvals on $name", (backend) => {
       [
         "✅ 已批准推 PROD：#1\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
         "",
-        "ℹ️ UAT 版本 <code>2026.11.20-1</code> 只批准了部分 bug：#1（未批准：#2）。",
+        "ℹ️ UAT 版本 <code>2099.11.20-1</code> 只批准了部分 bug：#1（未批准：#2）。",
         "PROD 將部署只含已批准修正的新版本，部署後 UAT 與 PROD 版本不同：之後的 Flow 1 bug 需先讓版本對齊，或改走 Flow 2。",
       ].join("\n"),
     );
     const edited = messageState(tb, GROUP, note.result.message_id);
     expect(edited.payload.text).toMatch(/^🔧 <b>Bug Fix Pipeline<\/b> — Flow 1 已部署 UAT\n/);
-    expect(edited.payload.text).toContain("✅ #1 已由 Alice 批准推 PROD · 2026-11-21 12:00");
+    expect(edited.payload.text).toContain("✅ #1 已由 Alice 批准推 PROD · 2099-11-21 12:00");
     expect(edited.payload.reply_markup.inline_keyboard.flat().map((b: any) => b.text)).toEqual([
       "批准推 PROD #2",
       "全部批准",
@@ -122,14 +122,14 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     await t.db.insert(freezes).values({
       scope: "all",
       reason: "大促 <週末>",
-      until: new Date("2026-11-22T16:00:00Z"),
+      until: new Date("2099-11-22T16:00:00Z"),
       createdBy: "Alice",
     });
     const second = await bugAt(toUat, "Second");
     await tb.send(pressOn(await notification([second]), "批准推 PROD #2", bob));
     const reply = last(tb, "sendMessage", GROUP).payload.text;
     expect(reply).toContain("將於 11/23（一） 22:00 部署至 PROD");
-    expect(reply).toContain("（跳過封版日：2026-11-22 大促 &lt;週末&gt;）");
+    expect(reply).toContain("（跳過封版日：2099-11-22 大促 &lt;週末&gt;）");
   });
 
   it("two admins pressing 「批准推 PROD」 at once → one transition, one edited message", async () => {
@@ -224,6 +224,6 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     expect(stale?.result.kind).toBe("already_handled");
     const [ok] = await approve(t.db, { kind: "prod", bugIds: [bug.id], actor: ADMIN, now: new Date(AFTER_T2) });
     expect(ok?.result.kind).toBe("applied");
-    expect(ok?.runsAt?.at.toISOString()).toBe("2026-11-22T14:00:00.000Z");
+    expect(ok?.runsAt?.at.toISOString()).toBe("2099-11-22T14:00:00.000Z");
   });
 });

@@ -130,8 +130,8 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
     await tb.send(messageUpdate("/history 1", carol, GROUP));
     const history = last(tb, "sendMessage", GROUP).payload.text.split("\n");
     expect(history[0]).toBe("🕘 <b>#1 Card</b> 歷程");
-    expect(history[1]).toBe("2026-11-21 18:00 · 🆕 待確認 · 回報 · Carol");
-    expect(history[2]).toBe("2026-11-21 12:00 · 🆕 待確認 → ✔️ 已關閉 · 關閉 · Alice · fixed upstream");
+    expect(history[1]).toBe("2099-11-21 18:00 · 🆕 待確認 · 回報 · Carol");
+    expect(history[2]).toBe("2099-11-21 12:00 · 🆕 待確認 → ✔️ 已關閉 · 關閉 · Alice · fixed upstream");
   });
 
   it("splits a long /history on line boundaries under 4096 characters", async () => {
@@ -144,7 +144,7 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
         event: "note",
         actorName: "Alice",
         note: `${"很長的備註 & <標記> ".repeat(3)}${i}`,
-        at: new Date("2026-11-21T05:00:00Z"),
+        at: new Date("2099-11-21T05:00:00Z"),
       })),
     );
     await tb.send(messageUpdate("/history 1", carol, GROUP));
@@ -197,32 +197,32 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
 
   it("/status shows versions, counts, the next T1/T2, freezes and the last window", async () => {
     // the real versions (issue 10): UAT as read, PROD unknown (no probe); the bot's own names are not shown
-    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-9", new Date());
+    await setEnvironmentVersion(t.db, "crm", "uat", "2099.11.20-9", new Date());
     await recordRead(t.db, "crm", "uat", {
       ok: true,
-      version: "2026.11.20-1",
-      readAt: new Date("2026-11-20T12:00:00Z"),
+      version: "2099.11.20-1",
+      readAt: new Date("2099-11-20T12:00:00Z"),
     });
     await reportOne(t.db);
     await reportOne(t.db);
     await t.db.insert(windowRuns).values({
       systemId: "crm",
       slot: "t2",
-      scheduledFor: new Date("2026-11-20T14:00:00Z"),
+      scheduledFor: new Date("2099-11-20T14:00:00Z"),
       status: "done",
       summary: "2 bugs → PROD",
-      startedAt: new Date("2026-11-20T14:00:00Z"),
+      startedAt: new Date("2099-11-20T14:00:00Z"),
     });
     await tb.send(messageUpdate("/status", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text.split("\n")).toEqual([
       "📊 <b>Barber CRM</b>(crm)",
-      "UAT：<code>2026.11.20-1</code>（2026-11-20 20:00 讀取）",
+      "UAT：<code>2099.11.20-1</code>（2099-11-20 20:00 讀取）",
       "PROD：版本不明（未設定版本讀取方式）",
       "🆕 待確認 2",
       "下次 T1：今晚 20:00（11/21）",
       "下次 T2：今晚 22:00（11/21）",
       "目前沒有封版。",
-      "上次視窗：T2 2026-11-20 22:00 · 完成 · 2 bugs → PROD",
+      "上次視窗：T2 2099-11-20 22:00 · 完成 · 2 bugs → PROD",
     ]);
     await t.db
       .insert(freezes)
@@ -234,11 +234,11 @@ describe.each(testBackends())("commands and buttons on $name", (backend) => {
   });
 
   it("/version shows the app's version and each environment's", async () => {
-    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.19-2", new Date());
+    await setEnvironmentVersion(t.db, "crm", "prod", "2099.11.19-2", new Date());
     await tb.send(messageUpdate("/version", carol, GROUP));
     expect(last(tb, "sendMessage", GROUP).payload.text.split("\n")).toEqual([
       `🌙 Nightshift ${APP_VERSION}`,
-      "Barber CRM：UAT 未知版本 · PROD 2026.11.19-2",
+      "Barber CRM：UAT 未知版本 · PROD 2099.11.19-2",
     ]);
   });
 

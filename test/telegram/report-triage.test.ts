@@ -94,17 +94,17 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
 
   it("pre-selects flow2 when UAT is ahead; forcing Flow 1 needs a reason, shown on the card and audited", async () => {
     // the bot's own names are not the versions (issue 10): only what was read counts
-    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.20-1", new Date());
-    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", new Date());
+    await setEnvironmentVersion(t.db, "crm", "uat", "2099.11.20-1", new Date());
+    await setEnvironmentVersion(t.db, "crm", "prod", "2099.11.20-1", new Date());
     const readAt = new Date();
-    await recordRead(t.db, "crm", "uat", { ok: true, version: "2026.11.20-2", readAt });
-    await recordRead(t.db, "crm", "prod", { ok: true, version: "2026.11.20-1", readAt });
+    await recordRead(t.db, "crm", "uat", { ok: true, version: "2099.11.20-2", readAt });
+    await recordRead(t.db, "crm", "prod", { ok: true, version: "2099.11.20-1", readAt });
     const card = await reportedCard({ env: "PROD" });
     await tb.send(pressOn(card, "✅ 確認", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "🟢 low", alice));
     const flows = messageState(tb, GROUP, card.result.message_id);
     expect(flows.payload.text).toContain("建議流程：<b>Flow 2（先 PROD）</b>");
-    expect(flows.payload.text).toContain("UAT（2026.11.20-2）領先 PROD（2026.11.20-1）");
+    expect(flows.payload.text).toContain("UAT（2099.11.20-2）領先 PROD（2099.11.20-1）");
     await tb.send(pressOn(flows, "Flow 1（先 UAT）", alice));
     await tb.send(pressOn(messageState(tb, GROUP, card.result.message_id), "✔️ 確認分類", alice));
     // contradicting the versions: asked for a reason, nothing confirmed yet
@@ -118,14 +118,14 @@ describe.each(testBackends())("report and triage on $name", (backend) => {
       severity: "low",
       fixFlow: "flow1",
       flowOverrideReason: "customer demo on UAT <tomorrow>",
-      triageUatVersion: "2026.11.20-2",
-      triageProdVersion: "2026.11.20-1",
+      triageUatVersion: "2099.11.20-2",
+      triageProdVersion: "2099.11.20-1",
     });
     const card2 = messageState(tb, GROUP, card.result.message_id);
     expect(card2.payload.text).toContain("⚠️ 強制流程，原因：customer demo on UAT &lt;tomorrow&gt;");
     const confirm = (await bugHistory(t.db, 1)).find((e) => e.event === "confirm")!;
     expect(confirm.note).toContain("override: customer demo on UAT <tomorrow>");
-    expect(confirm.note).toContain("uat=2026.11.20-2 prod=2026.11.20-1");
+    expect(confirm.note).toContain("uat=2099.11.20-2 prod=2099.11.20-1");
     expect(tb.api.errors()).toEqual([]);
   });
 

@@ -78,16 +78,16 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
     expect((await getBug(t.db, a.id))?.status).toBe("deployed_uat");
     // issue 12: the window's checklist comes first, passing
     const [checklist, progress, ...others] = groupMessages();
-    expect(checklist!.payload.text.split("\n")[0]).toBe("📋 T1 視窗部署前檢查（2026-11-24 20:00）：通過，開始執行");
+    expect(checklist!.payload.text.split("\n")[0]).toBe("📋 T1 視窗部署前檢查（2099-11-24 20:00）：通過，開始執行");
     // issue 17: one message for the release — plus its release notes (issue 13), their own message
     expect(others.map((m) => m.payload.text)).toEqual([
       [
-        "📝 <b>Release notes — 2026.11.24-1</b>（UAT）",
+        "📝 <b>Release notes — 2099.11.24-1</b>（UAT）",
         "[all] Fix: Login button does nothing (#1)",
         "[all] Fix: Checkout &lt;total&gt; &amp; tax wrong (#2)",
       ].join("\n"),
     ]);
-    expect(progress!.payload.text).toBe("⏳ T1 部署中 · UAT 2026.11.24-1 · 1/1 …");
+    expect(progress!.payload.text).toBe("⏳ T1 部署中 · UAT 2099.11.24-1 · 1/1 …");
     const edits = tb.api.of("editMessageText").filter((e) => e.payload.message_id === progress!.result.message_id);
     // the progress line becomes the release's template (with its approval buttons)
     expect(edits.map((e) => e.payload.text.split("\n")[0])).toEqual(["🔧 Bug Fix Pipeline — Flow 1 已部署 UAT"]);
@@ -97,7 +97,7 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
       `• #${a.id} [medium] Login button does nothing`,
       `• #${b.id} [low] Checkout &lt;total&gt; &amp; tax wrong`,
-      "📦 Release: 2026.11.24-1",
+      "📦 Release: 2099.11.24-1",
       "✅ 請驗收 UAT:https://uat.example.com",
       "確認後請點「批准推 PROD」。",
       "下次 T2 時間:今晚 22:00（11/24）",
@@ -109,9 +109,9 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
     ]);
     // the checklist, the template and the release notes
     expect(leftInGroup().map((m) => m.payload.text.split("\n")[0])).toEqual([
-      "📋 T1 視窗部署前檢查（2026-11-24 20:00）：通過，開始執行",
+      "📋 T1 視窗部署前檢查（2099-11-24 20:00）：通過，開始執行",
       "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
-      "📝 <b>Release notes — 2026.11.24-1</b>（UAT）",
+      "📝 <b>Release notes — 2099.11.24-1</b>（UAT）",
     ]);
 
     await press(uat, "全部批准", "21:00");
@@ -130,26 +130,26 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
     // one message per release left in the group: UAT's (its buttons gone once approved), PROD's —
     // each after its window's checklist (issue 12) and followed by its release notes (issue 13)
     expect(leftInGroup().map((m) => m.payload.text.split("\n")[0])).toEqual([
-      "📋 T1 視窗部署前檢查（2026-11-24 20:00）：通過，開始執行",
+      "📋 T1 視窗部署前檢查（2099-11-24 20:00）：通過，開始執行",
       "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
-      "📝 <b>Release notes — 2026.11.24-1</b>（UAT）",
+      "📝 <b>Release notes — 2099.11.24-1</b>（UAT）",
       expect.stringMatching(/^(✅|👍)/), // the approval reply
-      "📋 T2 視窗部署前檢查（2026-11-24 22:00）：通過，開始執行",
+      "📋 T2 視窗部署前檢查（2099-11-24 22:00）：通過，開始執行",
       "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
-      "📝 <b>Release notes — 2026.11.24-1</b>（PROD）",
+      "📝 <b>Release notes — 2099.11.24-1</b>（PROD）",
     ]);
     expect((await getBug(t.db, a.id))?.status).toBe("deployed_prod");
     expect(rec.calls().map((c) => [c.env, c.version, c.bugIds])).toEqual([
-      ["uat", "2026.11.24-1", `${a.id},${b.id}`],
-      ["prod", "2026.11.24-1", `${a.id},${b.id}`],
+      ["uat", "2099.11.24-1", `${a.id},${b.id}`],
+      ["prod", "2099.11.24-1", `${a.id},${b.id}`],
     ]);
-    expect(await environmentVersions(t.db, "crm")).toEqual({ uat: "2026.11.24-1", prod: "2026.11.24-1" });
+    expect(await environmentVersions(t.db, "crm")).toEqual({ uat: "2099.11.24-1", prod: "2099.11.24-1" });
     expect(tb.api.errors()).toEqual([]);
   });
 
   it("Flow 2: T1 queues for PROD, T2 deploys PROD, approval after the cutoff merges at the next T2", async () => {
-    await setEnvironmentVersion(t.db, "crm", "prod", "2026.11.20-1", at("09:00"));
-    await setEnvironmentVersion(t.db, "crm", "uat", "2026.11.22-1", at("09:00"));
+    await setEnvironmentVersion(t.db, "crm", "prod", "2099.11.20-1", at("09:00"));
+    await setEnvironmentVersion(t.db, "crm", "uat", "2099.11.22-1", at("09:00"));
     const c = await confirmedBug(t.db, { title: "Report totals wrong in PROD", flow: "flow2" });
 
     await windowAt("20:00");
@@ -158,7 +158,7 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
     expect(lastGroupMessage("🔧 Bug Fix Pipeline — Flow 2 已排隊部署 PROD").payload.text.split("\n")).toEqual([
       "🔧 Bug Fix Pipeline — Flow 2 已排隊部署 PROD",
       `• #${c.id} [medium] Report totals wrong in PROD`,
-      "⏳ 今晚 T2(2026-11-24 22:00)自動部署至 PROD。",
+      "⏳ 今晚 T2(2099-11-24 22:00)自動部署至 PROD。",
       "部署後請驗收,確認後點「批准 Merge UAT」。",
     ]);
 
@@ -180,9 +180,9 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
     const reply = tb.api.sentTo(GROUP).at(-1)!.payload.text as string;
     expect(reply).toContain("明晚 22:00（11/25）");
 
-    await windowAt("20:00", "2026-11-25");
+    await windowAt("20:00", "2099-11-25");
     expect((await getBug(t.db, c.id))?.status).toBe("pending_uat_merge");
-    await windowAt("22:00", "2026-11-25");
+    await windowAt("22:00", "2099-11-25");
     expect((await getBug(t.db, c.id))?.status).toBe("uat_merged");
     expect(lastGroupMessage("✅ Bug Fix Pipeline — Flow 2 完成").payload.text.split("\n")).toEqual([
       "✅ Bug Fix Pipeline — Flow 2 完成",
@@ -190,8 +190,8 @@ describe.each(testBackends())("pipeline flows on $name", (backend) => {
       "🎉 Fix 已同步至 UAT。Flow 2 全流程完成。",
     ]);
     expect(rec.calls().map((x) => [x.env, x.version])).toEqual([
-      ["prod", "2026.11.24-1"],
-      ["uat", "2026.11.25-1"],
+      ["prod", "2099.11.24-1"],
+      ["uat", "2099.11.25-1"],
     ]);
     const kinds = (await t.db.select().from(deployments).orderBy(deployments.id)).map((d) => [d.env, d.kind, d.status]);
     expect(kinds).toEqual([

@@ -70,7 +70,7 @@ describe.each(postgresBackends())("a deploy killed mid-way on $name", (backend) 
       "🛑 部署中斷 — UAT",
       `📦 Release: ${d!.version}`,
       `• #${bug.id} [medium] Login button does nothing`,
-      "開始時間：2026-11-24 20:00",
+      "開始時間：2099-11-24 20:00",
       "機器人在部署途中停止，結果不明;不會自動重跑。",
       "請管理員檢查環境後決定重新部署或 /rollback。",
     ]);

@@ -21,7 +21,7 @@ import { alice, messageUpdate } from "../support/telegram.js";
 import { current, last, pressData, pressOn } from "../telegram/helpers.js";
 import { command, confirmedBug, onCall, outboxRows, pipelineConfig, recorder } from "./support.js";
 
-const DAY2 = "2026-11-25";
+const DAY2 = "2099-11-25";
 
 /** A file the gated target waits for: the test opens it when the deploy may finish. */
 function gate() {
@@ -64,7 +64,7 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     system.environments.prod.deploy = g.wrap(system.environments.prod.deploy!);
     const tb = await incidentBot(t.db, config);
     tb.deps.sleep = () => pause(10); // waits poll for real: the gated deploy runs meanwhile
-    await setVersions(t.db, { uat: "2026.11.20-1", prod: "2026.11.20-1" });
+    await setVersions(t.db, { uat: "2099.11.20-1", prod: "2099.11.20-1" });
     await onCall(t.db);
     g.open();
     await confirmedBug(t.db, { flow: "flow2", title: "Receipt total wrong" });
@@ -92,7 +92,7 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
     // the preview, asking the kind of problem before the reason (issue 12), in one message (issue 17)
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")[1]).toBe(
-      "目前版本：2026.11.24-1 → 回滾至：2026.11.20-1",
+      "目前版本：2099.11.24-1 → 回滾至：2099.11.20-1",
     );
     await tb.send(pressOn(current(tb, GROUP), "🟠 功能回歸", alice));
     await tb.send(messageUpdate("結帳壞了", alice, GROUP));
@@ -113,24 +113,24 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     const waits = (await tb.groupTexts()).filter((x) => x.startsWith("⏳ PROD"));
     expect(waits).toHaveLength(1);
     const [prod] = await t.db.select().from(environments).where(eq(environments.env, "prod"));
-    expect(prod).toMatchObject({ currentVersion: "2026.11.25-1", previousVersion: "2026.11.24-1" });
+    expect(prod).toMatchObject({ currentVersion: "2099.11.25-1", previousVersion: "2099.11.24-1" });
 
     // Asked again, it undoes T2's release.
     await tb.send(messageUpdate("/rollback prod", alice, GROUP));
     // the preview, asking the kind of problem before the reason (issue 12), in one message (issue 17)
     expect(String(last(tb, "sendMessage", GROUP).payload.text).split("\n")[1]).toBe(
-      "目前版本：2026.11.25-1 → 回滾至：2026.11.24-1",
+      "目前版本：2099.11.25-1 → 回滾至：2099.11.24-1",
     );
     await tb.send(pressOn(current(tb, GROUP), "🟠 功能回歸", alice));
     await tb.send(messageUpdate("結帳壞了", alice, GROUP));
     await tb.send(pressOn(current(tb, GROUP), "⚠️ 確認回滾", alice)); // the same message, edited (issue 17)
     await tb.settle();
-    expect(setup.rollback.calls().map((c) => c.targetVersion)).toEqual(["2026.11.24-1"]);
+    expect(setup.rollback.calls().map((c) => c.targetVersion)).toEqual(["2099.11.24-1"]);
     const history = await t.db.select().from(deployments).where(eq(deployments.env, "prod")).orderBy(deployments.id);
     expect(history.map((d) => [d.kind, d.version, d.previousVersion, d.status])).toEqual([
-      ["pipeline", "2026.11.24-1", "2026.11.20-1", "succeeded"],
-      ["pipeline", "2026.11.25-1", "2026.11.24-1", "rolled_back"],
-      ["rollback", "2026.11.24-1", "2026.11.25-1", "succeeded"],
+      ["pipeline", "2099.11.24-1", "2099.11.20-1", "succeeded"],
+      ["pipeline", "2099.11.25-1", "2099.11.24-1", "rolled_back"],
+      ["rollback", "2099.11.24-1", "2099.11.25-1", "succeeded"],
     ]);
     expect((await t.db.select().from(claims)).filter((r) => r.kind === "env-lock")).toEqual([]);
   });
@@ -151,15 +151,15 @@ describe.each(testBackends())("one change at a time on $name", (backend) => {
     g.open();
     expect((await t2)?.status).toBe("done");
     await tb.settle();
-    expect(prodCalls().map((c) => c.version)).toEqual(["2026.11.24-1", "2026.11.25-1", "2026.11.25-2"]);
+    expect(prodCalls().map((c) => c.version)).toEqual(["2099.11.24-1", "2099.11.25-1", "2099.11.25-2"]);
     const history = await t.db.select().from(deployments).where(eq(deployments.env, "prod")).orderBy(deployments.id);
     expect(history.map((d) => [d.kind, d.version, d.previousVersion, d.status])).toEqual([
-      ["pipeline", "2026.11.24-1", "2026.11.20-1", "succeeded"],
-      ["pipeline", "2026.11.25-1", "2026.11.24-1", "succeeded"],
-      ["hotfix", "2026.11.25-2", "2026.11.25-1", "succeeded"],
+      ["pipeline", "2099.11.24-1", "2099.11.20-1", "succeeded"],
+      ["pipeline", "2099.11.25-1", "2099.11.24-1", "succeeded"],
+      ["hotfix", "2099.11.25-2", "2099.11.25-1", "succeeded"],
     ]);
     const [prod] = await t.db.select().from(environments).where(eq(environments.env, "prod"));
-    expect(prod).toMatchObject({ currentVersion: "2026.11.25-2", previousVersion: "2026.11.25-1" });
+    expect(prod).toMatchObject({ currentVersion: "2099.11.25-2", previousVersion: "2099.11.25-1" });
   });
 });
 
@@ -201,9 +201,9 @@ describe.each(postgresBackends())("two replicas on $name", (backend) => {
             label: "T2 部署",
           })
         ).deployment;
-      const first = release(t.db, "A", "2026.11.24-1");
+      const first = release(t.db, "A", "2099.11.24-1");
       await until("A deploying", async () => (await t.db.select().from(deployments)).length === 1);
-      const second = release(other.db, "B", "2026.11.24-2");
+      const second = release(other.db, "B", "2099.11.24-2");
       await until("B to wait", async () =>
         (await outboxRows(t.db)).some((r) => r.text === "⏳ PROD 正在進行T2 部署，本次T2 部署會等它結束後再執行。"),
       );
@@ -211,9 +211,9 @@ describe.each(postgresBackends())("two replicas on $name", (backend) => {
       g.open();
       const [a, b] = await Promise.all([first, second]);
       expect([a.status, b.status]).toEqual(["succeeded", "succeeded"]);
-      expect(b.previousVersion).toBe("2026.11.24-1");
+      expect(b.previousVersion).toBe("2099.11.24-1");
       expect(b.startedAt.getTime()).toBeGreaterThanOrEqual(a.startedAt.getTime());
-      expect(rec.calls().map((c) => c.version)).toEqual(["2026.11.24-1", "2026.11.24-2"]);
+      expect(rec.calls().map((c) => c.version)).toEqual(["2099.11.24-1", "2099.11.24-2"]);
 
       // A lock left by a dead process ("C") is taken over, and recovery clears it too.
       await t.db.insert(claims).values({

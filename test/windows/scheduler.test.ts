@@ -12,7 +12,7 @@ import { postgresBackends, testBackends, useTestDatabase } from "../support/db.j
 import { drive, GROUP, seedSystem, T1 } from "../support/fixtures.js";
 import { at, command, confirmedBug, onCall, outboxRows, pipelineConfig, recorder, windowDeps } from "./support.js";
 
-const YESTERDAY = "2026-11-23";
+const YESTERDAY = "2099-11-23";
 
 /** A deploy target that records its calls and, when gated, waits until released. */
 function fakeTarget() {
@@ -128,7 +128,7 @@ describe.each(testBackends())("windows on $name", (backend) => {
     const missed = (await outboxRows(t.db)).filter((r) => r.text.startsWith("⚠️ T1 視窗未執行"));
     expect(missed).toHaveLength(1);
     expect(missed[0]!.text.split("\n")).toEqual([
-      "⚠️ T1 視窗未執行（2026-11-24 20:00）",
+      "⚠️ T1 視窗未執行（2099-11-24 20:00）",
       "原因:機器人停機，125 分鐘後才恢復（補跑寬限 30 分鐘）",
       "待處理的 bug 留在原狀態，下次視窗再處理;如需立即執行請用 /run。",
     ]);
@@ -248,7 +248,7 @@ describe.each(testBackends())("windows on $name", (backend) => {
     expect(run?.status).toBe("skipped");
     const [skipped] = (await outboxRows(t.db)).filter((r) => r.text.startsWith("⏸️"));
     expect(skipped!.text.split("\n")).toEqual([
-      "⏸️ T1 視窗已跳過（2026-11-24 20:00）",
+      "⏸️ T1 視窗已跳過（2099-11-24 20:00）",
       "原因:部署前檢查未通過",
       "⚠️ 備份：未設定",
       "✓ 監控：部署後監控 UAT（煙霧測試）",

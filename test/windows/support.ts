@@ -29,8 +29,8 @@ export const command = (argv: string[], timeoutSeconds = 30): Target & { type: "
   timeoutSeconds,
 });
 
-/** 2026-11-24 is a Tuesday; Asia/Taipei is UTC+8: T1 20:00 = 12:00Z, T2 22:00 = 14:00Z. */
-export const DAY = "2026-11-24";
+/** 2099-11-24 is a Tuesday; Asia/Taipei is UTC+8: T1 20:00 = 12:00Z, T2 22:00 = 14:00Z. */
+export const DAY = "2099-11-24";
 export const at = (local: string, day = DAY) => new Date(`${day}T${local}:00+08:00`);
 
 export const SERVICES: ServiceConfig[] = [

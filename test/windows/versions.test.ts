@@ -98,11 +98,11 @@ describe("readVersionFrom", () => {
 
   it("command: the last stdout line version=<v>, else the trimmed stdout; a failing command is a failed read", async () => {
     const tagged = script('echo "building…"\necho "version=a1b2c3d"');
-    const plain = script('echo "2026.11.23-4"');
+    const plain = script('echo "2099.11.23-4"');
     const failing = script('echo "no such env" >&2\nexit 3');
     const probe = (file: string): VersionProbe => ({ type: "command", command: [file], timeoutSeconds: 10 });
     expect(await readVersionFrom(probe(tagged), { cwd: "/", now })).toMatchObject({ ok: true, version: "a1b2c3d" });
-    expect(await readVersionFrom(probe(plain), { cwd: "/", now })).toMatchObject({ ok: true, version: "2026.11.23-4" });
+    expect(await readVersionFrom(probe(plain), { cwd: "/", now })).toMatchObject({ ok: true, version: "2099.11.23-4" });
     expect(await readVersionFrom(probe(failing), { cwd: "/", now })).toMatchObject({
       ok: false,
       error: "exit 3：no such env",
