@@ -23,8 +23,8 @@ export const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 export const GROUP = -1001234567890;
 export const ALICE = { id: 1001, first_name: "Alice", username: "alice" };
 export const DEPLOY = fileURLToPath(new URL("./fixtures/deploy.sh", import.meta.url));
-/** 2026-11-24 is a Tuesday (no holiday); Asia/Taipei is UTC+8. */
-export const DAY = "2026-11-24";
+/** 2099-11-24 is a Tuesday (no holiday); Asia/Taipei is UTC+8. */
+export const DAY = "2099-11-24";
 export const taipei = (hhmmss: string, day = DAY) => new Date(`${day}T${hhmmss}+08:00`);
 
 export const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> => {
