@@ -10,6 +10,7 @@ import { incidentRecords } from "../i18n/index.js";
 import { type BugRow, reportBug } from "./bugs.js";
 import type { Queryable } from "./db.js";
 import type { DeploymentRow, IncidentDeps, UserActor } from "./incident-support.js";
+import { enqueue, type OutboxDraft } from "./outbox.js";
 
 export type IncidentRow = typeof incidents.$inferSelect;
 
@@ -58,36 +59,47 @@ export async function createIncident(
   return row!;
 }
 
+/** Records the post-rollback watch's result with the messages that tell it (one transaction). */
 export async function recordRollbackWatch(
   deps: Pick<IncidentDeps, "db" | "clock">,
   incidentId: number,
   result: RollbackWatchResult,
   detail: string | null,
+  drafts: readonly OutboxDraft[] = [],
 ): Promise<void> {
-  await deps.db
-    .update(incidents)
-    .set({
-      watchResult: result,
-      watchDetail: detail === null ? null : headCodePoints(cleanText(detail), 1000),
-      updatedAt: deps.clock(),
-    })
-    .where(eq(incidents.id, incidentId));
+  const now = deps.clock();
+  await deps.db.transaction(async (tx) => {
+    await tx
+      .update(incidents)
+      .set({
+        watchResult: result,
+        watchDetail: detail === null ? null : headCodePoints(cleanText(detail), 1000),
+        updatedAt: now,
+      })
+      .where(eq(incidents.id, incidentId));
+    if (drafts.length) await enqueue(tx, drafts, now);
+  });
 }
 
+/** Records the down-migration's outcome with the message that tells it (one transaction). */
 export async function recordMigrateDown(
   deps: Pick<IncidentDeps, "db" | "clock">,
   incidentId: number,
-  status: string,
-  output: string,
+  outcome: { status: string; output: string },
+  drafts: readonly OutboxDraft[] = [],
 ): Promise<void> {
-  await deps.db
-    .update(incidents)
-    .set({
-      migrateDownStatus: status,
-      migrateDownOutput: boundedTail(cleanText(output), 4000),
-      updatedAt: deps.clock(),
-    })
-    .where(eq(incidents.id, incidentId));
+  const now = deps.clock();
+  await deps.db.transaction(async (tx) => {
+    await tx
+      .update(incidents)
+      .set({
+        migrateDownStatus: outcome.status,
+        migrateDownOutput: boundedTail(cleanText(outcome.output), 4000),
+        updatedAt: now,
+      })
+      .where(eq(incidents.id, incidentId));
+    if (drafts.length) await enqueue(tx, drafts, now);
+  });
 }
 
 export async function getIncident(q: Queryable, id: number): Promise<IncidentRow | null> {

@@ -374,18 +374,12 @@ async function escalateDataRisk(
     status = "failed";
     output = (error as Error).message;
   }
-  await recordMigrateDown(deps, incident.id, status, output);
-  const tail = tailCodePoints(cleanText(output), 1500);
-  const edited = text(status, tail);
-  await enqueue(
-    deps.db,
-    [
-      sent
-        ? noticeEdit(system.groupChatId, sent, edited, { urgent: true })
-        : notice(system.groupChatId, edited, { urgent: true }),
-    ],
-    deps.clock(),
-  );
+  const edited = text(status, tailCodePoints(cleanText(output), 1500));
+  await recordMigrateDown(deps, incident.id, { status, output }, [
+    sent
+      ? noticeEdit(system.groupChatId, sent, edited, { urgent: true })
+      : notice(system.groupChatId, edited, { urgent: true }),
+  ]);
 }
 
 /** Each bug of the undone releases goes back to its status before the oldest of them, held. */

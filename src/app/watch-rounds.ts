@@ -7,7 +7,9 @@ import type { Env } from "../core/model.js";
 import { incidentRecords, incidents } from "../i18n/index.js";
 import { type EnvCheckResult, escalationTargets, type IncidentDeps, runEnvChecks } from "./incident-support.js";
 import { recordRollbackWatch } from "./incidents.js";
-import { enqueue, type NoticeButtons, notice, noticeEdit } from "./outbox.js";
+import { enqueue, type NoticeButtons, notice, noticeEdit, type OutboxDraft } from "./outbox.js";
+
+type EditExtra = { buttons?: NoticeButtons; urgent?: boolean; mirror?: boolean };
 
 const W = incidents.watch;
 const IR = incidentRecords;
@@ -41,7 +43,9 @@ export interface RoundsResult {
   failures: string[];
   warnings: string[];
   /** Edits the one watch message (or posts, if it was never written). */
-  edit: (text: string, extra?: { buttons?: NoticeButtons; urgent?: boolean; mirror?: boolean }) => Promise<void>;
+  edit: (text: string, extra?: EditExtra) => Promise<void>;
+  /** The same edit as a draft, for a caller that writes it with its own state change. */
+  draft: (text: string, extra?: EditExtra) => OutboxDraft;
 }
 
 /** Runs rounds until one fails or the time is up; the one message shows each round. */
@@ -59,12 +63,10 @@ export async function watchRounds(
     [notice(chat, input.progress(0, input.minutes, W.starting))],
     deps.clock(),
   );
+  const draft: RoundsResult["draft"] = (text, extra = {}) =>
+    progressId ? noticeEdit(chat, progressId, text, extra) : notice(chat, text, extra);
   const edit: RoundsResult["edit"] = async (text, extra = {}) => {
-    await enqueue(
-      deps.db,
-      [progressId ? noticeEdit(chat, progressId, text, extra) : notice(chat, text, extra)],
-      deps.clock(),
-    );
+    await enqueue(deps.db, [draft(text, extra)], deps.clock());
   };
   const last = Math.max(1, Math.round((input.minutes * 60) / watch.intervalSeconds));
   const warned = new Map<string, string>();
@@ -78,7 +80,7 @@ export async function watchRounds(
     cpuStreak = result.cpuStreak;
     for (const w of result.warnings) if (!warned.has(w.key)) warned.set(w.key, w.text);
     const elapsed = Number(((round * watch.intervalSeconds) / 60).toFixed(1));
-    const done = { rounds: round + 1, elapsed, warnings: [...warned.values()], edit };
+    const done = { rounds: round + 1, elapsed, warnings: [...warned.values()], edit, draft };
     if (result.failures.length) return { ...done, failures: result.failures };
     // The last round's result goes straight into the summary (one edit fewer).
     if (round < last) {
@@ -86,7 +88,7 @@ export async function watchRounds(
       await edit(input.progress(elapsed, input.minutes, status));
     }
   }
-  return { rounds: last + 1, elapsed: input.minutes, failures: [], warnings: [...warned.values()], edit };
+  return { rounds: last + 1, elapsed: input.minutes, failures: [], warnings: [...warned.values()], edit, draft };
 }
 
 export type RollbackWatchOutcome = "stable" | "unstable" | "unmonitored";
@@ -109,12 +111,9 @@ export async function runRollbackWatch(
     [{ label: IR.rollbackWatch.followUpButton, action: "incidentFollowUp", id: incidentId, version: 0 }],
   ];
   if (unmonitored(system, env)) {
-    await recordRollbackWatch(deps, incidentId, "unmonitored", null);
-    await enqueue(
-      deps.db,
-      [notice(chat, IR.rollbackWatch.unmonitored(incidentId, env, version), { urgent: true, buttons: followUp })],
-      deps.clock(),
-    );
+    await recordRollbackWatch(deps, incidentId, "unmonitored", null, [
+      notice(chat, IR.rollbackWatch.unmonitored(incidentId, env, version), { urgent: true, buttons: followUp }),
+    ]);
     return "unmonitored";
   }
   await recordRollbackWatch(deps, incidentId, "watching", null);
@@ -130,8 +129,6 @@ export async function runRollbackWatch(
     sleeper(deps, options),
   );
   if (result.failures.length) {
-    await result.edit(IR.rollbackWatch.progress(env, version, result.elapsed, minutes, W.failedStatus));
-    await recordRollbackWatch(deps, incidentId, "unstable", result.failures.join(";"));
     const who = await escalationTargets(deps.db, deps.config, system, deps.clock());
     const text = IR.rollbackWatch.unstable({
       incidentId,
@@ -141,13 +138,17 @@ export async function runRollbackWatch(
       oncall: who.oncall,
       admins: who.admins,
     });
-    await enqueue(deps.db, [notice(chat, text, { urgent: true })], deps.clock());
+    await recordRollbackWatch(deps, incidentId, "unstable", result.failures.join(";"), [
+      result.draft(IR.rollbackWatch.progress(env, version, result.elapsed, minutes, W.failedStatus)),
+      notice(chat, text, { urgent: true }),
+    ]);
     return "unstable";
   }
-  await recordRollbackWatch(deps, incidentId, "stable", result.warnings.join(";") || null);
-  await result.edit(IR.rollbackWatch.stable({ incidentId, env, version, minutes, rounds: result.rounds }), {
-    buttons: followUp,
-    mirror: true,
-  });
+  await recordRollbackWatch(deps, incidentId, "stable", result.warnings.join(";") || null, [
+    result.draft(IR.rollbackWatch.stable({ incidentId, env, version, minutes, rounds: result.rounds }), {
+      buttons: followUp,
+      mirror: true,
+    }),
+  ]);
   return "stable";
 }
