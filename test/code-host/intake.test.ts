@@ -1,13 +1,13 @@
 // POST /github/webhook through the real HTTP server: signature, malformed JSON, intake of a labelled
 // issue (bug + link + card in the group), re-deliveries and repeated events creating nothing twice.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugs, githubDeliveries, outbox } from "../../drizzle/schema.js";
 import { codeHostRoutes } from "../../src/adapters/github/routes.js";
 import { signBody } from "../../src/adapters/github/webhook.js";
 import { type RunningServer, startHttpServer } from "../../src/adapters/http/server.js";
 import { groupCardDraft } from "../../src/adapters/telegram/cards.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { deliverOutbox } from "../telegram/helpers.js";
 import { quietLogger } from "../windows/support.js";
@@ -29,13 +29,9 @@ const issuePayload = (
 });
 
 describe.each(testBackends())("GitHub webhook intake on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let tb: TestBot;
   let http: RunningServer;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     const config = withCodeHost(undefined, { github: githubConfig("http://127.0.0.1:9") });

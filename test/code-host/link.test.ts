@@ -1,24 +1,20 @@
 // Linking a bug to a GitHub issue / pull request from chat: /link, the card's button with a reply,
 // validation against the configured repo, and GitHub's refusals (404, rate limit) answered clearly.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, bugs } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { createFakeGithub, type FakeGithub } from "../../src/sandbox/fake-github.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
 import { alice, buttonsOf, carol, messageUpdate } from "../support/telegram.js";
 import { deliverOutbox, pressOn } from "../telegram/helpers.js";
 import { githubConfig, REPO, withCodeHost } from "./support.js";
 
 describe.each(testBackends())("GitHub links on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let tb: TestBot;
   let gh: FakeGithub;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     gh = createFakeGithub({ repo: REPO, token: "ghp_test_token_0123456789" });

@@ -2,7 +2,7 @@
 // /release later, the linked issue commented and closed once Flow 1 reaches PROD (never twice, even
 // when GitHub fails between the comment and the close), reopened by a /rollback with its reason; a
 // token without permission and GitHub's rate limits handled; the Slack mirror of the group.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { outbox, relayJobs } from "../../drizzle/schema.js";
 import { createRelay } from "../../src/adapters/notify/relay.js";
 import { getBug } from "../../src/app/bugs.js";
@@ -12,7 +12,7 @@ import { createFakeGithub, type FakeGithub } from "../../src/sandbox/fake-github
 import { createFakeSlack, type FakeSlack } from "../../src/sandbox/fake-slack.js";
 import { type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
 import { fakeClock } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
 import { current, last, messageState, pressOn } from "../telegram/helpers.js";
@@ -22,15 +22,11 @@ import { githubConfig, READ_ONLY_TOKEN, REPO, TOKEN } from "./support.js";
 const DAY = "2099-06-09";
 
 describe.each(testBackends())("code host through the pipeline on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let gh: FakeGithub;
   let slack: FakeSlack;
   let config: Config;
   let tb: IncidentBot;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     gh = createFakeGithub({ repo: REPO, token: TOKEN, readOnlyToken: READ_ONLY_TOKEN });

@@ -5,11 +5,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bugs } from "../../drizzle/schema.js";
 import { defaultGates } from "../../src/config/pipeline-gates.js";
 import { checkScript, goneWithin, recordedPids } from "../checks/support.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { ADMIN, drive, GROUP, reportOne, T1 } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
 import { last } from "../telegram/helpers.js";
@@ -17,12 +17,8 @@ import { confirmedBug } from "../windows/support.js";
 import { at, backupScript, fakeHttp, incidentBot, incidentConfig, incidentSetup, setVersions } from "./support.js";
 
 describe.each(testBackends())("pre-deploy checklist through a window on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let monitoring: Awaited<ReturnType<typeof fakeHttp>>;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     monitoring = await fakeHttp((url) => (url.pathname === "/-/ready" ? [200, "ok"] : [404, {}]));

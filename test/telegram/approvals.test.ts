@@ -1,12 +1,12 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, deployments, freezes } from "../../drizzle/schema.js";
 import { approve } from "../../src/app/approvals.js";
 import { type BugRow, getBug } from "../../src/app/bugs.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../src/core/callback-data.js";
 import type { BugEvent } from "../../src/core/model.js";
 import { startTestBot, type TestBot } from "../support/app.js"; // the default clock is 12:00 in Taipei, before T2
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { ADMIN, drive, GROUP, reportOne, T1, T2 } from "../support/fixtures.js";
 import { alice, bob, carol, messageUpdate } from "../support/telegram.js";
 import { last, messageState, pressOn, toasts, writes } from "./helpers.js";
@@ -28,12 +28,8 @@ const toProd: [BugEvent, typeof ADMIN][] = [
 ];
 
 describe.each(testBackends())("approvals on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let tb: TestBot;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     tb = await startTestBot(t.db);

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugEvents, freezes, windowRuns } from "../../drizzle/schema.js";
 import { registerCommands } from "../../src/adapters/telegram/bot.js";
 import { bugHistory, getBug } from "../../src/app/bugs.js";
@@ -7,7 +7,7 @@ import { recordRead } from "../../src/app/env-versions.js";
 import { setEnvironmentVersion } from "../../src/app/systems.js";
 import { APP_VERSION } from "../../src/version.js";
 import { startTestBot, type TestBot, testConfig } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
 import { alice, buttonsOf, carol, htmlProblem, messageUpdate } from "../support/telegram.js";
 import { deliverOutbox, last, messageState, pressData, pressOn, toasts, writes } from "./helpers.js";
@@ -41,12 +41,8 @@ function forged(random: () => number): string {
 }
 
 describe.each(testBackends())("commands and buttons on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let tb: TestBot;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     tb = await startTestBot(t.db);

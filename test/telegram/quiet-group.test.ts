@@ -2,12 +2,12 @@
 // messages LEFT in the group (sent minus deleted): one /report leaves only its card, whether the bot
 // may delete answers there (one question message edited in place, answers deleted) or not (a deep
 // link moves the questions to a private chat); cancelled and expired reports leave nothing.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { botHousekeeping } from "../../src/adapters/telegram/middleware.js";
 import { getBug } from "../../src/app/bugs.js";
 import { quietText } from "../../src/i18n/index.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { bob, buttonsOf, carol, messageUpdate, type Person } from "../support/telegram.js";
 import { current, deliverOutbox, pressOn } from "./helpers.js";
@@ -15,12 +15,8 @@ import { current, deliverOutbox, pressOn } from "./helpers.js";
 const MINUTE = 60_000;
 
 describe.each(testBackends())("a quiet group on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let tb: TestBot;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     tb = await startTestBot(t.db, { clock: fakeClock("2099-03-02T04:00:00Z") });

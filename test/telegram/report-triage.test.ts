@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugs, kv } from "../../drizzle/schema.js";
 import { bugHistory, getBug } from "../../src/app/bugs.js";
 import { recordRead } from "../../src/app/env-versions.js";
 import { setEnvironmentVersion } from "../../src/app/systems.js";
 import { startTestBot, type TestBot, testConfig } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, bob, carol, htmlProblem, messageUpdate, type Person } from "../support/telegram.js";
 import { current, deliverOutbox, last, messageState, pressOn, toasts, writes } from "./helpers.js";
@@ -34,12 +34,8 @@ async function fileReport(
 }
 
 describe.each(testBackends())("report and triage on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let tb: TestBot;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     tb = await startTestBot(t.db);

@@ -2,25 +2,21 @@
 // buttons (the existing handlers, one callback codec); a member sees their own reports; /notify on
 // makes a new bug reach the admin in private through the outbox.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bugs, hotfixRequests, notifyPreferences } from "../../drizzle/schema.js";
 import { getBug, reportBug } from "../../src/app/bugs.js";
 import { CALLBACK_ACTIONS, parseCallback } from "../../src/core/callback-data.js";
 import type { Status } from "../../src/core/model.js";
 import { quietText } from "../../src/i18n/index.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, bob, buttonsOf, carol, messageUpdate } from "../support/telegram.js";
 import { current, deliverOutbox, last, pressOn } from "./helpers.js";
 
 describe.each(testBackends())("/todo and /notify on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let tb: TestBot;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     tb = await startTestBot(t.db, { clock: fakeClock("2099-03-02T04:00:00Z") });

@@ -1,12 +1,12 @@
 // Flow 1 and Flow 2 end to end: bugs confirmed, windows ticking on a fake clock, admins pressing
 // the approval buttons the notifications carry, every group message read from the fake Bot API.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deployments } from "../../drizzle/schema.js";
 import { getBug } from "../../src/app/bugs.js";
 import { environmentVersions, setEnvironmentVersion } from "../../src/app/systems.js";
 import { tick } from "../../src/app/windows/index.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, buttonsOf, callbackUpdate } from "../support/telegram.js";
 import {
@@ -21,14 +21,10 @@ import {
 } from "./support.js";
 
 describe.each(testBackends())("pipeline flows on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let rec: Recorder;
   let tb: TestBot;
   let outbox: ReturnType<typeof fakeDispatcher>;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     rec = recorder();

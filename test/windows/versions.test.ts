@@ -14,7 +14,7 @@ import { flowFor, refreshVersions } from "../../src/app/env-versions.js";
 import { tick } from "../../src/app/windows/index.js";
 import type { Config, VersionProbe } from "../../src/config.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
-import { type TestDatabase, testBackends } from "../support/db.js";
+import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
 import { alice, buttonsOf, callbackUpdate } from "../support/telegram.js";
 import {
@@ -111,15 +111,11 @@ describe("readVersionFrom", () => {
 });
 
 describe.each(testBackends())("real versions on $name", (backend) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(backend);
   let rec: Recorder;
   let tb: TestBot;
   let outbox: ReturnType<typeof fakeDispatcher>;
   let config: Config;
-  beforeAll(async () => {
-    t = await backend.open();
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
     await t.reset();
     rec = recorder();
