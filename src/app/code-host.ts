@@ -264,9 +264,11 @@ function completion(bug: BugRow, d: DeploymentRow): "flow1" | "flow2" | "hotfix"
 export async function afterReleaseRecorded(tx: Tx, system: SystemConfig, d: DeploymentRow, now: Date): Promise<void> {
   if (d.status !== "succeeded" || d.bugIds.length === 0) return;
   const rows = await tx.select().from(bugs).where(inArray(bugs.id, d.bugIds)).orderBy(asc(bugs.id));
-  // A hotfix's own notification is enqueued after this transaction (app/hotfix.ts): its notes would
-  // come first and bury it, so hotfixes post none (the lead may move this hook after the notice).
-  if (d.kind !== "rollback" && d.kind !== "hotfix") {
+  // Every release but a rollback posts notes, a hotfix too. They follow the release's own notice: the
+  // callers run this hook after their outcome step in the same transaction (deploy-release.ts
+  // recordOutcome; hotfix.ts recordManualDeploy), and that step enqueues the notice (a window's
+  // template, the Emergency Hotfix template), so the notes' outbox row comes after it.
+  if (d.kind !== "rollback") {
     const lines = groupedReleaseNotes(system.services, rows);
     const text = [codeHost.notesHeader(d.version, d.env), ...lines.map(codeHost.noteLine)].join("\n");
     await enqueue(tx, messages(system.groupChatId, text, { dedupeKey: `release-notes:${d.id}` }), now);
