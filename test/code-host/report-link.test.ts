@@ -11,7 +11,7 @@ import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
 import { alice, carol, messageUpdate, type Person } from "../support/telegram.js";
-import { current, deliverOutbox, pressOn } from "../telegram/helpers.js";
+import { current, deliverOutbox, messageState, pressOn } from "../telegram/helpers.js";
 import { githubConfig, REPO, withCodeHost } from "./support.js";
 
 const ASK = "有相關的 GitHub Issue 或 PR 嗎";
@@ -146,6 +146,25 @@ describe.each(testBackends())("/report links GitHub on $name", (backend) => {
     await tb.send(pressOn(current(tb, alice.id), "📨 送出", alice));
     const third = (await t.db.select().from(bugs)).sort((a, b) => a.id - b.id).at(-1)!;
     expect(third).toMatchObject({ githubIssue: null, githubPull: null });
+    expect(tb.api.errors()).toEqual([]);
+  });
+
+  it("an issue another bug linked between the step and 送出: filed without it, the reporter told", async () => {
+    const other = await reportOne(t.db, {}, new Date("2099-03-10T01:00:00Z"));
+    await upToLinks(GROUP);
+    await say("https://github.com/acme/crm/issues/5 https://github.com/acme/crm/pull/9", carol, GROUP);
+    const panel = current(tb, GROUP);
+    expect(String(panel.payload.text)).toContain("🔗 GitHub：Issue #5 · PR #9");
+    await say(`/link ${other.id} https://github.com/acme/crm/issues/5`, alice, GROUP);
+    await tb.send(pressOn(panel, "📨 送出", carol));
+    const filed = (await t.db.select().from(bugs)).find((b) => b.id !== other.id)!;
+    expect(filed).toMatchObject({ githubIssue: null, githubPull: 9 });
+    expect((await getBug(t.db, other.id))?.githubIssue).toBe(5);
+    const links = (await bugHistory(t.db, filed.id)).filter((e) => e.event === "link").map((e) => e.note);
+    expect(links).toEqual(["PR #9"]);
+    // the quiet panel stays as the last word
+    const id = panel.result?.message_id ?? panel.payload.message_id;
+    expect(messageState(tb, GROUP, id).payload.text).toBe(`⚠️ Issue #5 已連結到 bug #${other.id}，這筆回報未連結它。`);
     expect(tb.api.errors()).toEqual([]);
   });
 
