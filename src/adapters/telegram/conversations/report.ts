@@ -316,13 +316,5 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
   if (surface.quiet && dropped) return surface.finish(submit.ctx, dropped, { keep: true });
   // In a quiet group the card (sent through the outbox) is the one message left.
   const created = t.report.created(filed.bugId);
-  await surface.finish(
-    submit.ctx,
-    surface.quiet
-      ? null
-      : dropped
-        ? `${created}
-${dropped}`
-        : created,
-  );
+  await surface.finish(submit.ctx, surface.quiet ? null : [created, ...(dropped ? [dropped] : [])].join("\n"));
 }
