@@ -18,7 +18,7 @@ import type { Actor, Env } from "../core/model.js";
 import { groupedReleaseNotes, htmlToSlack } from "../core/release-notes.js";
 import { boundedText, cleanText, oneLine } from "../core/text.js";
 import { codeHost } from "../i18n/index.js";
-import { actorColumns, type BugRow, reportBug } from "./bugs.js";
+import { actorColumns, type BugRow, type NewBug, reportBug } from "./bugs.js";
 import type { Queryable, Tx } from "./db.js";
 import { messages } from "./messages.js";
 import { enqueue, type OutboxDraft } from "./outbox.js";
@@ -106,6 +106,76 @@ export function linkBug(
   });
 }
 
+/** The GitHub issue and pull request a reporter named at /report (numbers in the system's repo). */
+export interface ReportLinks {
+  issue: number | null;
+  pull: number | null;
+}
+
+/** The bug of `systemId` that already links `issue`, if any (an issue belongs to one bug). */
+export async function bugLinkingIssue(q: Queryable, systemId: string, issue: number): Promise<number | null> {
+  const [other] = await q
+    .select({ id: bugs.id })
+    .from(bugs)
+    .where(and(eq(bugs.systemId, systemId), eq(bugs.githubIssue, issue)));
+  return other?.id ?? null;
+}
+
+/** Serializes whatever links `issue` to a new bug (intake, /report) in one transaction at a time. */
+const lockIssue = (tx: Queryable, systemId: string, issue: number) =>
+  tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`gh-intake:${systemId}:${issue}`}))`);
+
+/**
+ * /report with links (validated by the conversation): the bug, its report row, a `link` audit row per
+ * link and its card (notify, which sees the links) in one transaction. An issue another bug linked
+ * meanwhile is left out (`droppedIssue` names that bug); the rest is filed.
+ */
+export function reportLinkedBug(
+  db: Queryable,
+  input: NewBug,
+  links: ReportLinks,
+  now: Date,
+  notify?: (bug: BugRow) => OutboxDraft[],
+): Promise<{ bug: BugRow; droppedIssue: number | null }> {
+  return db.transaction(async (tx) => {
+    const reported = await reportBug(tx, input, now);
+    let issue = links.issue;
+    let droppedIssue: number | null = null;
+    if (issue !== null) {
+      await lockIssue(tx, input.systemId, issue);
+      droppedIssue = await bugLinkingIssue(tx, input.systemId, issue);
+      if (droppedIssue !== null) issue = null;
+    }
+    let bug = reported;
+    if (issue !== null || links.pull !== null) {
+      const [updated] = await tx
+        .update(bugs)
+        .set({ githubIssue: issue, githubPull: links.pull })
+        .where(eq(bugs.id, reported.id))
+        .returning();
+      bug = updated!;
+      const refs = [
+        ...(issue !== null ? [`issue #${issue}`] : []),
+        ...(links.pull !== null ? [`PR #${links.pull}`] : []),
+      ];
+      await tx.insert(bugEvents).values(
+        refs.map((note) => ({
+          bugId: bug.id,
+          fromStatus: bug.status,
+          toStatus: bug.status,
+          event: "link",
+          actorId: input.reporter.id,
+          actorName: input.reporter.name,
+          note,
+          at: now,
+        })),
+      );
+    }
+    if (notify) await enqueue(tx, notify(bug), now);
+    return { bug, droppedIssue };
+  });
+}
+
 // ---------- intake ----------
 
 export interface IssueIntake {
@@ -138,10 +208,8 @@ export function intakeIssue(
       .onConflictDoNothing()
       .returning();
     if (!delivery) return { kind: "duplicate_delivery" };
-    // Serializes intakes of one issue (an "opened" and a "labeled" delivered together).
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtext(${`gh-intake:${input.systemId}:${input.issue.number}`}))`,
-    );
+    // Serializes intakes of one issue (an "opened" and a "labeled" delivered together), and /report.
+    await lockIssue(tx, input.systemId, input.issue.number);
     const [existing] = await tx
       .select({ id: bugs.id })
       .from(bugs)
@@ -196,9 +264,11 @@ function completion(bug: BugRow, d: DeploymentRow): "flow1" | "flow2" | "hotfix"
 export async function afterReleaseRecorded(tx: Tx, system: SystemConfig, d: DeploymentRow, now: Date): Promise<void> {
   if (d.status !== "succeeded" || d.bugIds.length === 0) return;
   const rows = await tx.select().from(bugs).where(inArray(bugs.id, d.bugIds)).orderBy(asc(bugs.id));
-  // A hotfix's own notification is enqueued after this transaction (app/hotfix.ts): its notes would
-  // come first and bury it, so hotfixes post none (the lead may move this hook after the notice).
-  if (d.kind !== "rollback" && d.kind !== "hotfix") {
+  // Every release but a rollback posts notes, a hotfix too. They follow the release's own notice: the
+  // callers run this hook after their outcome step in the same transaction (deploy-release.ts
+  // recordOutcome; hotfix.ts recordManualDeploy), and that step enqueues the notice (a window's
+  // template, the Emergency Hotfix template), so the notes' outbox row comes after it.
+  if (d.kind !== "rollback") {
     const lines = groupedReleaseNotes(system.services, rows);
     const text = [codeHost.notesHeader(d.version, d.env), ...lines.map(codeHost.noteLine)].join("\n");
     await enqueue(tx, messages(system.groupChatId, text, { dedupeKey: `release-notes:${d.id}` }), now);

@@ -2,8 +2,10 @@
 // /release later, the linked issue commented and closed once Flow 1 reaches PROD (never twice, even
 // when GitHub fails between the comment and the close), reopened by a /rollback with its reason; a
 // token without permission and GitHub's rate limits handled; the Slack mirror of the group.
+
+import { asc } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { outbox, relayJobs } from "../../drizzle/schema.js";
+import { deployments, outbox, relayJobs } from "../../drizzle/schema.js";
 import { createRelay } from "../../src/adapters/notify/relay.js";
 import { getBug } from "../../src/app/bugs.js";
 import { syncSlackMirrors } from "../../src/app/code-host.js";
@@ -13,9 +15,9 @@ import { createFakeSlack, type FakeSlack } from "../../src/sandbox/fake-slack.js
 import { type IncidentBot, incidentBot, incidentConfig, incidentSetup, setVersions } from "../incidents/support.js";
 import { fakeClock } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
-import { GROUP } from "../support/fixtures.js";
+import { GROUP, reportOne } from "../support/fixtures.js";
 import { alice, messageUpdate } from "../support/telegram.js";
-import { current, last, messageState, pressOn } from "../telegram/helpers.js";
+import { current, last, messageState, pressData, pressOn } from "../telegram/helpers.js";
 import { at, confirmedBug, onCall, quietLogger, SERVICES } from "../windows/support.js";
 import { githubConfig, READ_ONLY_TOKEN, REPO, TOKEN } from "./support.js";
 
@@ -156,6 +158,64 @@ describe.each(testBackends())("code host through the pipeline on $name", (backen
     expect(mirrored).toContain("Schema &lt;fix&gt;");
     expect(slack.received.length).toBe((await mirroredRows()).length);
   });
+
+  /** A critical bug linked to issue 5, hotfixed from chat (`run` deploys through the target, `manual` records). */
+  async function hotfixLinked(mode: "run" | "manual") {
+    const bug = await reportOne(
+      t.db,
+      { title: "Checkout <crashes>", severity: "critical", foundInEnv: "prod", services: ["backend"] },
+      at("10:00", DAY),
+    );
+    tb.clock.set(at("11:00", DAY));
+    await tb.send(messageUpdate(`/link ${bug.id} https://github.com/acme/crm/issues/5`, alice, GROUP));
+    await tb.send(messageUpdate(`/hotfix ${bug.id}`, alice, GROUP));
+    await tb.send(messageUpdate("--- a/pay.ts\n+++ b/pay.ts\n+if (!card) return;", alice, GROUP));
+    await tb.send(pressData(current(tb, GROUP), `v1:hx:m:${mode}`, alice));
+    await tb.settle();
+    expect((await getBug(t.db, bug.id))?.status).toBe("deployed_prod");
+    const [release] = (await t.db.select().from(deployments)).filter((d) => d.kind === "hotfix");
+    return { bug, version: release!.version };
+  }
+
+  it.each(["run", "manual"] as const)(
+    "a hotfix (%s) posts its release notes after its Emergency Hotfix notice; /release shows them; the issue is closed",
+    async (mode) => {
+      const { bug, version } = await hotfixLinked(mode);
+      const noteHeader = `📝 <b>Release notes — ${version}</b>（PROD）`;
+      // in the outbox (the dispatcher's order: same priority, by id) and as Telegram got them
+      const rows = (await t.db.select().from(outbox).orderBy(asc(outbox.id))).filter(
+        (r) => r.chatId === GROUP && r.method === "sendMessage",
+      );
+      const template = rows.findIndex((r) => String(r.payload.text).startsWith("🚨 Emergency Hotfix"));
+      const notes = rows.findIndex((r) => String(r.payload.text).startsWith(noteHeader));
+      expect(template).toBeGreaterThanOrEqual(0);
+      expect(notes).toBe(template + 1);
+      expect(rows[notes]!.priority).toBe(rows[template]!.priority);
+      expect(String(rows[notes]!.payload.text).split("\n")).toEqual([
+        noteHeader,
+        `[backend] Fix: Checkout &lt;crashes&gt; (#${bug.id})`,
+      ]);
+      const sent = tb.api.sentTo(GROUP).map((c) => String(c.payload.text));
+      const sentTemplate = sent.findIndex((x) => x.startsWith("🚨 Emergency Hotfix"));
+      expect(sent.findIndex((x) => x.startsWith(noteHeader))).toBeGreaterThan(sentTemplate);
+      expect(sent.filter((x) => x.startsWith("📝"))).toHaveLength(1);
+
+      tb.clock.set(at("12:00", DAY));
+      await tb.send(messageUpdate(`/release ${version}`, alice, GROUP));
+      const shown = String(last(tb, "sendMessage", GROUP).payload.text);
+      expect(shown).toContain(noteHeader);
+      expect(shown).toContain(`[backend] Fix: Checkout &lt;crashes&gt; (#${bug.id})`);
+
+      // the hotfix completes the bug's flow: its linked issue is commented and closed
+      await relayOn().drain();
+      const issue = gh.issues.get(5)!;
+      expect(issue.state).toBe("closed");
+      expect(issue.comments[0]!.body).toContain(`緊急修正已部署 PROD（版本 \`${version}\`）`);
+      // the notes are mirrored to Slack like every group notification
+      expect(slack.received.some((x) => x.startsWith(`📝 *Release notes — ${version}*（PROD）`))).toBe(true);
+      expect(tb.api.errors()).toEqual([]);
+    },
+  );
 
   it("a token without permission: the job gives up and the group is told once; rate limits wait for the reset", async () => {
     await flow1ToProd();

@@ -137,9 +137,10 @@ describe.each(testBackends())("/hotfix on $name", (backend) => {
     // The post-deploy watch's one message (issue 12) comes after it.
     const texts = await tb.groupTexts();
     expect(texts.at(-1)).toBe("🔭 PROD 2099.11.24-1 部署後監控 · 第 0/3 分鐘 · 開始");
-    expect(texts.filter((x) => !x.startsWith("🔭 PROD")).at(-1)).toContain(
-      "⚠️ Bob 核准略過未通過的部署前檢查：封版檢查",
-    );
+    // issue 13: the hotfix's release notes follow its template.
+    const notices = texts.filter((x) => !x.startsWith("🔭 PROD"));
+    expect(notices.at(-1)).toMatch(/^📝 <b>Release notes — 2099\.11\.24-1<\/b>（PROD）/);
+    expect(notices.at(-2)).toContain("⚠️ Bob 核准略過未通過的部署前檢查：封版檢查");
     // The approval message was edited to show who approved (its button removed).
     const edited = tb.api.of("editMessageText").findLast((c) => !/^(🔭|✅) PROD/.test(String(c.payload.text)))!;
     expect(edited.payload.text).toContain("✅ Bob 已於 2099-11-24 10:00 核准");

@@ -25,7 +25,7 @@ import type { BotContext, BotDeps } from "./context.js";
 import { htmlMessage } from "./drafts.js";
 
 /** Bump whenever conversation code changes: old replay logs then start over instead of replaying wrongly. */
-export const CONVERSATION_STORAGE_VERSION = 4; // 4: /rollback asks the kind of problem (issue 12)
+export const CONVERSATION_STORAGE_VERSION = 5; // 5: /report asks for GitHub links (issue 13); 4: /rollback asks the kind of problem (issue 12)
 
 /**
  * Bounds of one stored conversation. Every update replays the whole log, so it must stay small:

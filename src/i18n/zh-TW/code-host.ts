@@ -57,6 +57,20 @@ export const codeHost = {
     is_issue: "這個網址是 Issue，不是 PR",
   } satisfies Record<LinkRefusal, string>,
   refusedLine: (bugId: number, why: string) => `⚠️ 無法連結 bug #${bugId}：${why}`,
+  /** The /report step that links an issue and/or a pull request (only for a system with GitHub). */
+  report: {
+    ask: (repo: string) =>
+      `🔗 有相關的 GitHub Issue 或 PR 嗎？請貼上 <b>${e(repo)}</b> 的網址（Issue、PR 各一個，可一次貼上，以空白分隔），或按「略過」。`,
+    skip: "略過",
+    /** A refused answer (plain text: shown as the panel's hint or a reply). */
+    refused: (url: string, why: string, repo: string, example: string) =>
+      `無法連結 ${url}：${why}。請貼上 ${repo} 的 Issue 或 PR 網址（例如 ${example}），或按「略過」。`,
+    tooMany: (repo: string) =>
+      `最多只能連結一個 Issue 和一個 PR。請重新貼上 ${repo} 的 Issue 或 PR 網址，或按「略過」。`,
+    takenBy: (bugId: number) => `這個 Issue 已連結到 bug #${bugId}`,
+    /** The issue was linked to another bug while the report was being filed: the bug is filed without it. */
+    droppedIssue: (issue: number, bugId: number) => `⚠️ Issue #${issue} 已連結到 bug #${bugId}，這筆回報未連結它。`,
+  },
   /** A GitHub issue became a bug (before its card). */
   intakeReporter: (login: string) => `GitHub @${login}`,
   /** The relay could not update a linked issue (permission, missing issue): said once in the group. */

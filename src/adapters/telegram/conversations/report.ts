@@ -1,19 +1,22 @@
-// /report: title → description → environment → severity → services → module → summary (送出/取消).
+// /report: title → description → environment → severity → services → module → GitHub links (issue 13,
+// only for a system with `github`; report-links.ts) → summary (送出/取消).
 // The module is one of the system's known modules (buttons, or typed), or a new one added explicitly.
 // Only collects input; the bug is created in `external` when 送出 is pressed.
 import { type Context, InlineKeyboard } from "grammy";
-import { knownModules, reportBug } from "../../../app/bugs.js";
+import { knownModules } from "../../../app/bugs.js";
+import { type ReportLinks, reportLinkedBug } from "../../../app/code-host.js";
 import { escalateBug } from "../../../app/escalation.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { adminsToNotify, privateNotices } from "../../../app/todo.js";
 import { choicePattern, encodeChoice } from "../../../core/callback-data.js";
 import { ENVS, type Env, SEVERITIES, type Severity } from "../../../core/model.js";
 import { boundedText, codePointLength, normalizeModule } from "../../../core/text.js";
-import { conversationText, quietText, t } from "../../../i18n/index.js";
+import { codeHost, conversationText, quietText, t } from "../../../i18n/index.js";
 import { groupCardDraft } from "../cards.js";
 import { visibleSystemIds } from "../guards.js";
 import { displayName } from "../middleware.js";
 import { type Convo, onlyDashes, waitButton, waitText } from "./common.js";
+import { askReportLinks } from "./report-links.js";
 import { openSurface, type Surface } from "./surface.js";
 
 const LIMITS = { title: 200, description: 3000, module: 64 } as const;
@@ -37,6 +40,8 @@ interface SystemChoice {
   id: string;
   name: string;
   services: string[];
+  /** issue 13: the system's GitHub repo (`org/name`); null: no link step. */
+  githubRepo: string | null;
 }
 
 export interface ReportDraft {
@@ -91,7 +96,14 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
       chatSystem: octx.groupSystemId, // a migrated supergroup is still its system's group
       systems: octx.deps.config.systems
         .filter((s) => visible.includes(s.id))
-        .map((s): SystemChoice => ({ id: s.id, name: s.name, services: s.services.map((x) => x.name) })),
+        .map(
+          (s): SystemChoice => ({
+            id: s.id,
+            name: s.name,
+            services: s.services.map((x) => x.name),
+            githubRepo: s.github?.repo ?? null,
+          }),
+        ),
     };
   });
   if (setup.systems.length === 0) return surface.finish(ctx, t.errors.noSystemAccess, { keep: true });
@@ -244,6 +256,17 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
     );
   }
 
+  // issue 13: an issue and/or a pull request of the system's repo (optional).
+  let links: ReportLinks = { issue: null, pull: null };
+  if (system.githubRepo !== null) {
+    const asked = await askReportLinks(conversation, surface, moduleCtx, {
+      id: system.id,
+      githubRepo: system.githubRepo,
+    });
+    moduleCtx = asked.ctx;
+    if (asked.links) links = asked.links;
+  }
+
   const draft: ReportDraft = {
     systemId: system.id,
     title: title.text,
@@ -257,6 +280,7 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
     t.report.summaryTitle(draft.title),
     `${t.card.env(draft.foundInEnv)} · ${t.card.severity(draft.severity)}`,
     `${t.card.services(draft.services)} · ${t.card.module(draft.module)}`,
+    ...[codeHost.cardLine(links.issue, links.pull)].filter((l) => l !== null),
     // Bounded so the summary (and its edit when a button is pressed) stays one message.
     ...(draft.description ? [t.card.description(boundedText(draft.description, SUMMARY_DESCRIPTION))] : []),
   ]);
@@ -267,13 +291,14 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
   // A cancelled report leaves nothing in a quiet group.
   if (submit.value === "no") return surface.finish(submit.ctx, surface.quiet ? null : t.report.cancelled);
 
-  const bugId = await conversation.external(async (octx) => {
+  const filed = await conversation.external(async (octx) => {
     const from = octx.from!;
     // issue 17: admins who asked (/notify on) are told in private, in the bug's own transaction.
     const notified = await adminsToNotify(octx.deps.db, octx.deps.config, draft.systemId);
-    const bug = await reportBug(
+    const { bug, droppedIssue } = await reportLinkedBug(
       octx.deps.db,
       { ...draft, reporter: { id: from.id, name: displayName(from) } },
+      links,
       octx.deps.clock(),
       (created) => [
         ...groupCardDraft(octx.deps, created),
@@ -281,8 +306,15 @@ export async function reportConversation(conversation: Convo, ctx: Context, args
       ],
     );
     await escalateBug(octx.deps, bug.id, octx.deps.clock()); // issue 12: high/critical mention at once
-    return bug.id;
+    return { bugId: bug.id, droppedIssue };
   });
+  // issue 13: the issue was linked to another bug meanwhile (filed without it): said, in a quiet group too.
+  const dropped =
+    filed.droppedIssue !== null && links.issue !== null
+      ? codeHost.report.droppedIssue(links.issue, filed.droppedIssue)
+      : null;
+  if (surface.quiet && dropped) return surface.finish(submit.ctx, dropped, { keep: true });
   // In a quiet group the card (sent through the outbox) is the one message left.
-  await surface.finish(submit.ctx, surface.quiet ? null : t.report.created(bugId));
+  const created = t.report.created(filed.bugId);
+  await surface.finish(submit.ctx, surface.quiet ? null : [created, ...(dropped ? [dropped] : [])].join("\n"));
 }

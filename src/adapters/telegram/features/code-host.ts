@@ -8,7 +8,8 @@ import { linkBug, releaseNotesOf } from "../../../app/code-host.js";
 import type { SystemConfig } from "../../../config.js";
 import { CALLBACK_ACTIONS, encodeCallback } from "../../../core/callback-data.js";
 import { codeHost, type LinkRefusal, t } from "../../../i18n/index.js";
-import { GithubError, type GithubRef, githubClient, githubWebUrl, parseGithubUrl } from "../../github/client.js";
+import { githubWebUrl } from "../../github/client.js";
+import { checkGithubLink } from "../../github/link-check.js";
 import { onCommand } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { canSeeSystem, onAction, visibleSystemIds } from "../guards.js";
@@ -24,46 +25,19 @@ export function linkButton(system: Pick<SystemConfig, "github"> | undefined, bug
     kb.row().text(codeHost.linkButton, encodeCallback({ action: CALLBACK_ACTIONS.linkGithub, id: bug.id, version: 0 }));
 }
 
-const refusalOf = (err: unknown): LinkRefusal => {
-  if (!(err instanceof GithubError)) return "unreachable";
-  switch (err.kind) {
-    case "not_found":
-      return "not_found";
-    case "forbidden":
-      return "forbidden";
-    case "unauthorized":
-      return "unauthorized";
-    case "rate_limited":
-      return "rate_limited";
-    default:
-      return "unreachable";
-  }
-};
-
-/** Validates and links; answers in the chat. */
+/** Validates (checkGithubLink, the one check /report uses too) and links; answers in the chat. */
 async function linkFromChat(ctx: BotContext, bugId: number, raw: string): Promise<void> {
   const bug = await getBug(ctx.deps.db, bugId);
   if (!bug || !(await canSeeSystem(ctx, bug.systemId))) return void (await replyHtml(ctx, codeHost.bugNotFound(bugId)));
   const refuse = (why: LinkRefusal) => replyHtml(ctx, codeHost.refusedLine(bugId, codeHost.refused[why]));
   const github = ctx.deps.config.systems.find((s) => s.id === bug.systemId)?.github;
   if (!github) return void (await refuse("not_configured"));
-  const parsed = parseGithubUrl(github, raw);
-  if (parsed === null) return void (await refuse("not_url"));
-  if (parsed === "wrong_repo") return void (await refuse("wrong_repo"));
-  let ref: GithubRef = parsed;
-  let title: string | null = null;
-  try {
-    const client = githubClient(github);
-    if (ref.kind === "issue") {
-      const issue = await client.getIssue(ref.number);
-      // GitHub's issue API answers for pull requests too: /issues/N of a PR links the PR.
-      if (issue.pull_request !== undefined) ref = { kind: "pull", number: ref.number };
-      title = issue.title;
-    } else title = (await client.getPull(ref.number)).title;
-  } catch (err) {
-    ctx.log.warn({ err: err instanceof Error ? err.message : String(err), bugId }, "GitHub link check failed");
-    return void (await refuse(refusalOf(err)));
+  const checked = await checkGithubLink(github, raw);
+  if (!checked.ok) {
+    if (checked.detail) ctx.log.warn({ err: checked.detail, bugId }, "GitHub link check failed");
+    return void (await refuse(checked.refusal));
   }
+  const { ref, title } = checked;
   const actor = await ctx.actor();
   const outcome = await linkBug(ctx.deps.db, { bugId, ref, actor, now: ctx.deps.clock() });
   if (outcome.kind === "not_found") return void (await replyHtml(ctx, codeHost.bugNotFound(bugId)));
