@@ -19,6 +19,7 @@ import {
   gatesText,
   incidents,
   manualHotfixText,
+  quietText,
   reliability,
 } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
@@ -38,6 +39,7 @@ import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
+import { adminsToNotify, privateNotices } from "./todo.js";
 import { cardOutboxRow } from "./triage.js";
 import { watchInBackground } from "./watch.js";
 
@@ -153,6 +155,18 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
             lines,
           });
       const button = { label: T.approveButton, action: "hotfixApprove", id: request.id, version: 0 } as const;
+      // issue 17: admins who asked (/notify on) are told in private, the requester not; during
+      // Lunar New Year only the CTOs, who alone may approve.
+      const notified = (await adminsToNotify(tx, deps.config, system.id)).filter(
+        (id) => !lunar || system.roles.cto.includes(id),
+      );
+      const privately = quietText.notify.hotfix({
+        requestId: request.id,
+        bug,
+        requester: input.actor.name,
+        until,
+        ctoOnly: lunar,
+      });
       await enqueue(
         tx,
         [
@@ -161,6 +175,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
             dedupeKey: approvalKey(request.id),
             urgent: true,
           }),
+          ...privateNotices(notified, privately, input.actor.id, [[button]]),
         ],
         now,
       );
