@@ -15,6 +15,7 @@ import {
   APPROVE_LABELS,
   cardHtml,
   emergencyHotfix,
+  formatWindowTime,
   freezeReasonText,
   gatesText,
   incidents,
@@ -38,6 +39,7 @@ import {
 import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
+import { nextWindow } from "./schedule.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 import { adminsToNotify, privateNotices } from "./todo.js";
 import { cardOutboxRow } from "./triage.js";
@@ -345,6 +347,9 @@ async function hotfixLocked(
     }
     const card = await cardOutboxRow(tx, bug.id);
     const gateLine = await recordChecklistGate(tx, request, approver, now);
+    // issue 17: with UAT ahead the merge back awaits an admin; those who asked are told in private.
+    const notified = uatAhead ? await adminsToNotify(tx, deps.config, system.id) : [];
+    const cutoff = notified.length ? await mergeCutoff(deps, tx, system, bug.module, now) : "";
     const applied = await applyEventIn(tx, {
       bugId: bug.id,
       event: { type: "hotfix", severity: request.severity, diff: request.diff },
@@ -384,7 +389,12 @@ async function hotfixLocked(
           version: updated.rowVersion,
         } as const;
         const shown = gateLine ? `${text}\n${gateLine}` : text;
-        return [...cardEdit, ...messages(system.groupChatId, shown, uatAhead ? { buttons: [[merge]] } : {})];
+        const privately = quietText.notify.mergeDue({ version: deployment.version, bugs: [updated], cutoff });
+        return [
+          ...cardEdit,
+          ...messages(system.groupChatId, shown, uatAhead ? { buttons: [[merge]] } : {}),
+          ...privateNotices(notified, privately, request.requestedById, [[merge]]),
+        ];
       },
     });
     if (applied.kind !== "applied") {
@@ -431,6 +441,21 @@ async function hotfixLocked(
       : await recordManualDeploy(deps, system, { bug, services, actorName: request.requestedByName }, onOutcome);
   if (deployment.status !== "succeeded") return { kind: "failed", deployment };
   return moved ? { kind: "deployed", bug: moved, deployment, mode: request.mode } : refused(T.alreadyHandled);
+}
+
+/** The T2 a merge back approved now would ride (its module's freezes skipped), as the chat says it. */
+async function mergeCutoff(
+  deps: IncidentDeps,
+  tx: Tx,
+  system: SystemConfig,
+  module: string | null,
+  now: Date,
+): Promise<string> {
+  const schedule = { db: tx, config: deps.config, calendarFacts: deps.calendarFacts };
+  const next =
+    (await nextWindow(schedule, system, "t2", now, { module })) ??
+    (await nextWindow(schedule, system, "t2", now, { freezes: "ignore" })); // frozen throughout: the scheduled one
+  return next ? formatWindowTime(next.at, now, system.timezone) : "";
 }
 
 /**

@@ -10,7 +10,15 @@ import { getBug } from "../../src/app/bugs.js";
 import { setOncall } from "../../src/app/oncall.js";
 import { tick } from "../../src/app/windows/index.js";
 import { quietText } from "../../src/i18n/index.js";
-import { at, DAY, type IncidentBot, incidentBot, incidentConfig, incidentSetup } from "../incidents/support.js";
+import {
+  at,
+  DAY,
+  type IncidentBot,
+  incidentBot,
+  incidentConfig,
+  incidentSetup,
+  setVersions,
+} from "../incidents/support.js";
 import { fakeClock } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP, reportOne } from "../support/fixtures.js";
@@ -158,7 +166,30 @@ describe.each(testBackends())("private notices on $name", (backend) => {
     expect(tb.api.errors()).toEqual([]);
   });
 
-  it("a hotfix that needs no second admin tells nobody in private", async () => {
+  it("a hotfix leaving UAT ahead of PROD: the merge back awaits — told to the admins who asked but the requester", async () => {
+    await setOncall(t.db, { systemId: "crm", day: DAY, userId: 1002, name: "Bob", setBy: "Bob" }, at("09:00"));
+    await setVersions(t.db, { prod: "2099.11.20-1", uat: "2099.11.23-2" });
+    const bug = await reportOne(t.db, { title: "Checkout crashes", severity: "critical", foundInEnv: "prod" });
+    await say(`/hotfix ${bug.id}`, alice, GROUP);
+    await say("--- a/pay.ts\n+++ b/pay.ts\n+fix", alice, GROUP);
+    await tb.send(pressData(last(tb, "sendMessage", GROUP), "v1:hx:m:run", alice));
+    await tb.settle();
+    expect(await getBug(t.db, bug.id)).toMatchObject({ status: "deployed_prod", uatAhead: true });
+
+    expect(counts()).toEqual([0, 0, 0, 1]); // Dave; not Alice, who ran it
+    const notice = noticesTo(dave)[0]!;
+    expect(notice.payload.text.split("\n")).toEqual([
+      "🔔 PROD 2099.11.24-1 已部署，待你驗收後「批准 Merge UAT」：",
+      `• #${bug.id} Checkout crashes`,
+      "⏰ 今晚 22:00（11/24） 的 T2 視窗前批准，當次合併回 UAT；之後才批准的，排入下一次 T2。",
+      "點下方按鈕即可處理，或傳 /todo 查看所有待辦。",
+    ]);
+    await tb.send(pressOn(notice, "批准 Merge UAT", dave)); // the group template's button
+    expect((await getBug(t.db, bug.id))?.status).toBe("pending_uat_merge");
+    expect(tb.api.errors()).toEqual([]);
+  });
+
+  it("a hotfix that needs no second admin and leaves nothing to merge tells nobody in private", async () => {
     await setOncall(t.db, { systemId: "crm", day: DAY, userId: 1002, name: "Bob", setBy: "Bob" }, at("09:00"));
     const bug = await reportOne(t.db, { severity: "high", foundInEnv: "prod" });
     await say(`/hotfix ${bug.id}`, bob, GROUP);
