@@ -1,7 +1,8 @@
 // issue 17: a quiet team group. Through the bot with the strict fake Bot API, counting the bot's
 // messages LEFT in the group (sent minus deleted): one /report leaves only its card, whether the bot
 // may delete answers there (one question message edited in place, answers deleted) or not (a deep
-// link moves the questions to a private chat); cancelled and expired reports leave nothing.
+// link moves the questions to a private chat); cancelled and expired reports leave nothing; one bug
+// through T1 and T2 leaves, per window, one message per release and one watch message.
 import { beforeEach, describe, expect, it } from "vitest";
 import { botHousekeeping } from "../../src/adapters/telegram/middleware.js";
 import { getBug } from "../../src/app/bugs.js";
