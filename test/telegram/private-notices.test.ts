@@ -189,6 +189,32 @@ describe.each(testBackends())("private notices on $name", (backend) => {
     expect(tb.api.errors()).toEqual([]);
   });
 
+  it("during Lunar New Year only the CTOs who asked are told: no one else may approve", async () => {
+    const LNY = "2099-01-21"; // the first day of the Lunar New Year in 2099
+    const setup = incidentSetup();
+    const config = incidentConfig(setup, {
+      env: { ADMIN_IDS: "1001,1002,1003" },
+      system: {
+        roles: { cto: [dave.id], dba: [] },
+        freeze: { holidays: null, lunarNewYear: true, monthEnd: null },
+      },
+    });
+    tb = await incidentBot(t.db, config, fakeClock(at("10:00", LNY)));
+    await say("/notify on", bob, bob.id); // Bob asks too, but is no CTO
+    before = new Map(PEOPLE.map((p) => [p.id, tb.api.sentTo(p.id).length]));
+    await setOncall(t.db, { systemId: "crm", day: LNY, userId: 1002, name: "Bob", setBy: "Bob" }, at("09:00", LNY));
+    const bug = await reportOne(t.db, { title: "Payments down", severity: "critical", foundInEnv: "prod" });
+
+    await say(`/hotfix ${bug.id}`, alice, GROUP);
+    await say("--- a/pay.ts\n+++ b/pay.ts\n+fix", alice, GROUP);
+    await tb.send(pressData(last(tb, "sendMessage", GROUP), "v1:hx:m:run", alice));
+    await tb.settle();
+    expect(await t.db.select().from(hotfixRequests)).toMatchObject([{ status: "pending", approverRole: "cto" }]);
+    expect(counts()).toEqual([0, 0, 0, 1]); // Dave, the CTO
+    expect(noticesTo(dave)[0]!.payload.text).toContain("需要第二位管理員核准（農曆新年封版，限 CTO）。");
+    expect(tb.api.errors()).toEqual([]);
+  });
+
   it("a hotfix that needs no second admin and leaves nothing to merge tells nobody in private", async () => {
     await setOncall(t.db, { systemId: "crm", day: DAY, userId: 1002, name: "Bob", setBy: "Bob" }, at("09:00"));
     const bug = await reportOne(t.db, { severity: "high", foundInEnv: "prod" });
