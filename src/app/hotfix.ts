@@ -15,10 +15,12 @@ import {
   APPROVE_LABELS,
   cardHtml,
   emergencyHotfix,
+  formatWindowTime,
   freezeReasonText,
   gatesText,
   incidents,
   manualHotfixText,
+  quietText,
   reliability,
 } from "../i18n/index.js";
 import { applyEventIn, type BugRow } from "./bugs.js";
@@ -37,7 +39,9 @@ import {
 import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue, notice, noticeEdit } from "./outbox.js";
+import { nextWindow } from "./schedule.js";
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
+import { adminsToNotify, privateNotices } from "./todo.js";
 import { cardOutboxRow } from "./triage.js";
 import { watchInBackground } from "./watch.js";
 
@@ -153,6 +157,18 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
             lines,
           });
       const button = { label: T.approveButton, action: "hotfixApprove", id: request.id, version: 0 } as const;
+      // issue 17: admins who asked (/notify on) are told in private, the requester not; during
+      // Lunar New Year only the CTOs, who alone may approve.
+      const notified = (await adminsToNotify(tx, deps.config, system.id)).filter(
+        (id) => !lunar || system.roles.cto.includes(id),
+      );
+      const privately = quietText.notify.hotfix({
+        requestId: request.id,
+        bug,
+        requester: input.actor.name,
+        until,
+        ctoOnly: lunar,
+      });
       await enqueue(
         tx,
         [
@@ -161,6 +177,7 @@ export async function requestHotfix(deps: IncidentDeps, input: HotfixInput): Pro
             dedupeKey: approvalKey(request.id),
             urgent: true,
           }),
+          ...privateNotices(notified, privately, input.actor.id, [[button]]),
         ],
         now,
       );
@@ -330,6 +347,9 @@ async function hotfixLocked(
     }
     const card = await cardOutboxRow(tx, bug.id);
     const gateLine = await recordChecklistGate(tx, request, approver, now);
+    // issue 17: with UAT ahead the merge back awaits an admin; those who asked are told in private.
+    const notified = uatAhead ? await adminsToNotify(tx, deps.config, system.id) : [];
+    const cutoff = notified.length ? await mergeCutoff(deps, tx, system, bug.module, now) : "";
     const applied = await applyEventIn(tx, {
       bugId: bug.id,
       event: { type: "hotfix", severity: request.severity, diff: request.diff },
@@ -369,7 +389,12 @@ async function hotfixLocked(
           version: updated.rowVersion,
         } as const;
         const shown = gateLine ? `${text}\n${gateLine}` : text;
-        return [...cardEdit, ...messages(system.groupChatId, shown, uatAhead ? { buttons: [[merge]] } : {})];
+        const privately = quietText.notify.mergeDue({ version: deployment.version, bugs: [updated], cutoff });
+        return [
+          ...cardEdit,
+          ...messages(system.groupChatId, shown, uatAhead ? { buttons: [[merge]] } : {}),
+          ...privateNotices(notified, privately, request.requestedById, [[merge]]),
+        ];
       },
     });
     if (applied.kind !== "applied") {
@@ -416,6 +441,21 @@ async function hotfixLocked(
       : await recordManualDeploy(deps, system, { bug, services, actorName: request.requestedByName }, onOutcome);
   if (deployment.status !== "succeeded") return { kind: "failed", deployment };
   return moved ? { kind: "deployed", bug: moved, deployment, mode: request.mode } : refused(T.alreadyHandled);
+}
+
+/** The T2 a merge back approved now would ride (its module's freezes skipped), as the chat says it. */
+async function mergeCutoff(
+  deps: IncidentDeps,
+  tx: Tx,
+  system: SystemConfig,
+  module: string | null,
+  now: Date,
+): Promise<string> {
+  const schedule = { db: tx, config: deps.config, calendarFacts: deps.calendarFacts };
+  const next =
+    (await nextWindow(schedule, system, "t2", now, { module })) ??
+    (await nextWindow(schedule, system, "t2", now, { freezes: "ignore" })); // frozen throughout: the scheduled one
+  return next ? formatWindowTime(next.at, now, system.timezone) : "";
 }
 
 /**

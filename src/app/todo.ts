@@ -2,14 +2,16 @@
 // newest first (bugs to triage, UAT releases to approve for PROD with their T2 cutoff from the one
 // next-window rule, PROD releases to approve for the UAT merge, hotfix requests awaiting a second
 // admin, held bugs to re-queue); `memberTodo` a member's own reports. Private notifications
-// (/notify on|off) are a stored preference; `notifyAdmins` builds their outbox rows.
+// (/notify on|off) are a stored preference; `adminsToNotify` reads who asked and `privateNotices`
+// builds their outbox rows, written in the transaction that creates what waits (a new bug, a release
+// awaiting approval, a hotfix request).
 import { and, desc, eq, gt, inArray, ne } from "drizzle-orm";
 import { bugs, hotfixRequests, notifyPreferences } from "../../drizzle/schema.js";
 import type { Config } from "../config.js";
 import { mayMergeBackToUat } from "../core/machine.js";
 import type { BugRow } from "./bugs.js";
 import type { Queryable } from "./db.js";
-import { notice, type OutboxDraft } from "./outbox.js";
+import { type NoticeButtons, notice, type OutboxDraft } from "./outbox.js";
 import type { Calendar } from "./ports.js";
 import { nextWindow } from "./schedule.js";
 import { adminIds } from "./systems.js";
@@ -102,6 +104,13 @@ export async function adminsToNotify(q: Queryable, config: Config, systemId: str
   return rows.map((r) => r.userId);
 }
 
-/** Private notices to these admins (but not to `except`, who did it), through the outbox. */
-export const privateNotices = (adminIds: readonly number[], text: string, except?: number): OutboxDraft[] =>
-  adminIds.filter((id) => id !== except).map((id) => notice(id, text));
+/**
+ * Private notices to these admins (but not to `except`, who did it), through the outbox; `buttons`
+ * (the same ones as under the group's message) let them act from the notice itself.
+ */
+export const privateNotices = (
+  adminIds: readonly number[],
+  text: string,
+  except?: number,
+  buttons?: NoticeButtons,
+): OutboxDraft[] => adminIds.filter((id) => id !== except).map((id) => notice(id, text, buttons ? { buttons } : {}));

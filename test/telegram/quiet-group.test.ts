@@ -1,16 +1,20 @@
 // issue 17: a quiet team group. Through the bot with the strict fake Bot API, counting the bot's
 // messages LEFT in the group (sent minus deleted): one /report leaves only its card, whether the bot
 // may delete answers there (one question message edited in place, answers deleted) or not (a deep
-// link moves the questions to a private chat); cancelled and expired reports leave nothing.
+// link moves the questions to a private chat); cancelled and expired reports leave nothing; one bug
+// through T1 and T2 leaves, per window, one message per release and one watch message.
 import { beforeEach, describe, expect, it } from "vitest";
 import { botHousekeeping } from "../../src/adapters/telegram/middleware.js";
 import { getBug } from "../../src/app/bugs.js";
+import { tick } from "../../src/app/windows/index.js";
 import { quietText } from "../../src/i18n/index.js";
+import { at, DAY, incidentBot, incidentConfig, incidentSetup } from "../incidents/support.js";
 import { fakeClock, startTestBot, type TestBot } from "../support/app.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
 import { GROUP } from "../support/fixtures.js";
-import { bob, buttonsOf, carol, messageUpdate, type Person } from "../support/telegram.js";
-import { current, deliverOutbox, pressOn } from "./helpers.js";
+import { alice, bob, buttonsOf, carol, messageUpdate, type Person } from "../support/telegram.js";
+import { onCall } from "../windows/support.js";
+import { current, deliverOutbox, messageState, pressOn } from "./helpers.js";
 
 const MINUTE = 60_000;
 
@@ -138,5 +142,80 @@ describe.each(testBackends())("a quiet group on $name", (backend) => {
     // its own messages the bot may delete without the right
     const own = await raw.sendMessage({ chat_id: GROUP, text: "mine" });
     await expect(raw.deleteMessage({ chat_id: GROUP, message_id: own.message_id })).resolves.toBe(true);
+  });
+});
+
+// One bug through T1 and T2, from /report to the post-deploy watch of PROD, counting what the bot
+// leaves in the group: per window its checklist (issue 12), ONE message for the release (the progress
+// line edited into the template), its release notes (issue 13) and ONE watch message (edited from
+// start to summary). The admin approves from her phone (the private notice), so no reply lands here.
+describe.each(testBackends())("one bug through T1 and T2 in a quiet group on $name", (backend) => {
+  const t = useTestDatabase(backend);
+  beforeEach(() => t.reset());
+
+  it("leaves the card, and per window its checklist, the release's one message, its notes and one watch message", async () => {
+    const setup = incidentSetup();
+    setup.smoke.pass();
+    const tb = await incidentBot(t.db, incidentConfig(setup), fakeClock(at("10:00")));
+    await onCall(t.db, DAY);
+    const say = (text: string, from: Person, chatId: number) =>
+      tb.send(messageUpdate(text, from, chatId, Math.floor(tb.clock().getTime() / 1000)));
+    /** The bot's messages left in the group, each as it reads now. */
+    const left = () =>
+      tb.api.botMessagesLeft(GROUP).map((m) => String(messageState(tb, GROUP, m.messageId).payload.text));
+    const windowAt = async (local: string) => {
+      tb.clock.set(at(local));
+      await tick(tb.deps);
+      await tb.settle();
+    };
+    await say("/notify on", alice, alice.id);
+
+    // Carol reports in the group; Alice triages on the card (edited in place)
+    await say("/report", carol, GROUP);
+    await say("Login button does nothing", carol, GROUP);
+    await say("-", carol, GROUP);
+    await tb.send(pressOn(current(tb, GROUP), "UAT", carol));
+    await tb.send(pressOn(current(tb, GROUP), "不確定", carol));
+    await say("-", carol, GROUP);
+    await tb.send(pressOn(current(tb, GROUP), "📨 送出", carol));
+    const [card] = await deliverOutbox(tb);
+    for (const label of ["✅ 確認", "🟡 medium", "Flow 1（先 UAT）", "✔️ 確認分類"])
+      await tb.send(pressOn(messageState(tb, GROUP, card!.result.message_id), label, alice));
+    expect(await getBug(t.db, 1)).toMatchObject({ status: "confirmed", fixFlow: "flow1" });
+    expect(left()).toHaveLength(1);
+    const sentBefore = tb.api.sentTo(GROUP).length;
+
+    await windowAt("20:00");
+    expect((await getBug(t.db, 1))?.status).toBe("deployed_uat");
+    const t1 = left().slice(1);
+    expect(t1.map((x) => x.split("\n")[0])).toEqual([
+      "📋 T1 視窗部署前檢查（2099-11-24 20:00）：通過，開始執行",
+      "🔧 Bug Fix Pipeline — Flow 1 已部署 UAT",
+      "📝 <b>Release notes — 2099.11.24-1</b>（UAT）",
+      "✅ UAT 2099.11.24-1 監控 3 分鐘結束：4 輪檢查全部正常，解除監控。",
+    ]);
+
+    // Alice approves from her phone: the private notice's button
+    tb.clock.set(at("21:00"));
+    const notice = tb.api.sentTo(alice.id).at(-1)!;
+    await tb.send(pressOn(notice, "批准推 PROD #1", alice));
+    expect((await getBug(t.db, 1))?.status).toBe("pending_prod");
+
+    await windowAt("22:00");
+    expect((await getBug(t.db, 1))?.status).toBe("deployed_prod");
+    expect(
+      left()
+        .slice(1 + t1.length)
+        .map((x) => x.split("\n")[0]),
+    ).toEqual([
+      "📋 T2 視窗部署前檢查（2099-11-24 22:00）：通過，開始執行",
+      "🚀 Bug Fix Pipeline — Flow 1 已部署 PROD",
+      "📝 <b>Release notes — 2099.11.24-1</b>（PROD）",
+      "✅ PROD 2099.11.24-1 監控 3 分鐘結束：4 輪檢查全部正常，解除監控。",
+    ]);
+    // 1 card + 4 per window; the windows sent nothing more than that (edits, not new messages to delete)
+    expect(left()).toHaveLength(9);
+    expect(tb.api.sentTo(GROUP).length - sentBefore).toBe(8);
+    expect(tb.api.errors()).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
 // T1: analysis of confirmed bugs, Flow 1 → UAT (with the 批准推 PROD buttons), Flow 2 → queued for PROD.
 import type { BugEvent } from "../../core/model.js";
 import { formatDateTime, localParts } from "../../core/windows.js";
-import { flow1Uat, flow2Queued, formatWindowTime, versionText, windowText } from "../../i18n/index.js";
+import { flow1Uat, flow2Queued, formatWindowTime, quietText, versionText, windowText } from "../../i18n/index.js";
 import { applyEvent, type BugRow } from "../bugs.js";
 import { approvalKeyboard, messages } from "../messages.js";
 import { enqueue } from "../outbox.js";
 import type { Analyzer } from "../ports.js";
+import { adminsToNotify, privateNotices } from "../todo.js";
 import { allocateVersion } from "../versions.js";
 import { applyAll, ids, nextT2, type Outcome, type WindowContext } from "./context.js";
 import { deployRelease, releaseSummary } from "./release-step.js";
@@ -57,20 +58,31 @@ export async function phaseT1(ctx: WindowContext, bugs: BugRow[]): Promise<Outco
       bugs: flow1,
       version: await allocateVersion(deps.db, ctx.system, deps.clock()),
       event: (releaseId) => ({ type: "deploy_uat_ok", releaseId }),
-      notify: async (applied, d) => {
+      notify: async (applied, d, tx) => {
         const now = deps.clock();
-        const t2 = await nextT2(ctx, now, applied);
-        return messages(
-          ctx.chatId,
-          flow1Uat({
-            bugs: applied,
-            version: d.version,
-            // issue 11: a platform's preview URL (Vercel) is the URL to verify before promoting.
-            uatUrl: d.providerState?.url ?? ctx.system.environments.uat.url,
-            nextT2: formatWindowTime(t2, now, ctx.system.timezone),
-          }),
-          { replyMarkup: approvalKeyboard("prod", applied, d.id) },
-        );
+        const t2 = formatWindowTime(await nextT2(ctx, now, applied), now, ctx.system.timezone);
+        const buttons = approvalKeyboard("prod", applied, d.id);
+        // issue 17: admins who asked (/notify on) are told in private that the approval awaits them.
+        const notified = applied.length ? await adminsToNotify(tx, deps.config, ctx.system.id) : [];
+        return [
+          ...messages(
+            ctx.chatId,
+            flow1Uat({
+              bugs: applied,
+              version: d.version,
+              // issue 11: a platform's preview URL (Vercel) is the URL to verify before promoting.
+              uatUrl: d.providerState?.url ?? ctx.system.environments.uat.url,
+              nextT2: t2,
+            }),
+            { replyMarkup: buttons },
+          ),
+          ...privateNotices(
+            notified,
+            quietText.notify.approvalDue({ version: d.version, bugs: applied, cutoff: t2 }),
+            undefined,
+            buttons,
+          ),
+        ];
       },
     });
     failed = deployment.status !== "succeeded";

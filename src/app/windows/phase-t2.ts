@@ -9,11 +9,13 @@ import {
   flow2Prod,
   formatWindowTime,
   hotfixMerged,
+  quietText,
   versionText,
 } from "../../i18n/index.js";
 import type { BugRow } from "../bugs.js";
 import { approvalKeyboard, messages } from "../messages.js";
 import { environmentVersions } from "../systems.js";
+import { adminsToNotify, privateNotices } from "../todo.js";
 import { allocateVersion } from "../versions.js";
 import { nextT2, type Outcome, type WindowContext } from "./context.js";
 import { deployRelease, releaseSummary } from "./release-step.js";
@@ -31,11 +33,14 @@ export async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outco
       bugs: prod,
       version: await prodVersion(ctx, prod),
       event: (releaseId) => ({ type: "deploy_prod_ok", releaseId }),
-      notify: async (applied, d) => {
+      notify: async (applied, d, tx) => {
         const flow1 = applied.filter((b) => b.fixFlow === "flow1");
         const others = applied.filter((b) => b.fixFlow !== "flow1");
         const now = deps.clock();
         const t2 = others.length ? formatWindowTime(await nextT2(ctx, now, others), now, ctx.system.timezone) : "";
+        const buttons = approvalKeyboard("uatMerge", others, d.id);
+        // issue 17: admins who asked (/notify on) are told in private that the merge approval awaits them.
+        const notified = others.length ? await adminsToNotify(tx, deps.config, ctx.system.id) : [];
         return [
           // 「版本已對齊」 only when PROD now runs the version UAT runs.
           ...(flow1.length
@@ -48,10 +53,14 @@ export async function phaseT2(ctx: WindowContext, bugs: BugRow[]): Promise<Outco
               )
             : []),
           ...(others.length
-            ? messages(ctx.chatId, flow2Prod({ bugs: others, nextT2: t2 }), {
-                replyMarkup: approvalKeyboard("uatMerge", others, d.id),
-              })
+            ? messages(ctx.chatId, flow2Prod({ bugs: others, nextT2: t2 }), { replyMarkup: buttons })
             : []),
+          ...privateNotices(
+            notified,
+            quietText.notify.mergeDue({ version: d.version, bugs: others, cutoff: t2 }),
+            undefined,
+            buttons,
+          ),
         ];
       },
     });

@@ -19,8 +19,11 @@ export interface ReleaseSpec {
   bugs: BugRow[];
   version: string;
   event: (releaseId: number) => BugEvent;
-  /** The slot's template for the bugs moved (runs inside the outcome transaction; no queries). */
-  notify: (applied: BugRow[], deployment: DeploymentRow) => Promise<OutboxDraft[]>;
+  /**
+   * The slot's template for the bugs moved, and any private notices (issue 17). Runs inside the
+   * outcome transaction: reads go through `tx`.
+   */
+  notify: (applied: BugRow[], deployment: DeploymentRow, tx: Tx) => Promise<OutboxDraft[]>;
 }
 
 export interface ReleaseDone {
@@ -69,7 +72,7 @@ export async function deployRelease(ctx: WindowContext, spec: ReleaseSpec): Prom
         return [];
       }
       const applied = await applyAll(tx, ctx, spec.bugs, spec.event(d.id));
-      await enqueue(tx, progress.becomes(await spec.notify(applied, d)), deps.clock());
+      await enqueue(tx, progress.becomes(await spec.notify(applied, d, tx)), deps.clock());
       return applied;
     },
   );

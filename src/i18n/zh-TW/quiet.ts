@@ -6,6 +6,20 @@ import { zhTW } from "./bot.js";
 
 const STATUS = zhTW.labels.status;
 
+/** A bug as a private notice names it. */
+export interface NoticeBug {
+  id: number;
+  title: string;
+}
+/** A private notice names this many bugs at most (a large release stays one short message). */
+const LISTED = 10;
+const bullets = (bugs: readonly NoticeBug[]) => [
+  ...bugs.slice(0, LISTED).map((b) => `• #${b.id} ${e(b.title)}`),
+  ...(bugs.length > LISTED ? [`…另有 ${bugs.length - LISTED} 個`] : []),
+];
+/** Under every private notice: its buttons act at once, /todo shows everything waiting. */
+const HINT = "點下方按鈕即可處理，或傳 /todo 查看所有待辦。";
+
 export const quietText = {
   commands: {
     todo: "待辦：等我處理的事項（成員：我回報的問題）",
@@ -37,13 +51,32 @@ export const quietText = {
   },
   notify: {
     usage: (on: boolean) => `用法：/notify on 或 /notify off（目前：${on ? "開啟" : "關閉"}）`,
-    on: "🔔 已開啟私訊通知：有新 bug 待分類、T2 截止前待批准、Hotfix 申請時會私訊你。",
+    on: "🔔 已開啟私訊通知：有新 bug 待分類、版本待批准（推 PROD 或 Merge UAT，附 T2 截止時間）、緊急修正待第二位管理員核准時，會私訊你。",
     off: "🔕 已關閉私訊通知。",
     adminsOnly: "私訊通知只提供給管理員。",
     newBug: (id: number, title: string) => `🔔 新 bug #${id} ${e(title)} 待分類。傳 /todo 查看。`,
-    approvalDue: (count: number, cutoff: string) =>
-      `🔔 有 ${count} 個 UAT 版本待你批准推 PROD，${e(cutoff)} T2 前批准才會當晚部署。傳 /todo 查看。`,
-    hotfix: (bugId: number, requester: string) =>
-      `🔔 ${e(requester)} 申請 #${bugId} 的 Hotfix，需要第二位管理員核准。傳 /todo 查看。`,
+    /** T1's UAT release asks for 批准推 PROD; cutoff: formatWindowTime of the T2 it may ride. */
+    approvalDue: (p: { version: string; bugs: readonly NoticeBug[]; cutoff: string }) =>
+      [
+        `🔔 UAT ${e(p.version)} 已部署，待你驗收後「批准推 PROD」：`,
+        ...bullets(p.bugs),
+        `⏰ ${e(p.cutoff)} 的 T2 視窗前批准，當次部署至 PROD；之後才批准的，排入下一次 T2。`,
+        HINT,
+      ].join("\n"),
+    /** T2's PROD release (Flow 2) asks for 批准 Merge UAT; cutoff as above. */
+    mergeDue: (p: { version: string; bugs: readonly NoticeBug[]; cutoff: string }) =>
+      [
+        `🔔 PROD ${e(p.version)} 已部署，待你驗收後「批准 Merge UAT」：`,
+        ...bullets(p.bugs),
+        `⏰ ${e(p.cutoff)} 的 T2 視窗前批准，當次合併回 UAT；之後才批准的，排入下一次 T2。`,
+        HINT,
+      ].join("\n"),
+    /** A hotfix request waiting for a second admin (a CTO during Lunar New Year). */
+    hotfix: (p: { requestId: number; bug: NoticeBug; requester: string; until: string; ctoOnly: boolean }) =>
+      [
+        `🔔 ${e(p.requester)} 申請 #${p.bug.id} ${e(p.bug.title)} 的緊急修正（申請 #${p.requestId}），需要第二位管理員核准${p.ctoOnly ? "（農曆新年封版，限 CTO）" : ""}。`,
+        `⏰ ${e(p.until)} 前有效，逾時自動取消。`,
+        HINT,
+      ].join("\n"),
   },
 } as const;
