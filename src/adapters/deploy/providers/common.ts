@@ -3,7 +3,7 @@
 // answers parsed with zod, retries only for idempotent GETs), a step log that never holds a secret,
 // and the conversion of a run into the TargetResult the release records.
 import type { z } from "zod";
-import type { TargetResult } from "../../../app/ports.js";
+import type { TargetProgress, TargetResult, TargetStage } from "../../../app/ports.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../../../core/text.js";
 import { type NotFound, type PlatformCause, type PlatformName, platformFailure } from "../../../i18n/index.js";
 import { isRedirect, readLimited } from "../../checks/http-answer.js";
@@ -185,6 +185,24 @@ export async function waitFor<T>(
       throw new PlatformError(platform, { kind: "timed_out", minutes: opts.timeoutMs / 60_000 }, true);
     await opts.sleep(opts.pollMs);
   }
+}
+
+/**
+ * The progress callback a platform calls at each poll of a long wait (the caller throttles what it
+ * shows). A failing callback never fails the deploy: the progress line is a courtesy.
+ */
+export function progressReporter(
+  platform: PlatformName,
+  onProgress: ((progress: TargetProgress) => Promise<void>) | undefined,
+): (stage: TargetStage) => Promise<void> {
+  return async (stage) => {
+    if (!onProgress) return;
+    try {
+      await onProgress({ platform, stage });
+    } catch {
+      // the caller logs its own failures; the deploy goes on
+    }
+  };
 }
 
 export const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
