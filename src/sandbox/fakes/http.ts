@@ -105,6 +105,10 @@ export async function startFakeServer(opts: {
     if (request.authorization !== `Bearer ${opts.token}`)
       return send({ status: 403, body: opts.error(403, "The token is not valid") });
     listener?.(request);
+    // Both APIs take JSON bodies only (https://northflank.com/docs/v1/api/use-the-api: "Requests should
+    // include the header Content-Type: application/json"; Vercel's request bodies are application/json).
+    if (text && !/^application\/json\b/i.test(req.headers["content-type"] ?? ""))
+      return send({ status: 400, body: opts.error(400, "Content-Type must be application/json") });
     const found = opts.routes.filter((r) => match(r.path, url.pathname) !== null);
     if (found.length === 0) return send({ status: 404, body: opts.error(404, `No route ${url.pathname}`) });
     const route = found.find((r) => r.method === request.method);
