@@ -85,6 +85,52 @@ describe.each(testBackends())("Northflank target on $name", (backend) => {
     expect(row).toMatchObject({ status: "failed", providerState: null });
   });
 
+  const failsOnUat = async (cfg: ReturnType<typeof config>, cause: string) => {
+    const tb = await platformBot(t.db, cfg);
+    const { bugs } = await flow1(tb, t.db, DAY1, ["Login button does nothing"]);
+    expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("planned");
+    const rows = await t.db.select().from(deployments);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: "failed", providerState: null });
+    expect(groupTexts(tb).find((x) => x.startsWith("❌ 部署"))).toContain(cause);
+    expect((await environmentVersions(t.db, "crm")).uat).toBeNull();
+    expect(JSON.stringify(rows)).not.toContain(TOKEN);
+  };
+
+  it("a refused token (401) names Northflank and the env variable", async () => {
+    uat.fail({ method: "POST", path: "/build", status: 401, times: 1 });
+    await failsOnUat(
+      config(),
+      "Northflank 部署失敗：權杖無效或權限不足（HTTP 401），請檢查環境變數 NORTHFLANK_TOKEN。",
+    );
+  });
+
+  it("an unknown service (404) says which", async () => {
+    const cfg = config();
+    const uatDeploy = cfg.systems[0]!.environments.uat.deploy as { service: string };
+    uatDeploy.service = "api-missing";
+    await failsOnUat(cfg, "Northflank 部署失敗：找不到專案 crm 或服務 api-missing（HTTP 404）");
+  });
+
+  it("429 on starting the build is not retried (a POST)", async () => {
+    uat.fail({ method: "POST", path: "/build", status: 429, headers: { "retry-after": "60" }, times: 1 });
+    await failsOnUat(config(), "Northflank 部署失敗：請求過於頻繁，被平台限流（HTTP 429，建議 60 秒後再試）。");
+    expect(uat.requests.filter((r) => r.method === "POST")).toHaveLength(1);
+    expect(uat.builds).toHaveLength(0);
+  });
+
+  it("5xx on a build poll is retried (a GET) and the release goes on", async () => {
+    uat.fail({ method: "GET", path: "/build/", status: 502, times: 2 });
+    const tb = await platformBot(t.db, config());
+    const { bugs } = await flow1(tb, t.db, DAY1, ["Login button does nothing"]);
+    expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("deployed_prod");
+  });
+
+  it("5xx on every try of a poll fails the release with the status", async () => {
+    uat.fail({ method: "GET", path: "/build/", status: 503, times: 3 });
+    await failsOnUat(config(), "Northflank 部署失敗：平台服務異常（HTTP 503），請稍後再試。");
+  });
+
   it("a build that does not finish in time times out", async () => {
     uat.setHangBuilds(true);
     const tb = await platformBot(t.db, config(1));
