@@ -102,6 +102,8 @@ export function runNorthflank(
       const buildId = step.history?.target?.buildId ?? "";
       if (!sha || !SHA.test(sha)) throw new PlatformError("northflank", { kind: "no_previous", version: to });
       // POST /v1/projects/{projectId}/services/{serviceId}/deployment — https://northflank.com/docs/v1/api/services/update-service-deployment
+      // (marked deprecated in favour of the service's PATCH endpoint, still served; it names the build by its commit).
+      // A POST: sent once (callApi retries GETs only).
       await callApi(
         api,
         {

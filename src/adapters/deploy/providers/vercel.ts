@@ -172,7 +172,7 @@ async function buildLog(api: ApiClient, target: VercelTarget, id: string): Promi
   }
 }
 
-/** POST /v10/projects/{projectId}/promote/{deploymentId} (no rebuild) — https://vercel.com/docs/rest-api/projects/points-all-production-domains-for-a-project-to-the-given-deploy-1 */
+/** POST /v10/projects/{projectId}/promote/{deploymentId} (no rebuild; answers 201/202) — https://vercel.com/docs/rest-api/projects/point-production-traffic-to-a-given-deployment */
 async function promote(api: ApiClient, target: VercelTarget, step: DeployStep, id: string) {
   const d = await callApi(
     api,
@@ -194,7 +194,7 @@ async function promote(api: ApiClient, target: VercelTarget, step: DeployStep, i
   return { version: step.version, state: stateOf(d) };
 }
 
-/** POST /v1/projects/{projectId}/rollback/{deploymentId}?description= — https://vercel.com/docs/rest-api/projects/points-all-production-domains-for-a-project-to-the-given-deploy */
+/** POST /v1/projects/{projectId}/rollback/{deploymentId}?description=<the reason> (answers 201) — https://vercel.com/docs/rest-api/projects/point-production-traffic-to-a-previous-production-deployment-by-id */
 async function rollback(api: ApiClient, target: VercelTarget, step: DeployStep) {
   const to = step.targetVersion ?? step.version;
   const id = step.history?.target?.deploymentId;
