@@ -129,6 +129,25 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
     expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("deployed_prod");
   });
 
+  it("429 on a status poll waits its Retry-After and tries again (a GET)", async () => {
+    vercel.fail({ method: "GET", path: "/v13/deployments/", status: 429, headers: { "retry-after": "1" }, times: 1 });
+    const tb = await platformBot(t.db, config());
+    const { bugs } = await flow1(tb, t.db, DAY1, ["Login button does nothing"]);
+    expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("deployed_prod");
+  });
+
+  it("a Retry-After longer than a minute on a poll is not waited out: the release fails saying when to retry", async () => {
+    vercel.fail({
+      method: "GET",
+      path: "/v13/deployments/",
+      status: 429,
+      headers: { "retry-after": "3600" },
+      times: 3,
+    });
+    await failsOnUat(config(), "被平台限流（HTTP 429，建議 3600 秒後再試）");
+    expect(vercel.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v13/deployments/"))).toHaveLength(1);
+  });
+
   it("5xx on every try fails with the status", async () => {
     vercel.fail({ method: "POST", path: "/v13/deployments", status: 503, times: 1 });
     await failsOnUat(config(), "平台服務異常（HTTP 503）");

@@ -77,11 +77,14 @@ export interface ApiClient {
 }
 
 const ANSWER_LIMIT = 1024 * 1024;
+/** The longest Retry-After a GET waits out before its next try. */
+export const RETRY_AFTER_MAX_S = 60;
 
 /**
  * One JSON request. Answers outside 2xx become a PlatformError with the cause; a 2xx body is parsed
  * with `schema` (a mismatch is `bad_answer`). GETs are retried (3 tries, backoff) on 429, 5xx and
- * network errors — they are idempotent; a POST is sent once.
+ * network errors — they are idempotent; a POST is sent once. A 429's Retry-After (seconds) is waited
+ * before the next try when it is at most RETRY_AFTER_MAX_S; a longer one fails at once (saying so).
  */
 export async function callApi<T>(
   api: ApiClient,
@@ -92,8 +95,10 @@ export async function callApi<T>(
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== null) url.searchParams.set(k, v);
   const tries = req.method === "GET" ? 3 : 1;
   let last: PlatformError | null = null;
+  let pause: number | null = null;
   for (let attempt = 1; attempt <= tries; attempt++) {
-    if (attempt > 1) await api.sleep(500 * 2 ** (attempt - 2));
+    if (attempt > 1) await api.sleep(pause ?? 500 * 2 ** (attempt - 2));
+    pause = null;
     let status: number;
     let text: string;
     let retryAfter: string | null;
@@ -148,6 +153,8 @@ export async function callApi<T>(
     if (status === 429) {
       const seconds = retryAfter && /^\d{1,6}$/.test(retryAfter) ? retryAfter : null;
       last = new PlatformError(api.platform, { kind: "rate_limited", retryAfter: seconds });
+      if (seconds !== null && Number(seconds) > RETRY_AFTER_MAX_S) break;
+      if (seconds !== null) pause = Number(seconds) * 1000;
       continue;
     }
     if (status >= 500) {
