@@ -20,7 +20,7 @@ import { readEnvVersion, recordDeployed } from "./env-versions.js";
 import { advance } from "./lifecycle.js";
 import { messages } from "./messages.js";
 import { enqueue } from "./outbox.js";
-import type { DeployBug, DeployStep, ReadVersion, RunCheck, RunTarget, VersionRead } from "./ports.js";
+import type { DeployBug, DeployStep, ReadVersion, RunCheck, RunTarget, TargetProgress, VersionRead } from "./ports.js";
 import { providerHistory } from "./provider-state.js"; // issue 11
 import { environmentVersions, setEnvironmentVersion } from "./systems.js";
 
@@ -87,6 +87,11 @@ export interface ReleaseRequest {
   reason?: string;
   /** Called before each step (`n` is 1-based): progress messages. */
   onStep?: (progress: ReleaseProgress) => Promise<void>;
+  /**
+   * issue 11: a platform target's build/rollout progress during the step (called at each of its
+   * polls; the caller throttles). A failure here is logged and never fails the release.
+   */
+  onTargetProgress?: (at: ReleaseProgress, progress: TargetProgress) => Promise<void>;
   /** The environment's lock, when the caller took it already (rollback, hotfix); else taken here. */
   lock?: EnvLock;
   /** What this change is, for the "waiting for …" message (e.g. 「T2 部署」). */
@@ -237,7 +242,12 @@ async function runLocked<T>(
       history,
     };
     log.info({ service, step: i + 1, of: steps.length }, "deploy step");
-    const result = await runTarget({ target, step, cwd: config.configDir });
+    const at = last;
+    const onProgress = req.onTargetProgress
+      ? (p: TargetProgress) =>
+          req.onTargetProgress!(at, p).catch((err: unknown) => log.warn({ err }, "progress line not updated"))
+      : undefined;
+    const result = await runTarget({ target, step, cwd: config.configDir, ...(onProgress ? { onProgress } : {}) });
     // Outside text: cleaned (NUL, lone surrogates) and cut on code points before it goes anywhere.
     const stepOutput = boundedTail(result.output ?? "", 16 * 1024);
     output.push(`${service ? `[${service}] ` : ""}${result.status}\n${stepOutput}`.trimEnd());

@@ -9,6 +9,7 @@ import type { AnalyzerConfig, Check, PrometheusConfig, Target, VersionProbe } fr
 import type { CalendarFacts, CalendarRules } from "../core/freeze.js";
 import type { DeploymentKind, Env } from "../core/model.js";
 import type { Readings } from "../core/watch-rules.js";
+import type { PlatformName } from "../i18n/index.js";
 
 // ---------- deploy targets ----------
 
@@ -65,6 +66,19 @@ export interface TargetRun {
   target: Target;
   step: DeployStep;
   cwd: string;
+  /**
+   * issue 11: a platform target's long wait (a build, a rollout) reported at each poll; the caller
+   * decides what to show and how often. Never throws into the target (failures are the caller's).
+   */
+  onProgress?: (progress: TargetProgress) => Promise<void>;
+}
+
+/** issue 11: where a platform target's wait is: queued for a builder, building, starting the new build. */
+export type TargetStage = "queued" | "building" | "starting";
+
+export interface TargetProgress {
+  platform: PlatformName;
+  stage: TargetStage;
 }
 
 export interface TargetResult {

@@ -5,8 +5,9 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deployments } from "../../drizzle/schema.js";
-import { vercelVersion } from "../../src/adapters/deploy/providers/vercel.js";
+import { runVercel, type VercelTarget, vercelVersion } from "../../src/adapters/deploy/providers/vercel.js";
 import { getBug } from "../../src/app/bugs.js";
+import type { DeployStep, TargetProgress } from "../../src/app/ports.js";
 import { environmentVersions } from "../../src/app/systems.js";
 import { type FakeVercel, startFakeVercel } from "../../src/sandbox/fakes/vercel.js";
 import { testBackends, useTestDatabase } from "../support/db.js";
@@ -128,6 +129,25 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
     expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("deployed_prod");
   });
 
+  it("429 on a status poll waits its Retry-After and tries again (a GET)", async () => {
+    vercel.fail({ method: "GET", path: "/v13/deployments/", status: 429, headers: { "retry-after": "1" }, times: 1 });
+    const tb = await platformBot(t.db, config());
+    const { bugs } = await flow1(tb, t.db, DAY1, ["Login button does nothing"]);
+    expect((await getBug(t.db, bugs[0]!.id))?.status).toBe("deployed_prod");
+  });
+
+  it("a Retry-After longer than a minute on a poll is not waited out: the release fails saying when to retry", async () => {
+    vercel.fail({
+      method: "GET",
+      path: "/v13/deployments/",
+      status: 429,
+      headers: { "retry-after": "3600" },
+      times: 3,
+    });
+    await failsOnUat(config(), "被平台限流（HTTP 429，建議 3600 秒後再試）");
+    expect(vercel.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v13/deployments/"))).toHaveLength(1);
+  });
+
   it("5xx on every try fails with the status", async () => {
     vercel.fail({ method: "POST", path: "/v13/deployments", status: 503, times: 1 });
     await failsOnUat(config(), "平台服務異常（HTTP 503）");
@@ -146,5 +166,64 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
       "Vercel 部署失敗：等待 1 秒仍未完成，已逾時。",
     );
     expect(row.status).toBe("timed_out");
+  });
+});
+
+// issue 11: while a deployment is not READY, the target reports its stage (the window's progress line
+// throttles and words it); a failing progress callback never fails the deploy.
+describe("Vercel build progress", () => {
+  let vercel: FakeVercel;
+  beforeEach(async () => {
+    vercel = await startFakeVercel({ token: TOKEN, projects: ["crm-web"], buildPolls: 3 });
+  });
+  afterEach(() => vercel.close());
+
+  const step: DeployStep = {
+    releaseId: 1,
+    system: "crm",
+    env: "uat",
+    kind: "pipeline",
+    version: "2099.03.03-1",
+    targetVersion: null,
+    service: null,
+    services: [],
+    actor: "system:T1",
+    reason: null,
+    bugIds: [1],
+    bugs: [],
+    notes: [],
+  };
+  const target = () => {
+    const t = {
+      vercel: {
+        project: "crm-web",
+        tokenEnv: "VERCEL_TOKEN",
+        repo: "acme/crm",
+        ref: "main",
+        apiRoot: vercel.url,
+        pollSeconds: 0,
+      },
+    };
+    const cfg = platformConfig({ uat: { deploy: t }, prod: { deploy: t } }, { VERCEL_TOKEN: TOKEN });
+    return cfg.systems[0]!.environments.uat.deploy as VercelTarget;
+  };
+
+  it("reports BUILDING polls as the building stage until READY", async () => {
+    const seen: TargetProgress[] = [];
+    const result = await runVercel(target(), step, { onProgress: async (p) => void seen.push(p) });
+    expect(result.status).toBe("succeeded");
+    expect(seen).toEqual([
+      { platform: "vercel", stage: "building" },
+      { platform: "vercel", stage: "building" },
+    ]);
+  });
+
+  it("a progress callback that throws does not fail the deploy", async () => {
+    const result = await runVercel(target(), step, {
+      onProgress: async () => {
+        throw new Error("outbox down");
+      },
+    });
+    expect(result.status).toBe("succeeded");
   });
 });

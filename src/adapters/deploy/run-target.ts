@@ -27,7 +27,12 @@ export const OUTPUT_LIMIT = 16 * 1024;
 export const runTarget: RunTarget = (run) =>
   // issue 11: platform targets (vercel, wrangler, northflank, ssh, compose) run in ./providers/.
   isProviderTarget(run.target)
-    ? runProvider({ target: run.target, step: run.step, env: deployContract(run.step).env })
+    ? runProvider({
+        target: run.target,
+        step: run.step,
+        env: deployContract(run.step).env,
+        ...(run.onProgress ? { onProgress: run.onProgress } : {}),
+      })
     : runPrepared({ target: run.target, cwd: run.cwd, ...deployContract(run.step) });
 
 /** Runs a target with the contract's env and stdin. The output is cleaned and bounded to OUTPUT_LIMIT. */

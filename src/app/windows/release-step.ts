@@ -5,12 +5,20 @@
 import type { BugEvent, Env } from "../../core/model.js";
 import { affectedServices } from "../../core/release.js";
 import { tailCodePoints } from "../../core/text.js";
-import { deployFailed, type ProgressState, progressLine, reliability, windowText } from "../../i18n/index.js";
+import {
+  deployFailed,
+  type PlatformWait,
+  type ProgressState,
+  progressLine,
+  reliability,
+  windowText,
+} from "../../i18n/index.js";
 import type { BugRow } from "../bugs.js";
 import type { Tx } from "../db.js";
 import { type DeploymentRow, executeRelease, type ReleaseProgress } from "../deploy-release.js";
 import { editMessage, messages } from "../messages.js";
 import { enqueue, type NoticeDraft, noticeEdit, type OutboxDraft } from "../outbox.js";
+import type { TargetProgress } from "../ports.js";
 import { applyAll, ids, type WindowContext } from "./context.js";
 
 export interface ReleaseSpec {
@@ -54,6 +62,7 @@ export async function deployRelease(ctx: WindowContext, spec: ReleaseSpec): Prom
       actorName: `system:${ctx.slot.toUpperCase()}`,
       label: reliability.holders.window(ctx.slot),
       onStep: progress.show,
+      onTargetProgress: progress.wait,
     },
     async (tx, d, last): Promise<BugRow[]> => {
       const ok = d.status === "succeeded";
@@ -81,11 +90,21 @@ export async function deployRelease(ctx: WindowContext, spec: ReleaseSpec): Prom
   return { deployment, applied: outcome ?? [] };
 }
 
+/**
+ * issue 11: a platform's build progress edits the line at most once per this long while its stage
+ * stays the same (a change of stage shows at once); an edit that would change nothing is never sent.
+ */
+export const PLATFORM_PROGRESS_EVERY_MS = 30_000;
+
 /** The release's one progress message: sent at the first step, edited at each next one and at the end. */
 function progressMessage(ctx: WindowContext, spec: ReleaseSpec) {
   const { deps, chatId } = ctx;
   let id: number | undefined;
-  const line = (state: ProgressState, at: ReleaseProgress) =>
+  // What the message says now, and (issue 11) the platform wait it last showed.
+  let shown = "";
+  let stepStarted = 0;
+  let lastWait: { stage: PlatformWait["stage"]; at: number } | null = null;
+  const line = (state: ProgressState, at: ReleaseProgress, wait: PlatformWait | null = null) =>
     progressLine({
       slot: ctx.slot,
       env: spec.env,
@@ -94,11 +113,32 @@ function progressMessage(ctx: WindowContext, spec: ReleaseSpec) {
       done: state === "succeeded" ? at.total : at.n,
       total: at.total,
       service: state === "succeeded" ? null : at.service,
+      wait,
     });
+  const edit = async (text: string): Promise<void> => {
+    if (id === undefined || text === shown) return;
+    await enqueue(deps.db, [editMessage(chatId, id, text)], deps.clock());
+    shown = text;
+  };
   return {
     show: async (at: ReleaseProgress): Promise<void> => {
-      if (id === undefined) [id] = await enqueue(deps.db, messages(chatId, line("running", at)), deps.clock());
-      else await enqueue(deps.db, [editMessage(chatId, id, line("running", at))], deps.clock());
+      stepStarted = deps.clock().getTime();
+      lastWait = null;
+      const text = line("running", at);
+      if (id === undefined) {
+        [id] = await enqueue(deps.db, messages(chatId, text), deps.clock());
+        shown = text;
+      } else await edit(text);
+    },
+    /** issue 11: the platform's build/rollout (throttled; see PLATFORM_PROGRESS_EVERY_MS). */
+    wait: async (at: ReleaseProgress, p: TargetProgress): Promise<void> => {
+      const now = deps.clock().getTime();
+      if (lastWait && lastWait.stage === p.stage && now - lastWait.at < PLATFORM_PROGRESS_EVERY_MS) return;
+      const minutes = Math.max(Math.floor((now - stepStarted) / 60_000), 0);
+      const text = line("running", at, { platform: p.platform, stage: p.stage, minutes });
+      if (text === shown) return;
+      await edit(text);
+      lastWait = { stage: p.stage, at: now };
     },
     finish: async (tx: Tx, state: ProgressState, at: ReleaseProgress): Promise<void> => {
       if (id !== undefined) await enqueue(tx, [editMessage(chatId, id, line(state, at))], deps.clock());

@@ -5,6 +5,7 @@ import { escapeHtml } from "../../core/html.js";
 import type { Env, Slot } from "../../core/model.js";
 import { codeHost } from "./code-host.js";
 import { ENV_LABEL } from "./labels.js";
+import { PLATFORM_LABEL, type PlatformName } from "./platforms.js";
 
 export interface BugLine {
   id: number;
@@ -197,7 +198,23 @@ export type ProgressState = "running" | "succeeded" | "failed";
 const PROGRESS_ICON: Record<ProgressState, string> = { running: "⏳", succeeded: "✅", failed: "❌" };
 const PROGRESS_WORD: Record<ProgressState, string> = { running: "部署中", succeeded: "部署完成", failed: "部署失敗" };
 
-/** 「⏳ T1 部署中 · UAT 2026.11.21-1 · backend 2/3 …」 */
+/** issue 11: a platform's wait, as the progress line tells it (no English status codes). */
+export interface PlatformWait {
+  platform: PlatformName;
+  stage: "queued" | "building" | "starting";
+  /** Whole minutes since the step started. */
+  minutes: number;
+}
+const STAGE_WORD: Record<PlatformWait["stage"], string> = {
+  queued: "排隊等候建置",
+  building: "建置中",
+  starting: "建置完成，等待新版本啟動",
+};
+/** 「Northflank 建置中（已 4 分鐘）」 */
+export const platformWait = (w: PlatformWait) =>
+  `${PLATFORM_LABEL[w.platform]} ${STAGE_WORD[w.stage]}（${w.minutes >= 1 ? `已 ${w.minutes} 分鐘` : "未滿 1 分鐘"}）`;
+
+/** 「⏳ T1 部署中 · UAT 2026.11.21-1 · backend 2/3 …」 (+ 「 · Northflank 建置中（已 4 分鐘）」 while waiting) */
 export const progressLine = (p: {
   slot: Slot | null;
   env: Env;
@@ -206,11 +223,13 @@ export const progressLine = (p: {
   done: number;
   total: number;
   service: string | null;
+  wait?: PlatformWait | null;
 }) =>
   [
     `${PROGRESS_ICON[p.state]} ${p.slot ? `${SLOT_LABEL[p.slot]} ` : ""}${PROGRESS_WORD[p.state]}`,
     `${ENV_LABEL[p.env]} ${escapeHtml(p.version)}`,
     `${p.service ? `${inline(p.service)} ` : ""}${p.done}/${p.total}${p.state === "running" ? " …" : ""}`,
+    ...(p.state === "running" && p.wait ? [platformWait(p.wait)] : []),
   ].join(" · ");
 
 /** Button labels under the Flow 1 UAT and Flow 2 PROD messages. */

@@ -42,6 +42,8 @@ export interface FakeServer {
   requests: FakeRequest[];
   /** The next `times` matching requests get `status` (after the auth check). */
   fail(injected: Injected): void;
+  /** Called with each authorised request before it is answered (tests move a clock per poll). */
+  onRequest(listener: ((req: FakeRequest) => void) | null): void;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startFakeServer(opts: {
 }): Promise<FakeServer> {
   const requests: FakeRequest[] = [];
   const injected: Injected[] = [];
+  let listener: ((req: FakeRequest) => void) | null = null;
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const text = await readBody(req);
@@ -101,6 +104,11 @@ export async function startFakeServer(opts: {
       return send({ status: 401, body: opts.error(401, "Missing or malformed Authorization header") });
     if (request.authorization !== `Bearer ${opts.token}`)
       return send({ status: 403, body: opts.error(403, "The token is not valid") });
+    listener?.(request);
+    // Both APIs take JSON bodies only (https://northflank.com/docs/v1/api/use-the-api: "Requests should
+    // include the header Content-Type: application/json"; Vercel's request bodies are application/json).
+    if (text && !/^application\/json\b/i.test(req.headers["content-type"] ?? ""))
+      return send({ status: 400, body: opts.error(400, "Content-Type must be application/json") });
     const found = opts.routes.filter((r) => match(r.path, url.pathname) !== null);
     if (found.length === 0) return send({ status: 404, body: opts.error(404, `No route ${url.pathname}`) });
     const route = found.find((r) => r.method === request.method);
@@ -129,6 +137,9 @@ export async function startFakeServer(opts: {
     url: `http://127.0.0.1:${port}`,
     requests,
     fail: (i) => injected.push(i),
+    onRequest: (l) => {
+      listener = l;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -31,6 +31,8 @@ export async function startFakeNorthflank(opts: {
   service: string;
   branch?: string;
   buildPolls?: number;
+  /** GETs of the service that still show the rollout in progress after a build succeeded. */
+  rolloutPolls?: number;
   port?: number;
 }): Promise<FakeNorthflank> {
   const builds: FakeBuild[] = [];
@@ -38,6 +40,7 @@ export async function startFakeNorthflank(opts: {
   let failBuilds = false;
   let hangBuilds = false;
   const buildPolls = opts.buildPolls ?? 1;
+  let rollout = 0;
   const linked = opts.branch ?? "main";
   const known = (p: string, s: string) => p === opts.project && s === opts.service;
   const view = (b: FakeBuild) => ({
@@ -87,7 +90,10 @@ export async function startFakeNorthflank(opts: {
             b.polls++;
             if (!hangBuilds && b.polls >= buildPolls) {
               b.status = failBuilds ? "FAILURE" : "SUCCESS";
-              if (b.status === "SUCCESS") running = b.sha;
+              if (b.status === "SUCCESS") {
+                running = b.sha;
+                rollout = opts.rolloutPolls ?? 0;
+              }
             } else b.status = "BUILDING";
           }
           return { status: 200, body: { data: view(b) } };
@@ -98,13 +104,15 @@ export async function startFakeNorthflank(opts: {
         path: base,
         handler: (_req, [p, s]) => {
           if (!known(p!, s!)) return { status: 404, body: err(404, "Service not found") };
+          const rollingOut = rollout > 0;
+          if (rollingOut) rollout--;
           return {
             status: 200,
             body: {
               data: {
                 id: opts.service,
                 deployment: { internal: { id: opts.service, branch: linked, buildSHA: running || null } },
-                status: { deployment: { status: running ? "COMPLETED" : "PENDING" } },
+                status: { deployment: { status: running && !rollingOut ? "COMPLETED" : "PENDING" } },
               },
             },
           };

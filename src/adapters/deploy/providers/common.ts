@@ -3,7 +3,7 @@
 // answers parsed with zod, retries only for idempotent GETs), a step log that never holds a secret,
 // and the conversion of a run into the TargetResult the release records.
 import type { z } from "zod";
-import type { TargetResult } from "../../../app/ports.js";
+import type { TargetProgress, TargetResult, TargetStage } from "../../../app/ports.js";
 import { boundedTail, boundedText, cleanText, oneLine } from "../../../core/text.js";
 import { type NotFound, type PlatformCause, type PlatformName, platformFailure } from "../../../i18n/index.js";
 import { isRedirect, readLimited } from "../../checks/http-answer.js";
@@ -77,11 +77,14 @@ export interface ApiClient {
 }
 
 const ANSWER_LIMIT = 1024 * 1024;
+/** The longest Retry-After a GET waits out before its next try. */
+export const RETRY_AFTER_MAX_S = 60;
 
 /**
  * One JSON request. Answers outside 2xx become a PlatformError with the cause; a 2xx body is parsed
  * with `schema` (a mismatch is `bad_answer`). GETs are retried (3 tries, backoff) on 429, 5xx and
- * network errors — they are idempotent; a POST is sent once.
+ * network errors — they are idempotent; a POST is sent once. A 429's Retry-After (seconds) is waited
+ * before the next try when it is at most RETRY_AFTER_MAX_S; a longer one fails at once (saying so).
  */
 export async function callApi<T>(
   api: ApiClient,
@@ -92,8 +95,10 @@ export async function callApi<T>(
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== null) url.searchParams.set(k, v);
   const tries = req.method === "GET" ? 3 : 1;
   let last: PlatformError | null = null;
+  let pause: number | null = null;
   for (let attempt = 1; attempt <= tries; attempt++) {
-    if (attempt > 1) await api.sleep(500 * 2 ** (attempt - 2));
+    if (attempt > 1) await api.sleep(pause ?? 500 * 2 ** (attempt - 2));
+    pause = null;
     let status: number;
     let text: string;
     let retryAfter: string | null;
@@ -148,6 +153,8 @@ export async function callApi<T>(
     if (status === 429) {
       const seconds = retryAfter && /^\d{1,6}$/.test(retryAfter) ? retryAfter : null;
       last = new PlatformError(api.platform, { kind: "rate_limited", retryAfter: seconds });
+      if (seconds !== null && Number(seconds) > RETRY_AFTER_MAX_S) break;
+      if (seconds !== null) pause = Number(seconds) * 1000;
       continue;
     }
     if (status >= 500) {
@@ -185,6 +192,24 @@ export async function waitFor<T>(
       throw new PlatformError(platform, { kind: "timed_out", minutes: opts.timeoutMs / 60_000 }, true);
     await opts.sleep(opts.pollMs);
   }
+}
+
+/**
+ * The progress callback a platform calls at each poll of a long wait (the caller throttles what it
+ * shows). A failing callback never fails the deploy: the progress line is a courtesy.
+ */
+export function progressReporter(
+  platform: PlatformName,
+  onProgress: ((progress: TargetProgress) => Promise<void>) | undefined,
+): (stage: TargetStage) => Promise<void> {
+  return async (stage) => {
+    if (!onProgress) return;
+    try {
+      await onProgress({ platform, stage });
+    } catch {
+      // the caller logs its own failures; the deploy goes on
+    }
+  };
 }
 
 export const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -7,9 +7,18 @@
 //             the service's deployment to that build's commit, then wait until it is healthy.
 // State recorded: { buildId, sha }.
 import { z } from "zod";
-import type { DeployStep, TargetResult } from "../../../app/ports.js";
+import type { DeployStep, TargetProgress, TargetResult, TargetStage } from "../../../app/ports.js";
 import type { ProviderTarget } from "../../../config/pipeline-providers.js";
-import { type ApiClient, callApi, PlatformError, platformRun, realSleep, stepLog, waitFor } from "./common.js";
+import {
+  type ApiClient,
+  callApi,
+  PlatformError,
+  platformRun,
+  progressReporter,
+  realSleep,
+  stepLog,
+  waitFor,
+} from "./common.js";
 
 export type NorthflankTarget = Extract<ProviderTarget, { type: "northflank" }>;
 
@@ -62,7 +71,17 @@ const servicePath = (t: NorthflankTarget) =>
 
 export interface NorthflankOptions {
   sleep?: (ms: number) => Promise<void>;
+  /** Called at each poll of the build and of the rollout (the window's progress line). */
+  onProgress?: (progress: TargetProgress) => Promise<void>;
 }
+
+/**
+ * A build's status as the progress line tells it: Northflank's build statuses (QUEUED, PENDING,
+ * BUILDING, UPLOADING, …; https://northflank.com/docs/v1/api/services/get-service-build) become
+ * 「排隊中」 until it runs, then 「建置中」.
+ */
+const buildStage = (status: string | null | undefined): TargetStage =>
+  status === "QUEUED" || status === "PENDING" ? "queued" : "building";
 
 export function runNorthflank(
   target: NorthflankTarget,
@@ -75,6 +94,7 @@ export function runNorthflank(
   const started = Date.now();
   const left = () => Math.max(target.timeoutSeconds * 1000 - (Date.now() - started), 0);
   const poll = { pollMs: target.pollSeconds * 1000, sleep };
+  const progress = progressReporter("northflank", options.onProgress);
   return platformRun("northflank", log, async () => {
     if (step.kind === "rollback") {
       const to = step.targetVersion ?? step.version;
@@ -82,6 +102,8 @@ export function runNorthflank(
       const buildId = step.history?.target?.buildId ?? "";
       if (!sha || !SHA.test(sha)) throw new PlatformError("northflank", { kind: "no_previous", version: to });
       // POST /v1/projects/{projectId}/services/{serviceId}/deployment — https://northflank.com/docs/v1/api/services/update-service-deployment
+      // (marked deprecated in favour of the service's PATCH endpoint, still served; it names the build by its commit).
+      // A POST: sent once (callApi retries GETs only).
       await callApi(
         api,
         {
@@ -94,7 +116,7 @@ export function runNorthflank(
         z.unknown(),
       );
       log.add(`[northflank] redeploying build ${buildId || sha}`);
-      await waitHealthy(api, target, sha, { ...poll, timeoutMs: left() });
+      await waitHealthy(api, target, sha, { ...poll, timeoutMs: left() }, progress);
       return { version: to, state: { provider: "northflank", buildId, sha } };
     }
     // POST /v1/projects/{projectId}/services/{serviceId}/build — https://northflank.com/docs/v1/api/services/start-service-build
@@ -104,6 +126,7 @@ export function runNorthflank(
       buildSchema,
     );
     log.add(`[northflank] build ${build.data.id} started${target.branch ? ` (${target.branch})` : ""}`);
+    await progress(buildStage(build.data.status));
     // GET /v1/projects/{projectId}/services/{serviceId}/build/{buildId} — https://northflank.com/docs/v1/api/services/get-service-build
     const done = await waitFor("northflank", { ...poll, timeoutMs: left() }, async () => {
       const b = await callApi(
@@ -111,7 +134,9 @@ export function runNorthflank(
         { method: "GET", path: `${servicePath(target)}/build/${encodeURIComponent(build.data.id)}` },
         buildSchema,
       );
-      return b.data.concluded ? b.data : null;
+      if (b.data.concluded) return b.data;
+      await progress(buildStage(b.data.status));
+      return null;
     });
     if (!done.success)
       throw new PlatformError("northflank", {
@@ -120,7 +145,7 @@ export function runNorthflank(
       });
     const sha = done.sha ?? build.data.sha ?? "";
     log.add(`[northflank] build ${done.id} succeeded (${sha})`);
-    await waitHealthy(api, target, sha, { ...poll, timeoutMs: left() });
+    await waitHealthy(api, target, sha, { ...poll, timeoutMs: left() }, progress);
     return { version: step.version, state: { provider: "northflank", buildId: done.id, sha } };
   });
 }
@@ -131,6 +156,7 @@ async function waitHealthy(
   target: NorthflankTarget,
   sha: string,
   opts: { timeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void> },
+  progress: (stage: TargetStage) => Promise<void>,
 ) {
   await waitFor("northflank", opts, async () => {
     const s = await callApi(api, { method: "GET", path: servicePath(target) }, serviceSchema);
@@ -141,7 +167,9 @@ async function waitHealthy(
         kind: "build_failed",
         detail: `deployment FAILED${s.data.status?.deployment?.reason ? `: ${s.data.status.deployment.reason}` : ""}`,
       });
-    return state === "COMPLETED" && (!sha || !running || running === sha) ? true : null;
+    if (state === "COMPLETED" && (!sha || !running || running === sha)) return true;
+    await progress("starting");
+    return null;
   });
   api.log.add(`[northflank] service ${target.service} healthy`);
 }

@@ -6,10 +6,19 @@
 // preview that version recorded becomes UAT again (checked READY; nothing to call on Vercel).
 // State recorded: { deploymentId, url, sha }.
 import { z } from "zod";
-import type { DeployStep, TargetResult } from "../../../app/ports.js";
+import type { DeployStep, TargetProgress, TargetResult, TargetStage } from "../../../app/ports.js";
 import type { ProviderTarget } from "../../../config/pipeline-providers.js";
 import { boundedText, oneLine } from "../../../core/text.js";
-import { type ApiClient, callApi, PlatformError, platformRun, realSleep, stepLog, waitFor } from "./common.js";
+import {
+  type ApiClient,
+  callApi,
+  PlatformError,
+  platformRun,
+  progressReporter,
+  realSleep,
+  stepLog,
+  waitFor,
+} from "./common.js";
 
 export type VercelTarget = Extract<ProviderTarget, { type: "vercel" }>;
 
@@ -32,7 +41,16 @@ const listSchema = z.object({
 
 export interface VercelOptions {
   sleep?: (ms: number) => Promise<void>;
+  /** Called at each poll while the deployment is not READY yet (the window's progress line). */
+  onProgress?: (progress: TargetProgress) => Promise<void>;
 }
+
+/** readyState while waiting: QUEUED → 排隊中, BUILDING → 建置中, INITIALIZING → 啟動中. */
+const STAGE: Partial<Record<Deployment["readyState"], TargetStage>> = {
+  QUEUED: "queued",
+  BUILDING: "building",
+  INITIALIZING: "starting",
+};
 
 function client(
   target: VercelTarget,
@@ -70,7 +88,7 @@ export function runVercel(target: VercelTarget, step: DeployStep, options: Verce
     const validated = step.env === "prod" && step.kind === "pipeline" ? step.history?.uat : null;
     if (validated?.deploymentId) return promote(api, target, step, validated.deploymentId);
     const created = await create(api, target, step);
-    const ready = await waitReady(api, target, created.id);
+    const ready = await waitReady(api, target, created.id, progressReporter("vercel", options.onProgress));
     log.add(`[vercel] ${ready.id} READY ${httpsUrl(ready.url)}`);
     return { version: step.version, state: stateOf(ready) };
   });
@@ -101,7 +119,12 @@ async function create(api: ApiClient, target: VercelTarget, step: DeployStep): P
 }
 
 /** GET /v13/deployments/{idOrUrl} until READY — https://vercel.com/docs/rest-api/deployments/get-a-deployment-by-id-or-url */
-async function waitReady(api: ApiClient, target: VercelTarget, id: string): Promise<Deployment> {
+async function waitReady(
+  api: ApiClient,
+  target: VercelTarget,
+  id: string,
+  progress: (stage: TargetStage) => Promise<void>,
+): Promise<Deployment> {
   const d = await waitFor(
     "vercel",
     { timeoutMs: target.timeoutSeconds * 1000, pollMs: target.pollSeconds * 1000, sleep: api.sleep },
@@ -111,12 +134,10 @@ async function waitReady(api: ApiClient, target: VercelTarget, id: string): Prom
         { method: "GET", path: `/v13/deployments/${encodeURIComponent(id)}`, query: team(target) },
         deploymentSchema,
       );
-      return d.readyState === "READY" ||
-        d.readyState === "ERROR" ||
-        d.readyState === "CANCELED" ||
-        d.readyState === "DELETED"
-        ? d
-        : null;
+      const stage = STAGE[d.readyState];
+      if (!stage) return d; // READY, ERROR, CANCELED, DELETED: the wait is over
+      await progress(stage);
+      return null;
     },
   );
   if (d.readyState === "CANCELED" || d.readyState === "DELETED")
@@ -151,7 +172,7 @@ async function buildLog(api: ApiClient, target: VercelTarget, id: string): Promi
   }
 }
 
-/** POST /v10/projects/{projectId}/promote/{deploymentId} (no rebuild) — https://vercel.com/docs/rest-api/projects/points-all-production-domains-for-a-project-to-the-given-deploy-1 */
+/** POST /v10/projects/{projectId}/promote/{deploymentId} (no rebuild; answers 201/202) — https://vercel.com/docs/rest-api/projects/point-production-traffic-to-a-given-deployment */
 async function promote(api: ApiClient, target: VercelTarget, step: DeployStep, id: string) {
   const d = await callApi(
     api,
@@ -173,7 +194,7 @@ async function promote(api: ApiClient, target: VercelTarget, step: DeployStep, i
   return { version: step.version, state: stateOf(d) };
 }
 
-/** POST /v1/projects/{projectId}/rollback/{deploymentId}?description= — https://vercel.com/docs/rest-api/projects/points-all-production-domains-for-a-project-to-the-given-deploy */
+/** POST /v1/projects/{projectId}/rollback/{deploymentId}?description=<the reason> (answers 201) — https://vercel.com/docs/rest-api/projects/point-production-traffic-to-a-previous-production-deployment-by-id */
 async function rollback(api: ApiClient, target: VercelTarget, step: DeployStep) {
   const to = step.targetVersion ?? step.version;
   const id = step.history?.target?.deploymentId;
