@@ -1,4 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { type Logger, sql } from "drizzle-orm";
@@ -121,6 +123,33 @@ export const RECONNECT = { backoff: (retries: number) => Math.min(0.05 * 2 ** re
  */
 export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
 
+/**
+ * issue 15: a new PGlite data dir is created (initdb) in a short-lived child process. initdb grows
+ * the WASM Postgres' memory, which never shrinks: done in the bot's own process it leaves ~700 MB
+ * RSS at idle (~400 MB after a GC); opening the existing dir afterwards costs what every restart
+ * costs (~230 MB with the app). An in-memory PGlite (memory://) has to run initdb in the process.
+ */
+async function initPgliteDir(dir: string): Promise<void> {
+  if (existsSync(join(dir, "PG_VERSION"))) return;
+  const script = [
+    "const { PGlite } = await import(process.env.NIGHTSHIFT_PGLITE);",
+    "const db = new PGlite(process.env.NIGHTSHIFT_PGLITE_DIR, { startParams: JSON.parse(process.env.NIGHTSHIFT_PGLITE_PARAMS) });",
+    "await db.waitReady;",
+    "await db.close();",
+  ].join("\n");
+  const env = {
+    PATH: process.env.PATH ?? "",
+    NIGHTSHIFT_PGLITE: import.meta.resolve("@electric-sql/pglite"),
+    NIGHTSHIFT_PGLITE_DIR: dir,
+    NIGHTSHIFT_PGLITE_PARAMS: JSON.stringify(PGLITE_START_PARAMS),
+  };
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ["--input-type=module", "-e", script], { env }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`PGlite initdb in ${dir} failed: ${stderr.slice(-2000) || error.message}`)) : resolve(),
+    ),
+  );
+}
+
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../migrations", import.meta.url));
 
 // Serialises migrations when several replicas start at once.
@@ -148,6 +177,7 @@ export async function openDatabase(
   const logger = options.logger ? { logger: options.logger } : {};
   if (target.kind === "pglite") {
     if (target.dir) mkdirSync(target.dir, { recursive: true });
+    if (target.dir) await initPgliteDir(target.dir);
     const pgliteOptions = { startParams: PGLITE_START_PARAMS };
     const client = target.dir ? new PGlite(target.dir, pgliteOptions) : new PGlite(pgliteOptions);
     await client.waitReady;
