@@ -52,6 +52,13 @@ async function openPostgres(): Promise<TestDatabase> {
   });
 }
 
+/** Polls `done` every few ms for at most 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5000; !done(); await new Promise((r) => setTimeout(r, 2))) {
+    if (Date.now() > deadline) throw new Error("the freezes notification did not arrive in 5 s");
+  }
+}
+
 const recorder = (statements: string[]) => ({ logQuery: (query: string) => void statements.push(query) });
 
 function withReset(
@@ -65,8 +72,11 @@ function withReset(
     url,
     statements,
     reset: async () => {
+      const heard = database.freezeCache.invalidations;
       await database.db.execute(sql.raw(`truncate ${ALL_TABLES.join(", ")} restart identity cascade`));
       freezesChanged(database.db); // the freezes are gone now, not when the notification arrives
+      // and the truncate's notification has arrived too, so it cannot drop a cache a test warms
+      await until(() => !database.freezeCache.live || database.freezeCache.invalidations > heard + 1);
       statements.length = 0;
     },
     close: async () => {

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -132,19 +133,19 @@ export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_
 async function initPgliteDir(dir: string): Promise<void> {
   if (existsSync(join(dir, "PG_VERSION"))) return;
   const script = [
-    "const { PGlite } = await import(process.env.NIGHTSHIFT_PGLITE);",
-    "const db = new PGlite(process.env.NIGHTSHIFT_PGLITE_DIR, { startParams: JSON.parse(process.env.NIGHTSHIFT_PGLITE_PARAMS) });",
-    "await db.waitReady;",
-    "await db.close();",
+    "const { PGlite } = require(process.env.NIGHTSHIFT_PGLITE);",
+    "const { NIGHTSHIFT_PGLITE_DIR: dir, NIGHTSHIFT_PGLITE_PARAMS: params } = process.env;",
+    "const db = new PGlite(dir, { startParams: JSON.parse(params) });",
+    "db.waitReady.then(() => db.close()).catch((e) => { console.error(e); process.exit(1); });",
   ].join("\n");
   const env = {
     PATH: process.env.PATH ?? "",
-    NIGHTSHIFT_PGLITE: import.meta.resolve("@electric-sql/pglite"),
+    NIGHTSHIFT_PGLITE: createRequire(import.meta.url).resolve("@electric-sql/pglite"),
     NIGHTSHIFT_PGLITE_DIR: dir,
     NIGHTSHIFT_PGLITE_PARAMS: JSON.stringify(PGLITE_START_PARAMS),
   };
   await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ["--input-type=module", "-e", script], { env }, (error, _stdout, stderr) =>
+    execFile(process.execPath, ["-e", script], { env }, (error, _stdout, stderr) =>
       error ? reject(new Error(`PGlite initdb in ${dir} failed: ${stderr.slice(-2000) || error.message}`)) : resolve(),
     ),
   );
