@@ -84,6 +84,7 @@ async function main(): Promise<void> {
   };
   const database = await openDatabase(config.database, {
     prepare: config.databasePrepare,
+    listen: config.databaseListen,
     onPoolRenewed: () => logger.warn("database connection pool renewed after a lost connection"),
   }).catch(openFailed);
   await syncSystems(database.db, config.systems).catch(openFailed);
