@@ -210,6 +210,13 @@ export function instantBotApi() {
     const p = init?.body ? JSON.parse(String(init.body)) : {};
     let result: unknown = true;
     if (method === "getUpdates") result = await takeUpdates(p, init?.signal);
+    // the bot may delete messages in the group (issue 17's quiet conversations stay in the group)
+    if (method === "getChatMember")
+      result = {
+        status: "administrator",
+        user: { id: p.user_id, is_bot: true, first_name: "Nightshift" },
+        can_delete_messages: true,
+      };
     if (method === "sendMessage" || method.startsWith("editMessage")) {
       const id = method === "sendMessage" ? ++messageId : p.message_id;
       if (method === "sendMessage") lastSent.set(p.chat_id, { messageId: id, payload: p });
