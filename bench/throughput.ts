@@ -85,7 +85,8 @@ async function play(s: Session, handle: Handle, lastSent: ReturnType<typeof inst
     const next = (sent?.payload.reply_markup?.inline_keyboard ?? [])
       .flat()
       .find((b: { text: string }) => b.text === t.buttons.next);
-    if (!sent || !next) throw new Error("throughput bench: /bugs showed no next page");
+    if (!sent || !next)
+      throw new Error(`throughput bench: /bugs showed no next page: ${JSON.stringify(sent?.payload).slice(0, 500)}`);
     return handle(
       pressUpdate(next.callback_data, s.user, {
         chatId: chat,
