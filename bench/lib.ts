@@ -8,7 +8,14 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import pino from "pino";
 import postgres from "postgres";
 import * as schema from "../drizzle/schema.js";
-import { ALL_TABLES, type Db, MIGRATIONS_FOLDER, openDatabase } from "../src/adapters/db/database.js";
+import {
+  ALL_TABLES,
+  cachePgliteFreezes,
+  cachePostgresFreezes,
+  type Db,
+  MIGRATIONS_FOLDER,
+  openDatabase,
+} from "../src/adapters/db/database.js";
 import { syncSystems } from "../src/app/systems.js";
 import { type Config, loadConfig, type SystemConfig } from "../src/config.js";
 import type { Status } from "../src/core/model.js";
@@ -87,6 +94,7 @@ export async function postgresFactory(serverUrl: string): Promise<BackendFactory
       const client = postgres(url, { max: 10, onnotice: () => {}, connection: { application_name: "nightshift" } });
       const db = drizzlePostgres(client, { schema }) as unknown as Db;
       await truncate(db);
+      const freezes = await cachePostgresFreezes(url, db); // issue 15: as openDatabase gives it
       return {
         name: "postgres",
         db,
@@ -94,7 +102,7 @@ export async function postgresFactory(serverUrl: string): Promise<BackendFactory
         rawTransaction: (fn) =>
           client.begin((tx) => fn((text, params) => tx.unsafe(text, params as never[], { prepare: true }))) as never,
         reset: () => truncate(db).then(() => undefined),
-        close: () => client.end({ timeout: 5 }),
+        close: () => freezes.close().then(() => client.end({ timeout: 5 })),
       };
     },
     drop: async () => {
@@ -118,12 +126,13 @@ export async function pgliteFactory(): Promise<BackendFactory> {
       const client = new PGlite({ loadDataDir: dump });
       await client.waitReady;
       const db = drizzlePglite(client, { schema }) as unknown as Db;
+      const freezes = await cachePgliteFreezes(client, db); // issue 15: as openDatabase gives it
       return {
         name: "pglite",
         db,
         rawTransaction: (fn) => client.transaction((tx) => fn((text, params) => tx.query(text, params))),
         reset: () => truncate(db).then(() => undefined),
-        close: () => client.close(),
+        close: () => freezes.close().then(() => client.close()),
       };
     },
   };

@@ -184,19 +184,13 @@ export async function openDatabase(
     await client.waitReady;
     const db = drizzlePglite(client, { schema, ...logger }) as unknown as Db;
     if (shouldMigrate) await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
-    const freezeCache = new FreezeCache(db);
-    attachFreezeCache(db, freezeCache);
-    // One session in the process: its own commits' notifications arrive with the COMMIT's reply.
-    const unlisten =
-      options.listen === false ? null : await client.listen(FREEZES_CHANNEL, () => freezeCache.invalidate());
-    if (unlisten) freezeCache.setLive(true);
+    const freezes = await cachePgliteFreezes(client, db, options.listen ?? true);
     return {
       db,
       kind: "pglite",
-      freezeCache,
+      freezeCache: freezes.cache,
       close: async () => {
-        freezeCache.setLive(false);
-        await unlisten?.().catch(() => {});
+        await freezes.close();
         await client.close();
       },
     };
@@ -243,18 +237,45 @@ export async function openDatabase(
     apply: (_, self, args) => Reflect.apply(pool, self, args),
   });
   const db = drizzlePostgres(client, { schema, ...logger }) as unknown as Db;
-  const freezeCache = new FreezeCache(db);
-  attachFreezeCache(db, freezeCache);
-  const listener = options.listen === false ? null : await listenForFreezes(target.url, freezeCache);
+  const freezes = await cachePostgresFreezes(target.url, db, options.listen ?? true);
   return {
     db,
     kind: "postgres",
-    freezeCache,
+    freezeCache: freezes.cache,
     close: async () => {
-      await listener?.close();
+      await freezes.close();
       await pool.end({ timeout: 5 });
     },
   };
+}
+
+export interface FreezeCaching {
+  cache: FreezeCache;
+  close(): Promise<void>;
+}
+
+/** `db`'s freeze cache on PGlite (also used by the bench). One session in the process: its own
+ * commits' notifications arrive with the COMMIT's reply. `listen` false: the cache stays off. */
+export async function cachePgliteFreezes(client: PGlite, db: Db, listen = true): Promise<FreezeCaching> {
+  const cache = new FreezeCache(db);
+  attachFreezeCache(db, cache);
+  const unlisten = listen ? await client.listen(FREEZES_CHANNEL, () => cache.invalidate()) : null;
+  if (unlisten) cache.setLive(true);
+  return {
+    cache,
+    close: async () => {
+      cache.setLive(false);
+      await unlisten?.().catch(() => {});
+    },
+  };
+}
+
+/** `db`'s freeze cache on Postgres, with its LISTEN connection (also used by the bench). */
+export async function cachePostgresFreezes(url: string, db: Db, listen = true): Promise<FreezeCaching> {
+  const cache = new FreezeCache(db);
+  attachFreezeCache(db, cache);
+  const listener = listen ? await listenForFreezes(url, cache) : null;
+  return { cache, close: async () => listener?.close() };
 }
 
 /**
