@@ -96,10 +96,12 @@ function load(rounds: number): Update[] {
 
 export async function processRun(
   runtime: Runtime,
-  databaseUrl: string,
+  /** null: PGlite in a new data dir (PGLITE_DIR), as `npm start` without DATABASE_URL runs it */
+  databaseUrl: string | null,
   distDir: string | null,
   rounds = 10,
 ): Promise<ProcessRun> {
+  const pgliteDir = databaseUrl === null ? mkdtempSync(join(tmpdir(), "nightshift-bench-pglite-")) : null;
   const api = createFakeBotApi();
   let confirmed = 0; // the highest update_id the bot has confirmed (getUpdates offset − 1)
   const observed = {
@@ -120,7 +122,7 @@ export async function processRun(
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "/tmp",
       BOT_TOKEN: TOKEN,
-      DATABASE_URL: databaseUrl,
+      ...(pgliteDir ? { PGLITE_DIR: pgliteDir } : { DATABASE_URL: databaseUrl! }),
       GROUP_CHAT_ID: String(GROUP),
       ADMIN_IDS: String(ADMIN.id),
       TELEGRAM_API_ROOT: server.url,
@@ -163,5 +165,6 @@ export async function processRun(
     if (child.exitCode === null) child.kill("SIGKILL");
     await exited;
     await server.close();
+    if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
   }
 }

@@ -122,7 +122,8 @@ async function realProcess(factory: BackendFactory, dist: string, results: Resul
       };
       const one = async () => {
         await reset();
-        return processRun(runtime, factory.url ?? "memory://", dist);
+        // PGlite: a new data dir each run, as a first `npm start` (issue 15; was memory://)
+        return processRun(runtime, factory.url ?? null, dist);
       };
       const n = Number(opts["process-runs"]);
       results.process[runtime] = medians(await repeat(`process ${runtime}/${factory.name}`, n, one));

@@ -85,7 +85,8 @@ async function play(s: Session, handle: Handle, lastSent: ReturnType<typeof inst
     const next = (sent?.payload.reply_markup?.inline_keyboard ?? [])
       .flat()
       .find((b: { text: string }) => b.text === t.buttons.next);
-    if (!sent || !next) throw new Error("throughput bench: /bugs showed no next page");
+    if (!sent || !next)
+      throw new Error(`throughput bench: /bugs showed no next page: ${JSON.stringify(sent?.payload).slice(0, 500)}`);
     return handle(
       pressUpdate(next.callback_data, s.user, {
         chatId: chat,
@@ -233,28 +234,32 @@ export async function throughputRun(backend: Backend, cycles = 25): Promise<Thro
       done.set(polledApi.pushUpdate(u), resolve);
     });
 
-  const slice = (k: number) => approvable.slice(k * 4 * cycles, (k + 1) * 4 * cycles);
-  const scripts = [0, 1, 2, 3, 4].map((k) => script(cycles, slice(k), listers, k * cycles));
-  const rate = (sessions: Session[], ms: number) => (count(sessions) / ms) * 1000;
-  const [seq, conc, rawSeq, rawConc, polled] = scripts as [Session[], Session[], Session[], Session[], Session[]];
+  let result: ThroughputRun;
+  try {
+    const slice = (k: number) => approvable.slice(k * 4 * cycles, (k + 1) * 4 * cycles);
+    const scripts = [0, 1, 2, 3, 4].map((k) => script(cycles, slice(k), listers, k * cycles));
+    const rate = (sessions: Session[], ms: number) => (count(sessions) / ms) * 1000;
+    const [seq, conc, rawSeq, rawConc, polled] = scripts as [Session[], Session[], Session[], Session[], Session[]];
 
-  // warm-up: a few sessions of each kind through each variant (not counted)
-  const warm = script(2, await seedBugs(backend.db, 8, "deployed_uat"), listers, 10_000);
-  for (const s of warm) await play(s, stackHandle, api.lastSent);
-  for (const s of warm) await play(s, bareHandle, bareApi.lastSent);
-  const warmPolled = script(2, await seedBugs(backend.db, 8, "deployed_uat"), listers, 20_000);
-  for (const s of warmPolled) await play(s, polledHandle, polledApi.lastSent);
+    // warm-up: a few sessions of each kind through each variant (not counted)
+    const warm = script(2, await seedBugs(backend.db, 8, "deployed_uat"), listers, 10_000);
+    for (const s of warm) await play(s, stackHandle, api.lastSent);
+    for (const s of warm) await play(s, bareHandle, bareApi.lastSent);
+    const warmPolled = script(2, await seedBugs(backend.db, 8, "deployed_uat"), listers, 20_000);
+    for (const s of warmPolled) await play(s, polledHandle, polledApi.lastSent);
 
-  const result = {
-    stackSequential: rate(seq, await runAll(seq, 1, (s) => play(s, stackHandle, api.lastSent))),
-    rawSequential: rate(rawSeq, await runAll(rawSeq, 1, (s) => playRaw(s, backend))),
-    bareSequential: rate(seq, await runAll(seq, 1, (s) => play(s, bareHandle, bareApi.lastSent))),
-    stackConcurrent: rate(conc, await runAll(conc, CONCURRENCY, (s) => play(s, stackHandle, api.lastSent))),
-    rawConcurrent: rate(rawConc, await runAll(rawConc, CONCURRENCY, (s) => playRaw(s, backend))),
-    bareConcurrent: rate(conc, await runAll(conc, CONCURRENCY, (s) => play(s, bareHandle, bareApi.lastSent))),
-    stackPolled: rate(polled, await runAll(polled, CONCURRENCY, (s) => play(s, polledHandle, polledApi.lastSent))),
-  };
-  await polling.stop(10_000);
+    result = {
+      stackSequential: rate(seq, await runAll(seq, 1, (s) => play(s, stackHandle, api.lastSent))),
+      rawSequential: rate(rawSeq, await runAll(rawSeq, 1, (s) => playRaw(s, backend))),
+      bareSequential: rate(seq, await runAll(seq, 1, (s) => play(s, bareHandle, bareApi.lastSent))),
+      stackConcurrent: rate(conc, await runAll(conc, CONCURRENCY, (s) => play(s, stackHandle, api.lastSent))),
+      rawConcurrent: rate(rawConc, await runAll(rawConc, CONCURRENCY, (s) => playRaw(s, backend))),
+      bareConcurrent: rate(conc, await runAll(conc, CONCURRENCY, (s) => play(s, bareHandle, bareApi.lastSent))),
+      stackPolled: rate(polled, await runAll(polled, CONCURRENCY, (s) => play(s, polledHandle, polledApi.lastSent))),
+    };
+  } finally {
+    await polling.stop(10_000); // a failed run must not leave the poller holding the process open
+  }
   // every session did its work: the reports were filed and the approvals applied
   const [check] = await backend.db
     .select({

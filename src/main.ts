@@ -10,6 +10,7 @@ import { startHttpServer } from "./adapters/http/server.js";
 import { abortWith, createTelegramLink, TelegramRefusedError } from "./adapters/http/telegram-link.js";
 import { botApiSender, createDispatcher, LEASE_MS } from "./adapters/notify/dispatcher.js";
 import { createRelay, RELAY_LEASE_MS } from "./adapters/notify/relay.js";
+import { collectStartupGarbage } from "./adapters/process/memory.js";
 import { startScheduler } from "./adapters/scheduler/scheduler.js";
 import { createBot, registerCommands } from "./adapters/telegram/bot.js";
 import { groupCardDraft } from "./adapters/telegram/cards.js";
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   };
   const database = await openDatabase(config.database, {
     prepare: config.databasePrepare,
+    listen: config.databaseListen,
     onPoolRenewed: () => logger.warn("database connection pool renewed after a lost connection"),
   }).catch(openFailed);
   await syncSystems(database.db, config.systems).catch(openFailed);
@@ -262,6 +264,7 @@ async function main(): Promise<void> {
       );
       if (done === null) return;
       link.webhookSet();
+      collectStartupGarbage();
       logger.info({ bot: me.username, port: http.port, ms: Date.now() - started }, "ready (webhook)");
     } else {
       const done = await link.call("deleteWebhook", (api, signal) => api.deleteWebhook({}, signal));
@@ -271,6 +274,7 @@ async function main(): Promise<void> {
         concurrency: config.pollingConcurrency,
         allowedUpdates: ["message", "callback_query"],
       });
+      collectStartupGarbage();
       logger.info(
         { bot: me.username, port: http.port, ms: Date.now() - started, concurrency: config.pollingConcurrency },
         "ready (polling)",

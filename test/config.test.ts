@@ -64,6 +64,7 @@ describe("loadConfig from env", () => {
       autoRollbackLimit: 1,
       outboxPollMs: 500,
       databasePrepare: true,
+      databaseListen: true,
       pollingConcurrency: 16,
       clock: null,
       configDir: cwd,
@@ -107,6 +108,7 @@ describe("loadConfig from env", () => {
       AUTO_ROLLBACK_LIMIT: "0",
       OUTBOX_POLL_MS: "250",
       DATABASE_PREPARE: "false",
+      DATABASE_LISTEN: "no",
       POLLING_CONCURRENCY: "4",
     });
     expect(config).toMatchObject({
@@ -121,6 +123,7 @@ describe("loadConfig from env", () => {
       autoRollbackLimit: 0,
       outboxPollMs: 250,
       databasePrepare: false,
+      databaseListen: false,
       pollingConcurrency: 4,
     });
     expect(config.analyzer).toMatchObject({ timeoutSeconds: 60 });

@@ -8,7 +8,7 @@ import type { WindowResult } from "../core/windows.js";
 import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
 import { coSign } from "./checklist.js";
 import type { Queryable } from "./db.js";
-import { activeStoredFreezes } from "./freeze-state.js";
+import { storedFreezesForReply } from "./freeze-cache.js";
 import { inTransaction } from "./hot-path.js";
 import type { Calendar } from "./ports.js";
 import { type FreezeConfig, nextWindow } from "./schedule.js";
@@ -47,10 +47,11 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
   const out: ApprovalResult[] = [];
   // 全部批准 of a whole release: the next open T2 is read once per system and module, not per bug.
   const nextT2 = new Map<string, ReturnType<typeof nextWindow>>();
-  // issue 15: the stored freezes the reply names are read alongside the approvals (another
-  // connection on Postgres), not after them; the reply reads them as of `now` as before.
+  // issue 15: the stored freezes the reply names come from the freeze cache (no statement while it
+  // is warm: src/app/freeze-cache.ts), else are read alongside the approvals (another connection on
+  // Postgres), not after them; as of `now` either way. In a transaction: read after, as before.
   const early = input.config && input.calendarFacts && !inTransaction(db);
-  const stored = early ? activeStoredFreezes(db, input.now) : undefined;
+  const stored = early ? storedFreezesForReply(db, input.now) : undefined;
   stored?.catch(() => undefined); // awaited below only if a bug is approved
   for (const bugId of input.bugIds) {
     const expected = input.expectedRowVersions?.[bugId];

@@ -11,6 +11,7 @@ import { addDays, formatDateTime, localParts, zonedInstant } from "../core/windo
 import { describeFreeze, formatWindowTime, freezeReasonText, incidents, plannedFreeze } from "../i18n/index.js";
 import { knownModules } from "./bugs.js";
 import { reconcileEscalations } from "./escalation.js";
+import { freezesChanged } from "./freeze-cache.js";
 import { sendFreezeReminders } from "./freeze-reminders.js";
 import { freezeVerdict } from "./freeze-state.js";
 import { expireHotfixRequests } from "./hotfix.js";
@@ -215,6 +216,7 @@ export async function addFreeze(
     await enqueue(tx, [notice(system.groupChatId, text)], now);
     return inserted;
   });
+  freezesChanged(deps.db); // issue 15: this process's freeze cache at once (others: the notification)
   return { ok: true, rows };
 }
 
@@ -268,6 +270,7 @@ export async function liftFreezes(
     );
     return rows;
   });
+  if (lifted.length > 0) freezesChanged(deps.db);
   if (lifted.length > 0) return { ok: true, lifted, envReasons };
   if (envReasons.length > 0) return { ok: false, message: T.envCannotLift(envReasons), envReasons };
   return { ok: false, message: id === null ? T.noneToLift : T.notFound(id), envReasons };
@@ -276,7 +279,7 @@ export async function liftFreezes(
 /** Stored freezes whose `until` has passed: lifted once, each group told. */
 export async function autoLiftFreezes(deps: IncidentDeps): Promise<FreezeRow[]> {
   const now = deps.clock();
-  return deps.db.transaction(async (tx) => {
+  const lifted = await deps.db.transaction(async (tx) => {
     const rows = await tx
       .update(freezes)
       .set({ liftedAt: now, liftedBy: "system:auto" })
@@ -290,6 +293,8 @@ export async function autoLiftFreezes(deps: IncidentDeps): Promise<FreezeRow[]> 
     await enqueue(tx, drafts, now);
     return rows;
   });
+  if (lifted.length > 0) freezesChanged(deps.db);
+  return lifted;
 }
 
 const allReasons = (v: FreezeVerdict): FreezeReason[] => [...v.full, ...Object.values(v.modules).flat()];

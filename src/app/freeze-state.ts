@@ -20,17 +20,19 @@ export async function activeStoredFreezes(db: Queryable, at: Date): Promise<Stor
     .select()
     .from(freezes)
     .where(and(isNull(freezes.liftedAt), or(isNull(freezes.until), gt(freezes.until, at))));
-  return rows.map((r) => ({
-    id: r.id,
-    scope: r.scope,
-    systemId: r.systemId,
-    module: r.module,
-    reason: r.reason,
-    until: r.until,
-    createdBy: r.createdBy,
-    from: r.startsAt,
-  }));
+  return rows.map(toStoredFreeze);
 }
+
+export const toStoredFreeze = (r: typeof freezes.$inferSelect): StoredFreeze => ({
+  id: r.id,
+  scope: r.scope,
+  systemId: r.systemId,
+  module: r.module,
+  reason: r.reason,
+  until: r.until,
+  createdBy: r.createdBy,
+  from: r.startsAt,
+});
 
 function verdictWith(deps: FreezeDeps, system: SystemConfig, stored: StoredFreeze[], at: Date): FreezeVerdict {
   return evaluateFreeze({

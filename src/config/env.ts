@@ -59,6 +59,8 @@ export interface EnvSettings {
   outboxPollMs: number;
   /** issue 15: drizzle's named (prepared) statements on Postgres; false for poolers without them (PgBouncer < 1.21). */
   databasePrepare: boolean;
+  /** issue 15: LISTEN for freeze changes (the approval reply's freeze cache); false behind a transaction-mode pooler. */
+  databaseListen: boolean;
   /** issue 15: long polling handles up to this many updates at once (each chat's in order). */
   pollingConcurrency: number;
   /** Drills and sandbox only: a simulated clock (NIGHTSHIFT_CLOCK_*); null = real time. */
@@ -280,6 +282,11 @@ export function readEnv(
     oneOf(["true", "false", "1", "0", "yes", "no"]).transform((s) => ["true", "1", "yes"].includes(s)),
     true,
   );
+  const databaseListen = read(
+    "DATABASE_LISTEN",
+    oneOf(["true", "false", "1", "0", "yes", "no"]).transform((s) => ["true", "1", "yes"].includes(s)),
+    true,
+  );
   const pollingConcurrency = read("POLLING_CONCURRENCY", intIn(1, 500), 16);
   const fakeClock = readClock(env, read, problems);
 
@@ -298,6 +305,7 @@ export function readEnv(
     autoRollbackLimit,
     outboxPollMs,
     databasePrepare,
+    databaseListen,
     pollingConcurrency,
     clock: fakeClock,
   };

@@ -1,5 +1,6 @@
-import { eq } from "drizzle-orm";
-import { beforeEach, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import postgres from "postgres";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { bugEvents, deployments, freezes } from "../../drizzle/schema.js";
 import { approve } from "../../src/app/approvals.js";
 import { type BugRow, getBug } from "../../src/app/bugs.js";
@@ -34,6 +35,21 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     await t.reset();
     tb = await startTestBot(t.db);
   });
+
+  /** Waits (bounded) until a freezes notification after `since` invalidations reached this process. */
+  const notified = (since: number) =>
+    vi.waitFor(() => expect(t.freezeCache.invalidations).toBeGreaterThan(since), { timeout: 5000, interval: 5 });
+
+  /** Runs `statement` as another replica would: its own connection on Postgres (PGlite has one session). */
+  async function elsewhere(statement: string) {
+    if (!t.url) return void (await t.db.execute(sql.raw(statement)));
+    const other = postgres(t.url, { max: 1, onnotice: () => {} });
+    try {
+      await other.unsafe(statement);
+    } finally {
+      await other.end();
+    }
+  }
 
   const bugAt = async (steps: typeof toUat, title = "Login button does nothing") =>
     drive(t.db, await reportOne(t.db, { title }), steps, new Date("2099-11-21T01:00:00Z"));
@@ -115,17 +131,62 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     await tb.send(pressOn(await notification([first]), "批准推 PROD #1", alice));
     expect(last(tb, "sendMessage", GROUP).payload.text).toContain("將於 明晚 22:00（11/22） 部署至 PROD");
 
+    // written straight into the database, as another replica would: this process hears of it by
+    // the freezes notification (its freeze cache is warm from the first press)
+    const heard = t.freezeCache.invalidations;
     await t.db.insert(freezes).values({
       scope: "all",
       reason: "大促 <週末>",
       until: new Date("2099-11-22T16:00:00Z"),
       createdBy: "Alice",
     });
+    await notified(heard);
     const second = await bugAt(toUat, "Second");
     await tb.send(pressOn(await notification([second]), "批准推 PROD #2", bob));
     const reply = last(tb, "sendMessage", GROUP).payload.text;
     expect(reply).toContain("將於 11/23（一） 22:00 部署至 PROD");
     expect(reply).toContain("（跳過封版日：2099-11-22 大促 &lt;週末&gt;）");
+  });
+
+  it("issue 15: a freeze set and lifted on another connection is in the next reply after its notification", async () => {
+    tb.clock.set(AFTER_T2);
+    await tb.send(pressOn(await notification([await bugAt(toUat)]), "批准推 PROD #1", alice));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("將於 明晚 22:00（11/22） 部署至 PROD");
+    expect(t.freezeCache.warm).toBe(true);
+
+    let heard = t.freezeCache.invalidations;
+    await elsewhere(
+      `insert into freezes (scope, reason, until, created_by, created_at)
+       values ('all', '機房搬遷', '2099-11-22T16:00:00Z', 'Replica B', now())`,
+    );
+    await notified(heard);
+    expect(t.freezeCache.warm).toBe(false);
+    await tb.send(pressOn(await notification([await bugAt(toUat, "Second")]), "批准推 PROD #2", bob));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toContain("（跳過封版日：2099-11-22 機房搬遷）");
+
+    heard = t.freezeCache.invalidations;
+    await elsewhere(`update freezes set lifted_at = now(), lifted_by = 'Replica B'`);
+    await notified(heard);
+    await tb.send(pressOn(await notification([await bugAt(toUat, "Third")]), "批准推 PROD #3", bob));
+    const reply = last(tb, "sendMessage", GROUP).payload.text;
+    expect(reply).toContain("將於 明晚 22:00（11/22） 部署至 PROD");
+    expect(reply).not.toContain("跳過封版日");
+  });
+
+  it("issue 15: with the freeze cache warm a press runs no freeze statement", async () => {
+    const first = await bugAt(toUat);
+    const second = await bugAt(toUat, "Second");
+    t.statements.length = 0;
+    await tb.send(pressOn(await notification([first]), "批准推 PROD #1", alice));
+    const freezeReads = () => t.statements.filter((q) => /\bfrom "freezes"/.test(q));
+    expect(freezeReads()).toHaveLength(1); // cold: read once
+    t.statements.length = 0;
+    await tb.send(pressOn(await notification([second]), "批准推 PROD #2", alice));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
+      "✅ 已批准推 PROD：#2\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
+    );
+    expect(t.statements.some((q) => /update "bugs"/.test(q))).toBe(true); // the press did run
+    expect(freezeReads()).toEqual([]);
   });
 
   it("two admins pressing 「批准推 PROD」 at once → one transition, one edited message", async () => {

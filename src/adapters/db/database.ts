@@ -1,7 +1,10 @@
-import { mkdirSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import { sql } from "drizzle-orm";
+import { type Logger, sql } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -10,6 +13,7 @@ import postgres from "postgres";
 import * as schema from "../../../drizzle/schema.js";
 
 import { connectionFailure, type Db } from "../../app/db.js";
+import { attachFreezeCache, FREEZES_CHANNEL, FreezeCache } from "../../app/freeze-cache.js";
 
 export type { Db, Queryable, Schema, Tx } from "../../app/db.js";
 export { connectionFailure } from "../../app/db.js";
@@ -19,6 +23,8 @@ export type DatabaseTarget = { kind: "postgres"; url: string } | { kind: "pglite
 export interface Database {
   db: Db;
   kind: DatabaseTarget["kind"];
+  /** issue 15: the stored freezes the approval reply names, kept fresh by LISTEN (app/freeze-cache.ts). */
+  freezeCache: FreezeCache;
   close(): Promise<void>;
 }
 
@@ -118,6 +124,33 @@ export const RECONNECT = { backoff: (retries: number) => Math.min(0.05 * 2 ** re
  */
 export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
 
+/**
+ * issue 15: a new PGlite data dir is created (initdb) in a short-lived child process. initdb grows
+ * the WASM Postgres' memory, which never shrinks: done in the bot's own process it leaves ~700 MB
+ * RSS at idle (~400 MB after a GC); opening the existing dir afterwards costs what every restart
+ * costs (~230 MB with the app). An in-memory PGlite (memory://) has to run initdb in the process.
+ */
+async function initPgliteDir(dir: string): Promise<void> {
+  if (existsSync(join(dir, "PG_VERSION"))) return;
+  const script = [
+    "const { PGlite } = require(process.env.NIGHTSHIFT_PGLITE);",
+    "const { NIGHTSHIFT_PGLITE_DIR: dir, NIGHTSHIFT_PGLITE_PARAMS: params } = process.env;",
+    "const db = new PGlite(dir, { startParams: JSON.parse(params) });",
+    "db.waitReady.then(() => db.close()).catch((e) => { console.error(e); process.exit(1); });",
+  ].join("\n");
+  const env = {
+    PATH: process.env.PATH ?? "",
+    NIGHTSHIFT_PGLITE: createRequire(import.meta.url).resolve("@electric-sql/pglite"),
+    NIGHTSHIFT_PGLITE_DIR: dir,
+    NIGHTSHIFT_PGLITE_PARAMS: JSON.stringify(PGLITE_START_PARAMS),
+  };
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ["-e", script], { env }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`PGlite initdb in ${dir} failed: ${stderr.slice(-2000) || error.message}`)) : resolve(),
+    ),
+  );
+}
+
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../migrations", import.meta.url));
 
 // Serialises migrations when several replicas start at once.
@@ -135,17 +168,32 @@ export async function openDatabase(
      * statements the app prepares (src/app/hot-path.ts) are parsed once per connection.
      */
     prepare?: boolean;
+    /** drizzle's query logger (tests count the statements an update runs). */
+    logger?: Logger;
+    /** false: no LISTEN for freeze changes (the freeze cache stays off: every read is a statement). */
+    listen?: boolean;
   } = {},
 ): Promise<Database> {
   const shouldMigrate = options.migrate ?? true;
+  const logger = options.logger ? { logger: options.logger } : {};
   if (target.kind === "pglite") {
     if (target.dir) mkdirSync(target.dir, { recursive: true });
-    const options = { startParams: PGLITE_START_PARAMS };
-    const client = target.dir ? new PGlite(target.dir, options) : new PGlite(options);
+    if (target.dir) await initPgliteDir(target.dir);
+    const pgliteOptions = { startParams: PGLITE_START_PARAMS };
+    const client = target.dir ? new PGlite(target.dir, pgliteOptions) : new PGlite(pgliteOptions);
     await client.waitReady;
-    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    const db = drizzlePglite(client, { schema, ...logger }) as unknown as Db;
     if (shouldMigrate) await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
-    return { db, kind: "pglite", close: () => client.close() };
+    const freezes = await cachePgliteFreezes(client, db, options.listen ?? true);
+    return {
+      db,
+      kind: "pglite",
+      freezeCache: freezes.cache,
+      close: async () => {
+        await freezes.close();
+        await client.close();
+      },
+    };
   }
   if (shouldMigrate) await migratePostgresLocked(target.url);
   const open = () =>
@@ -188,8 +236,99 @@ export async function openDatabase(
     },
     apply: (_, self, args) => Reflect.apply(pool, self, args),
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
-  return { db, kind: "postgres", close: () => pool.end({ timeout: 5 }) };
+  const db = drizzlePostgres(client, { schema, ...logger }) as unknown as Db;
+  const freezes = await cachePostgresFreezes(target.url, db, options.listen ?? true);
+  return {
+    db,
+    kind: "postgres",
+    freezeCache: freezes.cache,
+    close: async () => {
+      await freezes.close();
+      await pool.end({ timeout: 5 });
+    },
+  };
+}
+
+export interface FreezeCaching {
+  cache: FreezeCache;
+  close(): Promise<void>;
+}
+
+/** `db`'s freeze cache on PGlite (also used by the bench). One session in the process: its own
+ * commits' notifications arrive with the COMMIT's reply. `listen` false: the cache stays off. */
+export async function cachePgliteFreezes(client: PGlite, db: Db, listen = true): Promise<FreezeCaching> {
+  const cache = new FreezeCache(db);
+  attachFreezeCache(db, cache);
+  const unlisten = listen ? await client.listen(FREEZES_CHANNEL, () => cache.invalidate()) : null;
+  if (unlisten) cache.setLive(true);
+  return {
+    cache,
+    close: async () => {
+      cache.setLive(false);
+      await unlisten?.().catch(() => {});
+    },
+  };
+}
+
+/** `db`'s freeze cache on Postgres, with its LISTEN connection (also used by the bench). */
+export async function cachePostgresFreezes(url: string, db: Db, listen = true): Promise<FreezeCaching> {
+  const cache = new FreezeCache(db);
+  attachFreezeCache(db, cache);
+  const listener = listen ? await listenForFreezes(url, cache) : null;
+  return { cache, close: async () => listener?.close() };
+}
+
+/**
+ * issue 15: LISTEN nightshift_freezes on a connection of its own (the pool's connections come and
+ * go; a pooler in transaction mode would not keep a LISTEN either, so DATABASE_URL must reach
+ * Postgres or a session-mode pooler for the cache to be used). Each notification drops the cache.
+ * The cache is used only while the LISTEN is in place: when its connection is lost the cache goes
+ * off (every reply reads the table) and LISTEN is retried with the pool's backoff; once it is back
+ * the cache starts empty, since notifications sent in between were missed.
+ */
+async function listenForFreezes(url: string, cache: FreezeCache): Promise<{ close(): Promise<void> }> {
+  let closed = false;
+  let retrying: Promise<void> | null = null;
+  const listenSql = postgres(url, {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: "nightshift-listen" },
+    ...RECONNECT,
+    // postgres.js calls it for every NOTIFY on this connection (undeclared in its types)
+    ...({ onnotify: (channel: string) => channel === FREEZES_CHANNEL && cache.invalidate() } as object),
+    onclose: () => {
+      cache.setLive(false);
+      if (!closed) retrying ??= relisten().finally(() => (retrying = null));
+    },
+  });
+  const listenOnce = async () => {
+    await listenSql.unsafe(`listen ${FREEZES_CHANNEL}`);
+    if (!closed) cache.setLive(true);
+  };
+  const relisten = async () => {
+    for (let attempt = 0; !closed; attempt++) {
+      try {
+        return await listenOnce();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT.backoff(attempt) * 1000).unref());
+      }
+    }
+  };
+  try {
+    await listenOnce();
+  } catch {
+    retrying ??= relisten().finally(() => (retrying = null));
+  }
+  return {
+    close: async () => {
+      closed = true;
+      cache.setLive(false);
+      await listenSql.end({ timeout: 5 }).catch(() => {});
+    },
+  };
 }
 
 async function migratePostgresLocked(url: string): Promise<void> {
