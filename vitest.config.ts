@@ -1,7 +1,11 @@
 import { defineConfig } from "vitest/config";
 
-/** Tests that start real processes of the bot (`npm run test:e2e`, vitest.e2e.config.ts). */
-export const E2E_TESTS = ["test/e2e/**/*.test.ts", "test/windows/interrupted.test.ts"];
+/**
+ * Tests that start real processes (`npm run test:e2e`, vitest.e2e.config.ts): the bot itself, and
+ * the platform providers, which run fake `wrangler`/`ssh` executables (the ssh one runs the remote
+ * script in a temporary git repository) or whole flows against fake Vercel/Northflank servers.
+ */
+export const E2E_TESTS = ["test/e2e/**/*.test.ts", "test/windows/interrupted.test.ts", "test/platforms/**/*.test.ts"];
 
 // `npm test`: everything in-process (PGlite, plus Postgres with TEST_DATABASE_URL).
 export default defineConfig({
