@@ -5,7 +5,7 @@ import { bugs, deployments } from "../../drizzle/schema.js";
 import { mayMergeBackToUat } from "../core/machine.js";
 import type { Actor, BugEvent, Status } from "../core/model.js";
 import type { WindowResult } from "../core/windows.js";
-import { type ApplyInput, type ApplyResult, applyEvent } from "./bugs.js";
+import { type ApplyInput, type ApplyResult, applyEvent, type BugRow } from "./bugs.js";
 import { coSign } from "./checklist.js";
 import type { Queryable } from "./db.js";
 import { storedFreezesForReply } from "./freeze-cache.js";
@@ -32,6 +32,12 @@ export interface ApproveInput {
   /** The calendar the freeze rules read (with `config`). */
   calendarFacts?: Calendar;
   notify?: ApplyInput["notify"];
+  /**
+   * issue 15: whether the actor may approve a bug of this system (null: the bug is gone), checked
+   * on the bug as each approval's transaction reads it (applyEventIn's `mayAct`): a refused bug is
+   * "forbidden", with nothing written and no co-signature.
+   */
+  allowed?: (systemId: string | null) => boolean;
 }
 
 export interface ApprovalResult {
@@ -62,7 +68,12 @@ export async function approve(db: Queryable, input: ApproveInput): Promise<Appro
       now: input.now,
       ...(expected === undefined ? {} : { expectedRowVersion: expected }),
       ...(input.notify ? { notify: input.notify } : {}),
+      ...(input.allowed ? { mayAct: (bug: BugRow | null) => input.allowed!(bug?.systemId ?? null) } : {}),
     });
+    if (result.kind === "forbidden") {
+      out.push({ bugId, result });
+      continue;
+    }
     result = (await coSign(db, input, result)) ?? result; // issue 12: a further admin's approval counts
     const entry: ApprovalResult = { bugId, result };
     if (result.kind === "applied") {
@@ -100,11 +111,17 @@ export async function awaitingApproval(q: Queryable, kind: ApprovalKind, systemI
   return rows.filter((r) => kind === "prod" || mayMergeBackToUat(r)).map((r) => r.id);
 }
 
-/** The bugs of a deployment (a batch 「全部批准」 button carries the deployment id). */
-export async function deploymentBugIds(q: Queryable, deploymentId: number): Promise<number[] | null> {
+/**
+ * The system and bugs of a deployment (a batch 「全部批准」 button carries the deployment id), or null:
+ * one read for the button's scope and its bugs (issue 15).
+ */
+export async function deploymentForApproval(
+  q: Queryable,
+  deploymentId: number,
+): Promise<{ systemId: string; bugIds: number[] } | null> {
   const [row] = await q
-    .select({ bugIds: deployments.bugIds })
+    .select({ systemId: deployments.systemId, bugIds: deployments.bugIds })
     .from(deployments)
     .where(eq(deployments.id, deploymentId));
-  return row ? row.bugIds : null;
+  return row ?? null;
 }

@@ -17,7 +17,9 @@ export type BugEventRow = typeof bugEvents.$inferSelect;
 export type ApplyResult =
   | { kind: "applied"; bug: BugRow; before: BugRow }
   | { kind: "already_handled"; bug: BugRow | null }
-  | { kind: "refused"; reason: RefusalReason; message: string; bug: BugRow };
+  | { kind: "refused"; reason: RefusalReason; message: string; bug: BugRow }
+  /** `mayAct` said no to the bug as read (or to its absence): nothing written. */
+  | { kind: "forbidden"; bug: null };
 
 export interface ApplyInput {
   bugId: number;
@@ -31,6 +33,12 @@ export interface ApplyInput {
   releaseId?: number;
   /** Notifications for this change, built from the updated bug. */
   notify?: (bug: BugRow, before: BugRow) => OutboxDraft[];
+  /**
+   * issue 15: whether the actor may act on the bug as read in the transaction (null: there is
+   * none), for a caller whose authorization depends on the bug (a system admin's button): the
+   * transaction's own read answers it instead of a read before. False → "forbidden", nothing written.
+   */
+  mayAct?: (bug: BugRow | null) => boolean;
 }
 
 /** The audit row's actor columns (bug_events). */
@@ -104,6 +112,7 @@ export async function applyEventIn(q: Queryable, input: ApplyInput): Promise<App
       .from(bugs)
       .where(eq(bugs.id, sql.placeholder("id"))),
   ).execute({ id: input.bugId });
+  if (input.mayAct && !input.mayAct(before ?? null)) return { kind: "forbidden", bug: null };
   const d = decide(before, input);
   if (d.kind !== "apply") return d;
   const [bug] = await q

@@ -57,6 +57,22 @@ describe.each(testBackends())("bug use cases on $name", (backend) => {
     expect(await bugHistory(t.db, bug.id)).toHaveLength(1);
   });
 
+  it("issue 15: mayAct decides on the bug as the transaction reads it; refused → forbidden, nothing written", async () => {
+    const bug = await reportOne(t.db);
+    const input = { event: { type: "confirm", severity: "low", flow: "flow1" }, actor: ADMIN, now } as const;
+    const seen: (string | null)[] = [];
+    const mayAct = (b: { systemId: string } | null) => {
+      seen.push(b?.systemId ?? null);
+      return b?.systemId === "other";
+    };
+    expect(await applyEvent(t.db, { ...input, bugId: bug.id, mayAct })).toEqual({ kind: "forbidden", bug: null });
+    expect(await applyEvent(t.db, { ...input, bugId: 999, mayAct })).toEqual({ kind: "forbidden", bug: null });
+    expect(seen).toEqual([bug.systemId, null]);
+    expect(await bugHistory(t.db, bug.id)).toHaveLength(1);
+    const allowed = await applyEvent(t.db, { ...input, bugId: bug.id, mayAct: (b) => b?.id === bug.id });
+    expect(allowed.kind).toBe("applied");
+  });
+
   it("answers already handled for a stale row version and for a lost race", async () => {
     const bug = await reportOne(t.db);
     const first = await applyEvent(t.db, {

@@ -189,6 +189,37 @@ describe.each(testBackends())("approvals on $name", (backend) => {
     expect(freezeReads()).toEqual([]);
   });
 
+  it("issue 15: a warm press runs 6 statements — the bug read once, the partial-approval check in one", async () => {
+    const bugs = [await bugAt(toUat, "a"), await bugAt(toUat, "b"), await bugAt(toUat, "c")];
+    const note = await notification(bugs);
+    await tb.send(pressOn(note, "批准推 PROD #1", alice)); // warms the freeze cache (and the prepared statements)
+    t.statements.length = 0;
+    await tb.send(pressOn(messageState(tb, GROUP, note.result.message_id), "批准推 PROD #2", alice));
+    expect(last(tb, "sendMessage", GROUP).payload.text).toBe(
+      [
+        "✅ 已批准推 PROD：#2\n⏳ 將於 今晚 22:00（11/21） 部署至 PROD。",
+        "",
+        "ℹ️ UAT 版本 <code>2099.11.20-1</code> 只批准了部分 bug：#1 #2（未批准：#3）。",
+        "PROD 將部署只含已批准修正的新版本，部署後 UAT 與 PROD 版本不同：之後的 Flow 1 bug 需先讓版本對齊，或改走 Flow 2。",
+      ].join("\n"),
+    );
+    // drizzle's logger: every statement but BEGIN / COMMIT, as "<verb> <table>"
+    const shape = (q: string) => {
+      const verb = /^(select|insert into|update|delete from)\b/.exec(q)?.[1];
+      const table = (verb === "select" ? /\bfrom "(\w+)"/ : /^[a-z ]+"(\w+)"/).exec(q)?.[1];
+      return `${verb} ${table}`;
+    };
+    expect(t.statements.map(shape)).toEqual([
+      "insert into processed_updates", // the update dedupe claim
+      "select kv", // the conversation state
+      "select bugs", // in the transaction: the bug, also the button's scope (a system admin's)
+      "update bugs", // the conditional UPDATE
+      "insert into bug_events", // its audit row
+      "select deployments", // issue 10's partial-approval check: the release and its bugs' statuses
+    ]);
+    expect(tb.api.errors()).toEqual([]);
+  });
+
   it("two admins pressing 「批准推 PROD」 at once → one transition, one edited message", async () => {
     const bug = await bugAt(toUat);
     const note = await notification([bug]);

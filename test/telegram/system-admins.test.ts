@@ -3,7 +3,7 @@
 // still its system's group.
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { chatMigrations, outbox } from "../../drizzle/schema.js";
+import { bugEvents, chatMigrations, outbox } from "../../drizzle/schema.js";
 import { groupCardDraft } from "../../src/adapters/telegram/cards.js";
 import { getBug } from "../../src/app/bugs.js";
 import { enqueue, recordChatMigration } from "../../src/app/outbox.js";
@@ -77,8 +77,16 @@ describe.each(testBackends())("system admins and migrated groups on $name", (bac
     expect((await getBug(t.db, 2))?.status).toBe("pending_prod");
 
     await tb.send(messageUpdate("/bug 1", alice));
+    t.statements.length = 0;
     await tb.send(pressOn(last(tb, "sendMessage", alice.id), "批准推 PROD #1", dave));
     expect(toasts(tb).at(-1)).toBe("只有管理員可以操作");
+    // issue 15: refused on the bug as the approval's transaction read it, before writing anything
+    expect(t.statements.filter((q) => /^(insert into|update|delete from) "(bugs|bug_events|outbox)"/.test(q))).toEqual(
+      [],
+    );
+    expect(await t.db.select().from(bugEvents).where(eq(bugEvents.bugId, 1))).not.toContainEqual(
+      expect.objectContaining({ event: "approve_prod" }),
+    );
     await tb.send(messageUpdate("/approve_prod 1", dave));
     expect(said(dave.id)).toBe("只有管理員可以操作");
     await tb.send(messageUpdate("/approve_prod all", dave, GROUP));

@@ -30,9 +30,30 @@ export async function isAdminFor(ctx: BotContext, systemId?: string | null): Pro
 export async function requireAdmin(ctx: BotContext, systemId?: string | null): Promise<AdminActor | null> {
   const actor = await ctx.actor();
   if (actor.kind === "user" && (actor.isAdmin || systemAdmin(ctx, systemId))) return { ...actor, isAdmin: true };
+  return refuseAdmin(ctx);
+}
+
+/** requireAdmin's refusal: a toast (a button) or a reply, and null. */
+export async function refuseAdmin(ctx: BotContext): Promise<null> {
   if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: t.errors.adminOnly });
   else await ctx.reply(t.errors.adminOnly);
   return null;
+}
+
+/**
+ * requireAdmin for a subject whose system the use case reads itself (issue 15: in its transaction,
+ * so the subject is read once): the sender and `allows(systemId)`, requireAdmin's rule for that
+ * system (null: the subject is gone, global admins only). Refused now, as requireAdmin would for
+ * any system, when the sender is not a user or administers no system; otherwise a refusal by
+ * `allows` is the caller's to report (refuseAdmin), after writing nothing.
+ */
+export async function requireAdminOfSubject(
+  ctx: BotContext,
+): Promise<{ actor: AdminActor; allows: (systemId: string | null) => boolean } | null> {
+  const actor = await ctx.actor();
+  if (actor.kind === "user" && actor.isAdmin) return { actor: { ...actor, isAdmin: true }, allows: () => true };
+  if (actor.kind !== "user" || !ctx.deps.config.systems.some((s) => systemAdmin(ctx, s.id))) return refuseAdmin(ctx);
+  return { actor: { ...actor, isAdmin: true }, allows: (systemId) => systemAdmin(ctx, systemId) };
 }
 
 /**

@@ -8,11 +8,11 @@ import {
   type ApprovalResult,
   approve,
   awaitingApproval,
-  deploymentBugIds,
+  deploymentForApproval,
 } from "../../../app/approvals.js";
 import { getBug } from "../../../app/bugs.js";
 import { partialApprovals } from "../../../app/partial-approval.js";
-import { bugSystemId, deploymentSystemId } from "../../../app/scopes.js";
+import { bugSystemId } from "../../../app/scopes.js";
 import { systemRegistry } from "../../../app/systems.js";
 import { CALLBACK_ACTIONS, type CallbackPayload, parseCallback } from "../../../core/callback-data.js";
 import { formatWindowTime, t, versionText } from "../../../i18n/index.js";
@@ -23,7 +23,9 @@ import {
   chatSystemId,
   onAction,
   pressedButtonShown,
+  refuseAdmin,
   requireAdmin,
+  requireAdminOfSubject,
   requireSomeAdmin,
 } from "../guards.js";
 import { at } from "../render.js";
@@ -44,6 +46,7 @@ function run(
   kind: ApprovalKind,
   bugIds: number[],
   versions?: Record<number, number>,
+  allowed?: (systemId: string | null) => boolean,
 ) {
   return approve(ctx.deps.db, {
     kind,
@@ -53,6 +56,7 @@ function run(
     config: ctx.deps.config,
     calendarFacts: ctx.deps.calendarFacts,
     ...(versions ? { expectedRowVersions: versions } : {}),
+    ...(allowed ? { allowed } : {}),
   });
 }
 
@@ -105,14 +109,21 @@ async function stamp(ctx: BotContext, kind: ApprovalKind, actor: AdminActor, ids
 
 async function onButton(ctx: BotContext, p: CallbackPayload): Promise<void> {
   const batch = !SINGLE.includes(p.action);
-  // A system admin approves their system's bugs and releases only.
-  const systemId = batch ? await deploymentSystemId(ctx.deps.db, p.id) : await bugSystemId(ctx.deps.db, p.id);
-  const actor = await requireAdmin(ctx, systemId);
-  if (!actor) return;
+  // A system admin approves their system's bugs and releases only. A release's system is read
+  // here (with its bugs); a bug's is checked on the bug as the approval's transaction reads it
+  // (issue 15: each read once).
+  const release = batch ? await deploymentForApproval(ctx.deps.db, p.id) : null;
+  const scope: { actor: AdminActor; allows?: (systemId: string | null) => boolean } | null = batch
+    ? await requireAdmin(ctx, release?.systemId).then((actor) => actor && { actor })
+    : await requireAdminOfSubject(ctx);
+  if (!scope) return;
+  const { actor, allows } = scope;
   const kind = KIND[p.action]!;
-  const ids = batch ? await deploymentBugIds(ctx.deps.db, p.id) : [p.id];
+  const ids = batch ? (release?.bugIds ?? null) : [p.id];
   if (!ids) return void (await ctx.answerCallbackQuery({ text: t.errors.outdated }));
-  const results = await run(ctx, actor, kind, ids, batch ? undefined : { [p.id]: p.version });
+  const versions = batch ? undefined : { [p.id]: p.version };
+  const results = await run(ctx, actor, kind, ids, versions, allows);
+  if (results.some((r) => r.result.kind === "forbidden")) return void (await refuseAdmin(ctx));
   const applied = results.filter((r) => r.result.kind === "applied").map((r) => r.bugId);
   if (applied.length === 0) {
     // Lost a race (the bug is now where this button sends it) or the button is stale. Re-read:
