@@ -6,6 +6,7 @@ import { deployments, windowRuns } from "../../drizzle/schema.js";
 import { openDatabase } from "../../src/adapters/db/database.js";
 import { getBug } from "../../src/app/bugs.js";
 import type { RunTarget, TargetRun } from "../../src/app/ports.js";
+import { setNotify } from "../../src/app/todo.js";
 import { dueWindows, runWindow, tick } from "../../src/app/windows/index.js";
 import { fakeClock } from "../support/app.js";
 import { postgresBackends, testBackends, useTestDatabase } from "../support/db.js";
@@ -235,6 +236,28 @@ describe.each(testBackends())("windows on $name", (backend) => {
       "待「批准推 PROD」：",
       "• #1 [medium] Needs approval",
       "截止後才批准的，將於 明晚 22:00（11/25） 執行。",
+    ]);
+  });
+
+  it("admins who turned /notify on get the T2 − 30 min reminder privately too, once each", async () => {
+    const [ALICE_ID, BOB_ID] = [1001, 1002]; // ADMIN_IDS of the test config
+    const config = pipelineConfig({ uat: command(["/bin/true"]) });
+    await setNotify(t.db, ALICE_ID, true, at("19:00"));
+    await setNotify(t.db, BOB_ID, false, at("19:00"));
+    await confirmedBug(t.db, { title: "Needs <approval>" });
+    const deps = windowDeps(t.db, config, fakeClock(at("20:00")), { runTarget: fakeTarget().run });
+    await tick(deps, at("20:00"));
+    await tick(deps, at("21:30"));
+    await tick(deps, at("21:40"));
+    const reminders = (await outboxRows(t.db)).filter((r) => r.text.startsWith("⏰"));
+    expect(reminders.map((r) => r.chatId).sort()).toEqual([ALICE_ID, GROUP].sort());
+    const own = reminders.find((r) => r.chatId === ALICE_ID)!;
+    expect(own.text.split("\n")).toEqual([
+      "⏰ 尚有 1 個待批准，今晚 22:00（11/24） 截止",
+      "待「批准推 PROD」：",
+      "• #1 [medium] Needs &lt;approval&gt;",
+      "截止後才批准的，將於 明晚 22:00（11/25） 執行。",
+      "傳 /todo 查看並處理。",
     ]);
   });
 

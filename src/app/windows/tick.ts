@@ -7,12 +7,20 @@ import { type DueWindow, dueWindows } from "../../core/due-windows.js";
 import { mayMergeBackToUat } from "../../core/machine.js";
 import { boundedText, oneLine } from "../../core/text.js";
 import { formatDateTime, localParts, zonedInstant } from "../../core/windows.js";
-import { approvalReminder, formatWindowTime, reliability, windowMissed, windowText } from "../../i18n/index.js";
+import {
+  approvalReminder,
+  formatWindowTime,
+  quietText,
+  reliability,
+  windowMissed,
+  windowText,
+} from "../../i18n/index.js";
 import { sendFreezeReminders } from "../freeze-reminders.js";
 import { activeStoredFreezes } from "../freeze-state.js";
 import { messages } from "../messages.js";
 import { enqueue } from "../outbox.js";
 import { nextWindow } from "../schedule.js";
+import { adminsToNotify } from "../todo.js";
 import { MINUTE, type WindowDeps } from "./context.js";
 import { runWindow } from "./run-window.js";
 
@@ -141,5 +149,16 @@ export async function sendApprovalReminder(deps: WindowDeps, system: SystemConfi
     t2: formatWindowTime(t2, now, tz),
     after: formatWindowTime(after!.at, now, tz),
   });
-  await enqueue(deps.db, messages(system.groupChatId, text, { dedupeKey: `reminder:${system.id}:${today}` }), now);
+  // issue 17: admins who asked for private notices (/notify on) get it too, each once (dedupe key).
+  const notified = await adminsToNotify(deps.db, deps.config, system.id);
+  await enqueue(
+    deps.db,
+    [
+      ...messages(system.groupChatId, text, { dedupeKey: `reminder:${system.id}:${today}` }),
+      ...notified.flatMap((id) =>
+        messages(id, quietText.notify.reminder(text), { dedupeKey: `reminder-private:${system.id}:${today}:${id}` }),
+      ),
+    ],
+    now,
+  );
 }

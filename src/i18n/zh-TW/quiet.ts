@@ -51,10 +51,12 @@ export const quietText = {
   },
   notify: {
     usage: (on: boolean) => `用法：/notify on 或 /notify off（目前：${on ? "開啟" : "關閉"}）`,
-    on: "🔔 已開啟私訊通知：有新 bug 待分類、版本待批准（推 PROD 或 Merge UAT，附 T2 截止時間）、緊急修正待第二位管理員核准時，會私訊你。",
+    on: "🔔 已開啟私訊通知：有新 bug 待分類、版本待批准（推 PROD 或 Merge UAT，附 T2 截止時間，並於截止前 30 分鐘提醒）、緊急修正待第二位管理員核准時，會私訊你。",
     off: "🔕 已關閉私訊通知。",
     adminsOnly: "私訊通知只提供給管理員。",
     newBug: (id: number, title: string) => `🔔 新 bug #${id} ${e(title)} 待分類。傳 /todo 查看。`,
+    /** The T2 − 30 min approval reminder (already HTML, built by approvalReminder), privately. */
+    reminder: (reminderHtml: string) => [reminderHtml, "傳 /todo 查看並處理。"].join("\n"),
     /** T1's UAT release asks for 批准推 PROD; cutoff: formatWindowTime of the T2 it may ride. */
     approvalDue: (p: { version: string; bugs: readonly NoticeBug[]; cutoff: string }) =>
       [
