@@ -1,11 +1,19 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Tests that start real processes (`npm run test:e2e`, vitest.e2e.config.ts): the bot itself, and
- * the platform providers, which run fake `wrangler`/`ssh` executables (the ssh one runs the remote
- * script in a temporary git repository) or whole flows against fake Vercel/Northflank servers.
+ * Tests that start real processes (`npm run test:e2e`, vitest.e2e.config.ts): the bot itself; the
+ * platform providers, which run fake `wrangler`/`ssh` executables (the ssh one runs the remote
+ * script in a temporary git repository) or whole flows against fake Vercel/Northflank servers; and
+ * the spawn helper's own tests through command targets and command checks (process groups killed
+ * at their timeout, output limits, the environment a child gets).
  */
-export const E2E_TESTS = ["test/e2e/**/*.test.ts", "test/windows/interrupted.test.ts", "test/platforms/**/*.test.ts"];
+export const E2E_TESTS = [
+  "test/e2e/**/*.test.ts",
+  "test/windows/interrupted.test.ts",
+  "test/platforms/**/*.test.ts",
+  "test/deploy/run-target.test.ts",
+  "test/checks/run-check.test.ts",
+];
 
 // `npm test`: everything in-process (PGlite, plus Postgres with TEST_DATABASE_URL).
 export default defineConfig({

@@ -21,7 +21,7 @@ import { command, pipelineConfig, windowDeps } from "../windows/support.js";
 const SUPERGROUP = -1009876543210;
 const START = "2099-03-10T12:00:00Z";
 
-function setup(db: Db) {
+function setup(db: Db, pollMs = 250) {
   const clock = fakeClock(START);
   const api = fakeTelegram({ now: () => clock().getTime() });
   const logs: { level: number; msg: string }[] = [];
@@ -34,7 +34,7 @@ function setup(db: Db) {
     send: botApiSender(new Api(TEST_TOKEN, { fetch: api.fetch })),
     clock,
     logger,
-    pollMs: 250,
+    pollMs,
     sleep: async (ms) => clock.advance(ms),
   });
   return { clock, api, logs, dispatcher };
@@ -123,7 +123,8 @@ describe.each(testBackends())("delivery on $name", (backend) => {
   });
 
   it("sends an urgent alert before a backlog of 60 routine cards, within the group's first minute", async () => {
-    const { api, clock, dispatcher } = setup(t.db);
+    // Polled every second of the fake clock: three minutes of sending at 20 a minute are 180 polls.
+    const { api, clock, dispatcher } = setup(t.db, 1000);
     const config = await releasedProd(t.db, clock);
     for (let i = 1; i <= 60; i++) await enqueue(t.db, messages(GROUP, `🐞 card ${i}`), clock());
     // one routine message is already out before the alert is raised

@@ -18,15 +18,6 @@ describe("sandbox", () => {
     return out.join("\n");
   };
 
-  it("help lists every command with an example", async () => {
-    const help = await session(["help"]);
-    for (const command of ["as ", "press ", "clock ", "run t1|t2", "fail smoke", "show", "bugs", "demo", "quit"]) {
-      expect(help).toContain(command);
-    }
-    expect(help).toContain("as carol /report");
-    expect(await session(["dance"])).toContain("輸入 help");
-  });
-
   it("a manual session takes a bug from /report to deployed_prod", async () => {
     const transcript = await session([
       "as carol /report",
@@ -63,7 +54,14 @@ describe("sandbox", () => {
     expect(transcript.split("\n").filter((l) => l.includes("⚠️") && !/^ {2}⚠️ \S+：未設定$/.test(l))).toEqual([]);
   });
 
-  it("moves the clock only forwards and explains bad input", async () => {
+  // One sandbox for both (each costs a start): help moves nothing, so the clock still starts at 19:50.
+  it("help lists every command with an example; the clock moves only forwards; bad input is explained", async () => {
+    const help = await session(["help"]);
+    for (const command of ["as ", "press ", "clock ", "run t1|t2", "fail smoke", "show", "bugs", "demo", "quit"]) {
+      expect(help).toContain(command);
+    }
+    expect(help).toContain("as carol /report");
+    expect(await session(["dance"])).toContain("輸入 help");
     const out = await session(["clock +30m", "clock 2026-11-23 19:00", "press 9", "as dave hi", "run t3"]);
     expect(out).toContain("🕒 現在 2026-11-23 20:20");
     expect(out).toContain("時鐘只能往前撥");
