@@ -15,6 +15,19 @@ import { DAY1, DAY2, flow1, groupTexts, platformBot, platformConfig, rollbackFro
 
 const TOKEN = "vercel-test-token-0123456789";
 
+/** The Vercel target of PIPELINE_CONFIG, pointed at the fake API (no wait between polls). */
+const vercelTarget = (apiRoot: string, extra: Record<string, unknown> = {}) => ({
+  vercel: {
+    project: "crm-web",
+    tokenEnv: "VERCEL_TOKEN",
+    repo: "acme/crm",
+    ref: "main",
+    apiRoot,
+    pollSeconds: 0,
+    ...extra,
+  },
+});
+
 describe.each(testBackends())("Vercel target on $name", (backend) => {
   const t = useTestDatabase(backend);
   let vercel: FakeVercel;
@@ -24,17 +37,7 @@ describe.each(testBackends())("Vercel target on $name", (backend) => {
   });
   afterEach(() => vercel.close());
 
-  const target = (extra: Record<string, unknown> = {}) => ({
-    vercel: {
-      project: "crm-web",
-      tokenEnv: "VERCEL_TOKEN",
-      repo: "acme/crm",
-      ref: "main",
-      apiRoot: vercel.url,
-      pollSeconds: 0,
-      ...extra,
-    },
-  });
+  const target = (extra: Record<string, unknown> = {}) => vercelTarget(vercel.url, extra);
   const config = (extra: Record<string, unknown> = {}, token = TOKEN, timeoutSeconds?: number) => {
     const t = { ...target(extra), ...(timeoutSeconds ? { timeoutSeconds } : {}) };
     return platformConfig(
@@ -194,16 +197,7 @@ describe("Vercel build progress", () => {
     notes: [],
   };
   const target = () => {
-    const t = {
-      vercel: {
-        project: "crm-web",
-        tokenEnv: "VERCEL_TOKEN",
-        repo: "acme/crm",
-        ref: "main",
-        apiRoot: vercel.url,
-        pollSeconds: 0,
-      },
-    };
+    const t = vercelTarget(vercel.url);
     const cfg = platformConfig({ uat: { deploy: t }, prod: { deploy: t } }, { VERCEL_TOKEN: TOKEN });
     return cfg.systems[0]!.environments.uat.deploy as VercelTarget;
   };

@@ -20,6 +20,20 @@ const bullets = (bugs: readonly NoticeBug[]) => [
 /** Under every private notice: its buttons act at once, /todo shows everything waiting. */
 const HINT = "點下方按鈕即可處理，或傳 /todo 查看所有待辦。";
 
+interface DueNotice {
+  version: string;
+  bugs: readonly NoticeBug[];
+  cutoff: string;
+}
+/** A release that waits for an admin's approval before the T2 cutoff (批准推 PROD / 批准 Merge UAT). */
+const dueNotice = (env: "UAT" | "PROD", button: string, effect: string, p: DueNotice) =>
+  [
+    `🔔 ${env} ${e(p.version)} 已部署，待你驗收後「${button}」：`,
+    ...bullets(p.bugs),
+    `⏰ ${e(p.cutoff)} 的 T2 視窗前批准，當次${effect}；之後才批准的，排入下一次 T2。`,
+    HINT,
+  ].join("\n");
+
 export const quietText = {
   commands: {
     todo: "待辦：等我處理的事項（成員：我回報的問題）",
@@ -58,21 +72,9 @@ export const quietText = {
     /** The T2 − 30 min approval reminder (already HTML, built by approvalReminder), privately. */
     reminder: (reminderHtml: string) => [reminderHtml, "傳 /todo 查看並處理。"].join("\n"),
     /** T1's UAT release asks for 批准推 PROD; cutoff: formatWindowTime of the T2 it may ride. */
-    approvalDue: (p: { version: string; bugs: readonly NoticeBug[]; cutoff: string }) =>
-      [
-        `🔔 UAT ${e(p.version)} 已部署，待你驗收後「批准推 PROD」：`,
-        ...bullets(p.bugs),
-        `⏰ ${e(p.cutoff)} 的 T2 視窗前批准，當次部署至 PROD；之後才批准的，排入下一次 T2。`,
-        HINT,
-      ].join("\n"),
+    approvalDue: (p: DueNotice) => dueNotice("UAT", "批准推 PROD", "部署至 PROD", p),
     /** T2's PROD release (Flow 2) asks for 批准 Merge UAT; cutoff as above. */
-    mergeDue: (p: { version: string; bugs: readonly NoticeBug[]; cutoff: string }) =>
-      [
-        `🔔 PROD ${e(p.version)} 已部署，待你驗收後「批准 Merge UAT」：`,
-        ...bullets(p.bugs),
-        `⏰ ${e(p.cutoff)} 的 T2 視窗前批准，當次合併回 UAT；之後才批准的，排入下一次 T2。`,
-        HINT,
-      ].join("\n"),
+    mergeDue: (p: DueNotice) => dueNotice("PROD", "批准 Merge UAT", "合併回 UAT", p),
     /** A hotfix request waiting for a second admin (a CTO during Lunar New Year). */
     hotfix: (p: { requestId: number; bug: NoticeBug; requester: string; until: string; ctoOnly: boolean }) =>
       [
